@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from "commander";
+import { checkCommand } from "./check.js";
+import { controlCommand } from "./control.js";
+import { downCommand } from "./down.js";
+import { statusCommand } from "./status.js";
+import { DEFAULT_MANIFEST } from "./target.js";
+import { upCommand } from "./up.js";
+import { UserError } from "./user-error.js";
+
+const fileOption = (): Option => new Option("-f, --file <FILE>", "the manifest").default(DEFAULT_MANIFEST);
+
+function buildProgram(): Command {
+  const program = new Command("vigil")
+    .description("process supervisor and heartbeat watchdog")
+    .version(VERSION, "-V, --version")
+    .showSuggestionAfterError(true)
+    .exitOverride();
+
+  program
+    .command("up")
+    .description("start every service and supervise them in the foreground")
+    .addOption(fileOption())
+    .action(async (opts: { file: string }) => {
+      process.exitCode = await upCommand(opts.file);
+    });
+  program
+    .command("check")
+    .description("validate the manifest")
+    .addOption(fileOption())
+    .action((opts: { file: string }) => checkCommand(opts.file));
+  program
+    .command("status")
+    .description("show the services of the running supervisor")
+    .argument("[names...]", "only these services")
+    .option("--json", "print the status document")
+    .addOption(fileOption())
+    .action((names: string[], opts: { file: string; json?: boolean }) => statusCommand(names, opts.file, { json: opts.json === true }));
+  for (const cmd of ["start", "stop", "restart"] as const) {
+    program
+      .command(cmd)
+      .description(`${cmd} services of the running supervisor`)
+      .argument("<names...>", "service names")
+      .addOption(fileOption())
+      .action((names: string[], opts: { file: string }) => controlCommand(cmd, names, opts.file));
+  }
+  program
+    .command("down")
+    .description("stop the running supervisor and every child, and wait until they are gone")
+    .addOption(fileOption())
+    .action((opts: { file: string }) => downCommand(opts.file));
+  return program;
+}
+
+const VERSION = "0.1.0";
+
+async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has printed its one line already; help and version are not failures
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(`vigil: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 70;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,39 @@
+// The control socket speaks newline-delimited JSON: one request per line, one response per request.
+
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+export type ControlRequest =
+  | { readonly cmd: "status"; readonly names?: readonly string[] }
+  | { readonly cmd: "down" }
+  | { readonly cmd: "start" | "stop" | "restart"; readonly names: readonly string[] }
+  | { readonly cmd: "ping" };
+
+export type ControlResponse =
+  | { readonly ok: true; readonly data?: unknown }
+  | { readonly ok: false; readonly error: string; readonly code: ControlErrorCode };
+
+export type ControlErrorCode = "bad-request" | "unknown-service" | "shutting-down" | "internal";
+
+/** Checks the shape of an untrusted request; returns a message naming what is wrong. */
+export function parseRequest(value: unknown): ControlRequest | string {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "request must be a JSON object";
+  const r = value as Record<string, unknown>;
+  const names = r["names"];
+  const validNames = names === undefined || (Array.isArray(names) && names.every((n) => typeof n === "string"));
+  if (!validNames) return "names must be a list of strings";
+  switch (r["cmd"]) {
+    case "status":
+      return names === undefined ? { cmd: "status" } : { cmd: "status", names: names as string[] };
+    case "down":
+      return { cmd: "down" };
+    case "ping":
+      return { cmd: "ping" };
+    case "start":
+    case "stop":
+    case "restart":
+      if (!Array.isArray(names) || names.length === 0) return `${r["cmd"]} needs at least one service name`;
+      return { cmd: r["cmd"], names: names as string[] };
+    default:
+      return `unknown command ${JSON.stringify(r["cmd"])}`;
+  }
+}

@@ -1,0 +1,53 @@
+// The status document of SPEC §4: what `vigil status --json` prints and STATE_DIR/status.json holds.
+import type { ExitReason, Health, ServiceState } from "../core/types.js";
+
+export interface LastExitDoc {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly reason: ExitReason;
+  readonly at: string;
+  /** why the command could not be started, when it could not */
+  readonly error?: string;
+}
+
+export interface ServiceDoc {
+  readonly name: string;
+  readonly state: ServiceState;
+  readonly health: Health;
+  readonly pid: number | null;
+  readonly restarts: number;
+  readonly started_at: string | null;
+  readonly last_beat_at: string | null;
+  readonly beats: number;
+  readonly last_beat_data: unknown;
+  readonly cpu_percent: number | null;
+  readonly memory_bytes: number | null;
+  readonly last_exit: LastExitDoc | null;
+  readonly next_restart_at: string | null;
+  /** extensions */
+  readonly command: string;
+  /** dependencies this service still waits for before it is started */
+  readonly waiting_for: readonly string[];
+  /** messages refused for this service: wrong token, malformed */
+  readonly rejected_messages: number;
+  /** the last `status` message's text */
+  readonly status_text: string | null;
+}
+
+export interface SupervisorDoc {
+  readonly pid: number;
+  readonly started_at: string;
+  readonly manifest: string;
+  readonly generation: number;
+  readonly config_error: string | null;
+  /** extensions */
+  readonly state_dir: string;
+  readonly stopping: boolean;
+  /** heartbeat input refused since start: malformed, unknown service, wrong token, over-long */
+  readonly rejected_messages: number;
+}
+
+export interface StatusDocument {
+  readonly supervisor: SupervisorDoc;
+  readonly services: readonly ServiceDoc[];
+}

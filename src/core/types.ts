@@ -1,0 +1,23 @@
+// The vocabulary shared by the pure core and the runtime. Values fixed by SPEC §4.
+
+export const SERVICE_STATES = ["starting", "running", "stopping", "stopped", "backoff", "fatal", "exited"] as const;
+export type ServiceState = (typeof SERVICE_STATES)[number];
+
+export const HEALTHS = ["healthy", "degraded", "critical", "failed", "unknown"] as const;
+export type Health = (typeof HEALTHS)[number];
+
+export const EXIT_REASONS = ["exit", "heartbeat", "log-stale", "memory", "cpu", "probe", "manual", "config"] as const;
+export type ExitReason = (typeof EXIT_REASONS)[number];
+
+/** reasons for which the supervisor itself decided to end a child that was misbehaving */
+export type FailureReason = Extract<ExitReason, "heartbeat" | "log-stale" | "memory" | "cpu" | "probe">;
+
+export interface ExitInfo {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly reason: ExitReason;
+  /** monotonic ms */
+  readonly atMs: number;
+  /** set when the command could not be started at all (ENOENT, EACCES, …) */
+  readonly error?: string;
+}

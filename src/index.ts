@@ -1,0 +1,14 @@
+// vigil's library API: the pieces a Node program can use on its own.
+export { HeartbeatMonitor } from "./core/heartbeat-monitor.js";
+export type { BeatRecord, HealthChange, MonitorEvents, WatchOptions, WatchStats, MonitorStats } from "./core/heartbeat-monitor.js";
+export { healthAt, startupDeadlineMs } from "./core/heartbeat-health.js";
+export { backoffDelayMs } from "./core/backoff.js";
+export type { Clock } from "./core/clock.js";
+export type { ServiceState, Health, ExitReason } from "./core/types.js";
+export { loadManifest, parseManifest } from "./manifest/load.js";
+export { ManifestError } from "./manifest/errors.js";
+export type { ManifestIssue } from "./manifest/errors.js";
+export type { Manifest, ServiceConfig } from "./manifest/types.js";
+export { realClock } from "./runtime/real-clock.js";
+export { Supervisor, UnknownServiceError } from "./runtime/supervisor.js";
+export type { StatusDocument, ServiceDoc } from "./control/status-document.js";

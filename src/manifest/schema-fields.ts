@@ -1,0 +1,119 @@
+// Leaf schemas of the manifest: units, signals, commands, addresses. Each keeps its input form
+// (for z.input and the JSON Schema) and transforms to what vigil uses.
+import { constants } from "node:os";
+import { z } from "zod";
+import { suggest } from "./suggest.js";
+import {
+  DURATION_PATTERN,
+  PERCENT_PATTERN,
+  SIZE_PATTERN,
+  describeValue,
+  readDuration,
+  readPercent,
+  readSize,
+  type UnitResult,
+} from "./units.js";
+
+interface UnitOptions {
+  /** reject 0 (for intervals and sizes that must be something) */
+  readonly positive?: boolean;
+}
+
+function unitSchema(
+  read: (value: unknown) => UnitResult,
+  pattern: string,
+  hint: string,
+  numberMeta: Record<string, unknown>,
+  options: UnitOptions,
+) {
+  return z
+    .union([z.string().meta({ pattern }), z.number().meta(numberMeta)], {
+      error: (issue) => `expected ${hint}, got ${describeValue(issue.input)}`,
+    })
+    .transform((value, ctx) => {
+      const result = read(value);
+      if (!result.ok) {
+        ctx.addIssue({ code: "custom", message: result.message, input: value });
+        return z.NEVER;
+      }
+      if (options.positive && result.value === 0) {
+        ctx.addIssue({ code: "custom", message: "must be greater than 0", input: value });
+        return z.NEVER;
+      }
+      return result.value;
+    });
+}
+
+export const duration = (options: UnitOptions = {}) =>
+  unitSchema(readDuration, DURATION_PATTERN, "a duration such as 250ms, 5s, 10m or 1h", { type: "integer", minimum: 0 }, options);
+
+export const size = (options: UnitOptions = {}) =>
+  unitSchema(readSize, SIZE_PATTERN, "a size such as 512MiB, 1GB or 800KB", { type: "integer", minimum: 0 }, options);
+
+export const percent = (options: UnitOptions = {}) =>
+  unitSchema(readPercent, PERCENT_PATTERN, "a percentage such as 95%", { type: "number", minimum: 0 }, options);
+
+const SIGNAL_NAMES = Object.keys(constants.signals) as NodeJS.Signals[];
+
+function normaliseSignal(value: string): NodeJS.Signals | undefined {
+  const upper = value.trim().toUpperCase();
+  const name = upper.startsWith("SIG") ? upper : `SIG${upper}`;
+  return SIGNAL_NAMES.find((signal) => signal === name);
+}
+
+export const signal = z
+  .string()
+  .transform((value, ctx): NodeJS.Signals => {
+    const found = normaliseSignal(value);
+    if (found !== undefined) return found;
+    const short = SIGNAL_NAMES.map((name) => name.slice(3));
+    const close = suggest(value.trim().toUpperCase().replace(/^SIG/, ""), short);
+    const hint = close === undefined ? "" : `, did you mean "SIG${close}"?`;
+    ctx.addIssue({ code: "custom", message: `unknown signal ${describeValue(value)}${hint}`, input: value });
+    return z.NEVER;
+  });
+
+export const command = z.union(
+  [
+    z.string().refine((text) => text.trim() !== "", "command must not be empty"),
+    z
+      .array(z.string())
+      .min(1, "command list must not be empty")
+      .refine((list) => list.length === 0 || (list[0] ?? "").trim() !== "", { message: "the program must not be empty", path: [0] }),
+  ],
+  { error: (issue) => `expected a command string or a list of strings, got ${describeValue(issue.input)}` },
+);
+
+export const envValue = z
+  .union([z.string(), z.number(), z.boolean()], {
+    error: (issue) => `expected a string, number or boolean, got ${describeValue(issue.input)}`,
+  })
+  .transform(String);
+
+export const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name takes letters, digits and _, not starting with a digit");
+
+export const serviceName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "a service name starts with a letter or digit and takes only letters, digits, _ . -")
+  .max(64, "a service name has at most 64 characters");
+
+export const httpUrl = z.string().refine((text) => {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}, "expected an http:// or https:// URL");
+
+export const tcpAddress = z.string().transform((text, ctx) => {
+  const match = /^(\[[^\]]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(text.trim());
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535) {
+    ctx.addIssue({ code: "custom", message: `expected "host:port" such as "127.0.0.1:5432", got ${describeValue(text)}`, input: text });
+    return z.NEVER;
+  }
+  return { host: (match[1] ?? "").replace(/^\[(.*)\]$/, "$1"), port };
+});

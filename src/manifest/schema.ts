@@ -1,0 +1,157 @@
+// The one schema of supervisor.yaml as written (SPEC §2). Objects are strict so unknown keys are
+// errors. Keys that `defaults` may set carry no schema default: resolve.ts merges
+// BUILTIN_DEFAULTS <- defaults <- service key by key.
+import { z } from "zod";
+import type { DependencyCondition, HeartbeatTransport, RestartPolicy } from "./types.js";
+import { describeValue } from "./units.js";
+import { command, duration, envName, envValue, httpUrl, percent, serviceName, signal, size, tcpAddress } from "./schema-fields.js";
+
+export const RESTART_POLICIES = ["always", "on-failure", "never"] as const satisfies readonly RestartPolicy[];
+export const DEPENDENCY_CONDITIONS = ["started", "healthy", "completed"] as const satisfies readonly DependencyCondition[];
+export const HEARTBEAT_TRANSPORTS = ["ipc", "socket"] as const satisfies readonly HeartbeatTransport[];
+
+export const BUILTIN_DEFAULTS = {
+  restart: {
+    policy: "on-failure",
+    backoff: { initial: "200ms", factor: 2, max: "30s", jitter: 0.1, reset_after: "60s" },
+    max_restarts: 10,
+    window: "5m",
+  },
+  stop: { signal: "SIGTERM", timeout: "10s" },
+  logs: { max_size: "10MiB", keep: 3 },
+} as const;
+
+const D = BUILTIN_DEFAULTS;
+
+/** zod drops `default` and `examples` of transforming schemas from an input JSON Schema; these are put back. */
+export const inputAnnotations = z.registry<{ default?: unknown; examples?: unknown[] }, z.core.$ZodType>();
+
+/** Optional, with the effective default shown to editors only (see json-schema.ts). */
+function documented<T extends z.ZodType>(schema: T, description: string, fallback?: unknown, examples?: unknown[]) {
+  const optional = schema.optional().describe(description);
+  inputAnnotations.add(optional, { default: fallback, examples });
+  return optional;
+}
+
+const backoffSchema = z.strictObject({
+  initial: documented(duration(), "delay before the first restart; 0 restarts at once", D.restart.backoff.initial),
+  factor: documented(z.number().min(1), "each further delay is the previous one times this", D.restart.backoff.factor),
+  max: documented(duration(), "upper bound of the delay", D.restart.backoff.max),
+  jitter: documented(z.number().min(0).max(1), "spread each delay randomly by ± this fraction (0..1)", D.restart.backoff.jitter),
+  reset_after: documented(duration(), "a child that ran this long starts the backoff sequence anew", D.restart.backoff.reset_after),
+});
+
+const restartSchema = z.strictObject({
+  policy: documented(z.enum(RESTART_POLICIES), "when an exited child is started again", D.restart.policy),
+  backoff: documented(backoffSchema, "delays between restarts"),
+  max_restarts: documented(z.int().min(0), "more restarts than this inside `window` make the service fatal", D.restart.max_restarts),
+  window: documented(duration({ positive: true }), "the sliding window for max_restarts", D.restart.window),
+});
+
+const stopSchema = z.strictObject({
+  signal: documented(signal, "sent first when stopping", D.stop.signal, ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"]),
+  timeout: documented(duration(), "then SIGKILL to the whole process tree", D.stop.timeout),
+});
+
+const logsSchema = z.strictObject({
+  stale_after: documented(duration({ positive: true }), "restart when no output line came for this long"),
+  max_size: documented(size({ positive: true }), "rotate STATE_DIR/logs/NAME.log at this size", D.logs.max_size),
+  keep: documented(z.int().min(0), "rotated log files kept", D.logs.keep),
+});
+
+const heartbeatSchema = z.strictObject({
+  via: z.enum(HEARTBEAT_TRANSPORTS).default("ipc").describe("ipc: process.send from a Node child; socket: the VIGIL_SOCKET Unix socket"),
+  interval: duration({ positive: true }).prefault("5s").describe("expected time between beats"),
+  misses: z.int().min(1).default(3).describe("no beat for misses × interval fails the service"),
+  startup_grace: duration().prefault("30s").describe("time after spawn before beats are required"),
+});
+
+const limitsSchema = z
+  .strictObject({
+    memory: size({ positive: true }).optional().describe("resident memory of the process tree, e.g. 512MiB"),
+    cpu: percent({ positive: true }).optional().describe("percent of one core, e.g. 95% or 150%"),
+    for: duration().prefault("30s").describe("how long a limit must be exceeded before a restart"),
+  })
+  .check(
+    z.refine((limits) => limits.memory !== undefined || limits.cpu !== undefined, {
+      message: "limits needs memory, cpu or both",
+      when: () => true,
+    }),
+  );
+
+const PROBE_CHECKS = ["http", "tcp", "exec"] as const;
+
+const probeSchema = z
+  .strictObject({
+    http: httpUrl.optional().describe("healthy when a GET answers 2xx or 3xx"),
+    tcp: tcpAddress.optional().describe('healthy when "host:port" accepts a connection'),
+    exec: command.optional().describe("healthy when the command exits 0"),
+    shell: z.boolean().optional().describe("run exec through /bin/sh -c"),
+    interval: duration({ positive: true }).prefault("10s").describe("time between checks"),
+    timeout: duration({ positive: true }).prefault("1s").describe("a check slower than this fails"),
+    failures: z.int().min(1).default(3).describe("consecutive failures before the probe fails"),
+    initial_delay: duration().prefault(0).describe("time after spawn before the first check"),
+  })
+  .check(
+    z.superRefine((probe, ctx) => {
+    const present = PROBE_CHECKS.filter((key) => probe[key] !== undefined);
+    if (present.length !== 1) {
+      const found = present.length === 0 ? "" : `; found ${present.join(" and ")}`;
+      ctx.addIssue({ code: "custom", message: `a probe needs exactly one of http, tcp or exec${found}`, input: probe, params: { at: "key" } });
+    }
+    if (probe.shell !== undefined && probe.exec === undefined) {
+      ctx.addIssue({ code: "custom", message: "shell applies only to exec probes", input: probe.shell, path: ["shell"], params: { at: "key" } });
+    }
+    }, { when: () => true }),
+  );
+
+const dependsOnSchema = z.union(
+  [z.array(z.string()), z.record(z.string(), z.enum(DEPENDENCY_CONDITIONS))],
+  { error: () => "expected a list of service names or a mapping of name: started | healthy | completed" },
+);
+
+export const serviceSchema = z.strictObject({
+  description: z.string().optional().describe("shown in status output"),
+  command: command.describe("a string (split like a shell, no shell) or a list of arguments"),
+  shell: z.boolean().default(false).describe("run command through /bin/sh -c"),
+  cwd: z.string().optional().describe("working directory, relative to this file"),
+  env: z.record(envName, envValue).optional().describe("environment variables; they override env_file"),
+  env_file: z.string().optional().describe("dotenv file (KEY=VALUE lines), relative to this file"),
+  depends_on: dependsOnSchema.optional().describe("services to start first: a list, or name: started | healthy | completed"),
+  restart: restartSchema.optional().describe("overrides defaults.restart key by key"),
+  stop: stopSchema.optional().describe("overrides defaults.stop key by key"),
+  heartbeat: heartbeatSchema.optional().describe("require heartbeats from the child"),
+  logs: logsSchema.optional().describe("overrides defaults.logs key by key"),
+  limits: limitsSchema.optional().describe("restart when over a memory or CPU limit for a while"),
+  probes: z
+    .strictObject({ liveness: probeSchema.optional(), readiness: probeSchema.optional() })
+    .optional()
+    .describe("liveness failing restarts the service; readiness passing makes it healthy"),
+});
+
+export const defaultsSchema = z.strictObject({
+  restart: restartSchema.optional(),
+  stop: stopSchema.optional(),
+  logs: logsSchema.optional(),
+});
+
+export const manifestSchema = z
+  .strictObject({
+    version: z
+      .literal(1, { error: (issue) => `unsupported version ${describeValue(issue.input)}; this vigil reads version 1` })
+      .describe("the manifest format; always 1"),
+    state_dir: z.string().min(1).default(".vigil").describe("sockets, status file, logs and lock; relative to this file"),
+    defaults: defaultsSchema.optional().describe("merged under every service, key by key"),
+    services: z
+      .record(serviceName, serviceSchema)
+      .refine((services) => Object.keys(services).length > 0, "at least one service is required")
+      .describe("the services to supervise, by name"),
+  })
+  .describe("vigil supervisor.yaml");
+
+export type ManifestInput = z.input<typeof manifestSchema>;
+export type ServiceInput = z.input<typeof serviceSchema>;
+export type ValidatedManifest = z.output<typeof manifestSchema>;
+export type ValidatedService = z.output<typeof serviceSchema>;
+export type ValidatedDefaults = z.output<typeof defaultsSchema>;
+export type ValidatedProbe = z.output<typeof probeSchema>;

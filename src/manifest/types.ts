@@ -1,0 +1,101 @@
+// The resolved, validated manifest: what the rest of vigil consumes. Readonly, durations in ms,
+// sizes in bytes, paths absolute. Runtime state lives elsewhere (core/service-state.ts).
+
+export type RestartPolicy = "always" | "on-failure" | "never";
+export type DependencyCondition = "started" | "healthy" | "completed";
+export type HeartbeatTransport = "ipc" | "socket";
+
+export interface BackoffConfig {
+  readonly initialMs: number;
+  readonly factor: number;
+  readonly maxMs: number;
+  /** 0..1: the delay is spread uniformly over ±jitter of itself */
+  readonly jitter: number;
+  /** a child that ran at least this long starts the backoff sequence anew */
+  readonly resetAfterMs: number;
+}
+
+export interface RestartConfig {
+  readonly policy: RestartPolicy;
+  readonly backoff: BackoffConfig;
+  /** more than this many restarts inside windowMs => fatal */
+  readonly maxRestarts: number;
+  readonly windowMs: number;
+}
+
+export interface StopConfig {
+  readonly signal: NodeJS.Signals;
+  readonly timeoutMs: number;
+}
+
+export interface HeartbeatConfig {
+  readonly via: HeartbeatTransport;
+  readonly intervalMs: number;
+  readonly misses: number;
+  readonly startupGraceMs: number;
+}
+
+export interface LogsConfig {
+  /** null: output staleness is not watched */
+  readonly staleAfterMs: number | null;
+  /** size at which STATE_DIR/logs/NAME.log is rotated */
+  readonly maxBytes: number;
+  /** rotated files kept: NAME.log.1 … NAME.log.N */
+  readonly keep: number;
+}
+
+export interface LimitsConfig {
+  readonly memoryBytes: number | null;
+  /** percent of one core: 150 = one and a half cores */
+  readonly cpuPercent: number | null;
+  readonly forMs: number;
+}
+
+export type ProbeCheck =
+  | { readonly kind: "http"; readonly url: string }
+  | { readonly kind: "tcp"; readonly host: string; readonly port: number }
+  | { readonly kind: "exec"; readonly argv: readonly string[]; readonly shell: boolean };
+
+export interface ProbeConfig {
+  readonly check: ProbeCheck;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** consecutive failures before the probe counts as failed */
+  readonly failures: number;
+  readonly initialDelayMs: number;
+}
+
+export interface ServiceConfig {
+  readonly name: string;
+  /** as written in the manifest, for display */
+  readonly command: string;
+  /** what is executed: argv[0] is the program; with shell: ["/bin/sh", "-c", command] */
+  readonly argv: readonly string[];
+  readonly shell: boolean;
+  /** absolute */
+  readonly cwd: string;
+  /** env_file values overlaid by env; the supervisor's own environment is added at spawn time */
+  readonly env: Readonly<Record<string, string>>;
+  /** absolute path, or null */
+  readonly envFile: string | null;
+  readonly dependsOn: Readonly<Record<string, DependencyCondition>>;
+  readonly restart: RestartConfig;
+  readonly stop: StopConfig;
+  readonly heartbeat: HeartbeatConfig | null;
+  readonly logs: LogsConfig;
+  readonly limits: LimitsConfig | null;
+  readonly probes: {
+    readonly liveness: ProbeConfig | null;
+    readonly readiness: ProbeConfig | null;
+  };
+}
+
+export interface Manifest {
+  readonly version: 1;
+  /** absolute path of supervisor.yaml */
+  readonly file: string;
+  /** absolute */
+  readonly stateDir: string;
+  /** in declaration order */
+  readonly services: readonly ServiceConfig[];
+}

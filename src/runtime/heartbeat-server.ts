@@ -1,0 +1,103 @@
+import { chmod, unlink } from "node:fs/promises";
+import { createServer, type Server, type Socket } from "node:net";
+import type { Logger } from "./logger.js";
+
+export const MAX_LINE_BYTES = 64 * 1024;
+const MAX_CONNECTIONS = 4096;
+/** a connection that sends nothing for this long is closed; clients reconnect on their next beat */
+const IDLE_TIMEOUT_MS = 10 * 60_000;
+
+export type RejectKind = "bad-json" | "bad-message" | "unknown-service" | "bad-token" | "line-too-long" | "too-many-connections";
+
+/** Decides what a line means; returns a rejection kind, or null when the message was taken. */
+export type LineHandler = (message: unknown) => { kind: RejectKind; service?: string } | null;
+
+export interface HeartbeatServer {
+  readonly path: string;
+  readonly connections: () => number;
+  close(): Promise<void>;
+}
+
+/**
+ * STATE_DIR/heartbeat.sock: newline-delimited JSON from any language. Every malformed input is
+ * reported through `onReject` and never reaches further than its own connection.
+ */
+export async function startHeartbeatServer(
+  path: string,
+  handle: LineHandler,
+  onReject: (kind: RejectKind, service: string | undefined) => void,
+  logger: Logger,
+): Promise<HeartbeatServer> {
+  await unlink(path).catch(() => undefined);
+  const sockets = new Set<Socket>();
+  const server: Server = createServer({ noDelay: true }, (socket) => {
+    if (sockets.size >= MAX_CONNECTIONS) {
+      onReject("too-many-connections", undefined);
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    let rest: Buffer | null = null;
+    socket.on("data", (chunk: Buffer) => {
+      let buf = rest ? Buffer.concat([rest, chunk]) : chunk;
+      rest = null;
+      let start = 0;
+      let nl = buf.indexOf(10, start);
+      while (nl >= 0) {
+        if (nl - start > MAX_LINE_BYTES) {
+          onReject("line-too-long", undefined);
+          socket.destroy();
+          return;
+        }
+        if (nl > start) takeLine(buf.toString("utf8", start, nl));
+        start = nl + 1;
+        nl = buf.indexOf(10, start);
+      }
+      if (start < buf.length) {
+        buf = buf.subarray(start);
+        if (buf.length > MAX_LINE_BYTES) {
+          // an endless line: drop the connection rather than the memory
+          onReject("line-too-long", undefined);
+          socket.destroy();
+          return;
+        }
+        rest = Buffer.from(buf);
+      }
+    });
+  });
+
+  const takeLine = (line: string): void => {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      onReject("bad-json", undefined);
+      return;
+    }
+    const rejected = handle(message);
+    if (rejected) onReject(rejected.kind, rejected.service);
+  };
+
+  server.maxConnections = MAX_CONNECTIONS + 64;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  server.on("error", (err) => logger.log("error", null, "heartbeat-socket", `heartbeat socket: ${err.message}`));
+  await chmod(path, 0o600);
+  return {
+    path,
+    connections: () => sockets.size,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await unlink(path).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,112 @@
+// Linux /proc readers. Sync reads are fine: these files are tiny and live in memory.
+import { readFileSync, readdirSync } from "node:fs";
+
+export interface ProcStat {
+  readonly pid: number;
+  /** R, S, D, Z (zombie), X (dead), T, t, I, … */
+  readonly state: string;
+  readonly ppid: number;
+  readonly pgid: number;
+  /** field 22: clock ticks since boot; with pid it names one process for good */
+  readonly startTime: number;
+}
+
+const GONE_STATES = new Set(["Z", "X", "x"]);
+
+export function isLiveState(state: string): boolean {
+  return !GONE_STATES.has(state);
+}
+
+/** Parses the text of /proc/PID/stat; null when malformed. */
+export function parseProcStat(text: string): ProcStat | null {
+  // comm (field 2) may hold spaces and parens, so split at the last ')'
+  const open = text.indexOf("(");
+  const close = text.lastIndexOf(")");
+  if (open < 1 || close < open) return null;
+  const pid = Number(text.slice(0, open).trim());
+  const rest = text.slice(close + 2).split(" ");
+  // rest[0] is field 3 (state), so field N is rest[N - 3]
+  const state = rest[0];
+  const ppid = Number(rest[1]);
+  const pgid = Number(rest[2]);
+  const startTime = Number(rest[19]);
+  if (!state || !Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isInteger(pgid)) return null;
+  if (!Number.isSafeInteger(startTime)) return null;
+  return { pid, state, ppid, pgid, startTime };
+}
+
+export function readProcStat(pid: number): ProcStat | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  return parseProcStat(text);
+}
+
+/** False for a missing process, a zombie (Z) or a dead one (X). */
+export function isAlive(pid: number): boolean {
+  const stat = readProcStat(pid);
+  return stat !== null && isLiveState(stat.state);
+}
+
+/** True when pid is alive and is still the process that started at startTime (not a reused pid). */
+export function isSameProcess(pid: number, startTime: number): boolean {
+  const stat = readProcStat(pid);
+  return stat !== null && isLiveState(stat.state) && stat.startTime === startTime;
+}
+
+/** Every process in /proc, zombies included, from one readdir. */
+export function scanProcesses(): ProcStat[] {
+  let names: string[];
+  try {
+    names = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const stats: ProcStat[] = [];
+  for (const name of names) {
+    const first = name.charCodeAt(0);
+    if (first < 48 || first > 57) continue;
+    const stat = readProcStat(Number(name));
+    if (stat) stats.push(stat);
+  }
+  return stats;
+}
+
+export function groupMembersIn(stats: readonly ProcStat[], pgid: number): number[] {
+  return stats.filter((s) => s.pgid === pgid && isLiveState(s.state)).map((s) => s.pid);
+}
+
+/** Live descendants of any of roots (roots themselves excluded), following ppid links. */
+export function descendantsIn(stats: readonly ProcStat[], roots: Iterable<number>): number[] {
+  const children = new Map<number, ProcStat[]>();
+  for (const s of stats) {
+    const list = children.get(s.ppid);
+    if (list) list.push(s);
+    else children.set(s.ppid, [s]);
+  }
+  const rootSet = new Set(roots);
+  const seen = new Set<number>(rootSet);
+  const queue = [...rootSet];
+  const found: number[] = [];
+  for (let i = 0; i < queue.length; i++) {
+    for (const child of children.get(queue[i]!) ?? []) {
+      if (seen.has(child.pid)) continue;
+      seen.add(child.pid);
+      queue.push(child.pid);
+      if (isLiveState(child.state)) found.push(child.pid);
+    }
+  }
+  return found;
+}
+
+export function processGroupMembers(pgid: number): number[] {
+  return groupMembersIn(scanProcesses(), pgid);
+}
+
+export function descendants(pid: number): number[] {
+  return descendantsIn(scanProcesses(), [pid]);
+}

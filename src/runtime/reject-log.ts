@@ -1,0 +1,32 @@
+import type { Clock } from "../core/clock.js";
+import type { Logger } from "./logger.js";
+
+const QUIET_MS = 5_000;
+
+/**
+ * Logs rejected input at a bounded rate: the first of a kind at once, then at most one line per
+ * kind every 5 s, saying how many were folded into it. A flood costs a counter, not a log line.
+ */
+export class RejectLog {
+  private readonly suppressed = new Map<string, number>();
+  private readonly quietUntil = new Map<string, number>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  report(kind: string, service: string | undefined, detail: string): void {
+    const key = `${kind}/${service ?? ""}`;
+    const now = this.clock.now();
+    if (now < (this.quietUntil.get(key) ?? -Infinity)) {
+      this.suppressed.set(key, (this.suppressed.get(key) ?? 0) + 1);
+      return;
+    }
+    const folded = this.suppressed.get(key) ?? 0;
+    this.suppressed.delete(key);
+    this.quietUntil.set(key, now + QUIET_MS);
+    const more = folded > 0 ? ` (and ${folded} more in the last ${QUIET_MS / 1000}s)` : "";
+    this.logger.log("warn", service ?? null, "message-rejected", `rejected heartbeat input: ${detail}${more}`, { kind, folded });
+  }
+}

@@ -1,0 +1,284 @@
+import { EventEmitter } from "node:events";
+import type { Clock } from "../core/clock.js";
+import type { ServiceStatus } from "../core/service-state.js";
+import { startOrder } from "../core/start-order.js";
+import type { Manifest, ServiceConfig } from "../manifest/types.js";
+import type { ServiceDoc, StatusDocument } from "../control/status-document.js";
+import type { Logger } from "./logger.js";
+import { formatMs } from "../core/format.js";
+import type { Printer } from "./printer.js";
+import { toIso } from "./real-clock.js";
+import { ServiceRunner } from "./service-runner.js";
+import { unmetDependencies, type DependencyView } from "./dependencies.js";
+import { HeartbeatHub } from "./heartbeats.js";
+import { NOT_JSON } from "./child.js";
+import { HeartbeatMonitor } from "../core/heartbeat-monitor.js";
+import type { Health } from "../core/types.js";
+
+export interface SupervisorEvents {
+  change: [name: string, status: ServiceStatus, previous: ServiceStatus];
+  spawned: [name: string, pid: number];
+  exited: [name: string, pid: number];
+  stopped: [];
+  /** a beat or health change: worth a status rewrite, not a log line */
+  health: [];
+  rejected: [kind: string, service: string | undefined];
+}
+
+export interface SupervisorOptions {
+  /** environment given to every child besides its own (VIGIL_SOCKET, PATH) */
+  readonly childEnv?: Readonly<Record<string, string>>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly printer: Printer;
+  readonly random?: () => number;
+}
+
+export class UnknownServiceError extends Error {
+  constructor(
+    readonly names: readonly string[],
+    readonly known: readonly string[],
+  ) {
+    super(`unknown service${names.length > 1 ? "s" : ""} ${names.join(", ")} (known: ${known.join(", ")})`);
+  }
+}
+
+/** The one loop that joins the services: start order, dependency gating, shutdown order, status. */
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  readonly runners = new Map<string, ServiceRunner>();
+  private order: string[] = [];
+  private shuttingDown = false;
+  private readonly stopAsked = new Set<string>();
+  private stoppedPromise: Promise<void> | null = null;
+  private readonly startedAtWall: number;
+  generation = 1;
+  configError: string | null = null;
+  rejectedTotal = 0;
+  readonly heartbeats: HeartbeatHub;
+  /** output staleness, watched with the same deadline logic as heartbeats: a line is a beat */
+  private readonly output: HeartbeatMonitor;
+
+  constructor(
+    private manifest: Manifest,
+    private readonly opts: SupervisorOptions,
+  ) {
+    super();
+    this.startedAtWall = opts.clock.wallNow();
+    this.heartbeats = new HeartbeatHub(opts.clock, {
+      failed: (name, detail) => this.runners.get(name)?.dispatch({ type: "FailureDetected", reason: "heartbeat", detail }),
+      healthChanged: () => {
+        if (!this.shuttingDown) this.startReady();
+        this.emit("health");
+      },
+    });
+    this.output = new HeartbeatMonitor(opts.clock, { historySize: 0 });
+    this.output.on("failed", ({ id }) => {
+      const staleMs = this.runners.get(id)?.config.logs.staleAfterMs ?? 0;
+      this.runners.get(id)?.dispatch({ type: "FailureDetected", reason: "log-stale", detail: `no output for ${formatMs(staleMs)}` });
+    });
+    for (const config of manifest.services) this.runners.set(config.name, this.createRunner(config));
+    this.order = startOrder(manifest.services);
+    opts.printer.setNames(manifest.services.map((s) => s.name));
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Queue every service, then start each as soon as what it depends on is ready. */
+  start(): void {
+    for (const name of this.order) this.runners.get(name)?.dispatch({ type: "Queued" });
+    this.startReady();
+  }
+
+  /** Stop everything, dependants before what they depend on; resolves when every child is gone. */
+  shutdown(): Promise<void> {
+    if (this.stoppedPromise) return this.stoppedPromise;
+    this.shuttingDown = true;
+    this.opts.logger.log("info", null, "shutdown", "stopping all services");
+    this.stoppedPromise = new Promise((resolve) => {
+      const check = (): void => {
+        this.stopReady();
+        if (this.allIdle()) {
+          this.off("change", check);
+          this.emit("stopped");
+          resolve();
+        }
+      };
+      this.on("change", check);
+      check();
+    });
+    return this.stoppedPromise;
+  }
+
+  /** Second Ctrl-C: SIGKILL every process tree now. */
+  killAll(): void {
+    this.opts.logger.log("warn", null, "kill", "killing every service now");
+    for (const r of this.runners.values()) r.dispatch({ type: "KillRequested" });
+  }
+
+  control(cmd: "start" | "stop" | "restart", names: readonly string[]): void {
+    const unknown = names.filter((n) => !this.runners.has(n));
+    if (unknown.length > 0) throw new UnknownServiceError(unknown, [...this.runners.keys()]);
+    for (const name of names) {
+      const r = this.runners.get(name);
+      if (!r) continue;
+      if (cmd === "start") r.dispatch({ type: "StartRequested" });
+      else if (cmd === "stop") r.dispatch({ type: "StopRequested", reason: "manual" });
+      else r.dispatch({ type: "RestartRequested", reason: "manual" });
+    }
+  }
+
+  status(names?: readonly string[]): StatusDocument {
+    if (names && names.length > 0) {
+      const unknown = names.filter((n) => !this.runners.has(n));
+      if (unknown.length > 0) throw new UnknownServiceError(unknown, [...this.runners.keys()]);
+    }
+    const wanted = names && names.length > 0 ? new Set(names) : null;
+    const services: ServiceDoc[] = [];
+    for (const r of this.runners.values()) if (!wanted || wanted.has(r.name)) services.push(this.serviceDoc(r));
+    return {
+      supervisor: {
+        pid: process.pid,
+        started_at: new Date(this.startedAtWall).toISOString(),
+        manifest: this.manifest.file,
+        generation: this.generation,
+        config_error: this.configError,
+        state_dir: this.manifest.stateDir,
+        stopping: this.shuttingDown,
+        rejected_messages: this.rejectedTotal,
+      },
+      services,
+    };
+  }
+
+  /** a message refused before it could be tied to a child (counted for the service it named) */
+  countRejected(service: string | undefined): void {
+    const book = service === undefined ? undefined : this.heartbeats.book(service);
+    if (book) book.rejected++;
+    this.rejectedTotal++;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((r) => r.close()));
+  }
+
+  private serviceDoc(r: ServiceRunner): ServiceDoc {
+    const s = r.status;
+    const clock = this.opts.clock;
+    const exit = s.lastExit;
+    const book = this.heartbeats.book(r.name);
+    return {
+      name: r.name,
+      state: s.state,
+      health: this.heartbeats.health(r.name),
+      pid: s.pid,
+      restarts: s.restarts,
+      started_at: toIso(clock, s.startedAtMs),
+      last_beat_at: book?.lastBeatWallMs ? new Date(book.lastBeatWallMs).toISOString() : null,
+      beats: book?.beats ?? 0,
+      last_beat_data: book?.lastBeatData ?? null,
+      cpu_percent: null,
+      memory_bytes: null,
+      last_exit: exit
+        ? {
+            code: exit.code,
+            signal: exit.signal,
+            reason: exit.reason,
+            at: toIso(clock, exit.atMs) ?? "",
+            ...(exit.error ? { error: exit.error } : {}),
+          }
+        : null,
+      next_restart_at: toIso(clock, s.nextRestartAtMs),
+      command: r.config.command,
+      waiting_for: s.state === "starting" && !s.spawnInFlight && s.pid === null ? this.unmet(r.config) : [],
+      rejected_messages: book?.rejected ?? 0,
+      status_text: book?.statusText ?? null,
+    };
+  }
+
+  private createRunner(config: ServiceConfig): ServiceRunner {
+    this.heartbeats.configure(config);
+    return new ServiceRunner(config, {
+      childEnv: this.opts.childEnv ?? {},
+      clock: this.opts.clock,
+      logger: this.opts.logger,
+      printer: this.opts.printer,
+      stateDir: this.manifest.stateDir,
+      random: this.opts.random ?? Math.random,
+      onChange: (runner, previous) => {
+        this.emit("change", runner.name, runner.status, previous);
+        if (!this.shuttingDown) this.startReady();
+      },
+      onSpawned: (runner, pid) => {
+        this.heartbeats.spawned(runner.name, runner.token);
+        const staleMs = runner.config.logs.staleAfterMs;
+        if (staleMs !== null) this.output.watch(runner.name, { intervalMs: staleMs, misses: 1, startupGraceMs: staleMs });
+        this.emit("spawned", runner.name, pid);
+      },
+      onExited: (runner, pid) => {
+        this.heartbeats.exited(runner.name);
+        this.output.unwatch(runner.name);
+        this.emit("exited", runner.name, pid);
+      },
+      onOutput: (runner) => {
+        if (runner.config.logs.staleAfterMs !== null) this.output.beat(runner.name);
+      },
+      onMessage: (runner, token, message) => {
+        const rejected = message === NOT_JSON ? { kind: "bad-json" as const } : this.heartbeats.fromIpc(runner.name, token, message);
+        if (rejected) {
+          this.countRejected(runner.name);
+          this.emit("rejected", rejected.kind, runner.name);
+        } else this.emit("health");
+      },
+    });
+  }
+
+  private unmet(config: ServiceConfig): string[] {
+    return unmetDependencies(config, (name) => this.dependencyView(name));
+  }
+
+  private dependencyView(name: string): DependencyView | undefined {
+    const r = this.runners.get(name);
+    if (!r) return undefined;
+    const health: Health = this.heartbeats.health(name);
+    // heartbeats and ready messages can come from any child, so `healthy` waits for them only where
+    // the manifest says beats are expected
+    const canBeHealthy = r.config.heartbeat !== null || r.config.probes.readiness !== null;
+    return { status: r.status, health, canBeHealthy };
+  }
+
+  private startReady(): void {
+    for (const name of this.order) {
+      const r = this.runners.get(name);
+      if (!r) continue;
+      const s = r.status;
+      if (s.state !== "starting" || s.spawnInFlight || s.pid !== null) continue;
+      if (this.unmet(r.config).length === 0) r.dispatch({ type: "StartRequested" });
+    }
+  }
+
+  /** Ask each service to stop once nothing that depends on it is still running. */
+  private stopReady(): void {
+    for (const name of [...this.order].reverse()) {
+      if (this.stopAsked.has(name)) continue;
+      const dependantsIdle = this.order.every((other) => {
+        const o = this.runners.get(other);
+        return !o || !(name in o.config.dependsOn) || isIdle(o.status);
+      });
+      if (!dependantsIdle) continue;
+      this.stopAsked.add(name);
+      this.runners.get(name)?.dispatch({ type: "StopRequested", reason: "manual" });
+    }
+  }
+
+  private allIdle(): boolean {
+    for (const r of this.runners.values()) if (!isIdle(r.status)) return false;
+    return true;
+  }
+}
+
+function isIdle(s: ServiceStatus): boolean {
+  if (s.pid !== null || s.spawnInFlight) return false;
+  return s.state === "stopped" || s.state === "exited" || s.state === "fatal";
+}

@@ -1,0 +1,138 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { isRunning, Stack, waitUntil } from "../support/stack.js";
+
+const stacks: Stack[] = [];
+async function stack(manifest: string, files?: Record<string, string>): Promise<Stack> {
+  const s = await Stack.create(manifest, files);
+  stacks.push(s);
+  return s;
+}
+afterEach(async () => {
+  await Promise.all(stacks.splice(0).map((s) => s.cleanup()));
+});
+
+describe("vigil up", () => {
+  it("restarts a crash loop with growing gaps until it is declared fatal", async () => {
+    const s = await stack(`
+version: 1
+services:
+  crasher:
+    command: sh -c 'date +%s%N >> starts.txt; exit 3'
+    restart:
+      policy: always
+      backoff: { initial: 100ms, factor: 2, max: 10s, jitter: 0 }
+      max_restarts: 4
+      window: 1m
+`);
+    s.start();
+    const final = await s.waitFor("crasher", (x) => x.state === "fatal", "to become fatal");
+    expect(final.restarts).toBe(4);
+    expect(final.last_exit).toMatchObject({ code: 3, reason: "exit" });
+    const starts = (await readFile(join(s.dir, "starts.txt"), "utf8")).trim().split("\n").map((l) => Number(l) / 1e6);
+    expect(starts).toHaveLength(5);
+    const gaps = starts.slice(1).map((t, i) => t - (starts[i] ?? 0));
+    // 100, 200, 400, 800 ms plus spawn time: each gap clearly longer than the one before
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]).toBeGreaterThan((gaps[i - 1] ?? 0) * 1.4);
+    expect(gaps[0]).toBeGreaterThanOrEqual(95);
+    expect(s.stderr).toMatch(/crasher: crash loop: 5 restarts within 1m/);
+  });
+
+  it("leaves an on-failure service that exits 0 in state exited, without restarting it", async () => {
+    const s = await stack(`
+version: 1
+services:
+  job:
+    command: [sh, -c, "echo done; exit 0"]
+    restart: { policy: on-failure }
+`);
+    s.start();
+    const job = await s.waitFor("job", (x) => x.state === "exited", "to exit");
+    expect(job.restarts).toBe(0);
+    expect(job.last_exit).toMatchObject({ code: 0, signal: null, reason: "exit" });
+    expect(s.stdout).toMatch(/^job \| done$/m);
+    const log = await readFile(join(s.stateDir, "logs", "job.log"), "utf8");
+    expect(log).toMatch(/Z out done\n$/);
+  });
+
+  it("starts services after the ones they depend on", async () => {
+    // each service appends its name when started; b and c wait for a, d waits for c
+    const s = await stack(`
+version: 1
+services:
+  d:
+    command: sh -c 'echo d >> order.txt; exec sleep 60'
+    depends_on: [c]
+  c:
+    command: sh -c 'sleep 0.3; echo c >> order.txt; exec sleep 60'
+    depends_on: [a]
+  a:
+    command: sh -c 'echo a >> order.txt; exec sleep 60'
+`);
+    s.start();
+    await s.waitFor("d", (x) => x.state === "running", "to run");
+    await waitUntil(async () => (await readFile(join(s.dir, "order.txt"), "utf8")).split("\n").length >= 4, "order.txt has 3 lines");
+    const order = (await readFile(join(s.dir, "order.txt"), "utf8")).trim().split("\n");
+    expect(order[0]).toBe("a");
+    expect(order.indexOf("d")).toBeGreaterThan(order.indexOf("a"));
+    expect(s.stderr.indexOf("c: started")).toBeLessThan(s.stderr.indexOf("d: started"));
+  });
+
+  it("stops a child that ignores SIGTERM, and its grandchild, and exits 0 leaving nothing behind", async () => {
+    const s = await stack(`
+version: 1
+services:
+  stubborn:
+    command: sh -c 'trap "" TERM; sleep 300 & echo $! > grandchild.pid; wait'
+    stop: { timeout: 500ms }
+  polite:
+    command: sleep 300
+`);
+    const up = s.start();
+    const stubborn = await s.waitFor("stubborn", (x) => x.state === "running", "to run");
+    const polite = await s.waitFor("polite", (x) => x.state === "running", "to run");
+    await waitUntil(async () => (await readFile(join(s.dir, "grandchild.pid"), "utf8").catch(() => "")).trim() !== "", "grandchild pid");
+    const grandchild = Number((await readFile(join(s.dir, "grandchild.pid"), "utf8")).trim());
+    up.kill("SIGINT");
+    expect(await s.exited()).toBe(0);
+    for (const pid of [stubborn.pid!, polite.pid!, grandchild]) expect(isRunning(pid), `pid ${pid} still running`).toBe(false);
+    expect(s.stderr).toMatch(/stubborn: did not stop within 500ms; killing its process tree/);
+    const doc = await s.statusFile();
+    expect(doc?.services.map((x) => x.state)).toEqual(["stopped", "stopped"]);
+  });
+
+  it("kills at once on a second Ctrl-C", async () => {
+    const s = await stack(`
+version: 1
+services:
+  stubborn:
+    command: sh -c 'trap "" TERM INT; sleep 300'
+    stop: { timeout: 60s }
+`);
+    const up = s.start();
+    const svc = await s.waitFor("stubborn", (x) => x.state === "running", "to run");
+    up.kill("SIGINT");
+    await s.waitFor("stubborn", (x) => x.state === "stopping", "to be stopping");
+    up.kill("SIGINT");
+    expect(await s.exited()).toBe(0);
+    expect(isRunning(svc.pid!)).toBe(false);
+  });
+
+  it("handles a command that does not exist by the restart policy, with a clear message", async () => {
+    const s = await stack(`
+version: 1
+services:
+  ghost:
+    command: ./no-such-program --flag
+    restart: { policy: on-failure, backoff: { initial: 50ms }, max_restarts: 2 }
+  fine:
+    command: sleep 300
+`);
+    s.start();
+    const ghost = await s.waitFor("ghost", (x) => x.state === "fatal", "to become fatal");
+    expect(ghost.last_exit?.error).toMatch(/ENOENT/);
+    expect(s.stderr).toMatch(/ghost: cannot start: .*ENOENT/);
+    expect((await s.service("fine"))?.state).toBe("running");
+  });
+});

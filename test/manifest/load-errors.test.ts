@@ -1,0 +1,175 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ManifestError } from "../../src/manifest/errors.js";
+import { loadManifest, parseManifest } from "../../src/manifest/load.js";
+
+const lines = (...text: string[]): string => `${text.join("\n")}\n`;
+
+function problems(text: string, files: Record<string, string> = {}): string[] {
+  try {
+    parseManifest(text, "supervisor.yaml", {
+      readFile: (path) => {
+        const name = path.split("/").at(-1) ?? "";
+        if (files[name] === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: "ENOENT" });
+        return files[name];
+      },
+    });
+  } catch (error) {
+    if (error instanceof ManifestError) return error.format().split("\n");
+    throw error;
+  }
+  throw new Error("expected the manifest to be rejected");
+}
+
+describe("manifest errors", () => {
+  it("points at an unknown key itself and suggests the close one", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: node app.js", "    restrat: { policy: always }");
+    expect(problems(text)).toEqual([
+      'supervisor.yaml:5:5: services.api.restrat: unknown key "restrat", did you mean "restart"?',
+    ]);
+  });
+
+  it("points at a bad duration value", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: node app.js", "    stop: { timeout: 5 sec }");
+    expect(problems(text)).toEqual([
+      'supervisor.yaml:5:22: services.api.stop.timeout: unknown duration unit "sec" in "5 sec"; use ms, s, m, h or d',
+    ]);
+  });
+
+  it("names the expected and the actual type", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: node app.js", "    shell: yes");
+    expect(problems(text)).toEqual(['supervisor.yaml:5:12: services.api.shell: expected true or false, got "yes"']);
+  });
+
+  it("suggests the closest value of an enum", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: node app.js", "    restart:", "      policy: alway");
+    expect(problems(text)).toEqual([
+      'supervisor.yaml:6:15: services.api.restart.policy: invalid value "alway" (expected always, on-failure or never), did you mean "always"?',
+    ]);
+  });
+
+  it("points a missing key at the mapping that lacks it", () => {
+    const text = lines("version: 1", "services:", "  api:", "    cwd: app");
+    expect(problems(text)).toEqual(['supervisor.yaml:3:3: services.api.command: missing required key "command"']);
+  });
+
+  it("reports an unknown depends_on target with a suggestion", () => {
+    const text = lines("version: 1", "services:", "  db:", "    command: postgres", "  api:", "    command: node app.js", "    depends_on: [dbb]");
+    expect(problems(text)).toEqual(['supervisor.yaml:7:18: services.api.depends_on.0: unknown service "dbb", did you mean "db"?']);
+  });
+
+  it("names a dependency cycle at its first edge", () => {
+    const text = lines(
+      "version: 1",
+      "services:",
+      "  a:",
+      "    command: a",
+      "    depends_on: { b: healthy }",
+      "  b:",
+      "    command: b",
+      "    depends_on: [c]",
+      "  c:",
+      "    command: c",
+      "    depends_on: [a]",
+    );
+    expect(problems(text)).toEqual(["supervisor.yaml:5:19: services.a.depends_on.b: dependency cycle: a -> b -> c -> a"]);
+  });
+
+  it("rejects a service that depends on itself", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: x", "    depends_on: [api]");
+    expect(problems(text)).toEqual(["supervisor.yaml:5:18: services.api.depends_on.0: a service cannot depend on itself"]);
+  });
+
+  it("reports a YAML syntax error with its position", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: [node, app.js", "  db: {}");
+    const [first] = problems(text);
+    expect(first).toMatch(/^supervisor\.yaml:5:\d+: .*(end with a \]|indented)/);
+  });
+
+  it("reports duplicate keys", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: x", "    command: y");
+    expect(problems(text)).toEqual(["supervisor.yaml:5:5: Map keys must be unique"]);
+  });
+
+  it("reports every problem at once, ordered by line", () => {
+    const text = lines(
+      "version: 2",
+      "defaults:",
+      "  stop: { signal: SIGTREM }",
+      "services:",
+      "  api:",
+      "    command: node app.js | tee log",
+      "    heartbeat: { via: sockt, interval: 0 }",
+      "    depends_on: [nope]",
+      "  web:",
+      "    command: []",
+      "    limits: { memory: 512M }",
+    );
+    expect(problems(text)).toEqual([
+      "supervisor.yaml:1:10: version: unsupported version 2; this vigil reads version 1",
+      'supervisor.yaml:3:19: defaults.stop.signal: unknown signal "SIGTREM", did you mean "SIGTERM"?',
+      'supervisor.yaml:6:14: services.api.command: "|" needs a shell; set shell: true to run the command through /bin/sh -c',
+      'supervisor.yaml:7:23: services.api.heartbeat.via: invalid value "sockt" (expected ipc or socket), did you mean "socket"?',
+      "supervisor.yaml:7:40: services.api.heartbeat.interval: must be greater than 0",
+      'supervisor.yaml:8:18: services.api.depends_on.0: unknown service "nope"',
+      "supervisor.yaml:10:14: services.web.command: command list must not be empty",
+      'supervisor.yaml:11:23: services.web.limits.memory: unknown size unit "M" in "512M"; use B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024)',
+    ]);
+  });
+
+  it("rejects shell operators in a command that runs without a shell", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: node app.js | tee log");
+    expect(problems(text)).toEqual([
+      'supervisor.yaml:4:14: services.api.command: "|" needs a shell; set shell: true to run the command through /bin/sh -c',
+    ]);
+  });
+
+  it("rejects bad service names and empty service maps", () => {
+    expect(problems(lines("version: 1", "services:", "  -bad:", "    command: x"))).toEqual([
+      "supervisor.yaml:3:3: services.-bad: a service name starts with a letter or digit and takes only letters, digits, _ . -",
+    ]);
+    expect(problems(lines("version: 1", "services: {}"))).toEqual([
+      "supervisor.yaml:2:11: services: at least one service is required",
+    ]);
+  });
+
+  it("asks a probe for exactly one check", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: x", "    probes:", "      liveness: { http: 'http://x/', tcp: 'x:1' }");
+    expect(problems(text)).toEqual([
+      "supervisor.yaml:6:7: services.api.probes.liveness: a probe needs exactly one of http, tcp or exec; found http and tcp",
+    ]);
+  });
+
+  it("reports a missing env_file at its node", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: x", "    env_file: .env");
+    expect(problems(text)).toEqual(['supervisor.yaml:5:15: services.api.env_file: cannot read env file ".env": ENOENT: no such file']);
+  });
+
+  it("reports a malformed env_file line in the env file", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: x", "    env_file: .env");
+    expect(problems(text, { ".env": "A=1\nnot a pair\nB='open\n" })).toEqual([
+      ".env:2:1: services.api.env_file: expected KEY=VALUE",
+      ".env:3:3: services.api.env_file: B: unterminated single quote",
+    ]);
+  });
+
+  it("says when the manifest is empty", () => {
+    expect(problems("# nothing yet\n")).toEqual(["supervisor.yaml:1:1: the manifest is empty: it needs version: 1 and services"]);
+  });
+
+  it("reports an unreadable manifest without a position, keeping the cause", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-manifest-"));
+    try {
+      const file = join(dir, "missing.yaml");
+      const error = await loadManifest(file).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ManifestError);
+      expect((error as ManifestError).format()).toBe(`${file}: cannot read manifest: ENOENT: no such file`);
+      expect((error as ManifestError).issues[0]?.line).toBeUndefined();
+      expect((error as ManifestError).cause).toMatchObject({ code: "ENOENT" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,191 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ChildRegistry, reapOrphans, type ChildEntry } from "../../src/runtime/orphans.js";
+import { descendants, isAlive, processGroupMembers, readProcStat } from "../../src/runtime/proc.js";
+
+let stateDir: string;
+const groups: number[] = [];
+
+function spawnGroup(script: string): ChildProcess & { pid: number } {
+  const child = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
+  if (child.pid === undefined) throw new Error("spawn failed");
+  groups.push(child.pid);
+  return child as ChildProcess & { pid: number };
+}
+
+async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(10);
+  }
+}
+
+function isGone(pid: number): boolean {
+  const state = readProcStat(pid)?.state;
+  return state === undefined || state === "Z" || state === "X";
+}
+
+function entryFor(service: string, pid: number, overrides: Partial<ChildEntry> = {}): ChildEntry {
+  return {
+    service,
+    pid,
+    pgid: pid,
+    startTime: readProcStat(pid)?.startTime ?? 1,
+    stopSignal: "SIGTERM",
+    stopTimeoutMs: 200,
+    ...overrides,
+  };
+}
+
+async function writeChildren(entries: ChildEntry[]): Promise<void> {
+  await writeFile(join(stateDir, "children.json"), JSON.stringify({ children: entries }));
+}
+
+/** A shell that ignores SIGTERM, with a grandchild that ignores it too. */
+async function spawnStubborn(): Promise<{ pid: number; grandchild: number }> {
+  const child = spawnGroup("trap '' TERM; sleep 1000 & wait");
+  const [grandchild] = await waitFor(() => {
+    const found = descendants(child.pid);
+    return found.length === 1 ? found : undefined;
+  });
+  return { pid: child.pid, grandchild: grandchild! };
+}
+
+beforeEach(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), "vigil-orphans-"));
+});
+
+afterEach(async () => {
+  for (const pgid of groups.splice(0)) {
+    try {
+      process.kill(-pgid, "SIGKILL");
+    } catch {}
+  }
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe("ChildRegistry", () => {
+  it("keeps children.json equal to the entries after each flush", async () => {
+    const registry = new ChildRegistry(stateDir);
+    registry.add(entryFor("api", 1001, { startTime: 5 }));
+    registry.add(entryFor("db", 1002, { startTime: 6 }));
+    await registry.flush();
+    const read = async () => JSON.parse(await readFile(join(stateDir, "children.json"), "utf8")).children;
+    expect((await read()).map((e: ChildEntry) => e.service)).toEqual(["api", "db"]);
+    registry.remove(1001);
+    await registry.flush();
+    expect(await read()).toEqual([entryFor("db", 1002, { startTime: 6 })]);
+  });
+
+  it("coalesces a burst of changes and leaves no temp files", async () => {
+    const registry = new ChildRegistry(stateDir);
+    for (let i = 0; i < 200; i++) registry.add(entryFor(`s${i}`, 2000 + i, { startTime: i }));
+    for (let i = 0; i < 100; i++) registry.remove(2000 + i);
+    await registry.flush();
+    const children = JSON.parse(await readFile(join(stateDir, "children.json"), "utf8")).children;
+    expect(children).toHaveLength(100);
+    expect(children[0].service).toBe("s100");
+    expect(await readdir(stateDir)).toEqual(["children.json"]);
+  });
+
+  it("clear removes the file", async () => {
+    const registry = new ChildRegistry(stateDir);
+    registry.add(entryFor("api", 1001, { startTime: 5 }));
+    await registry.clear();
+    expect(await readdir(stateDir)).toEqual([]);
+    expect(registry.entries()).toEqual([]);
+  });
+});
+
+describe("reapOrphans", () => {
+  it("ends a recorded child that ignores SIGTERM together with its grandchild", async () => {
+    const { pid, grandchild } = await spawnStubborn();
+    await writeChildren([entryFor("worker", pid)]);
+    const messages: string[] = [];
+    const results = await reapOrphans(stateDir, (m) => messages.push(m));
+    expect(results).toEqual([{ pid, service: "worker", outcome: "killed" }]);
+    expect(isGone(pid)).toBe(true);
+    expect(isGone(grandchild)).toBe(true);
+    expect(processGroupMembers(pid)).toEqual([]);
+    expect(messages.join("\n")).toContain(`worker (pid ${pid})`);
+    expect(await readdir(stateDir)).toEqual([]);
+  });
+
+  it("ends a child that stops on its stop signal without escalating", async () => {
+    const child = spawnGroup("sleep 1000 & wait");
+    await waitFor(() => descendants(child.pid).length === 1);
+    await writeChildren([entryFor("api", child.pid, { stopTimeoutMs: 5000 })]);
+    expect(await reapOrphans(stateDir)).toEqual([{ pid: child.pid, service: "api", outcome: "exited" }]);
+    expect(isGone(child.pid)).toBe(true);
+  });
+
+  it("falls back to SIGTERM when the recorded stop signal is not a signal", async () => {
+    const child = spawnGroup("exec sleep 1000");
+    await waitFor(() => readProcStat(child.pid));
+    await writeChildren([{ ...entryFor("api", child.pid), stopSignal: "SIGBOGUS" as NodeJS.Signals, stopTimeoutMs: 5000 }]);
+    expect(await reapOrphans(stateDir)).toEqual([{ pid: child.pid, service: "api", outcome: "exited" }]);
+    expect(isGone(child.pid)).toBe(true);
+  });
+
+  it("ends grandchildren still in the group after the recorded leader died", async () => {
+    const { pid, grandchild } = await spawnStubborn();
+    const entry = entryFor("worker", pid);
+    process.kill(pid, "SIGKILL");
+    await waitFor(() => isGone(pid));
+    expect(isAlive(grandchild)).toBe(true);
+    await writeChildren([entry]);
+    expect(await reapOrphans(stateDir)).toEqual([{ pid, service: "worker", outcome: "killed" }]);
+    expect(isGone(grandchild)).toBe(true);
+  });
+
+  it("leaves alone a live process that merely reused a recorded pid", async () => {
+    await writeChildren([entryFor("old", process.pid, { startTime: 1, stopSignal: "SIGKILL" })]);
+    expect(await reapOrphans(stateDir)).toEqual([{ pid: process.pid, service: "old", outcome: "pid-reused" }]);
+    expect(isAlive(process.pid)).toBe(true);
+  });
+
+  it("leaves alone another live process whose start time differs from the record", async () => {
+    const child = spawnGroup("exec sleep 1000");
+    const startTime = await waitFor(() => readProcStat(child.pid)?.startTime);
+    await writeChildren([entryFor("old", child.pid, { startTime: startTime - 1, stopSignal: "SIGKILL" })]);
+    expect(await reapOrphans(stateDir)).toEqual([{ pid: child.pid, service: "old", outcome: "pid-reused" }]);
+    expect(isAlive(child.pid)).toBe(true);
+  });
+
+  it("reports entries whose processes are gone", async () => {
+    const child = spawn("true", { stdio: "ignore", detached: true });
+    await new Promise((resolve) => child.on("exit", resolve));
+    await writeChildren([entryFor("done", child.pid!, { startTime: 7 })]);
+    expect(await reapOrphans(stateDir)).toEqual([{ pid: child.pid, service: "done", outcome: "gone" }]);
+  });
+
+  it("handles several entries at once, ending only the real leftovers", async () => {
+    const first = await spawnStubborn();
+    const second = await spawnStubborn();
+    await writeChildren([
+      entryFor("a", first.pid),
+      entryFor("reused", process.pid, { startTime: 1 }),
+      entryFor("b", second.pid),
+    ]);
+    const results = await reapOrphans(stateDir);
+    expect(results.map((r) => r.outcome)).toEqual(["killed", "pid-reused", "killed"]);
+    expect([first.pid, first.grandchild, second.pid, second.grandchild].every(isGone)).toBe(true);
+    expect(isAlive(process.pid)).toBe(true);
+  });
+
+  it("returns nothing without a children file and survives a corrupt one", async () => {
+    expect(await reapOrphans(stateDir)).toEqual([]);
+    await writeFile(join(stateDir, "children.json"), "{ cut short");
+    const messages: string[] = [];
+    expect(await reapOrphans(stateDir, (m) => messages.push(m))).toEqual([]);
+    expect(messages).toHaveLength(1);
+    expect(await readdir(stateDir)).toEqual([]);
+  });
+});

@@ -1,0 +1,138 @@
+// Runs the real `vigil` CLI against a manifest in a temporary directory, and cleans up after it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { readProcStat } from "../../src/runtime/proc.js";
+import type { ServiceDoc, StatusDocument } from "../../src/control/status-document.js";
+
+export const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs one CLI command to its end. */
+export function vigil(args: readonly string[], cwd: string, timeoutMs = 20_000): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`vigil ${args.join(" ")} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+export class Stack {
+  up: ChildProcess | null = null;
+  stdout = "";
+  stderr = "";
+  private exitPromise: Promise<number | null> | null = null;
+  /** every pid any service ever had, to prove none is left behind */
+  readonly seenPids = new Set<number>();
+
+  private constructor(readonly dir: string) {}
+
+  static async create(manifest: string, files: Record<string, string> = {}): Promise<Stack> {
+    const dir = await mkdtemp(join(tmpdir(), "vigil-test-"));
+    await writeFile(join(dir, "supervisor.yaml"), manifest);
+    for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text, { mode: 0o755 });
+    return new Stack(dir);
+  }
+
+  get stateDir(): string {
+    return join(this.dir, ".vigil");
+  }
+
+  /** Starts `vigil up` in the background. */
+  start(extraArgs: readonly string[] = []): ChildProcess {
+    const up = spawn(process.execPath, [CLI, "up", ...extraArgs], { cwd: this.dir, env: { ...process.env, NO_COLOR: "1" } });
+    up.stdout?.on("data", (d: Buffer) => (this.stdout += d.toString()));
+    up.stderr?.on("data", (d: Buffer) => (this.stderr += d.toString()));
+    this.exitPromise = new Promise((res) => up.on("exit", (code) => res(code)));
+    this.up = up;
+    return up;
+  }
+
+  exited(): Promise<number | null> {
+    if (!this.exitPromise) throw new Error("not started");
+    return this.exitPromise;
+  }
+
+  /** The status document from status.json (null while it is not there yet). */
+  async statusFile(): Promise<StatusDocument | null> {
+    try {
+      return JSON.parse(await readFile(join(this.stateDir, "status.json"), "utf8")) as StatusDocument;
+    } catch {
+      return null;
+    }
+  }
+
+  async service(name: string): Promise<ServiceDoc | undefined> {
+    const doc = await this.statusFile();
+    const s = doc?.services.find((x) => x.name === name);
+    if (s?.pid) this.seenPids.add(s.pid);
+    return s;
+  }
+
+  /** Polls status.json until `predicate` holds for the service. */
+  async waitFor(name: string, predicate: (s: ServiceDoc) => boolean, what: string, timeoutMs = 15_000): Promise<ServiceDoc> {
+    let last: ServiceDoc | undefined;
+    await waitUntil(async () => {
+      last = await this.service(name);
+      return last !== undefined && predicate(last);
+    }, `${name} ${what}; last seen ${JSON.stringify(last)}\nstderr:\n${this.stderr}`, timeoutMs);
+    return last as ServiceDoc;
+  }
+
+  run(args: readonly string[], timeoutMs?: number): Promise<CliResult> {
+    return vigil(args, this.dir, timeoutMs);
+  }
+
+  /** Ends the supervisor (SIGKILL if it must) and every process it ever ran; removes the directory. */
+  async cleanup(): Promise<void> {
+    const up = this.up;
+    if (up?.pid && isRunning(up.pid)) {
+      up.kill("SIGTERM");
+      const done = await Promise.race([this.exited(), sleep(15_000).then(() => "timeout" as const)]);
+      if (done === "timeout") up.kill("SIGKILL");
+    }
+    for (const pid of this.seenPids) {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function isRunning(pid: number): boolean {
+  const stat = readProcStat(pid);
+  return stat !== null && stat.state !== "Z" && stat.state !== "X";
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `check` every 25 ms until it is true; fails with `what` after the timeout. */
+export async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
+    await sleep(25);
+  }
+}
