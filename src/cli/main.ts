@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from "commander";
+import { beatCommand } from "./beat.js";
 import { checkCommand } from "./check.js";
 import { controlCommand } from "./control.js";
 import { downCommand } from "./down.js";
@@ -49,6 +50,13 @@ function buildProgram(): Command {
     .description("stop the running supervisor and every child, and wait until they are gone")
     .addOption(fileOption())
     .action((opts: { file: string }) => downCommand(opts.file));
+  program
+    .command("beat")
+    .description("send one heartbeat message from a child, using the VIGIL_* variables")
+    .option("--ready", "report the service ready (for depends_on: healthy)")
+    .option("--status <TEXT>", "report a status text")
+    .option("--data <JSON>", "attach JSON data to the beat")
+    .action((opts: { ready?: boolean; status?: string; data?: string }) => beatCommand(opts));
   return program;
 }
 

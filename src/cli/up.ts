@@ -52,8 +52,12 @@ async function run(manifest: Manifest, logger: Logger): Promise<number> {
   const statusFile = new AtomicJsonWriter(join(manifest.stateDir, "status.json"), () => supervisor.status());
   supervisor.on("change", () => statusFile.markDirty());
   supervisor.on("health", () => statusFile.markStale(1000));
+  supervisor.on("healthChanged", () => statusFile.markDirty());
   const rejects = new RejectLog(realClock, logger);
-  supervisor.on("rejected", (kind, service) => rejects.report(kind, service, describeReject(kind)));
+  supervisor.on("rejected", (kind, service) => {
+    rejects.report(kind, service, describeReject(kind));
+    statusFile.markStale(1000);
+  });
   const heartbeatServer = await startHeartbeatServer(
     heartbeatPath,
     (message) => {
@@ -63,6 +67,7 @@ async function run(manifest: Manifest, logger: Logger): Promise<number> {
     },
     (kind, service) => {
       supervisor.countRejected(service);
+      statusFile.markStale(1000);
       rejects.report(kind, service, describeReject(kind));
     },
     logger,

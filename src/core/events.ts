@@ -9,6 +9,8 @@ export type ServiceEvent =
   | { readonly type: "RestartRequested"; readonly reason: ExitReason }
   /** a child misbehaved (heartbeat, log-stale, limits, probe): end it and apply the restart policy */
   | { readonly type: "FailureDetected"; readonly reason: FailureReason; readonly detail: string }
+  /** a dependency it waits for failed to become ready: give up starting (systemd's "dependency failed") */
+  | { readonly type: "StartAbandoned"; readonly detail: string }
   /** end the child's whole tree now (second Ctrl-C) */
   | { readonly type: "KillRequested" }
   | { readonly type: "Spawned"; readonly incarnation: number; readonly pid: number }
@@ -30,6 +32,7 @@ export const SERVICE_EVENT_TYPES: readonly ServiceEventType[] = [
   "StopRequested",
   "RestartRequested",
   "FailureDetected",
+  "StartAbandoned",
   "KillRequested",
   "Spawned",
   "SpawnFailed",

@@ -60,6 +60,7 @@ function fromIdle(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): Trans
     case "StopRequested":
       return stay({ ...s, state: "stopped" });
     case "FailureDetected":
+    case "StartAbandoned":
     case "KillRequested":
     case "Spawned":
     case "SpawnFailed":
@@ -84,6 +85,9 @@ function fromStarting(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): T
     case "StopRequested":
       if (s.spawnInFlight) return stay({ ...s, pending: { then: "hold", reason: e.reason } });
       return stay({ ...s, state: "stopped" });
+    case "StartAbandoned":
+      if (s.spawnInFlight) return stay(s);
+      return { status: { ...s, state: "fatal" }, effects: [log("error", "start-abandoned", `not started: ${e.detail}`)] };
     case "FailureDetected":
     case "KillRequested":
     case "BackoffElapsed":
@@ -121,6 +125,7 @@ function fromStarting(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): T
 
 function fromRunning(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): Transition {
   switch (e.type) {
+    case "StartAbandoned":
     case "Queued":
     case "StartRequested":
     case "Spawned":
@@ -157,6 +162,7 @@ function fromStopping(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): T
     case "SpawnFailed":
     case "BackoffElapsed":
     case "FailureDetected":
+    case "StartAbandoned":
       return stay(s);
     case "StartRequested":
       return stay({ ...s, pending: { then: "restart", reason: "manual" } });
@@ -198,6 +204,7 @@ function fromBackoff(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): Tr
     case "SpawnFailed":
     case "ChildExited":
     case "FailureDetected":
+    case "StartAbandoned":
     case "KillRequested":
     case "StopTimedOut":
       return stay(s);

@@ -18,7 +18,7 @@ export interface BeatBook {
 export interface HubEvents {
   /** the service's beats stopped: restart it */
   failed(name: string, detail: string): void;
-  /** `ready` arrived, or a beat made a heartbeat service healthy: dependants may go */
+  /** the health level changed: `ready` arrived, a beat made it healthy, or beats are late */
   healthChanged(name: string): void;
 }
 
@@ -47,6 +47,8 @@ export class HeartbeatHub {
       this.events.failed(id, detail);
     });
     this.monitor.on("recovered", ({ id }) => this.events.healthChanged(id));
+    this.monitor.on("degraded", ({ id }) => this.events.healthChanged(id));
+    this.monitor.on("critical", ({ id }) => this.events.healthChanged(id));
   }
 
   configure(config: ServiceConfig): void {
@@ -111,7 +113,8 @@ export class HeartbeatHub {
     if ((message.service !== undefined && message.service !== name) || (message.token !== undefined && message.token !== token)) {
       return this.reject(name, "bad-token");
     }
-    if (this.tokens.get(name) !== token) return this.reject(name, "bad-token");
+    // the last words of a child that has just exited ("stopping") arrive after its exit: drop them quietly
+    if (this.tokens.get(name) !== token) return null;
     this.take(name, message);
     return null;
   }

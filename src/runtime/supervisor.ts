@@ -23,6 +23,8 @@ export interface SupervisorEvents {
   /** a beat or health change: worth a status rewrite, not a log line */
   health: [];
   rejected: [kind: string, service: string | undefined];
+  /** a service's health level changed: worth an immediate status rewrite */
+  healthChanged: [name: string];
 }
 
 export interface SupervisorOptions {
@@ -65,10 +67,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     super();
     this.startedAtWall = opts.clock.wallNow();
     this.heartbeats = new HeartbeatHub(opts.clock, {
-      failed: (name, detail) => this.runners.get(name)?.dispatch({ type: "FailureDetected", reason: "heartbeat", detail }),
-      healthChanged: () => {
+      failed: (name, detail) => {
+        this.runners.get(name)?.dispatch({ type: "FailureDetected", reason: "heartbeat", detail });
+        this.abandonDependants(name, `${name} did not become healthy (${detail})`);
+      },
+      healthChanged: (name) => {
         if (!this.shuttingDown) this.startReady();
-        this.emit("health");
+        this.emit("healthChanged", name);
       },
     });
     this.output = new HeartbeatMonitor(opts.clock, { historySize: 0 });
@@ -207,6 +212,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       stateDir: this.manifest.stateDir,
       random: this.opts.random ?? Math.random,
       onChange: (runner, previous) => {
+        const state = runner.status.state;
+        if (state !== previous.state && (state === "fatal" || state === "exited")) {
+          this.abandonDependants(runner.name, `${runner.name} is ${state}`);
+        }
         this.emit("change", runner.name, runner.status, previous);
         if (!this.shuttingDown) this.startReady();
       },
@@ -246,6 +255,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // the manifest says beats are expected
     const canBeHealthy = r.config.heartbeat !== null || r.config.probes.readiness !== null;
     return { status: r.status, health, canBeHealthy };
+  }
+
+  /** Services still waiting for `name`, whose condition it can no longer meet, give up starting. */
+  private abandonDependants(name: string, why: string): void {
+    for (const r of this.runners.values()) {
+      const s = r.status;
+      if (!(name in r.config.dependsOn) || s.state !== "starting" || s.spawnInFlight) continue;
+      if (this.unmet(r.config).includes(name)) r.dispatch({ type: "StartAbandoned", detail: why });
+    }
   }
 
   private startReady(): void {

@@ -75,6 +75,7 @@ const events: { readonly [T in ServiceEventType]: Extract<ServiceEvent, { type: 
   StopRequested: { type: "StopRequested", reason: "manual" },
   RestartRequested: { type: "RestartRequested", reason: "manual" },
   FailureDetected: { type: "FailureDetected", reason: "heartbeat", detail: "no beat for 15s" },
+  StartAbandoned: { type: "StartAbandoned", detail: "db did not become healthy" },
   KillRequested: { type: "KillRequested" },
   Spawned: { type: "Spawned", incarnation: CURRENT, pid: 4242 },
   SpawnFailed: { type: "SpawnFailed", incarnation: CURRENT, error: "spawn node ENOENT" },
@@ -109,6 +110,7 @@ const idle = (shape: Shape): Row[] => [
   [shape, "StopRequested", "stopped", []],
   [shape, "RestartRequested", "starting", ["Spawn"]],
   [shape, "FailureDetected", shapes[shape].state, []],
+  [shape, "StartAbandoned", shapes[shape].state, []],
   [shape, "KillRequested", shapes[shape].state, []],
   [shape, "Spawned", shapes[shape].state, []],
   [shape, "SpawnFailed", shapes[shape].state, []],
@@ -128,6 +130,7 @@ const table: readonly Row[] = [
   ["starting, spawn in flight", "StopRequested",    "starting", []],          // remembered: stop once spawned
   ["starting, spawn in flight", "RestartRequested", "starting", []],          // remembered: restart once spawned
   ["starting, spawn in flight", "FailureDetected",  "starting", []],
+  ["starting, spawn in flight", "StartAbandoned",   "starting", []],
   ["starting, spawn in flight", "KillRequested",    "starting", []],
   ["starting, spawn in flight", "Spawned",          "running",  ["Log info spawned"]],
   ["starting, spawn in flight", "SpawnFailed",      "backoff",  ["Log error spawn-failed", ...scheduleRestart]],
@@ -140,6 +143,7 @@ const table: readonly Row[] = [
   ["starting, queued", "StopRequested",    "stopped",  []],
   ["starting, queued", "RestartRequested", "starting", ["Spawn"]],
   ["starting, queued", "FailureDetected",  "starting", []],
+  ["starting, queued", "StartAbandoned",   "fatal",    ["Log error start-abandoned"]],
   ["starting, queued", "KillRequested",    "starting", []],
   ["starting, queued", "Spawned",          "starting", []],                   // no spawn was asked for
   ["starting, queued", "SpawnFailed",      "starting", []],                   // no spawn was asked for
@@ -152,6 +156,7 @@ const table: readonly Row[] = [
   ["running", "StopRequested",    "stopping", stopChild],
   ["running", "RestartRequested", "stopping", stopChild],
   ["running", "FailureDetected",  "stopping", ["Log warn failure", ...stopChild]],
+  ["running", "StartAbandoned",   "running",  []],
   ["running", "KillRequested",    "stopping", [...stopChild, "KillTree"]],
   ["running", "Spawned",          "running",  []],
   ["running", "SpawnFailed",      "running",  []],
@@ -164,6 +169,7 @@ const table: readonly Row[] = [
   ["stopping to hold", "StopRequested",    "stopping", []],
   ["stopping to hold", "RestartRequested", "stopping", []],                   // now restarts once gone
   ["stopping to hold", "FailureDetected",  "stopping", []],
+  ["stopping to hold", "StartAbandoned",   "stopping", []],
   ["stopping to hold", "KillRequested",    "stopping", ["KillTree"]],
   ["stopping to hold", "Spawned",          "stopping", []],
   ["stopping to hold", "SpawnFailed",      "stopping", []],
@@ -176,6 +182,7 @@ const table: readonly Row[] = [
   ["stopping to restart (manual)", "StopRequested",    "stopping", []],       // now holds once gone
   ["stopping to restart (manual)", "RestartRequested", "stopping", []],
   ["stopping to restart (manual)", "FailureDetected",  "stopping", []],
+  ["stopping to restart (manual)", "StartAbandoned",   "stopping", []],
   ["stopping to restart (manual)", "KillRequested",    "stopping", ["KillTree"]],
   ["stopping to restart (manual)", "Spawned",          "stopping", []],
   ["stopping to restart (manual)", "SpawnFailed",      "stopping", []],
@@ -188,6 +195,7 @@ const table: readonly Row[] = [
   ["stopping to restart (heartbeat)", "StopRequested",    "stopping", []],    // now holds once gone
   ["stopping to restart (heartbeat)", "RestartRequested", "stopping", []],    // now a manual restart
   ["stopping to restart (heartbeat)", "FailureDetected",  "stopping", []],
+  ["stopping to restart (heartbeat)", "StartAbandoned",   "stopping", []],
   ["stopping to restart (heartbeat)", "KillRequested",    "stopping", ["KillTree"]],
   ["stopping to restart (heartbeat)", "Spawned",          "stopping", []],
   ["stopping to restart (heartbeat)", "SpawnFailed",      "stopping", []],
@@ -200,6 +208,7 @@ const table: readonly Row[] = [
   ["backoff", "StopRequested",    "stopped",  ["CancelTimer backoff"]],
   ["backoff", "RestartRequested", "starting", ["CancelTimer backoff", "Spawn"]],
   ["backoff", "FailureDetected",  "backoff",  []],
+  ["backoff", "StartAbandoned",   "backoff",  []],
   ["backoff", "KillRequested",    "backoff",  []],
   ["backoff", "Spawned",          "backoff",  []],
   ["backoff", "SpawnFailed",      "backoff",  []],

@@ -91,7 +91,7 @@ export class Stack {
     await waitUntil(async () => {
       last = await this.service(name);
       return last !== undefined && predicate(last);
-    }, `${name} ${what}; last seen ${JSON.stringify(last)}\nstderr:\n${this.stderr}`, timeoutMs);
+    }, () => `${name} ${what}; last seen ${JSON.stringify(last)}\nstderr:\n${this.stderr}`, timeoutMs);
     return last as ServiceDoc;
   }
 
@@ -128,11 +128,15 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` every 25 ms until it is true; fails with `what` after the timeout. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  what: string | (() => string),
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting: ${typeof what === "string" ? what : what()}`);
     await sleep(25);
   }
 }

@@ -1,0 +1,77 @@
+import { createConnection } from "node:net";
+import { readClientEnv } from "../client/env.js";
+import { MAX_LINE_BYTES, signMessage, toLine, type ClientMessage } from "../client/messages.js";
+import { UserError } from "./user-error.js";
+
+export interface BeatOptions {
+  readonly ready?: boolean;
+  readonly status?: string;
+  readonly data?: string;
+}
+
+const SEND_TIMEOUT_MS = 5000;
+
+/** `vigil beat`: sends one message over the heartbeat socket and returns once it is written. */
+export async function beatCommand(opts: BeatOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const message = messageFrom(opts);
+  const { service, token, socketPath } = readClientEnv(env);
+  const missing = [
+    ["VIGIL_SERVICE", service],
+    ["VIGIL_TOKEN", token],
+    ["VIGIL_SOCKET", socketPath],
+  ].flatMap(([name, value]) => (value === undefined ? [name] : []));
+  if (service === undefined || token === undefined || socketPath === undefined) {
+    throw new UserError(`vigil beat: not running under vigil (${missing.join(", ")} not set)`, 1);
+  }
+  const line = toLine(signMessage({ service, token }, message));
+  if (Buffer.byteLength(line) > MAX_LINE_BYTES) {
+    throw new UserError(`vigil beat: message is longer than ${MAX_LINE_BYTES} bytes`, 1);
+  }
+  await writeLine(socketPath, line);
+}
+
+function messageFrom(opts: BeatOptions): ClientMessage {
+  const chosen = [opts.ready === true && "--ready", opts.status !== undefined && "--status", opts.data !== undefined && "--data"];
+  const given = chosen.filter((name): name is string => name !== false);
+  if (given.length > 1) throw new UserError(`vigil beat: ${given.join(" and ")} cannot be combined; send one message at a time`, 1);
+  if (opts.ready === true) return { type: "ready" };
+  if (opts.status !== undefined) return { type: "status", text: opts.status };
+  if (opts.data === undefined) return { type: "beat" };
+  try {
+    return { type: "beat", data: JSON.parse(opts.data) as unknown };
+  } catch (err) {
+    throw new UserError(`vigil beat: --data is not valid JSON: ${(err as Error).message}`, 1, { cause: err });
+  }
+}
+
+function writeLine(socketPath: string, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ path: socketPath });
+    const fail = (reason: string, cause?: unknown): void => {
+      socket.destroy();
+      reject(new UserError(`vigil beat: cannot reach the supervisor at ${socketPath}: ${reason}`, 1, { cause }));
+    };
+    socket.setTimeout(SEND_TIMEOUT_MS, () => fail(`no answer within ${SEND_TIMEOUT_MS} ms`));
+    socket.on("error", (err: NodeJS.ErrnoException) => fail(describe(err), err));
+    socket.on("connect", () => {
+      // "finish" means the line is in the kernel; the supervisor reads it even after we are gone
+      socket.end(line, () => {
+        socket.destroy();
+        resolve();
+      });
+    });
+  });
+}
+
+function describe(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case "ENOENT":
+      return "the socket does not exist (is the supervisor running?)";
+    case "ECONNREFUSED":
+      return "connection refused (is the supervisor running?)";
+    case "EACCES":
+      return "permission denied";
+    default:
+      return err.message;
+  }
+}

@@ -1,0 +1,43 @@
+export type HeartbeatMessageType = "beat" | "ready" | "status" | "stopping";
+
+/** What a child says, before it is signed with its service name and token. */
+export type ClientMessage =
+  | { readonly type: "beat"; readonly data?: unknown }
+  | { readonly type: "ready" }
+  | { readonly type: "status"; readonly text: string }
+  | { readonly type: "stopping" };
+
+export interface Credentials {
+  readonly service: string;
+  readonly token: string;
+}
+
+/** One line on the heartbeat socket, or one message on the IPC channel. */
+export type HeartbeatMessage = Credentials & ClientMessage;
+
+export const MAX_LINE_BYTES = 64 * 1024;
+// 6 bytes is the longest a character can become in JSON (\uXXXX), so this always fits a line
+const MAX_STATUS_CHARS = 8 * 1024;
+
+export function signMessage(credentials: Credentials, message: ClientMessage): HeartbeatMessage {
+  return { service: credentials.service, token: credentials.token, ...message };
+}
+
+/** The wire form; throws on data JSON cannot encode. */
+export function toLine(message: HeartbeatMessage): string {
+  return `${JSON.stringify(message)}\n`;
+}
+
+/** Shrinks a message until it can be sent: drops data JSON cannot encode or that is too long, cuts long status text. */
+export function toSendable(message: HeartbeatMessage): HeartbeatMessage {
+  if (message.type === "status" && message.text.length > MAX_STATUS_CHARS) {
+    return { ...message, text: message.text.slice(0, MAX_STATUS_CHARS) };
+  }
+  if (message.type !== "beat" || message.data === undefined) return message;
+  try {
+    if (Buffer.byteLength(toLine(message)) <= MAX_LINE_BYTES) return message;
+  } catch {
+    // circular or BigInt data: the beat still proves the child is alive
+  }
+  return { service: message.service, token: message.token, type: "beat" };
+}

@@ -1,0 +1,283 @@
+import { readFile } from "node:fs/promises";
+import { createConnection, type Socket } from "node:net";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { Stack, waitUntil } from "../support/stack.js";
+
+const stacks: Stack[] = [];
+async function stack(manifest: string, files?: Record<string, string>): Promise<Stack> {
+  const s = await Stack.create(manifest, files);
+  stacks.push(s);
+  return s;
+}
+afterEach(async () => {
+  await Promise.all(stacks.splice(0).map((s) => s.cleanup()));
+});
+
+// Beats three times, then stays alive but silent: the hang a PID check cannot see.
+const SOCKET_BEATER = `
+const net = require("node:net");
+const s = net.createConnection(process.env.VIGIL_SOCKET);
+let n = 0;
+const t = setInterval(() => {
+  s.write(JSON.stringify({ service: process.env.VIGIL_SERVICE, token: process.env.VIGIL_TOKEN, type: "beat", data: { n: ++n } }) + "\\n");
+  if (n >= 3) clearInterval(t);
+}, 50);
+setInterval(() => {}, 1000);
+`;
+
+const IPC_BEATER = `
+let n = 0;
+const t = setInterval(() => {
+  process.send({ type: "beat", data: { n: ++n } });
+  if (n >= 3) clearInterval(t);
+}, 50);
+setInterval(() => {}, 1000);
+`;
+
+const HEARTBEAT = "heartbeat: { via: VIA, interval: 200ms, misses: 3, startup_grace: 1s }";
+
+describe("heartbeats", () => {
+  for (const [via, script] of [["socket", SOCKET_BEATER], ["ipc", IPC_BEATER]] as const) {
+    it(`restarts a child whose beats over ${via} stop, with reason heartbeat, keeping the beat data`, async () => {
+      const s = await stack(
+        `
+version: 1
+services:
+  hanger:
+    command: node beater.cjs
+    ${HEARTBEAT.replace("VIA", via)}
+    restart: { policy: always, backoff: { initial: 0 } }
+  bystander:
+    command: sleep 300
+`,
+        { "beater.cjs": script },
+      );
+      s.start();
+      const first = await s.waitFor("hanger", (x) => x.state === "running", "to run");
+      const beating = await s.waitFor("hanger", (x) => x.beats >= 3, "to beat 3 times");
+      expect(beating.last_beat_data).toMatchObject({ n: expect.any(Number) });
+      expect(Date.parse(beating.last_beat_at ?? "")).toBeGreaterThan(Date.now() - 10_000);
+      const bystander = await s.waitFor("bystander", (x) => x.state === "running", "to run");
+      const restarted = await s.waitFor("hanger", (x) => x.restarts >= 1 && x.last_exit?.reason === "heartbeat", "to be restarted for silence");
+      expect(restarted.pid).not.toBe(first.pid);
+      expect(s.stderr).toMatch(/hanger: heartbeat: no heartbeat for \d+ ms \(interval 200 ms, misses 3\); restarting/);
+      expect((await s.service("bystander"))?.pid).toBe(bystander.pid);
+      expect(bystander.health).toBe("unknown");
+    });
+  }
+
+  it("takes beats from a shell child through vigil beat, found on its PATH", async () => {
+    const s = await stack(`
+version: 1
+services:
+  shell:
+    command: sh -c 'vigil beat --ready && vigil beat --status "warming up" && vigil beat --data "{\\"n\\":7}" && exec sleep 300'
+    heartbeat: { via: socket, interval: 5s }
+`);
+    s.start();
+    const shell = await s.waitFor("shell", (x) => x.beats >= 2 && x.status_text === "warming up", "to beat twice");
+    expect(shell.last_beat_data).toEqual({ n: 7 });
+    expect(shell.health).toBe("healthy");
+    expect(shell.rejected_messages).toBe(0);
+  });
+
+  it("fails a child that never beats once its startup grace is over", async () => {
+    const s = await stack(`
+version: 1
+services:
+  mute:
+    command: sleep 300
+    heartbeat: { via: socket, interval: 100ms, misses: 2, startup_grace: 600ms }
+    restart: { policy: on-failure, max_restarts: 0 }
+`);
+    s.start();
+    const running = await s.waitFor("mute", (x) => x.state === "running", "to run");
+    expect(running.health).toBe("unknown");
+    const failed = await s.waitFor("mute", (x) => x.state === "fatal", "to fail and go fatal");
+    expect(failed.last_exit?.reason).toBe("heartbeat");
+    expect(s.stderr).toMatch(/mute: heartbeat: no heartbeat since the start/);
+  });
+
+  it("restarts a child whose output goes stale, with reason log-stale", async () => {
+    const s = await stack(`
+version: 1
+services:
+  quiet:
+    command: sh -c 'echo one line; exec sleep 300'
+    logs: { stale_after: 400ms }
+    restart: { policy: always, backoff: { initial: 0 } }
+`);
+    s.start();
+    const first = await s.waitFor("quiet", (x) => x.state === "running", "to run");
+    const again = await s.waitFor("quiet", (x) => x.restarts >= 1 && x.last_exit?.reason === "log-stale", "to restart for stale output");
+    expect(again.pid).not.toBe(first.pid);
+    expect(s.stderr).toMatch(/quiet: log-stale: no output for 400ms; restarting/);
+  });
+
+  it("holds a dependant until its dependency says ready", async () => {
+    const s = await stack(
+      `
+version: 1
+services:
+  app:
+    command: sh -c 'date +%s%N > app-started.txt; exec sleep 300'
+    depends_on: { db: healthy }
+  db:
+    command: node db.cjs
+    heartbeat: { via: ipc, interval: 5s }
+`,
+      {
+        "db.cjs": `
+setTimeout(() => {
+  require("node:fs").writeFileSync("db-ready.txt", String(process.hrtime.bigint()));
+  process.send({ type: "ready" });
+}, 600);
+setInterval(() => process.send({ type: "beat" }), 2000);
+`,
+      },
+    );
+    s.start();
+    const waiting = await s.waitFor("app", (x) => x.waiting_for.includes("db"), "to wait for db");
+    expect(waiting.state).toBe("starting");
+    expect(waiting.pid).toBeNull();
+    await s.waitFor("app", (x) => x.state === "running", "to run after db is ready");
+    const db = await s.service("db");
+    expect(db?.health).toBe("healthy");
+    const readyAt = Number(await readFile(join(s.dir, "db-ready.txt"), "utf8"));
+    expect(readyAt).toBeGreaterThan(0);
+    await expect(readFile(join(s.dir, "app-started.txt"), "utf8")).resolves.toMatch(/^\d+/);
+    // the ready line was written before app was spawned
+    expect(s.stderr.indexOf("app: started")).toBeGreaterThan(s.stderr.indexOf("db: started"));
+  });
+});
+
+describe("readiness that never comes", () => {
+  it("makes the dependant give up with a clear error once the dependency fails its startup grace", async () => {
+    const s = await stack(`
+version: 1
+services:
+  app:
+    command: sleep 300
+    depends_on: { db: healthy }
+  db:
+    command: sleep 300
+    heartbeat: { via: socket, interval: 100ms, misses: 2, startup_grace: 500ms }
+    restart: { policy: always, backoff: { initial: 1s } }
+`);
+    s.start();
+    const app = await s.waitFor("app", (x) => x.state === "fatal", "to give up");
+    expect(app.pid).toBeNull();
+    expect(s.stderr).toMatch(/app: not started: db did not become healthy \(no heartbeat since the start/);
+    // the dependency itself goes on under its own restart policy
+    await s.waitFor("db", (x) => x.last_exit?.reason === "heartbeat", "to be restarted for missing beats");
+  });
+});
+
+describe("hostile heartbeat input", () => {
+  it("survives garbage on a child's IPC channel, counting it", async () => {
+    const s = await stack(
+      `
+version: 1
+services:
+  noisy:
+    command: python3 noisy.py
+    heartbeat: { via: ipc, interval: 10s }
+  calm:
+    command: sleep 300
+`,
+      {
+        "noisy.py": `
+import os, json, time
+fd = int(os.environ["NODE_CHANNEL_FD"])
+os.write(fd, b"garbage{{{\\n" + b"x" * 100000 + b"\\n")
+os.write(fd, (json.dumps({"type": "beat", "data": {"from": "python"}}) + "\\n").encode())
+time.sleep(300)
+`,
+      },
+    );
+    s.start();
+    const calm = await s.waitFor("calm", (x) => x.state === "running", "to run");
+    const noisy = await s.waitFor("noisy", (x) => x.beats === 1 && x.rejected_messages >= 1, "to count one beat and the garbage");
+    expect(noisy.last_beat_data).toEqual({ from: "python" });
+    expect(noisy.health).toBe("healthy");
+    expect((await s.service("calm"))?.pid).toBe(calm.pid);
+    expect((await s.run(["status", "--json"])).code).toBe(0);
+  });
+
+  const MANIFEST = `
+version: 1
+services:
+  victim:
+    command: sh -c 'echo "$VIGIL_TOKEN" > token-$$.txt; echo "$VIGIL_TOKEN" > token.txt; exec sleep 300'
+  other:
+    command: sleep 300
+`;
+
+  async function connect(path: string): Promise<Socket> {
+    return await new Promise((resolve, reject) => {
+      const c = createConnection(path, () => resolve(c));
+      c.on("error", reject);
+    });
+  }
+
+  async function send(path: string, text: string): Promise<void> {
+    const c = await connect(path);
+    await new Promise<void>((r) => c.end(text, () => r()));
+  }
+
+  it("counts and survives garbage, strangers, wrong and old tokens, endless lines and idle connections", async () => {
+    const s = await stack(MANIFEST);
+    s.start();
+    const victim = await s.waitFor("victim", (x) => x.state === "running", "to run");
+    const other = await s.waitFor("other", (x) => x.state === "running", "to run");
+    const sock = join(s.stateDir, "heartbeat.sock");
+    await waitUntil(async () => (await readFile(join(s.dir, "token.txt"), "utf8").catch(() => "")).trim().length > 0, "token written");
+    const token = (await readFile(join(s.dir, "token.txt"), "utf8")).trim();
+    const line = (o: object): string => `${JSON.stringify(o)}\n`;
+
+    await send(sock, line({ service: "victim", token, type: "beat", data: { ok: 1 } }));
+    await s.waitFor("victim", (x) => x.beats === 1, "to count a good beat");
+
+    await send(sock, "this is not json\n{\"half\": \n");
+    await send(sock, line({ service: "nobody", token, type: "beat" }));
+    await send(sock, line({ service: "victim", token: "0".repeat(32), type: "beat" }));
+    await send(sock, line({ service: "other", token, type: "beat" })); // victim's token naming another service
+    await send(sock, line({ service: "victim", token, type: "dance" }));
+    await s.waitFor("victim", (x) => x.rejected_messages >= 1, "to count rejected messages");
+
+    // an endless line: the connection is dropped once it passes 64 KiB
+    const endless = await connect(sock);
+    const closed = new Promise<void>((r) => endless.on("close", () => r()));
+    endless.on("error", () => undefined);
+    const chunk = "x".repeat(16 * 1024);
+    for (let i = 0; i < 8 && !endless.destroyed; i++) endless.write(chunk);
+    await closed;
+
+    // many connections, some never writing
+    const idle = await Promise.all(Array.from({ length: 300 }, () => connect(sock)));
+
+    // an old token: restart victim, then beat with the token of the previous child
+    const restart = await s.run(["restart", "victim"]);
+    expect(restart.code).toBe(0);
+    await s.waitFor("victim", (x) => x.state === "running" && x.pid !== victim.pid, "to run anew");
+    await waitUntil(async () => (await readFile(join(s.dir, "token.txt"), "utf8")).trim() !== token, "new token written");
+    await send(sock, line({ service: "victim", token, type: "beat" }));
+
+    const doc = (await s.statusFile())!;
+    await waitUntil(async () => ((await s.statusFile())?.supervisor.rejected_messages ?? 0) >= 8, "all rejections counted");
+    const after = (await s.statusFile())!;
+    expect(after.supervisor.rejected_messages).toBeGreaterThanOrEqual(8);
+    const v = after.services.find((x) => x.name === "victim")!;
+    expect(v.beats).toBe(1);
+    expect(v.last_beat_data).toEqual({ ok: 1 });
+    expect(doc).toBeTruthy();
+    const o = after.services.find((x) => x.name === "other")!;
+    expect(o.pid).toBe(other.pid);
+    expect(o.beats).toBe(0);
+    const status = await s.run(["status", "--json"]);
+    expect(status.code).toBe(0);
+    expect(s.stderr).toMatch(/rejected heartbeat input: a line that is not JSON/);
+    for (const c of idle) c.destroy();
+  });
+});
