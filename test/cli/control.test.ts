@@ -1,18 +1,10 @@
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { isRunning, Stack, waitUntil } from "../support/stack.js";
+import { describe, expect, it } from "vitest";
+import { isRunning, useStacks, waitUntil } from "../support/stack.js";
 
-const stacks: Stack[] = [];
-async function stack(manifest: string): Promise<Stack> {
-  const s = await Stack.create(manifest);
-  stacks.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(stacks.splice(0).map((s) => s.cleanup()));
-});
+const stack = useStacks();
 
 const TWO_SLEEPERS = `
 version: 1

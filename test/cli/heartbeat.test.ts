@@ -1,18 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { createConnection, type Socket } from "node:net";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { Stack, waitUntil } from "../support/stack.js";
+import { describe, expect, it } from "vitest";
+import { useStacks, waitUntil } from "../support/stack.js";
 
-const stacks: Stack[] = [];
-async function stack(manifest: string, files?: Record<string, string>): Promise<Stack> {
-  const s = await Stack.create(manifest, files);
-  stacks.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(stacks.splice(0).map((s) => s.cleanup()));
-});
+const stack = useStacks();
 
 // Beats three times, then stays alive but silent: the hang a PID check cannot see.
 const SOCKET_BEATER = `

@@ -1,17 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { isRunning, Stack, waitUntil } from "../support/stack.js";
+import { describe, expect, it } from "vitest";
+import { isRunning, useStacks, waitUntil } from "../support/stack.js";
 
-const stacks: Stack[] = [];
-async function stack(manifest: string, files?: Record<string, string>): Promise<Stack> {
-  const s = await Stack.create(manifest, files);
-  stacks.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(stacks.splice(0).map((s) => s.cleanup()));
-});
+const stack = useStacks();
 
 describe("vigil up", () => {
   it("restarts a crash loop with growing gaps until it is declared fatal", async () => {

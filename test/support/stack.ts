@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { afterEach } from "vitest";
 import { readProcStat } from "../../src/runtime/proc.js";
 import type { ServiceDoc, StatusDocument } from "../../src/control/status-document.js";
 
@@ -139,4 +140,17 @@ export async function waitUntil(
     if (Date.now() > deadline) throw new Error(`timed out waiting: ${typeof what === "string" ? what : what()}`);
     await sleep(25);
   }
+}
+
+/** For a test file: a factory of stacks, each cleaned up (processes ended, directory removed) after its test. */
+export function useStacks(): (manifest: string, files?: Record<string, string>) => Promise<Stack> {
+  const stacks: Stack[] = [];
+  afterEach(async () => {
+    await Promise.all(stacks.splice(0).map((s) => s.cleanup()));
+  });
+  return async (manifest, files) => {
+    const s = await Stack.create(manifest, files);
+    stacks.push(s);
+    return s;
+  };
 }
