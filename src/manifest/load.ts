@@ -26,6 +26,8 @@ export async function loadManifest(file: string): Promise<Manifest> {
   return parseManifest(text, file);
 }
 
+const DEFAULT_SAMPLE_MS = 2_000;
+
 /** `file` is used as given in messages, and resolved for the paths in the manifest. */
 export function parseManifest(text: string, file: string, options: ParseOptions = {}): Manifest {
   const { source, problems } = parseYaml(text);
@@ -61,7 +63,20 @@ export function parseManifest(text: string, file: string, options: ParseOptions 
     throw new ManifestError([...issues.map((issue) => toManifestIssue(issue, file, source)), ...ctx.located]);
   }
   if (!parsed.success) throw new Error("bug: the schema rejected a manifest without reporting why");
-  return { version: 1, file: absolute, stateDir: resolve(ctx.dir, parsed.data.state_dir), services };
+  const data = parsed.data;
+  const stateDir = resolve(ctx.dir, data.state_dir);
+  const disk = data.checks?.disk;
+  return {
+    version: 1,
+    file: absolute,
+    stateDir,
+    services,
+    http: data.http ? { host: data.http.listen.host, port: data.http.listen.port, tokenEnv: data.http.token_env ?? null } : null,
+    resources: { intervalMs: data.resources?.interval ?? DEFAULT_SAMPLE_MS },
+    checks: {
+      disk: disk ? { path: disk.path === undefined ? stateDir : resolve(ctx.dir, disk.path), warnPercent: disk.warn, criticalPercent: disk.critical } : null,
+    },
+  };
 }
 
 /** Services are resolved one by one so that a bad one does not hide the problems of the others. */

@@ -135,6 +135,41 @@ export const defaultsSchema = z.strictObject({
   logs: logsSchema.optional(),
 });
 
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/;
+
+const httpSchema = z
+  .strictObject({
+    listen: tcpAddress.describe('address of the HTTP API and /metrics, e.g. "127.0.0.1:9876"'),
+    token_env: envName.optional().describe("environment variable holding the bearer token that mutations (and non-loopback reads) need"),
+  })
+  .check(
+    z.superRefine((http, ctx) => {
+      if (!LOOPBACK.test(http.listen.host) && http.token_env === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: `listening on ${http.listen.host} (not loopback) needs token_env: the API would be open to the network`,
+          input: http.listen,
+          path: ["listen"],
+        });
+      }
+    }, { when: () => true }),
+  );
+
+const resourcesSchema = z.strictObject({
+  interval: duration({ positive: true }).prefault("2s").describe("time between CPU/memory samples of every child"),
+});
+
+const checksSchema = z.strictObject({
+  disk: z
+    .strictObject({
+      path: z.string().optional().describe("a path on the disk to watch; default the state directory"),
+      warn: percent({ positive: true }).prefault("85%").describe("log a warning above this usage"),
+      critical: percent({ positive: true }).prefault("95%").describe("log a critical event above this usage"),
+    })
+    .optional()
+    .describe("warn when the disk fills up"),
+});
+
 export const manifestSchema = z
   .strictObject({
     version: z
@@ -142,6 +177,9 @@ export const manifestSchema = z
       .describe("the manifest format; always 1"),
     state_dir: z.string().min(1).default(".vigil").describe("sockets, status file, logs and lock; relative to this file"),
     defaults: defaultsSchema.optional().describe("merged under every service, key by key"),
+    http: httpSchema.optional().describe("HTTP API and Prometheus metrics; off unless set"),
+    resources: resourcesSchema.optional().describe("CPU and memory sampling"),
+    checks: checksSchema.optional().describe("host checks"),
     services: z
       .record(serviceName, serviceSchema)
       .refine((services) => Object.keys(services).length > 0, "at least one service is required")

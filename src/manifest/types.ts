@@ -90,6 +90,20 @@ export interface ServiceConfig {
   };
 }
 
+export interface HttpConfig {
+  readonly host: string;
+  readonly port: number;
+  /** name of the environment variable that holds the bearer token; null: mutations are refused */
+  readonly tokenEnv: string | null;
+}
+
+export interface DiskCheckConfig {
+  /** absolute */
+  readonly path: string;
+  readonly warnPercent: number;
+  readonly criticalPercent: number;
+}
+
 export interface Manifest {
   readonly version: 1;
   /** absolute path of supervisor.yaml */
@@ -98,4 +112,7 @@ export interface Manifest {
   readonly stateDir: string;
   /** in declaration order */
   readonly services: readonly ServiceConfig[];
+  readonly http: HttpConfig | null;
+  readonly resources: { readonly intervalMs: number };
+  readonly checks: { readonly disk: DiskCheckConfig | null };
 }
