@@ -12,3 +12,7 @@ export type { Manifest, ServiceConfig } from "./manifest/types.js";
 export { realClock } from "./runtime/real-clock.js";
 export { Supervisor, UnknownServiceError } from "./runtime/supervisor.js";
 export type { StatusDocument, ServiceDoc } from "./control/status-document.js";
+export { createSupervisor, VigilSupervisor } from "./api.js";
+export type { SupervisorEventMap, CreateOptions } from "./api.js";
+export type { ManifestInput } from "./manifest/schema.js";
+export { LockError } from "./runtime/lock.js";

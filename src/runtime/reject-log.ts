@@ -1,5 +1,19 @@
 import type { Clock } from "../core/clock.js";
+import type { RejectKind } from "./heartbeat-server.js";
 import type { Logger } from "./logger.js";
+
+const REJECT_TEXT: Record<RejectKind, string> = {
+  "bad-json": "a line that is not JSON",
+  "bad-message": "a message that is not of the protocol (type beat, ready, status or stopping)",
+  "unknown-service": "a message naming no known service",
+  "bad-token": "a message with a wrong or outdated token",
+  "line-too-long": "a line over 64 KiB; connection dropped",
+  "too-many-connections": "too many connections; connection refused",
+};
+
+export function describeReject(kind: string): string {
+  return REJECT_TEXT[kind as RejectKind] ?? kind;
+}
 
 const QUIET_MS = 5_000;
 

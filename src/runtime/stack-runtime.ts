@@ -1,0 +1,154 @@
+import { chmod, mkdir } from "node:fs/promises";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Clock } from "../core/clock.js";
+import type { Manifest } from "../manifest/types.js";
+import { startControlServer, type ControlServer } from "./control-server.js";
+import { controlHandler } from "./control-handler.js";
+import { startHeartbeatServer, type HeartbeatServer } from "./heartbeat-server.js";
+import { signalGroup } from "./kill.js";
+import { acquireLock, type Lock } from "./lock.js";
+import { createLogger, type Logger } from "./logger.js";
+import { ChildRegistry, reapOrphans } from "./orphans.js";
+import { createPrinter, type Printer } from "./printer.js";
+import { readProcStat } from "./proc.js";
+import { realClock } from "./real-clock.js";
+import { describeReject, RejectLog } from "./reject-log.js";
+import { AtomicJsonWriter } from "./status-writer.js";
+import { Supervisor } from "./supervisor.js";
+
+export interface StackOptions {
+  readonly clock?: Clock;
+  /** the supervisor's own log; default: STATE_DIR/vigil.log only */
+  readonly logger?: Logger;
+  /** children's output; default: none (still in STATE_DIR/logs) */
+  readonly printer?: Printer;
+}
+
+/**
+ * One supervised stack with everything around the supervisor loop: the state directory and its lock,
+ * orphans of a killed predecessor, the control and heartbeat sockets, status.json and the record of
+ * running children. `vigil up` and the library API both run a stack through this.
+ */
+export class StackRuntime {
+  readonly supervisor: Supervisor;
+  readonly logger: Logger;
+  private readonly ownsLogger: boolean;
+  private readonly registry: ChildRegistry;
+  private readonly statusFile: AtomicJsonWriter;
+  private control: ControlServer | null = null;
+  private heartbeat: HeartbeatServer | null = null;
+  private torndown: Promise<void> | null = null;
+
+  private constructor(
+    readonly manifest: Manifest,
+    private readonly lock: Lock,
+    opts: StackOptions,
+  ) {
+    const clock = opts.clock ?? realClock;
+    this.ownsLogger = opts.logger === undefined;
+    this.logger = opts.logger ?? createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr: null, color: false });
+    this.registry = new ChildRegistry(manifest.stateDir, (err) =>
+      this.logger.log("error", null, "registry", `cannot record children: ${(err as Error).message}`),
+    );
+    this.supervisor = new Supervisor(manifest, {
+      childEnv: { VIGIL_SOCKET: join(manifest.stateDir, "heartbeat.sock"), PATH: childPath() },
+      clock,
+      logger: this.logger,
+      printer: opts.printer ?? createPrinter(null, false),
+    });
+    this.statusFile = new AtomicJsonWriter(join(manifest.stateDir, "status.json"), () => this.supervisor.status());
+    this.wire(clock);
+  }
+
+  /** Prepares the state directory and takes its lock (LockError when another supervisor holds it). */
+  static async open(manifest: Manifest, opts: StackOptions = {}): Promise<StackRuntime> {
+    await mkdir(join(manifest.stateDir, "logs"), { recursive: true, mode: 0o700 });
+    await chmod(manifest.stateDir, 0o700);
+    const lock = await acquireLock(manifest.stateDir);
+    return new StackRuntime(manifest, lock, opts);
+  }
+
+  /** Ends what a killed predecessor left, opens the sockets, then starts every service in order. */
+  async start(): Promise<void> {
+    const { manifest, logger, supervisor } = this;
+    const reaped = await reapOrphans(manifest.stateDir, (msg) => logger.log("warn", null, "orphans", msg));
+    for (const r of reaped) {
+      if (r.outcome === "exited" || r.outcome === "killed") {
+        logger.log("warn", r.service, "orphan-ended", `ended pid ${r.pid} left behind by a supervisor that died (${r.outcome})`);
+      }
+    }
+    this.heartbeat = await startHeartbeatServer(
+      join(manifest.stateDir, "heartbeat.sock"),
+      (message) => {
+        const rejected = supervisor.heartbeats.fromSocket(message);
+        if (!rejected) supervisor.emit("health");
+        return rejected;
+      },
+      (kind, service) => {
+        supervisor.countRejected(service);
+        supervisor.emit("rejected", kind, service);
+      },
+      logger,
+    );
+    this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor), logger);
+    logger.log("info", null, "up", `supervising ${manifest.services.length} services from ${manifest.file} (pid ${process.pid})`);
+    supervisor.start();
+    this.statusFile.markDirty();
+  }
+
+  /** Stops every service (dependants first) and closes everything; resolves when all is gone. */
+  shutdown(): Promise<void> {
+    void this.supervisor.shutdown();
+    return this.stopped();
+  }
+
+  /** Resolves once the stack has stopped, whoever asked for it (a signal, `vigil down`, shutdown()). */
+  stopped(): Promise<void> {
+    this.torndown ??= new Promise<void>((resolve) => this.supervisor.once("stopped", resolve)).then(() => this.teardown());
+    return this.torndown;
+  }
+
+  /** For a crash: SIGKILL every child's group at once, synchronously. */
+  killAllNow(): void {
+    for (const r of this.supervisor.runners.values()) if (r.status.pid !== null) signalGroup(r.status.pid, "SIGKILL");
+  }
+
+  private async teardown(): Promise<void> {
+    await this.control?.close();
+    await this.heartbeat?.close();
+    await this.supervisor.close();
+    this.statusFile.markDirty();
+    await this.statusFile.settle();
+    await this.registry.clear();
+    this.logger.log("info", null, "down", "all services stopped");
+    if (this.ownsLogger) await this.logger.flush();
+    await this.lock.release();
+  }
+
+  private wire(clock: Clock): void {
+    const { supervisor, statusFile, registry } = this;
+    const rejects = new RejectLog(clock, this.logger);
+    supervisor.on("change", () => statusFile.markDirty());
+    supervisor.on("healthChanged", () => statusFile.markDirty());
+    supervisor.on("health", () => statusFile.markStale(1000));
+    supervisor.on("rejected", (kind, service) => {
+      rejects.report(kind, service, describeReject(kind));
+      statusFile.markStale(1000);
+    });
+    supervisor.on("spawned", (name, pid) => {
+      const stat = readProcStat(pid);
+      const config = supervisor.runners.get(name)?.config;
+      if (!stat || !config) return;
+      registry.add({ service: name, pid, pgid: pid, startTime: stat.startTime, stopSignal: config.stop.signal, stopTimeoutMs: config.stop.timeoutMs });
+    });
+    supervisor.on("exited", (_name, pid) => registry.remove(pid));
+  }
+}
+
+/** Children find `vigil beat` on their PATH, after whatever `vigil` they may have of their own. */
+function childPath(): string {
+  const bin = fileURLToPath(new URL("../../bin", import.meta.url));
+  const path = process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin";
+  return `${path}${delimiter}${bin}`;
+}

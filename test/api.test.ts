@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createSupervisor, type VigilSupervisor } from "../src/index.js";
+import { isRunning, waitUntil } from "./support/stack.js";
+
+let running: VigilSupervisor | null = null;
+let dir = "";
+afterEach(async () => {
+  await running?.stop();
+  running = null;
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("createSupervisor", () => {
+  it("runs a stack given as an object, with typed events, control and status", async () => {
+    dir = await mkdtemp(join(tmpdir(), "vigil-api-"));
+    const vigil = createSupervisor(
+      {
+        version: 1,
+        services: {
+          db: { command: "sleep 300" },
+          app: { command: ["sh", "-c", "exec sleep 300"], depends_on: ["db"] },
+        },
+      },
+      { baseDir: dir },
+    );
+    running = vigil;
+    const spawned: string[] = [];
+    vigil.on("spawn", ({ name }) => spawned.push(name));
+    const states: string[] = [];
+    vigil.on("state", ({ name, state }) => states.push(`${name}:${state}`));
+    await vigil.start();
+    await waitUntil(() => vigil.status().services.every((s) => s.state === "running"), "both running");
+    expect(spawned).toEqual(["db", "app"]);
+    expect(states).toContain("app:running");
+
+    const before = vigil.status("app").services[0]!;
+    await vigil.restart("app");
+    await waitUntil(() => {
+      const now = vigil.status("app").services[0]!;
+      return now.state === "running" && now.pid !== before.pid;
+    }, "app restarted");
+    expect(vigil.status("app").services[0]!.last_exit?.reason).toBe("manual");
+    expect(isRunning(before.pid!)).toBe(false);
+
+    await vigil.stop("db");
+    await waitUntil(() => vigil.status("db").services[0]!.state === "stopped", "db held down");
+    expect(() => vigil.status("nope")).toThrow(/unknown service nope \(known: db, app\)/);
+
+    const pids = vigil.status().services.map((s) => s.pid).filter((p): p is number => p !== null);
+    const stopped = new Promise<void>((r) => vigil.once("stopped", r));
+    await vigil.stop();
+    await stopped;
+    running = null;
+    for (const pid of pids) expect(isRunning(pid)).toBe(false);
+  });
+
+  it("rejects an invalid manifest with the problems, starting nothing", async () => {
+    dir = await mkdtemp(join(tmpdir(), "vigil-api-"));
+    const vigil = createSupervisor({ version: 1, services: { a: { command: "x", restrat: {} } } } as never, { baseDir: dir });
+    await expect(vigil.start()).rejects.toThrow(/services\.a\.restrat: unknown key "restrat", did you mean "restart"\?/);
+  });
+});
