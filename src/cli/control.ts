@@ -5,3 +5,9 @@ export async function controlCommand(cmd: "start" | "stop" | "restart", names: r
   const done = { start: "started", stop: "stopped", restart: "restarted" }[cmd];
   process.stdout.write(`vigil: ${done} ${names.join(", ")}\n`);
 }
+
+export async function reloadCommand(file: string): Promise<void> {
+  const outcome = (await ask(file, { cmd: "reload" }, 60_000, { "invalid-manifest": 2 })) as { generation: number; changes: string[] };
+  const lines = outcome.changes.length === 0 ? ["no changes"] : outcome.changes;
+  process.stdout.write(`vigil: generation ${outcome.generation}: ${lines.join("; ")}\n`);
+}

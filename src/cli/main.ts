@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { beatCommand } from "./beat.js";
 import { checkCommand } from "./check.js";
-import { controlCommand } from "./control.js";
+import { controlCommand, reloadCommand } from "./control.js";
 import { downCommand } from "./down.js";
+import { logsCommand } from "./logs.js";
 import { statusCommand } from "./status.js";
 import { DEFAULT_MANIFEST } from "./target.js";
 import { upCommand } from "./up.js";
@@ -35,8 +36,11 @@ function buildProgram(): Command {
     .description("show the services of the running supervisor")
     .argument("[names...]", "only these services")
     .option("--json", "print the status document")
+    .option("-w, --watch", "redraw every second until ctrl-c")
     .addOption(fileOption())
-    .action((names: string[], opts: { file: string; json?: boolean }) => statusCommand(names, opts.file, { json: opts.json === true }));
+    .action((names: string[], opts: { file: string; json?: boolean; watch?: boolean }) =>
+      statusCommand(names, opts.file, { json: opts.json === true, watch: opts.watch === true }),
+    );
   for (const cmd of ["start", "stop", "restart"] as const) {
     program
       .command(cmd)
@@ -46,10 +50,26 @@ function buildProgram(): Command {
       .action((names: string[], opts: { file: string }) => controlCommand(cmd, names, opts.file));
   }
   program
+    .command("reload")
+    .description("re-read the manifest now and apply what changed (the same as saving it, or SIGHUP)")
+    .addOption(fileOption())
+    .action((opts: { file: string }) => reloadCommand(opts.file));
+  program
     .command("down")
     .description("stop the running supervisor and every child, and wait until they are gone")
     .addOption(fileOption())
     .action((opts: { file: string }) => downCommand(opts.file));
+  program
+    .command("logs")
+    .description("print the captured output of services, and follow it")
+    .argument("[names...]", "only these services (default: every service with a log)")
+    .option("-f, --follow", "keep printing lines as they are written, until ctrl-c")
+    .addOption(new Option("-n, --lines <N>", "how many of the last lines to print").default(10).argParser(lineCount))
+    // -f is --follow here, as in tail; the manifest goes by its long option only
+    .addOption(new Option("--file <FILE>", "the manifest").default(DEFAULT_MANIFEST))
+    .action((names: string[], opts: { file: string; follow?: boolean; lines: number }) =>
+      logsCommand(names, opts.file, { follow: opts.follow === true, lines: opts.lines }),
+    );
   program
     .command("beat")
     .description("send one heartbeat message from a child, using the VIGIL_* variables")
@@ -58,6 +78,11 @@ function buildProgram(): Command {
     .option("--data <JSON>", "attach JSON data to the beat")
     .action((opts: { ready?: boolean; status?: string; data?: string }) => beatCommand(opts));
   return program;
+}
+
+function lineCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a whole number of lines, e.g. 10");
+  return Number(value);
 }
 
 const VERSION = "0.1.0";

@@ -41,7 +41,10 @@ export async function upCommand(file: string): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  process.on("SIGHUP", () => logger.log("info", null, "signal", "SIGHUP received; reloading is not available yet"));
+  process.on("SIGHUP", () => {
+    logger.log("info", null, "signal", "SIGHUP received; reloading the manifest");
+    void stack.reload();
+  });
 
   try {
     await stack.start();

@@ -6,13 +6,14 @@ export type ControlRequest =
   | { readonly cmd: "status"; readonly names?: readonly string[] }
   | { readonly cmd: "down" }
   | { readonly cmd: "start" | "stop" | "restart"; readonly names: readonly string[] }
+  | { readonly cmd: "reload" }
   | { readonly cmd: "ping" };
 
 export type ControlResponse =
   | { readonly ok: true; readonly data?: unknown }
   | { readonly ok: false; readonly error: string; readonly code: ControlErrorCode };
 
-export type ControlErrorCode = "bad-request" | "unknown-service" | "shutting-down" | "internal";
+export type ControlErrorCode = "bad-request" | "unknown-service" | "shutting-down" | "invalid-manifest" | "internal";
 
 /** Checks the shape of an untrusted request; returns a message naming what is wrong. */
 export function parseRequest(value: unknown): ControlRequest | string {
@@ -28,6 +29,8 @@ export function parseRequest(value: unknown): ControlRequest | string {
       return { cmd: "down" };
     case "ping":
       return { cmd: "ping" };
+    case "reload":
+      return { cmd: "reload" };
     case "start":
     case "stop":
     case "restart":

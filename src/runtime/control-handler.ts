@@ -1,8 +1,10 @@
 import type { ControlHandler } from "./control-server.js";
 import { Supervisor, UnknownServiceError } from "./supervisor.js";
 
+export type ReloadOutcome = { readonly ok: true; readonly generation: number; readonly changes: readonly string[] } | { readonly ok: false; readonly error: string };
+
 /** Answers the control socket's requests from the supervisor. */
-export function controlHandler(supervisor: Supervisor): ControlHandler {
+export function controlHandler(supervisor: Supervisor, reload: () => Promise<ReloadOutcome>): ControlHandler {
   return async (req) => {
     try {
       switch (req.cmd) {
@@ -10,6 +12,11 @@ export function controlHandler(supervisor: Supervisor): ControlHandler {
           return { ok: true, data: { pid: process.pid } };
         case "status":
           return { ok: true, data: supervisor.status(req.names) };
+        case "reload": {
+          if (supervisor.isShuttingDown) return { ok: false, error: "the supervisor is shutting down", code: "shutting-down" };
+          const outcome = await reload();
+          return outcome.ok ? { ok: true, data: outcome } : { ok: false, error: outcome.error, code: "invalid-manifest" };
+        }
         case "down":
           await supervisor.shutdown();
           return { ok: true };

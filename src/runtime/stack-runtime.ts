@@ -4,7 +4,10 @@ import { fileURLToPath } from "node:url";
 import type { Clock } from "../core/clock.js";
 import type { Manifest } from "../manifest/types.js";
 import { startControlServer, type ControlServer } from "./control-server.js";
-import { controlHandler } from "./control-handler.js";
+import { controlHandler, type ReloadOutcome } from "./control-handler.js";
+import { describePlan, planIsEmpty, planReload } from "../core/reload-plan.js";
+import { loadManifest } from "../manifest/load.js";
+import { ManifestError } from "../manifest/errors.js";
 import { startHeartbeatServer, type HeartbeatServer } from "./heartbeat-server.js";
 import { signalGroup } from "./kill.js";
 import { acquireLock, type Lock } from "./lock.js";
@@ -39,9 +42,13 @@ export class StackRuntime {
   private control: ControlServer | null = null;
   private heartbeat: HeartbeatServer | null = null;
   private torndown: Promise<void> | null = null;
+  private reloading: Promise<void> = Promise.resolve();
+  private lastRejected: string | null = null;
+  /** hook for what follows a manifest (watched files, HTTP listener) */
+  onReloaded: ((next: Manifest) => void) | null = null;
 
   private constructor(
-    readonly manifest: Manifest,
+    public manifest: Manifest,
     private readonly lock: Lock,
     opts: StackOptions,
   ) {
@@ -91,7 +98,7 @@ export class StackRuntime {
       },
       logger,
     );
-    this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor), logger);
+    this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor, () => this.reload()), logger);
     logger.log("info", null, "up", `supervising ${manifest.services.length} services from ${manifest.file} (pid ${process.pid})`);
     supervisor.start();
     this.statusFile.markDirty();
@@ -107,6 +114,56 @@ export class StackRuntime {
   stopped(): Promise<void> {
     this.torndown ??= new Promise<void>((resolve) => this.supervisor.once("stopped", resolve)).then(() => this.teardown());
     return this.torndown;
+  }
+
+  /**
+   * Re-reads the manifest and applies what changed as one new generation. A bad edit changes nothing:
+   * the running generation stays, and config_error says why (logged once per bad version).
+   */
+  reload(): Promise<ReloadOutcome> {
+    // one reload at a time; a request during one waits for it and then reads the file again
+    const next = this.reloading.then(() => this.reloadNow());
+    this.reloading = next.then(() => undefined, () => undefined);
+    return next;
+  }
+
+  private async reloadNow(): Promise<ReloadOutcome> {
+    const { supervisor, logger } = this;
+    if (supervisor.isShuttingDown) return { ok: false, error: "the supervisor is shutting down" };
+    let next: Manifest;
+    try {
+      next = await loadManifest(this.manifest.file);
+    } catch (err) {
+      const error = err instanceof ManifestError ? err.format() : `${this.manifest.file}: ${(err as Error).message}`;
+      return this.reject(error);
+    }
+    const plan = planReload(this.manifest, next);
+    if (plan.stateDirChanged) {
+      return this.reject(`${this.manifest.file}: state_dir cannot change while vigil runs; stop it and start it again`);
+    }
+    this.lastRejected = null;
+    if (planIsEmpty(plan)) {
+      supervisor.configError = null;
+      this.statusFile.markDirty();
+      return { ok: true, generation: supervisor.generation, changes: [] };
+    }
+    supervisor.applyReload(next, plan);
+    this.manifest = next;
+    const changes = describePlan(plan);
+    logger.log("info", null, "config-applied", `generation ${supervisor.generation}: ${changes.join("; ")}`, { generation: supervisor.generation });
+    this.statusFile.markDirty();
+    this.onReloaded?.(next);
+    return { ok: true, generation: supervisor.generation, changes };
+  }
+
+  private reject(error: string): ReloadOutcome {
+    this.supervisor.configError = error;
+    if (this.lastRejected !== error) {
+      this.logger.log("error", null, "config-rejected", `manifest not applied, the running configuration stays:\n${error}`);
+      this.lastRejected = error;
+    }
+    this.statusFile.markDirty();
+    return { ok: false, error };
   }
 
   /** For a crash: SIGKILL every child's group at once, synchronously. */

@@ -25,6 +25,8 @@ export interface SupervisorEvents {
   rejected: [kind: string, service: string | undefined];
   /** a service's health level changed: worth an immediate status rewrite */
   healthChanged: [name: string];
+  reloaded: [generation: number];
+  removed: [name: string];
 }
 
 export interface SupervisorOptions {
@@ -34,6 +36,14 @@ export interface SupervisorOptions {
   readonly logger: Logger;
   readonly printer: Printer;
   readonly random?: () => number;
+}
+
+/** What applyReload needs of a reload plan (src/core/reload-plan.ts computes it). */
+export interface ReloadChanges {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly restarted: readonly { readonly name: string }[];
+  readonly updated: readonly { readonly name: string }[];
 }
 
 export class UnknownServiceError extends Error {
@@ -51,6 +61,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private order: string[] = [];
   private shuttingDown = false;
   private readonly stopAsked = new Set<string>();
+  /** services removed by a reload, dropped once their child is gone */
+  private readonly removing = new Set<string>();
   private stoppedPromise: Promise<void> | null = null;
   private readonly startedAtWall: number;
   generation = 1;
@@ -157,6 +169,57 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     };
   }
 
+  /**
+   * Applies a new generation of the manifest, as planned by planReload: adds and starts new services,
+   * stops and drops removed ones, restarts changed spawn definitions with reason config, and swaps
+   * supervision settings in place. Services the plan does not name are not touched.
+   */
+  applyReload(next: Manifest, plan: ReloadChanges): void {
+    const configs = new Map(next.services.map((c) => [c.name, c]));
+    this.manifest = next;
+    for (const name of plan.removed) this.removeService(name);
+    for (const { name } of plan.updated) {
+      const r = this.runners.get(name);
+      const config = configs.get(name);
+      if (!r || !config) continue;
+      r.config = config;
+      this.heartbeats.configure(config);
+      if (r.status.pid !== null) this.rewatch(r);
+    }
+    for (const { name } of plan.restarted) {
+      const r = this.runners.get(name);
+      const config = configs.get(name);
+      if (!r || !config) continue;
+      r.config = config;
+      this.heartbeats.configure(config);
+      const s = r.status;
+      // held down by a person, or still waiting for dependencies: the new definition is used when it starts
+      if (s.state === "stopped" || (s.state === "starting" && !s.spawnInFlight)) continue;
+      r.dispatch({ type: "RestartRequested", reason: "config" });
+    }
+    const added: ServiceRunner[] = [];
+    for (const name of plan.added) {
+      const config = configs.get(name);
+      if (config && !this.runners.has(name)) added.push(this.adoptRunner(config));
+    }
+    // keep the runners in the manifest's order; removed ones stay until their child is gone
+    const ordered = new Map<string, ServiceRunner>();
+    for (const c of next.services) {
+      const r = this.runners.get(c.name);
+      if (r) ordered.set(c.name, r);
+    }
+    for (const [name, r] of this.runners) if (!ordered.has(name)) ordered.set(name, r);
+    this.runners.clear();
+    for (const [name, r] of ordered) this.runners.set(name, r);
+    this.order = startOrder(next.services);
+    this.opts.printer.setNames(next.services.map((c) => c.name));
+    this.generation++;
+    this.configError = null;
+    for (const r of added) r.dispatch({ type: "Queued" });
+    this.startReady();
+    this.emit("reloaded", this.generation);
+  }
+
   /** a message refused before it could be tied to a child (counted for the service it named) */
   countRejected(service: string | undefined): void {
     const book = service === undefined ? undefined : this.heartbeats.book(service);
@@ -202,6 +265,51 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     };
   }
 
+  private adoptRunner(config: ServiceConfig): ServiceRunner {
+    const r = this.createRunner(config);
+    this.runners.set(config.name, r);
+    return r;
+  }
+
+  /** Stops a service by its stop rules, then forgets it once its child is gone. */
+  private removeService(name: string): void {
+    const r = this.runners.get(name);
+    if (!r) return;
+    this.removing.add(name);
+    r.dispatch({ type: "StopRequested", reason: "config" });
+    this.dropIfGone(r);
+  }
+
+  private dropIfGone(r: ServiceRunner): void {
+    if (!this.removing.has(r.name) || !isIdle(r.status)) return;
+    this.removing.delete(r.name);
+    this.runners.delete(r.name);
+    this.heartbeats.remove(r.name);
+    this.output.unwatch(r.name);
+    void r.close();
+    this.emit("removed", r.name);
+  }
+
+  /** New heartbeat or output settings for a running child take effect at once. */
+  private rewatch(r: ServiceRunner): void {
+    const hb = r.config.heartbeat;
+    if (hb && !this.heartbeats.monitor.isWatching(r.name)) {
+      this.heartbeats.monitor.watch(r.name, { intervalMs: hb.intervalMs, misses: hb.misses, startupGraceMs: hb.startupGraceMs });
+    } else if (hb) {
+      const stats = this.heartbeats.monitor.statsOf(r.name);
+      if (stats && (stats.intervalMs !== hb.intervalMs || stats.misses !== hb.misses)) {
+        this.heartbeats.monitor.watch(r.name, { intervalMs: hb.intervalMs, misses: hb.misses, startupGraceMs: hb.startupGraceMs });
+      }
+    } else {
+      this.heartbeats.monitor.unwatch(r.name);
+    }
+    const staleMs = r.config.logs.staleAfterMs;
+    if (staleMs === null) this.output.unwatch(r.name);
+    else if (this.output.statsOf(r.name)?.intervalMs !== staleMs) {
+      this.output.watch(r.name, { intervalMs: staleMs, misses: 1, startupGraceMs: staleMs });
+    }
+  }
+
   private createRunner(config: ServiceConfig): ServiceRunner {
     this.heartbeats.configure(config);
     return new ServiceRunner(config, {
@@ -212,6 +320,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       stateDir: this.manifest.stateDir,
       random: this.opts.random ?? Math.random,
       onChange: (runner, previous) => {
+        this.dropIfGone(runner);
         const state = runner.status.state;
         if (state !== previous.state && (state === "fatal" || state === "exited")) {
           this.abandonDependants(runner.name, `${runner.name} is ${state}`);

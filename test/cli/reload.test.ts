@@ -1,0 +1,80 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { isRunning, useStacks } from "../support/stack.js";
+
+const stack = useStacks();
+
+const BEFORE = `
+version: 1
+services:
+  a:
+    command: sleep 301
+  b:
+    command: sleep 302
+  c:
+    command: sleep 303
+`;
+
+const AFTER = `
+version: 1
+services:
+  a:
+    command: sleep 311
+  b:
+    command: sleep 302
+    restart: { policy: always }
+  d:
+    command: sleep 304
+    depends_on: [b]
+`;
+
+describe("reloading the manifest", () => {
+  it("vigil reload restarts, updates, removes and adds exactly what changed", async () => {
+    const s = await stack(BEFORE);
+    s.start();
+    const a = await s.waitFor("a", (x) => x.state === "running", "to run");
+    const b = await s.waitFor("b", (x) => x.state === "running", "to run");
+    const c = await s.waitFor("c", (x) => x.state === "running", "to run");
+    await writeFile(join(s.dir, "supervisor.yaml"), AFTER);
+    const res = await s.run(["reload"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/generation 2/);
+    const a2 = await s.waitFor("a", (x) => x.state === "running" && x.pid !== a.pid, "to run its new command");
+    expect(a2.last_exit?.reason).toBe("config");
+    expect(a2.command).toBe("sleep 311");
+    expect((await s.service("b"))?.pid).toBe(b.pid);
+    await s.waitFor("d", (x) => x.state === "running", "to be added and run");
+    const doc = await s.statusFile();
+    expect(doc?.supervisor.generation).toBe(2);
+    await expect.poll(async () => (await s.statusFile())?.services.map((x) => x.name)).toEqual(["a", "b", "d"]);
+    expect(isRunning(c.pid!)).toBe(false);
+  });
+
+  it("keeps the running generation on a bad edit, reports it, and applies the fix", async () => {
+    const s = await stack(BEFORE);
+    const up = s.start();
+    const a = await s.waitFor("a", (x) => x.state === "running", "to run");
+    await writeFile(join(s.dir, "supervisor.yaml"), BEFORE.replace("command: sleep 302", "comand: sleep 302"));
+    const bad = await s.run(["reload"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^\/.*supervisor\.yaml:7:5: services\.b\.comand: unknown key "comand", did you mean "command"\?$/m);
+    expect(bad.stderr).toMatch(/^\/.*supervisor\.yaml:6:3: services\.b\.command: missing required key "command"$/m);
+    const doc = await s.statusFile();
+    expect(doc?.supervisor.generation).toBe(1);
+    expect(doc?.supervisor.config_error).toMatch(/services\.b\.comand/);
+    expect((await s.service("a"))?.pid).toBe(a.pid);
+    // the same bad version is logged once
+    await s.run(["reload"]);
+    expect(s.stderr.match(/manifest not applied/g)).toHaveLength(1);
+
+    await writeFile(join(s.dir, "supervisor.yaml"), BEFORE.replace("sleep 303", "sleep 333"));
+    up.kill("SIGHUP");
+    const c = await s.waitFor("c", (x) => x.command === "sleep 333" && x.state === "running", "to run the fixed command");
+    expect(c.last_exit?.reason).toBe("config");
+    const fixed = await s.statusFile();
+    expect(fixed?.supervisor.config_error).toBeNull();
+    expect(fixed?.supervisor.generation).toBe(2);
+    expect((await s.service("a"))?.pid).toBe(a.pid);
+  });
+});
