@@ -19,7 +19,7 @@ export interface HubEvents {
   /** the service's beats stopped: restart it */
   failed(name: string, detail: string): void;
   /** the health level changed: `ready` arrived, a beat made it healthy, or beats are late */
-  healthChanged(name: string): void;
+  healthChanged(name: string, health: Health, previous: Health): void;
 }
 
 /**
@@ -46,9 +46,10 @@ export class HeartbeatHub {
         : "no heartbeat";
       this.events.failed(id, detail);
     });
-    this.monitor.on("recovered", ({ id }) => this.events.healthChanged(id));
-    this.monitor.on("degraded", ({ id }) => this.events.healthChanged(id));
-    this.monitor.on("critical", ({ id }) => this.events.healthChanged(id));
+    this.monitor.on("recovered", ({ id, previous }) => this.events.healthChanged(id, "healthy", previous));
+    this.monitor.on("degraded", ({ id, previous }) => this.events.healthChanged(id, "degraded", previous));
+    this.monitor.on("critical", ({ id, previous }) => this.events.healthChanged(id, "critical", previous));
+    this.monitor.on("failed", ({ id, previous }) => this.events.healthChanged(id, "failed", previous));
   }
 
   configure(config: ServiceConfig): void {
@@ -129,13 +130,16 @@ export class HeartbeatHub {
     switch (message.type) {
       case "beat":
       case "ready": {
-        const wasHealthy = this.health(name) === "healthy";
+        const before = this.health(name);
         book.beats++;
         book.lastBeatWallMs = this.clock.wallNow();
         if (message.data !== undefined) book.lastBeatData = message.data;
         if (this.monitor.isWatching(name)) this.monitor.beat(name, message.data);
         if (message.type === "ready") book.ready = true;
-        if (!wasHealthy && this.health(name) === "healthy") this.events.healthChanged(name);
+        if (before !== "healthy" && before !== "degraded" && before !== "critical" && this.health(name) === "healthy") {
+          // the first beat or ready: recoveries from degraded/critical come as monitor events
+          this.events.healthChanged(name, "healthy", before);
+        }
         return;
       }
       case "status":

@@ -19,6 +19,9 @@ import { realClock } from "./real-clock.js";
 import { describeReject, RejectLog } from "./reject-log.js";
 import { AtomicJsonWriter } from "./status-writer.js";
 import { Supervisor } from "./supervisor.js";
+import type { EventSink } from "./events/event.js";
+import { createEventSinks } from "./events/index.js";
+import { teeLogger } from "./events/tee-logger.js";
 
 export interface StackOptions {
   readonly clock?: Clock;
@@ -43,6 +46,7 @@ export class StackRuntime {
   private heartbeat: HeartbeatServer | null = null;
   private torndown: Promise<void> | null = null;
   private reloading: Promise<void> = Promise.resolve();
+  private sinks: EventSink[];
   private lastRejected: string | null = null;
   /** hook for what follows a manifest (watched files, HTTP listener) */
   onReloaded: ((next: Manifest) => void) | null = null;
@@ -54,7 +58,9 @@ export class StackRuntime {
   ) {
     const clock = opts.clock ?? realClock;
     this.ownsLogger = opts.logger === undefined;
-    this.logger = opts.logger ?? createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr: null, color: false });
+    const base = opts.logger ?? createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr: null, color: false });
+    this.sinks = createEventSinks(manifest, base);
+    this.logger = teeLogger(base, () => this.sinks, clock);
     this.registry = new ChildRegistry(manifest.stateDir, (err) =>
       this.logger.log("error", null, "registry", `cannot record children: ${(err as Error).message}`),
     );
@@ -179,6 +185,7 @@ export class StackRuntime {
     await this.statusFile.settle();
     await this.registry.clear();
     this.logger.log("info", null, "down", "all services stopped");
+    await Promise.all(this.sinks.map((sink) => sink.close().catch(() => undefined)));
     if (this.ownsLogger) await this.logger.flush();
     await this.lock.release();
   }

@@ -83,7 +83,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.runners.get(name)?.dispatch({ type: "FailureDetected", reason: "heartbeat", detail });
         this.abandonDependants(name, `${name} did not become healthy (${detail})`);
       },
-      healthChanged: (name) => {
+      healthChanged: (name, health, previous) => {
+        const level = health === "critical" || health === "failed" ? "warn" : "info";
+        this.opts.logger.log(level, name, "health", `health ${previous} -> ${health}`, { health, previous });
         if (!this.shuttingDown) this.startReady();
         this.emit("healthChanged", name);
       },
