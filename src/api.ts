@@ -64,7 +64,7 @@ export class VigilSupervisor extends EventEmitter<SupervisorEventMap> {
     });
     sup.on("spawned", (name, pid) => this.emit("spawn", { name, pid }));
     sup.on("exited", (name, pid) => this.emit("exit", { name, pid }));
-    sup.on("healthChanged", (name) => this.emit("health", { name, health: sup.heartbeats.health(name) }));
+    sup.on("healthChanged", (name) => this.emit("health", { name, health: sup.healthOf(name) }));
     await stack.start();
   }
 

@@ -1,5 +1,6 @@
 // The status document of SPEC §4: what `vigil status --json` prints and STATE_DIR/status.json holds.
 import type { ExitReason, Health, ServiceState } from "../core/types.js";
+import type { ProbeDoc } from "../runtime/probes/probe-hub.js";
 
 export interface LastExitDoc {
   readonly code: number | null;
@@ -28,6 +29,8 @@ export interface ServiceDoc {
   readonly command: string;
   /** dependencies this service still waits for before it is started */
   readonly waiting_for: readonly string[];
+  /** the probes of the running child, when it has any */
+  readonly probes: { readonly liveness: ProbeDoc | null; readonly readiness: ProbeDoc | null } | null;
   /** messages refused for this service: wrong token, malformed */
   readonly rejected_messages: number;
   /** the last `status` message's text */

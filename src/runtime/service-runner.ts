@@ -42,6 +42,8 @@ export class ServiceRunner {
   private child: ChildHandle | null = null;
   private readonly log: RotatingLog;
   token = "";
+  /** the environment of the current child; probes run with it */
+  env: Readonly<Record<string, string>> = {};
 
   constructor(
     public config: ServiceConfig,
@@ -124,6 +126,7 @@ export class ServiceRunner {
       VIGIL_TOKEN: token,
       VIGIL_HEARTBEAT_MS: String(this.config.heartbeat?.intervalMs ?? DEFAULT_HEARTBEAT_MS),
     });
+    this.env = env;
     const ipc = this.config.heartbeat?.via === "ipc";
     let pid: number | undefined;
     const child = spawnChild(this.config, env, ipc, {

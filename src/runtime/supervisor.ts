@@ -11,6 +11,7 @@ import { toIso } from "./real-clock.js";
 import { ServiceRunner } from "./service-runner.js";
 import { unmetDependencies, type DependencyView } from "./dependencies.js";
 import { HeartbeatHub } from "./heartbeats.js";
+import { ProbeHub } from "./probes/probe-hub.js";
 import { NOT_JSON } from "./child.js";
 import { HeartbeatMonitor } from "../core/heartbeat-monitor.js";
 import type { Health } from "../core/types.js";
@@ -69,6 +70,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   configError: string | null = null;
   rejectedTotal = 0;
   readonly heartbeats: HeartbeatHub;
+  readonly probes: ProbeHub;
   /** output staleness, watched with the same deadline logic as heartbeats: a line is a beat */
   private readonly output: HeartbeatMonitor;
 
@@ -89,6 +91,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (!this.shuttingDown) this.startReady();
         this.emit("healthChanged", name);
       },
+    });
+    this.probes = new ProbeHub(opts.clock, {
+      livenessFailed: (name, detail) => this.runners.get(name)?.dispatch({ type: "FailureDetected", reason: "probe", detail }),
+      readinessChanged: (name, status) => {
+        this.opts.logger.log(status === "passing" ? "info" : "warn", name, "readiness", `readiness probe ${status}`, { status });
+        if (!this.shuttingDown) this.startReady();
+      },
+      changed: (name) => this.emit("healthChanged", name),
     });
     this.output = new HeartbeatMonitor(opts.clock, { historySize: 0 });
     this.output.on("failed", ({ id }) => {
@@ -186,7 +196,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (!r || !config) continue;
       r.config = config;
       this.heartbeats.configure(config);
-      if (r.status.pid !== null) this.rewatch(r);
+      if (r.status.pid !== null) {
+        this.rewatch(r);
+        this.probes.start(config, r.env);
+      }
     }
     for (const { name } of plan.restarted) {
       const r = this.runners.get(name);
@@ -230,6 +243,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   async close(): Promise<void> {
+    this.probes.stopAll();
     await Promise.all([...this.runners.values()].map((r) => r.close()));
   }
 
@@ -241,7 +255,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return {
       name: r.name,
       state: s.state,
-      health: this.heartbeats.health(r.name),
+      health: this.healthOf(r.name),
       pid: s.pid,
       restarts: s.restarts,
       started_at: toIso(clock, s.startedAtMs),
@@ -262,6 +276,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       next_restart_at: toIso(clock, s.nextRestartAtMs),
       command: r.config.command,
       waiting_for: s.state === "starting" && !s.spawnInFlight && s.pid === null ? this.unmet(r.config) : [],
+      probes: this.probes.doc(r.name),
       rejected_messages: book?.rejected ?? 0,
       status_text: book?.statusText ?? null,
     };
@@ -287,6 +302,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.removing.delete(r.name);
     this.runners.delete(r.name);
     this.heartbeats.remove(r.name);
+    this.probes.stop(r.name);
     this.output.unwatch(r.name);
     void r.close();
     this.emit("removed", r.name);
@@ -312,6 +328,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
+  /**
+   * Heartbeats decide health where the manifest asks for them; otherwise a readiness probe does
+   * (failing = critical: not ready, yet not restarted); otherwise a `ready` message.
+   */
+  healthOf(name: string): Health {
+    const r = this.runners.get(name);
+    if (!r || r.status.pid === null) return "unknown";
+    if (r.config.heartbeat) return this.heartbeats.health(name);
+    const readiness = this.probes.readiness(name);
+    if (readiness === "passing") return "healthy";
+    if (readiness === "failing") return "critical";
+    return this.heartbeats.health(name);
+  }
+
   private createRunner(config: ServiceConfig): ServiceRunner {
     this.heartbeats.configure(config);
     return new ServiceRunner(config, {
@@ -332,12 +362,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       },
       onSpawned: (runner, pid) => {
         this.heartbeats.spawned(runner.name, runner.token);
+        this.probes.start(runner.config, runner.env);
         const staleMs = runner.config.logs.staleAfterMs;
         if (staleMs !== null) this.output.watch(runner.name, { intervalMs: staleMs, misses: 1, startupGraceMs: staleMs });
         this.emit("spawned", runner.name, pid);
       },
       onExited: (runner, pid) => {
         this.heartbeats.exited(runner.name);
+        this.probes.stop(runner.name);
         this.output.unwatch(runner.name);
         this.emit("exited", runner.name, pid);
       },
@@ -361,7 +393,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private dependencyView(name: string): DependencyView | undefined {
     const r = this.runners.get(name);
     if (!r) return undefined;
-    const health: Health = this.heartbeats.health(name);
+    const health: Health = this.healthOf(name);
     // heartbeats and ready messages can come from any child, so `healthy` waits for them only where
     // the manifest says beats are expected
     const canBeHealthy = r.config.heartbeat !== null || r.config.probes.readiness !== null;

@@ -1,0 +1,112 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { isRunning, useStacks, waitUntil } from "../support/stack.js";
+
+const stack = useStacks();
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// Answers 200 until the file "sick" exists, then 500.
+const FLAKY_SERVER = `
+const http = require("node:http");
+const fs = require("node:fs");
+http.createServer((req, res) => {
+  res.writeHead(fs.existsSync("sick") ? 500 : 200);
+  res.end();
+}).listen(Number(process.env.PORT), "127.0.0.1");
+`;
+
+describe("probes", () => {
+  it("restarts a server whose liveness probe starts failing, with reason probe", async () => {
+    const port = await freePort();
+    const s = await stack(
+      `
+version: 1
+services:
+  web:
+    command: node server.cjs
+    env: { PORT: "${port}" }
+    restart: { policy: always, backoff: { initial: 0 } }
+    probes:
+      liveness: { http: "http://127.0.0.1:${port}/health", interval: 100ms, timeout: 500ms, failures: 2 }
+  sibling:
+    command: sleep 300
+`,
+      { "server.cjs": FLAKY_SERVER },
+    );
+    s.start();
+    const web = await s.waitFor("web", (x) => x.probes?.liveness?.status === "passing", "to pass its probe");
+    const sibling = await s.waitFor("sibling", (x) => x.state === "running", "to run");
+    await writeFile(join(s.dir, "sick"), "");
+    const restarted = await s.waitFor("web", (x) => x.last_exit?.reason === "probe", "to be restarted for its probe");
+    expect(restarted.restarts).toBeGreaterThanOrEqual(1);
+    expect(s.stderr).toMatch(/web: probe: liveness probe failed 2 times: HTTP 500; restarting/);
+    expect(isRunning(web.pid!)).toBe(false);
+    expect((await s.service("sibling"))?.pid).toBe(sibling.pid);
+  });
+
+  it("holds a dependant back until a tcp readiness probe passes", async () => {
+    const port = await freePort();
+    const s = await stack(
+      `
+version: 1
+services:
+  app:
+    command: sh -c 'date +%s%N > app-started.txt; exec sleep 300'
+    depends_on: { db: healthy }
+  db:
+    command: sh -c 'sleep 1; exec node listen.cjs'
+    env: { PORT: "${port}" }
+    probes:
+      readiness: { tcp: "127.0.0.1:${port}", interval: 100ms, timeout: 200ms }
+`,
+      {
+        "listen.cjs": `require("node:net").createServer((c) => c.end()).listen(Number(process.env.PORT), "127.0.0.1", () => require("node:fs").writeFileSync("db-listening.txt", String(process.hrtime.bigint())));`,
+      },
+    );
+    s.start();
+    const waiting = await s.waitFor("app", (x) => x.waiting_for.includes("db"), "to wait for db");
+    expect(waiting.pid).toBeNull();
+    const db = await s.waitFor("db", (x) => x.state === "running", "to run");
+    expect(db.health).not.toBe("healthy");
+    await s.waitFor("app", (x) => x.state === "running", "to start once db accepts connections");
+    expect((await s.service("db"))?.health).toBe("healthy");
+    const listening = BigInt(await readFile(join(s.dir, "db-listening.txt"), "utf8"));
+    const started = BigInt((await readFile(join(s.dir, "app-started.txt"), "utf8")).trim());
+    expect(started > listening).toBe(true);
+  });
+
+  it("kills an exec probe that hangs at its timeout, leaving nothing behind", async () => {
+    const s = await stack(`
+version: 1
+services:
+  stuck:
+    command: sleep 300
+    restart: { policy: on-failure, max_restarts: 0 }
+    probes:
+      liveness:
+        exec: sh -c 'echo $$ >> probe-pids.txt; trap "" TERM; sleep 100'
+        shell: false
+        interval: 100ms
+        timeout: 300ms
+        failures: 2
+`);
+    s.start();
+    const stuck = await s.waitFor("stuck", (x) => x.state === "fatal", "to be ended by its failing probe");
+    expect(stuck.last_exit?.reason).toBe("probe");
+    expect(s.stderr).toMatch(/liveness probe failed 2 times: timeout after 300ms/);
+    const pids = (await readFile(join(s.dir, "probe-pids.txt"), "utf8")).trim().split("\n").map(Number);
+    expect(pids.length).toBeGreaterThanOrEqual(2);
+    await waitUntil(() => pids.every((p) => !isRunning(p)), "every probe process gone");
+  });
+});
