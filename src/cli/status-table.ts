@@ -1,14 +1,46 @@
 import type { ServiceDoc, StatusDocument } from "../control/status-document.js";
+import type { Health, ServiceState } from "../core/types.js";
 import { formatMs } from "../core/format.js";
 
-const COLUMNS = ["NAME", "STATE", "HEALTH", "PID", "UPTIME", "RESTARTS", "LAST EXIT"] as const;
+const COLUMNS = ["NAME", "STATE", "HEALTH", "PID", "UPTIME", "RESTARTS", "CPU", "MEM", "BEAT", "LAST EXIT"] as const;
+const WIDTH = 80;
+
+const GREEN = 32;
+const YELLOW = 33;
+const RED = 31;
+const STATE_COLOR: Readonly<Record<ServiceState, number | null>> = {
+  starting: YELLOW, running: GREEN, stopping: YELLOW, stopped: null, backoff: YELLOW, fatal: RED, exited: null,
+};
+const HEALTH_COLOR: Readonly<Record<Health, number | null>> = {
+  healthy: GREEN, degraded: YELLOW, critical: RED, failed: RED, unknown: null,
+};
+
+export interface TableOptions {
+  /** ANSI colours for state and health */
+  readonly color?: boolean;
+}
 
 /** The status document as a table for people, within 80 columns for ordinary names. */
-export function renderTable(doc: StatusDocument, nowWallMs: number): string {
+export function renderTable(doc: StatusDocument, nowWallMs: number, options: TableOptions = {}): string {
   const rows = doc.services.map((s) => row(s, nowWallMs));
   const all = [COLUMNS as readonly string[], ...rows];
   const widths = COLUMNS.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
-  const lines = all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ").trimEnd());
+  // two spaces between columns as far as 80 columns allow, from the left; one space after that
+  const slack = WIDTH - widths.reduce((a, b) => a + b, 0) - (widths.length - 1);
+  const gaps = widths.map((_, i) => (i < slack ? "  " : " "));
+  const paint = (cell: string, i: number, s: ServiceDoc | undefined): string => {
+    const code = !options.color || !s ? null : i === 1 ? STATE_COLOR[s.state] : i === 2 ? HEALTH_COLOR[s.health] : null;
+    return code === null ? cell : `\x1b[${code}m${cell}\x1b[0m`;
+  };
+  const lines = all.map((r, n) => {
+    const service = n === 0 ? undefined : doc.services[n - 1];
+    const cells = r.map((cell, i) => {
+      const padded = i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0);
+      // colour the text only, so the padding stays plain and columns line up
+      return paint(padded.trimEnd(), i, service) + padded.slice(padded.trimEnd().length);
+    });
+    return cells.map((cell, i) => (i === 0 ? cell : `${gaps[i - 1]}${cell}`)).join("").trimEnd();
+  });
   const sup = doc.supervisor;
   const header = `vigil pid ${sup.pid}, generation ${sup.generation}, ${sup.manifest}`;
   const error = sup.config_error ? `\nconfig error (running the previous version): ${sup.config_error}` : "";
@@ -16,14 +48,53 @@ export function renderTable(doc: StatusDocument, nowWallMs: number): string {
 }
 
 function row(s: ServiceDoc, nowWallMs: number): string[] {
-  const uptime = s.started_at && s.state === "running" ? formatMs(nowWallMs - Date.parse(s.started_at)) : "-";
-  let exit = "-";
-  if (s.last_exit) {
-    const how = s.last_exit.signal ?? (s.last_exit.code === null ? "failed" : `code ${s.last_exit.code}`);
-    exit = `${s.last_exit.reason} (${how})`;
-  }
+  const uptime = s.started_at && s.state === "running" ? formatAge(nowWallMs - Date.parse(s.started_at)) : "-";
+  const beat = s.last_beat_at ? formatAge(nowWallMs - Date.parse(s.last_beat_at)) : "-";
   let state: string = s.state;
   if (s.state === "backoff" && s.next_restart_at) state = `backoff ${formatMs(Math.max(0, Date.parse(s.next_restart_at) - nowWallMs))}`;
   if (s.waiting_for.length > 0) state = `waiting (${s.waiting_for.join(",")})`;
-  return [s.name, state, s.health, s.pid === null ? "-" : String(s.pid), uptime, String(s.restarts), exit];
+  return [
+    s.name, state, s.health, s.pid === null ? "-" : String(s.pid), uptime, String(s.restarts),
+    formatPercent(s.cpu_percent), formatBytes(s.memory_bytes), beat, lastExit(s),
+  ];
+}
+
+/** `exit 1`, `exit SIGSEGV`, `heartbeat`, `memory`: why the child last ended, in one short word or two. */
+function lastExit(s: ServiceDoc): string {
+  const exit = s.last_exit;
+  if (!exit) return "-";
+  if (exit.error !== undefined) return "spawn failed";
+  if (exit.reason !== "exit") return exit.reason;
+  return `exit ${exit.signal ?? exit.code ?? "?"}`;
+}
+
+/** 4200 → "4s", 200000 → "3m", 7200000 → "2h", 3 days → "3d": an age at a glance; "-" when unknown. */
+export function formatAge(ms: number): string {
+  if (!Number.isFinite(ms)) return "-";
+  const s = Math.floor(Math.max(0, ms) / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 48 * 3600) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+/** 1.53 → "1.5%", 12.46 → "12.5%", 151.2 → "151%". */
+export function formatPercent(percent: number | null): string {
+  if (percent === null || !Number.isFinite(percent)) return "-";
+  const tenths = Math.round(percent * 10) / 10;
+  return tenths >= 100 ? `${Math.round(percent)}%` : `${tenths.toFixed(1)}%`;
+}
+
+/** Binary units, as top shows them: 512 → "512B", 48234496 → "46M", 1288490188 → "1.2G". */
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null || !Number.isFinite(bytes) || bytes < 0) return "-";
+  const units = ["B", "K", "M", "G", "T"] as const;
+  let value = bytes;
+  let i = 0;
+  while (i < units.length - 1 && Math.round(value) >= 1024) {
+    value /= 1024;
+    i++;
+  }
+  const text = i > 0 && value < 9.95 ? value.toFixed(1).replace(/\.0$/, "") : String(Math.round(value));
+  return `${text}${units[i]}`;
 }

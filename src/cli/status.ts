@@ -1,16 +1,76 @@
 import type { StatusDocument } from "../control/status-document.js";
+import { ControlError, NoSupervisorError } from "../control/client.js";
+import type { ControlRequest } from "../control/protocol.js";
+import { wantsColor } from "../runtime/printer.js";
 import { ask } from "./target.js";
 import { renderTable } from "./status-table.js";
+import { UserError } from "./user-error.js";
 
 export interface StatusOptions {
   readonly json: boolean;
+  /** redraw every second until SIGINT */
+  readonly watch?: boolean;
 }
 
+const WATCH_MS = 1000;
+const CLEAR = "\x1b[H\x1b[2J";
+
 export async function statusCommand(names: readonly string[], file: string, opts: StatusOptions): Promise<void> {
-  const doc = (await ask(file, names.length > 0 ? { cmd: "status", names } : { cmd: "status" })) as StatusDocument;
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-    return;
+  const req: ControlRequest = names.length > 0 ? { cmd: "status", names } : { cmd: "status" };
+  if (opts.watch) return watchStatus(req, file, opts.json);
+  process.stdout.write(show(await askStatus(file, req), opts.json));
+}
+
+function askStatus(file: string, req: ControlRequest): Promise<StatusDocument> {
+  return ask(file, req) as Promise<StatusDocument>;
+}
+
+function show(doc: StatusDocument, json: boolean): string {
+  return json ? `${JSON.stringify(doc, null, 2)}\n` : renderTable(doc, Date.now(), { color: wantsColor(process.stdout) });
+}
+
+/** Redraws in place on a terminal, one table after another otherwise; exit 0 on SIGINT, 1 once the supervisor is gone. */
+async function watchStatus(req: ControlRequest, file: string, json: boolean): Promise<void> {
+  const abort = new AbortController();
+  const stop = (): void => abort.abort();
+  process.once("SIGINT", stop).once("SIGTERM", stop);
+  const tty = process.stdout.isTTY === true;
+  try {
+    for (let first = true; !abort.signal.aborted; first = false) {
+      let doc: StatusDocument;
+      try {
+        doc = await askStatus(file, req);
+      } catch (err) {
+        if (abort.signal.aborted) return;
+        if (!first && err instanceof UserError && isGone(err.cause)) {
+          throw new UserError("vigil: the supervisor has gone away", 1, { cause: err });
+        }
+        throw err;
+      }
+      if (abort.signal.aborted) return;
+      const stamp = `every ${WATCH_MS / 1000}s, ${new Date().toISOString()}; ctrl-c to quit\n`;
+      process.stdout.write(`${tty ? CLEAR : first ? "" : "\n"}${stamp}${show(doc, json)}`);
+      await sleep(WATCH_MS, abort.signal);
+    }
+  } finally {
+    process.off("SIGINT", stop).off("SIGTERM", stop);
   }
-  process.stdout.write(renderTable(doc, Date.now()));
+}
+
+/** the supervisor was there and is not any more: stopped, killed, or closing while it answered */
+function isGone(err: unknown): boolean {
+  if (err instanceof NoSupervisorError) return true;
+  return err instanceof ControlError && ["closed", "shutting-down", "ECONNRESET", "EPIPE"].includes(err.code);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    const timer = setTimeout(finish, ms);
+    function finish(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", finish);
+      done();
+    }
+    signal.addEventListener("abort", finish, { once: true });
+  });
 }

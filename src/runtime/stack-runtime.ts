@@ -19,6 +19,9 @@ import { realClock } from "./real-clock.js";
 import { describeReject, RejectLog } from "./reject-log.js";
 import { AtomicJsonWriter } from "./status-writer.js";
 import { Supervisor } from "./supervisor.js";
+import { startHttpApi, type HttpApi } from "./http/server.js";
+import { supervisorBackend } from "./http/supervisor-backend.js";
+import { ManifestWatcher } from "./manifest-watcher.js";
 import type { EventSink } from "./events/event.js";
 import { createEventSinks } from "./events/index.js";
 import { teeLogger } from "./events/tee-logger.js";
@@ -29,6 +32,8 @@ export interface StackOptions {
   readonly logger?: Logger;
   /** children's output; default: none (still in STATE_DIR/logs) */
   readonly printer?: Printer;
+  /** follow edits of the manifest and its env files (default true) */
+  readonly watch?: boolean;
 }
 
 /**
@@ -44,12 +49,14 @@ export class StackRuntime {
   private readonly statusFile: AtomicJsonWriter;
   private control: ControlServer | null = null;
   private heartbeat: HeartbeatServer | null = null;
-  private torndown: Promise<void> | null = null;
+  private http: HttpApi | null = null;
+  private watcher: ManifestWatcher | null = null;
+  private readonly watch: boolean;
+  /** registered at construction, so that no "stopped" can pass unheard */
+  private readonly torndown: Promise<void>;
   private reloading: Promise<void> = Promise.resolve();
   private sinks: EventSink[];
   private lastRejected: string | null = null;
-  /** hook for what follows a manifest (watched files, HTTP listener) */
-  onReloaded: ((next: Manifest) => void) | null = null;
 
   private constructor(
     public manifest: Manifest,
@@ -57,6 +64,7 @@ export class StackRuntime {
     opts: StackOptions,
   ) {
     const clock = opts.clock ?? realClock;
+    this.watch = opts.watch ?? true;
     this.ownsLogger = opts.logger === undefined;
     const base = opts.logger ?? createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr: null, color: false });
     this.sinks = createEventSinks(manifest, base);
@@ -71,6 +79,7 @@ export class StackRuntime {
       printer: opts.printer ?? createPrinter(null, false),
     });
     this.statusFile = new AtomicJsonWriter(join(manifest.stateDir, "status.json"), () => this.supervisor.status());
+    this.torndown = new Promise<void>((resolve) => this.supervisor.once("stopped", resolve)).then(() => this.teardown());
     this.wire(clock);
   }
 
@@ -105,6 +114,19 @@ export class StackRuntime {
       logger,
     );
     this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor, () => this.reload()), logger);
+    if (manifest.http) this.http = await startHttpApi(manifest.http, supervisorBackend(supervisor), logger);
+    if (this.watch) {
+      this.watcher = new ManifestWatcher({
+        manifest: manifest.file,
+        extraFiles: () => this.manifest.services.flatMap((c) => (c.envFile ? [c.envFile] : [])),
+        onChange: () => {
+          logger.log("info", null, "manifest-changed", "the manifest changed on disk; reloading");
+          void this.reload();
+        },
+        onError: (err) => logger.log("error", null, "watch-error", `watching the manifest: ${err.message}`),
+      });
+      await this.watcher.start();
+    }
     logger.log("info", null, "up", `supervising ${manifest.services.length} services from ${manifest.file} (pid ${process.pid})`);
     supervisor.start();
     this.statusFile.markDirty();
@@ -118,7 +140,6 @@ export class StackRuntime {
 
   /** Resolves once the stack has stopped, whoever asked for it (a signal, `vigil down`, shutdown()). */
   stopped(): Promise<void> {
-    this.torndown ??= new Promise<void>((resolve) => this.supervisor.once("stopped", resolve)).then(() => this.teardown());
     return this.torndown;
   }
 
@@ -153,13 +174,27 @@ export class StackRuntime {
       this.statusFile.markDirty();
       return { ok: true, generation: supervisor.generation, changes: [] };
     }
+    const previous = this.manifest;
     supervisor.applyReload(next, plan);
     this.manifest = next;
+    await this.watcher?.refresh();
+    if (plan.httpChanged) await this.restartHttp(previous, next);
     const changes = describePlan(plan);
     logger.log("info", null, "config-applied", `generation ${supervisor.generation}: ${changes.join("; ")}`, { generation: supervisor.generation });
     this.statusFile.markDirty();
-    this.onReloaded?.(next);
     return { ok: true, generation: supervisor.generation, changes };
+  }
+
+  private async restartHttp(previous: Manifest, next: Manifest): Promise<void> {
+    await this.http?.close();
+    this.http = null;
+    if (!next.http) return;
+    try {
+      this.http = await startHttpApi(next.http, supervisorBackend(this.supervisor), this.logger);
+    } catch (err) {
+      const was = previous.http ? `${previous.http.host}:${previous.http.port}` : "off";
+      this.logger.log("error", null, "http-error", `cannot move the HTTP API (was ${was}): ${(err as Error).message}`);
+    }
   }
 
   private reject(error: string): ReloadOutcome {
@@ -178,7 +213,9 @@ export class StackRuntime {
   }
 
   private async teardown(): Promise<void> {
+    await this.watcher?.close();
     await this.control?.close();
+    await this.http?.close();
     await this.heartbeat?.close();
     await this.supervisor.close();
     this.statusFile.markDirty();

@@ -14,7 +14,7 @@ import { HeartbeatHub } from "./heartbeats.js";
 import { ProbeHub } from "./probes/probe-hub.js";
 import { NOT_JSON } from "./child.js";
 import { HeartbeatMonitor } from "../core/heartbeat-monitor.js";
-import type { Health } from "../core/types.js";
+import type { ExitReason, Health } from "../core/types.js";
 
 export interface SupervisorEvents {
   change: [name: string, status: ServiceStatus, previous: ServiceStatus];
@@ -62,6 +62,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private order: string[] = [];
   private shuttingDown = false;
   private readonly stopAsked = new Set<string>();
+  private readonly restartsByReason = new Map<string, Partial<Record<ExitReason, number>>>();
   /** services removed by a reload, dropped once their child is gone */
   private readonly removing = new Set<string>();
   private stoppedPromise: Promise<void> | null = null;
@@ -235,6 +236,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.emit("reloaded", this.generation);
   }
 
+  /** Restarts per service and per reason (the reason the child before it ended), since start. */
+  restartCounts(): Readonly<Record<string, Readonly<Partial<Record<ExitReason, number>>>>> {
+    return Object.fromEntries(this.restartsByReason);
+  }
+
+  private countRestart(r: ServiceRunner): void {
+    const reason = r.status.lastExit?.reason ?? "manual";
+    const counts = this.restartsByReason.get(r.name) ?? {};
+    counts[reason] = (counts[reason] ?? 0) + 1;
+    this.restartsByReason.set(r.name, counts);
+  }
+
   /** a message refused before it could be tied to a child (counted for the service it named) */
   countRejected(service: string | undefined): void {
     const book = service === undefined ? undefined : this.heartbeats.book(service);
@@ -353,6 +366,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       random: this.opts.random ?? Math.random,
       onChange: (runner, previous) => {
         this.dropIfGone(runner);
+        if (runner.status.restarts > previous.restarts) this.countRestart(runner);
         const state = runner.status.state;
         if (state !== previous.state && (state === "fatal" || state === "exited")) {
           this.abandonDependants(runner.name, `${runner.name} is ${state}`);

@@ -56,8 +56,8 @@ export class Stack {
   }
 
   /** Starts `vigil up` in the background. */
-  start(extraArgs: readonly string[] = []): ChildProcess {
-    const up = spawn(process.execPath, [CLI, "up", ...extraArgs], { cwd: this.dir, env: { ...process.env, NO_COLOR: "1" } });
+  start(extraArgs: readonly string[] = [], env: Readonly<Record<string, string>> = {}): ChildProcess {
+    const up = spawn(process.execPath, [CLI, "up", ...extraArgs], { cwd: this.dir, env: { ...process.env, NO_COLOR: "1", ...env } });
     up.stdout?.on("data", (d: Buffer) => (this.stdout += d.toString()));
     up.stderr?.on("data", (d: Buffer) => (this.stderr += d.toString()));
     this.exitPromise = new Promise((res) => up.on("exit", (code) => res(code)));

@@ -1,0 +1,49 @@
+// What the HTTP API needs from the supervisor; the supervisor is adapted to it, so the server is tested with a plain object.
+import type { StatusDocument } from "../../control/status-document.js";
+import type { ExitReason, Health } from "../../core/types.js";
+
+export type ControlCommand = "start" | "stop" | "restart";
+
+export interface HeartbeatServiceDoc {
+  readonly name: string;
+  readonly health: Health;
+  /** ISO time of the last beat, null before the first one */
+  readonly last_beat_at: string | null;
+  /** age of the last beat, null before the first one */
+  readonly beat_age_ms: number | null;
+  readonly interval_ms: number;
+  readonly misses: number;
+}
+
+/** GET /api/heartbeat/status: the services that have a heartbeat configured. */
+export interface HeartbeatStatusDoc {
+  readonly monitor: {
+    readonly running: boolean;
+    readonly watched: number;
+    readonly healthy: number;
+    readonly degraded: number;
+    readonly critical: number;
+    readonly failed: number;
+  };
+  readonly services: readonly HeartbeatServiceDoc[];
+}
+
+/** restarts per service, then per reason since the supervisor started; monotonic, a missing reason is 0 */
+export type RestartCounts = Readonly<Record<string, Readonly<Partial<Record<ExitReason, number>>>>>;
+
+export interface ApiBackend {
+  /** every service when names is absent or empty; throws UnknownServiceError (runtime/supervisor.ts) */
+  status(names?: readonly string[]): StatusDocument;
+  heartbeatStatus(): HeartbeatStatusDoc;
+  /** throws UnknownServiceError, or ShuttingDownError once the supervisor is stopping */
+  control(command: ControlCommand, names: readonly string[]): void;
+  restartCounts(): RestartCounts;
+}
+
+/** thrown by ApiBackend.control() while the supervisor shuts down; answered with 503 */
+export class ShuttingDownError extends Error {
+  constructor(message = "the supervisor is shutting down") {
+    super(message);
+    this.name = "ShuttingDownError";
+  }
+}

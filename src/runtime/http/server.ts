@@ -1,0 +1,228 @@
+// The HTTP API and /metrics. Nothing a client sends can crash or stall the supervisor: bodies are capped,
+// slow clients time out, and every handler failure becomes a 500.
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import type { HttpConfig } from "../../manifest/types.js";
+import type { Logger } from "../logger.js";
+import { UnknownServiceError } from "../supervisor.js";
+import { ShuttingDownError, type ApiBackend, type ControlCommand } from "./backend.js";
+import { createMetrics } from "./metrics.js";
+
+export interface HttpApi {
+  readonly address: { readonly host: string; readonly port: number };
+  /** stops accepting, lets requests in flight answer, then closes every connection */
+  close(): Promise<void>;
+}
+
+export const MAX_BODY_BYTES = 64 * 1024;
+const CLOSE_GRACE_MS = 2_000;
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+const READ_PATHS = ["/api/status", "/api/heartbeat/status", "/metrics"] as const;
+const MUTATION = /^\/api\/services\/([^/]+)\/(start|stop|restart)$/;
+const ROUTES = [...READ_PATHS, "/api/services/NAME/{start,stop,restart}"];
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Readonly<Record<string, unknown>> = {},
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+  res.writeHead(status, { ...JSON_HEADERS, ...headers }).end(`${JSON.stringify(body)}\n`);
+}
+
+/** sha256 first, so timingSafeEqual compares equal lengths and the token's length does not leak */
+function sameToken(given: string, expected: string): boolean {
+  const digest = (text: string): Buffer => createHash("sha256").update(text).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+function checkBearer(req: IncomingMessage, token: string): void {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? "");
+  if (!match?.[1] || !sameToken(match[1], token)) {
+    const message = match ? "wrong bearer token" : "missing bearer token (Authorization: Bearer …)";
+    throw new HttpError(401, message, {}, { "www-authenticate": 'Bearer realm="vigil"' });
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  const tooLarge = () => new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`);
+  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      req.off("data", onData);
+      req.resume(); // drain; requestTimeout bounds a client that never stops
+      reject(tooLarge());
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(Buffer.concat(chunks)));
+    // after "end" these are no-ops; before it, the client went away mid-body
+    req.once("error", () => reject(new HttpError(400, "request aborted")));
+    req.once("close", () => reject(new HttpError(400, "request aborted")));
+  });
+}
+
+function parseMutationBody(body: Buffer): void {
+  const text = body.toString("utf8").trim();
+  if (text === "") return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "request body is not valid JSON (send none, or {})");
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new HttpError(400, "request body must be a JSON object");
+}
+
+function parseTarget(target: string): URL {
+  try {
+    return new URL(target, "http://vigil.invalid");
+  } catch {
+    throw new HttpError(400, "malformed request target");
+  }
+}
+
+function decodeName(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, `malformed service name in the path: ${raw}`);
+  }
+}
+
+function noTokenReason(config: HttpConfig): string {
+  return config.tokenEnv ? `the environment variable ${config.tokenEnv} is empty or not set` : "no http.token_env is configured in the manifest";
+}
+
+/** Reads the token at start: a non-loopback address without one is refused here, whatever the loader let through. */
+function resolveToken(config: HttpConfig, env: NodeJS.ProcessEnv, logger: Logger): string | null {
+  const token = config.tokenEnv ? env[config.tokenEnv]?.trim() || null : null;
+  if (token === null && !isLoopback(config.host)) {
+    throw new Error(`http: refusing to listen on ${config.host}:${config.port} (not loopback) without a bearer token: ${noTokenReason(config)}`);
+  }
+  if (token === null && config.tokenEnv) {
+    logger.log("warn", null, "http-no-token", `http: ${noTokenReason(config)}; start/stop/restart over HTTP are refused`);
+  }
+  return token;
+}
+
+function toHttpError(err: unknown): HttpError | null {
+  if (err instanceof HttpError) return err;
+  if (err instanceof UnknownServiceError) return new HttpError(404, err.message, { known: err.known });
+  if (err instanceof ShuttingDownError) return new HttpError(503, err.message, {}, { "retry-after": "5" });
+  return null;
+}
+
+export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<HttpApi> {
+  const token = resolveToken(config, env, logger);
+  const authEverywhere = !isLoopback(config.host);
+  const metrics = createMetrics(backend);
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = parseTarget(req.url ?? "/");
+    const method = req.method ?? "GET";
+    const body = await readBody(req);
+    if (authEverywhere && token !== null) checkBearer(req, token);
+
+    const path = url.pathname;
+    if ((READ_PATHS as readonly string[]).includes(path)) {
+      if (method !== "GET" && method !== "HEAD") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "GET, HEAD" });
+      if (path === "/api/heartbeat/status") return sendJson(res, 200, backend.heartbeatStatus());
+      if (path === "/api/status") return sendJson(res, 200, backend.status(url.searchParams.getAll("service").filter(Boolean)));
+      const text = await metrics.scrape();
+      return void res.writeHead(200, { "content-type": metrics.contentType, "cache-control": "no-store" }).end(text);
+    }
+    const mutation = MUTATION.exec(path);
+    if (!mutation) throw new HttpError(404, `no route ${path}`, { routes: ROUTES });
+    if (method !== "POST") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "POST" });
+    if (token === null) throw new HttpError(403, `start/stop/restart over HTTP are disabled: ${noTokenReason(config)}`);
+    checkBearer(req, token);
+    parseMutationBody(body);
+    const name = decodeName(mutation[1] ?? "");
+    const command = mutation[2] as ControlCommand;
+    backend.control(command, [name]);
+    logger.log("info", name, "http-control", `${command} requested over HTTP`, { remote: req.socket.remoteAddress });
+    sendJson(res, 202, { accepted: true, command, services: [name] });
+  };
+
+  const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
+    let error = toHttpError(err);
+    if (!error) {
+      logger.log("error", null, "http-error", `http: ${req.method} ${req.url} failed: ${(err as Error)?.message ?? String(err)}`);
+      error = new HttpError(500, "internal error; see the supervisor's log");
+    }
+    if (res.headersSent || res.destroyed) return void res.destroy();
+    // a body left unread would keep the connection busy; the client opens a new one
+    const close: Record<string, string> = error.status === 413 || error.status === 400 ? { connection: "close" } : {};
+    sendJson(res, error.status, { error: error.message, ...error.extra }, { ...error.headers, ...close });
+  };
+
+  const server = createServer(
+    { maxHeaderSize: 16 * 1024, headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
+    (req, res) => {
+      res.on("error", () => res.destroy());
+      route(req, res).catch((err: unknown) => {
+        try {
+          fail(req, res, err);
+        } catch {
+          res.destroy();
+        }
+      });
+    },
+  );
+  server.maxConnections = 256;
+  server.maxRequestsPerSocket = 1_000;
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+    const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large"
+      : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
+    const body = `${JSON.stringify({ error: `malformed request (${err.code ?? err.message})` })}\n`;
+    const head = `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close`;
+    socket.end(`${head}\r\n\r\n${body}`, () => socket.destroy());
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void =>
+      reject(new Error(`http: cannot listen on ${config.host}:${config.port}: ${err.code ?? err.message}`, { cause: err }));
+    server.once("error", onError);
+    server.listen(config.port, config.host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+  server.on("error", (err) => logger.log("error", null, "http-error", `http server: ${err.message}`));
+  const bound = server.address() as AddressInfo;
+  const shown = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
+  logger.log("info", null, "http-listening", `http API on http://${shown}:${bound.port}`, { host: bound.address, port: bound.port });
+
+  let closed: Promise<void> | null = null;
+  return {
+    address: { host: bound.address, port: bound.port },
+    close() {
+      closed ??= new Promise((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closed;
+    },
+  };
+}
