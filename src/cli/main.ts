@@ -4,6 +4,7 @@ import { beatCommand } from "./beat.js";
 import { checkCommand } from "./check.js";
 import { controlCommand, reloadCommand } from "./control.js";
 import { downCommand } from "./down.js";
+import { eventsCommand } from "./events.js";
 import { logsCommand } from "./logs.js";
 import { statusCommand } from "./status.js";
 import { DEFAULT_MANIFEST } from "./target.js";
@@ -69,6 +70,19 @@ function buildProgram(): Command {
     .addOption(new Option("--file <FILE>", "the manifest").default(DEFAULT_MANIFEST))
     .action((names: string[], opts: { file: string; follow?: boolean; lines: number }) =>
       logsCommand(names, opts.file, { follow: opts.follow === true, lines: opts.lines }),
+    );
+  program
+    .command("events")
+    .description("print the event journal (state changes, restarts, failures, alerts' causes), and follow it")
+    .option("--since <WHEN>", "only events since a duration ago (30m, 1h) or a date/time (2026-11-22T10:00)")
+    .option("--service <NAME>", "only the events of this service")
+    .addOption(new Option("-n, --lines <N>", "only the last N events (default: all of the current journal file)").argParser(lineCount))
+    .option("--json", "one JSON object per line")
+    .option("-f, --follow", "keep printing events as they happen, until ctrl-c")
+    // -f is --follow here, as in `vigil logs`; the manifest goes by its long option only
+    .addOption(new Option("--file <FILE>", "the manifest").default(DEFAULT_MANIFEST))
+    .action((opts: { file: string; since?: string; service?: string; lines?: number; json?: boolean; follow?: boolean }) =>
+      eventsCommand(opts.file, { since: opts.since, service: opts.service, lines: opts.lines, json: opts.json === true, follow: opts.follow === true }),
     );
   program
     .command("beat")

@@ -3,11 +3,13 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { commandArgv } from "./command.js";
 import { checkDependencies, dependencyEdges } from "./dependencies.js";
 import { ManifestError, type ManifestIssue } from "./errors.js";
 import { checkRejectedService, effectiveDefaults, errorText, resolveService, type ResolveContext } from "./resolve.js";
-import { defaultsSchema, manifestSchema, serviceSchema } from "./schema.js";
-import type { Manifest, ServiceConfig } from "./types.js";
+import { defaultsSchema, manifestSchema, serviceSchema, type ValidatedAlertRule } from "./schema.js";
+import { didYouMean } from "./suggest.js";
+import type { AlertRule, AlertTarget, Manifest, ServiceConfig } from "./types.js";
 import { keysInOrder, locate, parseYaml, type YamlSource } from "./yaml-source.js";
 import { fromZodIssues, issueMessages, type PendingIssue } from "./zod-issues.js";
 
@@ -58,6 +60,8 @@ export function parseManifest(text: string, file: string, options: ParseOptions 
   const names = serviceNames(source, rawServices);
   issues.push(...checkDependencies(dependencyEdges(rawServices), names));
   const services = resolveServices(names, input, ctx);
+  issues.push(...checkAlertServices(field(input, "alerts"), names));
+  const alerts = parsed.success ? resolveAlerts(parsed.data.alerts ?? [], ctx) : [];
 
   if (issues.length > 0 || ctx.located.length > 0) {
     throw new ManifestError([...issues.map((issue) => toManifestIssue(issue, file, source)), ...ctx.located]);
@@ -76,7 +80,52 @@ export function parseManifest(text: string, file: string, options: ParseOptions 
     checks: {
       disk: disk ? { path: disk.path === undefined ? stateDir : resolve(ctx.dir, disk.path), warnPercent: disk.warn, criticalPercent: disk.critical } : null,
     },
+    alerts,
   };
+}
+
+const TELEGRAM_API = "https://api.telegram.org";
+
+function resolveAlerts(rules: readonly ValidatedAlertRule[], ctx: ResolveContext): AlertRule[] {
+  return rules.map((rule, index) => {
+    let target: AlertTarget;
+    if (rule.command !== undefined) {
+      const shell = rule.shell ?? false;
+      const command = commandArgv(rule.command, shell);
+      if (!command.ok) ctx.issues.push({ path: ["alerts", index, "command"], anchor: "value", message: command.message });
+      target = { kind: "command", argv: command.ok ? command.argv : [], shell, display: command.ok ? command.display : "", cwd: ctx.dir };
+    } else if (rule.telegram !== undefined) {
+      const { token_env, chat_id_env, api_url } = rule.telegram;
+      target = { kind: "telegram", tokenEnv: token_env, chatIdEnv: chat_id_env, apiUrl: (api_url ?? TELEGRAM_API).replace(/\/+$/, "") };
+    } else {
+      const format = rule.format === "slack" ? "slack" : "json";
+      target = { kind: "webhook", url: rule.webhook ?? null, urlEnv: rule.url_env ?? null, format };
+    }
+    const isCommand = target.kind === "command";
+    return {
+      on: [...new Set(rule.on)],
+      services: rule.services === undefined ? null : [...new Set(rule.services)],
+      target,
+      cooldownMs: rule.cooldown,
+      timeoutMs: rule.timeout ?? (isCommand ? 10_000 : 5_000),
+      retries: rule.retries ?? (isCommand ? 0 : 3),
+      retryBackoffMs: rule.retry_backoff,
+    };
+  });
+}
+
+/** `alerts[].services` must name services of this manifest: a typo would silence a rule for good. */
+function checkAlertServices(rawAlerts: unknown, names: readonly string[]): PendingIssue[] {
+  if (!Array.isArray(rawAlerts)) return [];
+  return rawAlerts.flatMap((rule: unknown, index) => {
+    const listed = field(rule, "services");
+    if (!Array.isArray(listed)) return [];
+    return listed.flatMap((name: unknown, at): PendingIssue[] =>
+      typeof name !== "string" || names.includes(name)
+        ? []
+        : [{ path: ["alerts", index, "services", at], anchor: "value", message: `unknown service "${name}"${didYouMean(name, names)}` }],
+    );
+  });
 }
 
 /** Services are resolved one by one so that a bad one does not hide the problems of the others. */

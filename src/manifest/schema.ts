@@ -2,13 +2,26 @@
 // errors. Keys that `defaults` may set carry no schema default: resolve.ts merges
 // BUILTIN_DEFAULTS <- defaults <- service key by key.
 import { z } from "zod";
-import type { DependencyCondition, HeartbeatTransport, RestartPolicy } from "./types.js";
+import type { AlertKind, DependencyCondition, HeartbeatTransport, RestartPolicy } from "./types.js";
 import { describeValue } from "./units.js";
 import { command, duration, envName, envValue, httpUrl, percent, serviceName, signal, size, tcpAddress } from "./schema-fields.js";
 
 export const RESTART_POLICIES = ["always", "on-failure", "never"] as const satisfies readonly RestartPolicy[];
 export const DEPENDENCY_CONDITIONS = ["started", "healthy", "completed"] as const satisfies readonly DependencyCondition[];
 export const HEARTBEAT_TRANSPORTS = ["ipc", "socket"] as const satisfies readonly HeartbeatTransport[];
+export const ALERT_KINDS = [
+  "failed",
+  "fatal",
+  "restart",
+  "degraded",
+  "critical",
+  "recovered",
+  "spawn-failed",
+  "config-rejected",
+  "limit",
+  "disk",
+] as const satisfies readonly AlertKind[];
+export const WEBHOOK_FORMATS = ["json", "slack", "telegram"] as const;
 
 export const BUILTIN_DEFAULTS = {
   restart: {
@@ -170,6 +183,50 @@ const checksSchema = z.strictObject({
     .describe("warn when the disk fills up"),
 });
 
+const ALERT_TARGETS = ["webhook", "url_env", "telegram", "command"] as const;
+
+const alertRuleSchema = z
+  .strictObject({
+    on: z.array(z.enum(ALERT_KINDS)).min(1).describe(`what to alert on: ${ALERT_KINDS.join(", ")}`),
+    services: z.array(serviceName).min(1).optional().describe("only these services; default every service and the supervisor itself"),
+    webhook: httpUrl.optional().describe("POST the alert to this URL (use url_env when the URL holds a secret)"),
+    url_env: envName.optional().describe("environment variable holding the webhook URL"),
+    telegram: z
+      .strictObject({
+        token_env: envName.describe("environment variable holding the bot token"),
+        chat_id_env: envName.describe("environment variable holding the chat id"),
+        api_url: httpUrl.optional().describe("Bot API server; default https://api.telegram.org"),
+      })
+      .optional()
+      .describe("send through a Telegram bot"),
+    command: command.optional().describe("run this with the alert in VIGIL_EVENT_* variables and as JSON on stdin"),
+    shell: z.boolean().optional().describe("run command through /bin/sh -c"),
+    format: z.enum(WEBHOOK_FORMATS).optional().describe("webhook body: json (default), slack ({text}) or telegram"),
+    cooldown: duration().prefault("5m").describe("repeats of one kind for one service inside this are folded into one later message"),
+    timeout: duration({ positive: true }).optional().describe("per attempt; default 5s for webhooks, 10s for commands (then killed)"),
+    retries: z.int().min(0).max(10).optional().describe("further attempts after a failure; default 3 for webhooks, 0 for commands"),
+    retry_backoff: duration({ positive: true }).prefault("1s").describe("delay before the first retry, doubled for each further one"),
+  })
+  .check(
+    z.superRefine((rule, ctx) => {
+      const present = ALERT_TARGETS.filter((key) => rule[key] !== undefined);
+      if (present.length !== 1) {
+        const found = present.length === 0 ? "" : `; found ${present.join(" and ")}`;
+        ctx.addIssue({ code: "custom", message: `an alert rule needs exactly one of webhook, url_env, telegram or command${found}`, input: rule, params: { at: "key" } });
+      }
+      if (rule.shell !== undefined && rule.command === undefined) {
+        ctx.addIssue({ code: "custom", message: "shell applies only to command", input: rule.shell, path: ["shell"], params: { at: "key" } });
+      }
+      if (rule.format !== undefined && rule.command !== undefined) {
+        ctx.addIssue({ code: "custom", message: "format applies only to webhooks; a command gets the alert as JSON on stdin", input: rule.format, path: ["format"], params: { at: "key" } });
+      } else if (rule.format === "telegram" && rule.telegram === undefined && present.length === 1) {
+        ctx.addIssue({ code: "custom", message: "format telegram needs telegram: { token_env, chat_id_env }", input: rule.format, path: ["format"] });
+      } else if (rule.telegram !== undefined && rule.format !== undefined && rule.format !== "telegram") {
+        ctx.addIssue({ code: "custom", message: `telegram sends its own body; format ${rule.format} does not apply`, input: rule.format, path: ["format"] });
+      }
+    }, { when: () => true }),
+  );
+
 export const manifestSchema = z
   .strictObject({
     version: z
@@ -180,6 +237,7 @@ export const manifestSchema = z
     http: httpSchema.optional().describe("HTTP API and Prometheus metrics; off unless set"),
     resources: resourcesSchema.optional().describe("CPU and memory sampling"),
     checks: checksSchema.optional().describe("host checks"),
+    alerts: z.array(alertRuleSchema).optional().describe("tell a person when services fail, crash-loop, degrade or recover"),
     services: z
       .record(serviceName, serviceSchema)
       .refine((services) => Object.keys(services).length > 0, "at least one service is required")
@@ -193,3 +251,4 @@ export type ValidatedManifest = z.output<typeof manifestSchema>;
 export type ValidatedService = z.output<typeof serviceSchema>;
 export type ValidatedDefaults = z.output<typeof defaultsSchema>;
 export type ValidatedProbe = z.output<typeof probeSchema>;
+export type ValidatedAlertRule = z.output<typeof alertRuleSchema>;

@@ -104,6 +104,44 @@ export interface DiskCheckConfig {
   readonly criticalPercent: number;
 }
 
+/** What an alert rule can be `on`; see core/alert-policy.ts for which events each one covers. */
+export type AlertKind =
+  | "failed"
+  | "fatal"
+  | "restart"
+  | "degraded"
+  | "critical"
+  | "recovered"
+  | "spawn-failed"
+  | "config-rejected"
+  | "limit"
+  | "disk";
+
+export type WebhookFormat = "json" | "slack";
+
+/** Where an alert goes. Secrets (URLs with tokens, bot tokens) are named by environment variable. */
+export type AlertTarget =
+  /** exactly one of url and urlEnv is set */
+  | { readonly kind: "webhook"; readonly url: string | null; readonly urlEnv: string | null; readonly format: WebhookFormat }
+  | { readonly kind: "telegram"; readonly tokenEnv: string; readonly chatIdEnv: string; readonly apiUrl: string }
+  /** cwd is absolute (the manifest's directory) */
+  | { readonly kind: "command"; readonly argv: readonly string[]; readonly shell: boolean; readonly display: string; readonly cwd: string };
+
+export interface AlertRule {
+  readonly on: readonly AlertKind[];
+  /** null: every service (and the supervisor's own events) */
+  readonly services: readonly string[] | null;
+  readonly target: AlertTarget;
+  /** per (rule, service, kind): repeats inside it are folded into one later message */
+  readonly cooldownMs: number;
+  /** per attempt: a webhook request, or a command before it is killed */
+  readonly timeoutMs: number;
+  /** further attempts after a failed one */
+  readonly retries: number;
+  /** delay before the first retry; doubled for each further one */
+  readonly retryBackoffMs: number;
+}
+
 export interface Manifest {
   readonly version: 1;
   /** absolute path of supervisor.yaml */
@@ -115,4 +153,6 @@ export interface Manifest {
   readonly http: HttpConfig | null;
   readonly resources: { readonly intervalMs: number };
   readonly checks: { readonly disk: DiskCheckConfig | null };
+  /** in declaration order; index + 1 is the rule's number in messages */
+  readonly alerts: readonly AlertRule[];
 }

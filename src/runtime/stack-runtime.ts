@@ -56,6 +56,8 @@ export class StackRuntime {
   private readonly torndown: Promise<void>;
   private reloading: Promise<void> = Promise.resolve();
   private sinks: EventSink[];
+  private readonly clock: Clock;
+  private readonly baseLogger: Logger;
   private lastRejected: string | null = null;
 
   private constructor(
@@ -67,7 +69,9 @@ export class StackRuntime {
     this.watch = opts.watch ?? true;
     this.ownsLogger = opts.logger === undefined;
     const base = opts.logger ?? createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr: null, color: false });
-    this.sinks = createEventSinks(manifest, base);
+    this.sinks = createEventSinks(manifest, base, clock);
+    this.clock = clock;
+    this.baseLogger = base;
     this.logger = teeLogger(base, () => this.sinks, clock);
     this.registry = new ChildRegistry(manifest.stateDir, (err) =>
       this.logger.log("error", null, "registry", `cannot record children: ${(err as Error).message}`),
@@ -165,11 +169,21 @@ export class StackRuntime {
       return this.reject(error);
     }
     const plan = planReload(this.manifest, next);
+    const alertsChanged = JSON.stringify(this.manifest.alerts) !== JSON.stringify(next.alerts);
     if (plan.stateDirChanged) {
       return this.reject(`${this.manifest.file}: state_dir cannot change while vigil runs; stop it and start it again`);
     }
     this.lastRejected = null;
+    if (alertsChanged) this.replaceSinks(next);
     if (planIsEmpty(plan)) {
+      if (alertsChanged) {
+        this.manifest = next;
+        supervisor.generation++;
+        logger.log("info", null, "config-applied", `generation ${supervisor.generation}: alerts`, { generation: supervisor.generation });
+        supervisor.configError = null;
+        this.statusFile.markDirty();
+        return { ok: true, generation: supervisor.generation, changes: ["alerts: changed"] };
+      }
       supervisor.configError = null;
       this.statusFile.markDirty();
       return { ok: true, generation: supervisor.generation, changes: [] };
@@ -179,10 +193,17 @@ export class StackRuntime {
     this.manifest = next;
     await this.watcher?.refresh();
     if (plan.httpChanged) await this.restartHttp(previous, next);
-    const changes = describePlan(plan);
+    const changes = [...describePlan(plan), ...(alertsChanged ? ["alerts: changed"] : [])];
     logger.log("info", null, "config-applied", `generation ${supervisor.generation}: ${changes.join("; ")}`, { generation: supervisor.generation });
     this.statusFile.markDirty();
     return { ok: true, generation: supervisor.generation, changes };
+  }
+
+  /** New alert rules: the old sinks deliver what they hold, new ones take the events from now on. */
+  private replaceSinks(next: Manifest): void {
+    const old = this.sinks;
+    this.sinks = createEventSinks(next, this.baseLogger, this.clock);
+    for (const sink of old) void sink.close().catch(() => undefined);
   }
 
   private async restartHttp(previous: Manifest, next: Manifest): Promise<void> {

@@ -4,6 +4,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { ServiceDoc, StatusDocument } from "../../control/status-document.js";
 import { EXIT_REASONS, HEALTHS, SERVICE_STATES, type ExitReason } from "../../core/types.js";
+import { alertCounters } from "../alerts/dispatcher.js";
 import type { ApiBackend } from "./backend.js";
 
 export interface MetricsExporter {
@@ -111,6 +112,13 @@ export function createMetrics(backend: ApiBackend): MetricsExporter {
   new Gauge({ name: "vigil_up", help: "1 while the supervisor answers", registers }).set(1);
   const generation = new Gauge({ name: "vigil_supervisor_generation", help: "manifests applied since start (1 at start)", registers });
   const rejected = new Counter({ name: "vigil_rejected_messages_total", help: "heartbeat input refused since start", registers });
+  const alerts = new Counter({
+    name: "vigil_alerts_total",
+    help: "alerts by outcome: delivered, failed (after retries), dropped (queue full), folded into a later message",
+    labelNames: ["outcome"],
+    registers,
+  });
+  const alertsInFlight = new Gauge({ name: "vigil_alerts_in_flight", help: "alert deliveries under way", registers });
   return {
     contentType: registry.contentType,
     async scrape() {
@@ -119,6 +127,10 @@ export function createMetrics(backend: ApiBackend): MetricsExporter {
       generation.set(status.supervisor.generation);
       rejected.reset();
       rejected.inc(status.supervisor.rejected_messages);
+      const a = alertCounters();
+      alerts.reset();
+      for (const outcome of ["delivered", "failed", "dropped", "folded"] as const) alerts.inc({ outcome }, a[outcome]);
+      alertsInFlight.set(a.inFlight);
       return `${await registry.metrics()}\n${services}`;
     },
   };

@@ -1,0 +1,152 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { readJournal } from "../../src/runtime/events/journal.js";
+import type { VigilEvent } from "../../src/runtime/events/event.js";
+import { useStacks, waitUntil } from "../support/stack.js";
+import { startReceiver, type Answer, type Receiver } from "../runtime/alerts/receiver.js";
+
+const stack = useStacks();
+const receivers: Receiver[] = [];
+afterEach(async () => {
+  await Promise.all(receivers.splice(0).map((r) => r.close()));
+});
+
+async function receiver(answer?: (n: number) => Answer): Promise<Receiver> {
+  const r = await startReceiver(answer);
+  receivers.push(r);
+  return r;
+}
+
+interface Body {
+  readonly service: string;
+  readonly event: string;
+  readonly reason: string | null;
+  readonly folded: number;
+  readonly figures: Record<string, unknown>;
+  readonly text: string;
+}
+
+const bodies = (r: Receiver): Body[] => r.received.map((x) => x.body as Body);
+
+// exits at once, every time: a crash loop
+const CRASHER = (maxRestarts: number, initial: string): string => `
+  crasher:
+    command: sh -c 'exit 1'
+    restart: { policy: always, backoff: { initial: ${initial}, factor: 1, jitter: 0 }, max_restarts: ${maxRestarts}, window: 1m }`;
+
+describe("alerts", () => {
+  it("posts restart and fatal alerts of a crash loop, folding the repeats inside the cooldown into a later message", async () => {
+    const r = await receiver();
+    const s = await stack(`
+version: 1
+services:${CRASHER(4, "50ms")}
+alerts:
+  - on: [restart, fatal]
+    webhook: ${r.url}/hook
+    cooldown: 1h
+`);
+    s.start();
+    await waitUntil(() => bodies(r).some((b) => b.event === "fatal"), () => `a fatal alert; got ${JSON.stringify(bodies(r))}\n${s.stderr}`);
+    expect(bodies(r)).toMatchObject([
+      { service: "crasher", event: "restart", reason: "exit", folded: 0, figures: { attempt: 1 } },
+      { service: "crasher", event: "fatal", reason: "crash-loop", folded: 0, figures: { restarts: 5 } },
+    ]);
+    expect(r.received[0]).toMatchObject({ method: "POST", path: "/hook" });
+    // the three further restarts wait in the cooldown; stopping the supervisor sends them as one
+    s.up?.kill("SIGTERM");
+    expect(await s.exited()).toBe(0);
+    const restarts = bodies(r).filter((b) => b.event === "restart");
+    expect(restarts).toMatchObject([{ folded: 0 }, { folded: 2, figures: { attempt: 4 } }]);
+    expect(restarts[1]?.text).toMatch(/crasher: restart — restarting in 50ms \(reason exit\) \(and 2 more\)$/);
+    expect(restarts.reduce((n, b) => n + 1 + b.folded, 0)).toBe(4);
+  });
+
+  it("restarts on time while the webhook hangs, and still stops promptly", async () => {
+    const r = await receiver(() => "hang");
+    const s = await stack(`
+version: 1
+services:${CRASHER(6, "300ms")}
+alerts:
+  - on: [restart, fatal]
+    webhook: ${r.url}/hook
+    cooldown: 0
+    timeout: 1m
+`);
+    s.start();
+    await waitUntil(async () => (await s.service("crasher"))?.state === "fatal", () => `crasher to become fatal\n${s.stderr}`);
+    // every restart alert is hanging in the receiver, and none held a restart up
+    expect(r.received.length).toBeGreaterThanOrEqual(6);
+    const events = (await readJournal(s.stateDir)).events.filter((e) => e.service === "crasher");
+    const gaps = restartGaps(events);
+    expect(gaps).toHaveLength(6);
+    for (const { delayMs, tookMs } of gaps) {
+      expect(delayMs).toBe(300);
+      expect(tookMs).toBeLessThan(delayMs + 700);
+    }
+    const stopping = performance.now();
+    s.up?.kill("SIGTERM");
+    expect(await s.exited()).toBe(0);
+    expect(performance.now() - stopping).toBeLessThan(8_000);
+  });
+
+  it("runs a command for a failure and again when the service has recovered", async () => {
+    const s = await stack(
+      `
+version: 1
+services:
+  beater:
+    command: node beater.cjs
+    heartbeat: { via: ipc, interval: 200ms, misses: 3, startup_grace: 1s }
+    restart: { policy: always, backoff: { initial: 0 } }
+alerts:
+  - on: [failed, recovered]
+    command: node record.cjs
+    cooldown: 0
+`,
+      {
+        // the first child beats three times and falls silent; the next one beats on
+        "beater.cjs": `
+const fs = require("node:fs");
+const first = !fs.existsSync("ran-once");
+fs.writeFileSync("ran-once", "");
+let n = 0;
+setInterval(() => { if (!first || ++n <= 3) process.send({ type: "beat" }); }, 50);
+`,
+        "record.cjs": `
+let stdin = "";
+process.stdin.on("data", (d) => (stdin += d));
+process.stdin.on("end", () => {
+  const line = JSON.stringify({ kind: process.env.VIGIL_EVENT_KIND, service: process.env.VIGIL_EVENT_SERVICE, body: JSON.parse(stdin) });
+  require("node:fs").appendFileSync("alerts.jsonl", line + "\\n");
+});
+`,
+      },
+    );
+    s.start();
+    const recorded = async (): Promise<{ kind: string; service: string; body: Body }[]> =>
+      (await readFile(join(s.dir, "alerts.jsonl"), "utf8").catch(() => ""))
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l) as { kind: string; service: string; body: Body });
+    await waitUntil(async () => (await recorded()).some((a) => a.kind === "recovered"), () => `a recovered alert\n${s.stderr}`);
+    const alerts = await recorded();
+    expect(alerts.map((a) => [a.kind, a.service])).toEqual([
+      ["failed", "beater"],
+      ["recovered", "beater"],
+    ]);
+    expect(alerts[0]?.body).toMatchObject({ event: "failed", reason: "heartbeat", service: "beater" });
+    expect(alerts[1]?.body).toMatchObject({ event: "recovered", source: "health" });
+  });
+});
+
+/** For each restart-scheduled: its delay, and how long it took until the next spawn. */
+function restartGaps(events: readonly VigilEvent[]): { delayMs: number; tookMs: number }[] {
+  const gaps: { delayMs: number; tookMs: number }[] = [];
+  events.forEach((e, i) => {
+    if (e.kind !== "restart-scheduled") return;
+    const next = events.slice(i + 1).find((x) => x.kind === "spawned");
+    if (next) gaps.push({ delayMs: Number(e.fields["delayMs"]), tookMs: Date.parse(next.at) - Date.parse(e.at) });
+  });
+  return gaps;
+}
