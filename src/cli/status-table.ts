@@ -42,7 +42,7 @@ export function renderTable(doc: StatusDocument, nowWallMs: number, options: Tab
     return cells.map((cell, i) => (i === 0 ? cell : `${gaps[i - 1]}${cell}`)).join("").trimEnd();
   });
   const sup = doc.supervisor;
-  const header = `vigil pid ${sup.pid}, generation ${sup.generation}, ${sup.manifest}`;
+  const header = `vigil pid ${sup.pid}, generation ${sup.generation}, ${sup.manifest}${hostLine(doc)}`;
   const error = sup.config_error ? `\nconfig error (running the previous version): ${sup.config_error}` : "";
   return `${header}${error}\n${lines.join("\n")}\n`;
 }
@@ -97,4 +97,12 @@ export function formatBytes(bytes: number | null): string {
   }
   const text = i > 0 && value < 9.95 ? value.toFixed(1).replace(/\.0$/, "") : String(Math.round(value));
   return `${text}${units[i]}`;
+}
+
+/** "\nhost: cpu 12.5% of 2 cores, memory 3.1G of 24G free, disk 45% (/srv)" */
+function hostLine(doc: StatusDocument): string {
+  const h = doc.supervisor.host;
+  if (!h) return "";
+  const disk = h.disk ? `, disk ${h.disk.used_percent.toFixed(0)}% used (${h.disk.path})` : "";
+  return `\nhost: cpu ${formatPercent(h.cpu_percent)} of ${h.cores} cores, memory ${formatBytes(h.mem_available_bytes)} of ${formatBytes(h.mem_total_bytes)} free${disk}`;
 }

@@ -16,7 +16,7 @@ const WATCH_MS = 1000;
 const CLEAR = "\x1b[H\x1b[2J";
 
 export async function statusCommand(names: readonly string[], file: string, opts: StatusOptions): Promise<void> {
-  const req: ControlRequest = names.length > 0 ? { cmd: "status", names } : { cmd: "status" };
+  const req: ControlRequest = { cmd: "status", ...(names.length > 0 ? { names } : {}), history: opts.json };
   if (opts.watch) return watchStatus(req, file, opts.json);
   process.stdout.write(show(await askStatus(file, req), opts.json));
 }

@@ -3,7 +3,7 @@
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
 export type ControlRequest =
-  | { readonly cmd: "status"; readonly names?: readonly string[] }
+  | { readonly cmd: "status"; readonly names?: readonly string[]; readonly history?: boolean }
   | { readonly cmd: "down" }
   | { readonly cmd: "start" | "stop" | "restart"; readonly names: readonly string[] }
   | { readonly cmd: "reload" }
@@ -24,7 +24,7 @@ export function parseRequest(value: unknown): ControlRequest | string {
   if (!validNames) return "names must be a list of strings";
   switch (r["cmd"]) {
     case "status":
-      return names === undefined ? { cmd: "status" } : { cmd: "status", names: names as string[] };
+      return { cmd: "status", ...(names === undefined ? {} : { names: names as string[] }), history: r["history"] === true };
     case "down":
       return { cmd: "down" };
     case "ping":

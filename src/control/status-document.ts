@@ -29,12 +29,35 @@ export interface ServiceDoc {
   readonly command: string;
   /** dependencies this service still waits for before it is started */
   readonly waiting_for: readonly string[];
+  /** the main process alone (cpu_percent and memory_bytes cover its whole process tree) */
+  readonly own_cpu_percent: number | null;
+  readonly own_memory_bytes: number | null;
+  /** live processes in the tree */
+  readonly processes: number | null;
+  /** the last 60 samples, oldest first: in `vigil status --json` and /api/status, not in status.json */
+  readonly history?: readonly ResourcePointDoc[];
   /** the probes of the running child, when it has any */
   readonly probes: { readonly liveness: ProbeDoc | null; readonly readiness: ProbeDoc | null } | null;
   /** messages refused for this service: wrong token, malformed */
   readonly rejected_messages: number;
   /** the last `status` message's text */
   readonly status_text: string | null;
+}
+
+export interface ResourcePointDoc {
+  readonly at: string;
+  readonly cpu_percent: number | null;
+  readonly memory_bytes: number;
+}
+
+export interface HostDoc {
+  /** all cores together, 0..100 */
+  readonly cpu_percent: number;
+  readonly cores: number;
+  readonly load_avg: readonly [number, number, number];
+  readonly mem_total_bytes: number;
+  readonly mem_available_bytes: number;
+  readonly disk: { readonly path: string; readonly total_bytes: number; readonly used_bytes: number; readonly used_percent: number } | null;
 }
 
 export interface SupervisorDoc {
@@ -48,6 +71,8 @@ export interface SupervisorDoc {
   readonly stopping: boolean;
   /** heartbeat input refused since start: malformed, unknown service, wrong token, over-long */
   readonly rejected_messages: number;
+  /** the machine, from the last resource sample (null before the first) */
+  readonly host: HostDoc | null;
 }
 
 export interface StatusDocument {

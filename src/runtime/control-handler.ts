@@ -11,7 +11,7 @@ export function controlHandler(supervisor: Supervisor, reload: () => Promise<Rel
         case "ping":
           return { ok: true, data: { pid: process.pid } };
         case "status":
-          return { ok: true, data: supervisor.status(req.names) };
+          return { ok: true, data: supervisor.status(req.names, { history: req.history === true }) };
         case "reload": {
           if (supervisor.isShuttingDown) return { ok: false, error: "the supervisor is shutting down", code: "shutting-down" };
           const outcome = await reload();

@@ -22,6 +22,7 @@ import { Supervisor } from "./supervisor.js";
 import { startHttpApi, type HttpApi } from "./http/server.js";
 import { supervisorBackend } from "./http/supervisor-backend.js";
 import { ManifestWatcher } from "./manifest-watcher.js";
+import { ResourceMonitor, type ResourceSettings } from "./resources/resource-monitor.js";
 import type { EventSink } from "./events/event.js";
 import { createEventSinks } from "./events/index.js";
 import { teeLogger } from "./events/tee-logger.js";
@@ -51,6 +52,7 @@ export class StackRuntime {
   private heartbeat: HeartbeatServer | null = null;
   private http: HttpApi | null = null;
   private watcher: ManifestWatcher | null = null;
+  private resources: ResourceMonitor | null = null;
   private readonly watch: boolean;
   /** registered at construction, so that no "stopped" can pass unheard */
   private readonly torndown: Promise<void>;
@@ -118,6 +120,9 @@ export class StackRuntime {
       logger,
     );
     this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor, () => this.reload()), logger);
+    this.resources = new ResourceMonitor(supervisor, this.clock, logger, resourceSettings(manifest));
+    supervisor.resources = this.resources;
+    this.resources.start();
     if (manifest.http) this.http = await startHttpApi(manifest.http, supervisorBackend(supervisor), logger);
     if (this.watch) {
       this.watcher = new ManifestWatcher({
@@ -193,6 +198,7 @@ export class StackRuntime {
     this.manifest = next;
     await this.watcher?.refresh();
     if (plan.httpChanged) await this.restartHttp(previous, next);
+    this.resources?.configure(resourceSettings(next));
     const changes = [...describePlan(plan), ...(alertsChanged ? ["alerts: changed"] : [])];
     logger.log("info", null, "config-applied", `generation ${supervisor.generation}: ${changes.join("; ")}`, { generation: supervisor.generation });
     this.statusFile.markDirty();
@@ -234,6 +240,7 @@ export class StackRuntime {
   }
 
   private async teardown(): Promise<void> {
+    this.resources?.stop();
     await this.watcher?.close();
     await this.control?.close();
     await this.http?.close();
@@ -266,6 +273,10 @@ export class StackRuntime {
     });
     supervisor.on("exited", (_name, pid) => registry.remove(pid));
   }
+}
+
+function resourceSettings(m: Manifest): ResourceSettings {
+  return { intervalMs: m.resources.intervalMs, disk: m.checks.disk, stateDir: m.stateDir };
 }
 
 /** Children find `vigil beat` on their PATH, after whatever `vigil` they may have of their own. */

@@ -3,7 +3,15 @@ import type { Clock } from "../core/clock.js";
 import type { ServiceStatus } from "../core/service-state.js";
 import { startOrder } from "../core/start-order.js";
 import type { Manifest, ServiceConfig } from "../manifest/types.js";
-import type { ServiceDoc, StatusDocument } from "../control/status-document.js";
+import type { ResourcePointDoc, ServiceDoc, StatusDocument } from "../control/status-document.js";
+import type { HostStats } from "./resources/host.js";
+import type { ServiceSample } from "./resources/sampler.js";
+
+export interface ResourceView {
+  sample(name: string): ServiceSample | null;
+  history(name: string): readonly ServiceSample[];
+  host(): HostStats | null;
+}
 import type { Logger } from "./logger.js";
 import { formatMs } from "../core/format.js";
 import type { Printer } from "./printer.js";
@@ -159,14 +167,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  status(names?: readonly string[]): StatusDocument {
+  /** what the resource sampler knows; set by the stack runtime */
+  resources: ResourceView | null = null;
+
+  status(names?: readonly string[], opts: { history?: boolean } = {}): StatusDocument {
     if (names && names.length > 0) {
       const unknown = names.filter((n) => !this.runners.has(n));
       if (unknown.length > 0) throw new UnknownServiceError(unknown, [...this.runners.keys()]);
     }
     const wanted = names && names.length > 0 ? new Set(names) : null;
     const services: ServiceDoc[] = [];
-    for (const r of this.runners.values()) if (!wanted || wanted.has(r.name)) services.push(this.serviceDoc(r));
+    for (const r of this.runners.values()) if (!wanted || wanted.has(r.name)) services.push(this.serviceDoc(r, opts.history === true));
+    const host = this.resources?.host() ?? null;
     return {
       supervisor: {
         pid: process.pid,
@@ -177,6 +189,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         state_dir: this.manifest.stateDir,
         stopping: this.shuttingDown,
         rejected_messages: this.rejectedTotal,
+        host: host && {
+          cpu_percent: host.cpuPercent,
+          cores: host.cores,
+          load_avg: host.loadAvg,
+          mem_total_bytes: host.memTotalBytes,
+          mem_available_bytes: host.memAvailableBytes,
+          disk: host.disk && { path: host.disk.path, total_bytes: host.disk.totalBytes, used_bytes: host.disk.usedBytes, used_percent: host.disk.usedPercent },
+        },
       },
       services,
     };
@@ -260,7 +280,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await Promise.all([...this.runners.values()].map((r) => r.close()));
   }
 
-  private serviceDoc(r: ServiceRunner): ServiceDoc {
+  private serviceDoc(r: ServiceRunner, withHistory: boolean): ServiceDoc {
+    const sample = r.status.pid !== null ? (this.resources?.sample(r.name) ?? null) : null;
     const s = r.status;
     const clock = this.opts.clock;
     const exit = s.lastExit;
@@ -275,8 +296,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       last_beat_at: book?.lastBeatWallMs ? new Date(book.lastBeatWallMs).toISOString() : null,
       beats: book?.beats ?? 0,
       last_beat_data: book?.lastBeatData ?? null,
-      cpu_percent: null,
-      memory_bytes: null,
+      cpu_percent: sample?.cpuPercent ?? null,
+      memory_bytes: sample?.rssBytes ?? null,
       last_exit: exit
         ? {
             code: exit.code,
@@ -289,6 +310,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       next_restart_at: toIso(clock, s.nextRestartAtMs),
       command: r.config.command,
       waiting_for: s.state === "starting" && !s.spawnInFlight && s.pid === null ? this.unmet(r.config) : [],
+      own_cpu_percent: sample?.ownCpuPercent ?? null,
+      own_memory_bytes: sample?.ownRssBytes ?? null,
+      processes: sample?.processes ?? null,
+      ...(withHistory ? { history: this.historyDoc(r.name) } : {}),
       probes: this.probes.doc(r.name),
       rejected_messages: book?.rejected ?? 0,
       status_text: book?.statusText ?? null,
@@ -353,6 +378,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (readiness === "passing") return "healthy";
     if (readiness === "failing") return "critical";
     return this.heartbeats.health(name);
+  }
+
+  private historyDoc(name: string): ResourcePointDoc[] {
+    const clock = this.opts.clock;
+    return (this.resources?.history(name) ?? []).map((p) => ({
+      at: toIso(clock, p.atMs) ?? "",
+      cpu_percent: p.cpuPercent,
+      memory_bytes: p.rssBytes,
+    }));
   }
 
   private createRunner(config: ServiceConfig): ServiceRunner {

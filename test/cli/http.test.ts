@@ -1,5 +1,7 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
+import type { StatusDocument } from "../../src/control/status-document.js";
+import type { HeartbeatStatusDoc } from "../../src/runtime/http/backend.js";
 import { useStacks } from "../support/stack.js";
 
 const stack = useStacks();
@@ -32,11 +34,11 @@ services:
     await s.waitFor("worker", (x) => x.state === "running", "to run");
     const base = `http://127.0.0.1:${port}`;
 
-    const status = await (await fetch(`${base}/api/status`)).json();
+    const status = (await (await fetch(`${base}/api/status`)).json()) as StatusDocument;
     expect(status.services.map((x: { name: string }) => x.name)).toEqual(["api", "worker"]);
     expect(status.supervisor.pid).toBe(s.up?.pid);
 
-    const hb = await (await fetch(`${base}/api/heartbeat/status`)).json();
+    const hb = (await (await fetch(`${base}/api/heartbeat/status`)).json()) as HeartbeatStatusDoc;
     expect(hb.monitor.running).toBe(true);
     expect(hb.services).toEqual([expect.objectContaining({ name: "api", interval_ms: 3_600_000, misses: 3 })]);
 

@@ -11,14 +11,14 @@ function service(over: Partial<ServiceDoc> & { name: string }): ServiceDoc {
   return {
     state: "running", health: "unknown", pid: null, restarts: 0, started_at: null, last_beat_at: null, beats: 0,
     last_beat_data: null, cpu_percent: null, memory_bytes: null, last_exit: null, next_restart_at: null,
-    command: "x", waiting_for: [], probes: null, rejected_messages: 0, status_text: null, ...over,
+    command: "x", waiting_for: [], own_cpu_percent: null, own_memory_bytes: null, processes: null, probes: null, rejected_messages: 0, status_text: null, ...over,
   };
 }
 
 const DOC: StatusDocument = {
   supervisor: {
     pid: 4100, started_at: ago(3_600_000), manifest: "/srv/app/supervisor.yaml", generation: 3, config_error: null,
-    state_dir: "/srv/app/.vigil", stopping: false, rejected_messages: 0,
+    state_dir: "/srv/app/.vigil", stopping: false, rejected_messages: 0, host: null,
   },
   services: [
     service({

@@ -33,7 +33,7 @@ export type RestartCounts = Readonly<Record<string, Readonly<Partial<Record<Exit
 
 export interface ApiBackend {
   /** every service when names is absent or empty; throws UnknownServiceError (runtime/supervisor.ts) */
-  status(names?: readonly string[]): StatusDocument;
+  status(names?: readonly string[], opts?: { readonly history?: boolean }): StatusDocument;
   heartbeatStatus(): HeartbeatStatusDoc;
   /** throws UnknownServiceError, or ShuttingDownError once the supervisor is stopping */
   control(command: ControlCommand, names: readonly string[]): void;

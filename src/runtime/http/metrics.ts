@@ -119,6 +119,9 @@ export function createMetrics(backend: ApiBackend): MetricsExporter {
     registers,
   });
   const alertsInFlight = new Gauge({ name: "vigil_alerts_in_flight", help: "alert deliveries under way", registers });
+  const hostCpu = new Gauge({ name: "vigil_host_cpu_percent", help: "host CPU use, all cores together, 0..100", registers });
+  const hostMem = new Gauge({ name: "vigil_host_memory_bytes", help: "host memory", labelNames: ["kind"], registers });
+  const hostDisk = new Gauge({ name: "vigil_host_disk_used_percent", help: "use of the disk holding the state directory (or checks.disk.path)", registers });
   return {
     contentType: registry.contentType,
     async scrape() {
@@ -131,6 +134,16 @@ export function createMetrics(backend: ApiBackend): MetricsExporter {
       alerts.reset();
       for (const outcome of ["delivered", "failed", "dropped", "folded"] as const) alerts.inc({ outcome }, a[outcome]);
       alertsInFlight.set(a.inFlight);
+      const host = status.supervisor.host;
+      hostCpu.reset();
+      hostMem.reset();
+      hostDisk.reset();
+      if (host) {
+        hostCpu.set(host.cpu_percent);
+        hostMem.set({ kind: "total" }, host.mem_total_bytes);
+        hostMem.set({ kind: "available" }, host.mem_available_bytes);
+        if (host.disk) hostDisk.set(host.disk.used_percent);
+      }
       return `${await registry.metrics()}\n${services}`;
     },
   };

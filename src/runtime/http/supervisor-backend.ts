@@ -4,7 +4,7 @@ import { ShuttingDownError, type ApiBackend, type HeartbeatServiceDoc, type Hear
 /** The supervisor as the HTTP API sees it. */
 export function supervisorBackend(supervisor: Supervisor): ApiBackend {
   return {
-    status: (names) => supervisor.status(names),
+    status: (names, opts) => supervisor.status(names, opts),
     control(command, names) {
       if (supervisor.isShuttingDown) throw new ShuttingDownError();
       supervisor.control(command, names);

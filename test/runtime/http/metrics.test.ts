@@ -127,7 +127,7 @@ function service(name: string, fields: Partial<ServiceDoc> = {}): ServiceDoc {
   return {
     name, state: "running", health: "unknown", pid: 4123, restarts: 0, started_at: null, last_beat_at: null, beats: 0,
     last_beat_data: null, cpu_percent: null, memory_bytes: null, last_exit: null, next_restart_at: null, command: "node app.js",
-    waiting_for: [], probes: null, rejected_messages: 0, status_text: null, ...fields,
+    waiting_for: [], own_cpu_percent: null, own_memory_bytes: null, processes: null, probes: null, rejected_messages: 0, status_text: null, ...fields,
   };
 }
 
@@ -144,7 +144,7 @@ class FakeBackend implements ApiBackend {
     return {
       supervisor: {
         pid: 1, started_at: "2026-01-01T00:00:00.000Z", manifest: "/m.yaml", generation: 3, config_error: null,
-        state_dir: "/state", stopping: false, rejected_messages: 5,
+        state_dir: "/state", stopping: false, rejected_messages: 5, host: null,
       },
       services: this.services,
     };

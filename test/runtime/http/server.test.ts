@@ -14,12 +14,12 @@ function statusDoc(names: readonly string[]): StatusDocument {
   const service = (name: string) => ({
     name, state: "running" as const, health: "healthy" as const, pid: 100, restarts: 0, started_at: null,
     last_beat_at: null, beats: 0, last_beat_data: null, cpu_percent: null, memory_bytes: null, last_exit: null,
-    next_restart_at: null, command: "node app.js", waiting_for: [], probes: null, rejected_messages: 0, status_text: null,
+    next_restart_at: null, command: "node app.js", waiting_for: [], own_cpu_percent: null, own_memory_bytes: null, processes: null, probes: null, rejected_messages: 0, status_text: null,
   });
   return {
     supervisor: {
       pid: 1, started_at: "2026-01-01T00:00:00.000Z", manifest: "/m.yaml", generation: 1, config_error: null,
-      state_dir: "/state", stopping: false, rejected_messages: 0,
+      state_dir: "/state", stopping: false, rejected_messages: 0, host: null,
     },
     services: names.map(service),
   };

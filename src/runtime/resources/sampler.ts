@@ -1,0 +1,200 @@
+// CPU and memory of every service's process tree, from one /proc sweep, with the last samples kept.
+// Reads /proc itself rather than through pidusage: for 1,000 children a pidusage batch alone costs about
+// as much supervisor CPU as the whole budget of a sweep (see BENCHMARKS.md, "Resources").
+import { performance } from "node:perf_hooks";
+import { kernelPageBytes, ProcTable, type ProcUsage } from "./proc-table.js";
+
+export interface ServiceSample {
+  /** monotonic milliseconds */
+  readonly atMs: number;
+  /** percent of one core over the whole tree since the previous sweep; null on the first sample of a pid */
+  readonly cpuPercent: number | null;
+  /** resident memory of the whole tree */
+  readonly rssBytes: number;
+  /** the main pid alone */
+  readonly ownCpuPercent: number | null;
+  readonly ownRssBytes: number;
+  /** live processes in the tree, the main one included */
+  readonly processes: number;
+}
+
+export interface ResourceSamplerOptions {
+  /** monotonic milliseconds; performance.now by default */
+  readonly now?: () => number;
+  /** samples kept per service for charts */
+  readonly historySize?: number;
+  /** every process in /proc; a test may hand in its own table */
+  readonly readTable?: () => readonly ProcUsage[];
+  /** USER_HZ: 100 on every Linux architecture Node runs on */
+  readonly ticksPerSecond?: number;
+  readonly pageBytes?: number;
+}
+
+/** What the previous sweep saw of one tree, to turn cumulative ticks into a rate; updated in place. */
+interface TreeMark {
+  rootPid: number;
+  rootStartTime: number;
+  atMs: number;
+  ownTicks: number;
+  /** pid, startTime, utime+stime+cutime+cstime of every member, zombies included, flat */
+  members: number[];
+}
+
+const ZOMBIE = new Set(["Z", "X"]);
+
+export class ResourceSampler {
+  readonly #now: () => number;
+  readonly #historySize: number;
+  readonly #table = new ProcTable();
+  readonly #readTable: () => readonly ProcUsage[];
+  readonly #msPerTick: number;
+  readonly #pageBytes: number;
+  readonly #marks = new Map<string, TreeMark>();
+  readonly #history = new Map<string, ServiceSample[]>();
+
+  constructor(options: ResourceSamplerOptions = {}) {
+    this.#now = options.now ?? (() => performance.now());
+    this.#historySize = options.historySize ?? 60;
+    this.#readTable = options.readTable ?? (() => this.#table.scan());
+    this.#msPerTick = 1000 / (options.ticksPerSecond ?? 100);
+    this.#pageBytes = options.pageBytes ?? kernelPageBytes();
+  }
+
+  /** One sweep. A service whose main pid is gone (or a zombie) is left out of the result. */
+  async sample(pids: ReadonlyMap<string, number>): Promise<Map<string, ServiceSample>> {
+    const table = this.#readTable();
+    const atMs = this.#now();
+    const byPid = new Map<number, ProcUsage>();
+    const children = new Map<number, ProcUsage[]>();
+    for (const p of table) {
+      byPid.set(p.pid, p);
+      const siblings = children.get(p.ppid);
+      if (siblings) siblings.push(p);
+      else children.set(p.ppid, [p]);
+    }
+    const samples = new Map<string, ServiceSample>();
+    // every member of every tree → its service
+    const owners = new Map<number, string>();
+    for (const [service, pid] of pids) {
+      const root = byPid.get(pid);
+      if (!root || ZOMBIE.has(root.state)) {
+        this.#marks.delete(service);
+        continue;
+      }
+      const tree = treeOf(root, children);
+      for (const member of tree) owners.set(member.pid, service);
+      const sample = this.#measure(service, root, tree, byPid, owners, atMs);
+      samples.set(service, sample);
+      this.#remember(service, sample);
+    }
+    for (const service of this.#marks.keys()) {
+      if (!pids.has(service)) this.#marks.delete(service);
+    }
+    this.#table.watch(owners);
+    return samples;
+  }
+
+  /** Oldest first, at most historySize; a copy. */
+  history(service: string): ServiceSample[] {
+    return [...(this.#history.get(service) ?? [])];
+  }
+
+  forget(service: string): void {
+    this.#history.delete(service);
+    this.#marks.delete(service);
+  }
+
+  /** Releases the held /proc descriptors; the sampler still works, opening them again. */
+  close(): void {
+    this.#table.close();
+  }
+
+  #measure(
+    service: string,
+    root: ProcUsage,
+    tree: readonly ProcUsage[],
+    byPid: ReadonlyMap<number, ProcUsage>,
+    owners: ReadonlyMap<number, string>,
+    atMs: number,
+  ): ServiceSample {
+    let rssPages = 0;
+    let processes = 0;
+    let treeTicks = 0;
+    for (const p of tree) {
+      treeTicks += p.cpuTicks + p.reapedCpuTicks;
+      if (ZOMBIE.has(p.state)) continue;
+      rssPages += p.rssPages;
+      processes++;
+    }
+    let mark = this.#marks.get(service);
+    let cpuPercent: number | null = null;
+    let ownCpuPercent: number | null = null;
+    if (mark && mark.rootPid === root.pid && mark.rootStartTime === root.startTime && atMs > mark.atMs) {
+      const base = baselineTicks(service, mark.members, byPid, owners);
+      cpuPercent = this.#percent(Math.max(0, treeTicks - base), atMs - mark.atMs);
+      ownCpuPercent = this.#percent(Math.max(0, root.cpuTicks - mark.ownTicks), atMs - mark.atMs);
+    }
+    if (!mark) this.#marks.set(service, (mark = { rootPid: 0, rootStartTime: 0, atMs: 0, ownTicks: 0, members: [] }));
+    mark.rootPid = root.pid;
+    mark.rootStartTime = root.startTime;
+    mark.atMs = atMs;
+    mark.ownTicks = root.cpuTicks;
+    mark.members.length = 0;
+    for (const p of tree) mark.members.push(p.pid, p.startTime, p.cpuTicks + p.reapedCpuTicks);
+    return {
+      atMs,
+      cpuPercent,
+      rssBytes: rssPages * this.#pageBytes,
+      ownCpuPercent,
+      ownRssBytes: root.rssPages * this.#pageBytes,
+      processes,
+    };
+  }
+
+  #percent(ticks: number, elapsedMs: number): number {
+    return Math.round(((ticks * this.#msPerTick) / elapsedMs) * 1000) / 10;
+  }
+
+  #remember(service: string, sample: ServiceSample): void {
+    let ring = this.#history.get(service);
+    if (!ring) this.#history.set(service, (ring = []));
+    ring.push(sample);
+    if (ring.length > this.#historySize) ring.splice(0, ring.length - this.#historySize);
+  }
+}
+
+/** The root and its descendants, zombies included (their ticks move to the parent when reaped). */
+function treeOf(root: ProcUsage, children: ReadonlyMap<number, readonly ProcUsage[]>): ProcUsage[] {
+  const tree = [root];
+  const seen = new Set([root.pid]);
+  for (let i = 0; i < tree.length; i++) {
+    for (const child of children.get(tree[i]!.pid) ?? []) {
+      if (seen.has(child.pid)) continue;
+      seen.add(child.pid);
+      tree.push(child);
+    }
+  }
+  return tree;
+}
+
+/**
+ * The tree's ticks at the previous sweep, counting only what can show up again now: members still in
+ * the tree, and members gone from /proc (reaped, so their ticks are now in a parent's cutime/cstime).
+ * A member that left the tree alive (its parent died and init adopted it) takes its ticks with it.
+ * A new member started since then, so all its ticks are new.
+ */
+function baselineTicks(
+  service: string,
+  previous: readonly number[],
+  byPid: ReadonlyMap<number, ProcUsage>,
+  owners: ReadonlyMap<number, string>,
+): number {
+  let base = 0;
+  for (let i = 0; i < previous.length; i += 3) {
+    const pid = previous[i]!;
+    const now = byPid.get(pid);
+    const leftAlive = now !== undefined && now.startTime === previous[i + 1] && owners.get(pid) !== service;
+    if (!leftAlive) base += previous[i + 2]!;
+  }
+  return base;
+}
