@@ -58,19 +58,28 @@ export function isSameProcess(pid: number, startTime: number): boolean {
   return stat !== null && isLiveState(stat.state) && stat.startTime === startTime;
 }
 
-/** Every process in /proc, zombies included, from one readdir. */
-export function scanProcesses(): ProcStat[] {
+/** The pid of every process in /proc, from one readdir; empty when /proc cannot be read. */
+export function listPids(): number[] {
   let names: string[];
   try {
     names = readdirSync("/proc");
   } catch {
     return [];
   }
-  const stats: ProcStat[] = [];
+  const pids: number[] = [];
   for (const name of names) {
+    // the entries that start with a digit are the processes
     const first = name.charCodeAt(0);
-    if (first < 48 || first > 57) continue;
-    const stat = readProcStat(Number(name));
+    if (first >= 48 && first <= 57) pids.push(Number(name));
+  }
+  return pids;
+}
+
+/** Every process in /proc, zombies included, from one readdir. */
+export function scanProcesses(): ProcStat[] {
+  const stats: ProcStat[] = [];
+  for (const pid of listPids()) {
+    const stat = readProcStat(pid);
     if (stat) stats.push(stat);
   }
   return stats;

@@ -1,4 +1,5 @@
 import type { Clock } from "../core/clock.js";
+import { LogThrottle } from "../core/log-throttle.js";
 import type { RejectKind } from "./heartbeat-server.js";
 import type { Logger } from "./logger.js";
 
@@ -22,8 +23,7 @@ const QUIET_MS = 5_000;
  * kind every 5 s, saying how many were folded into it. A flood costs a counter, not a log line.
  */
 export class RejectLog {
-  private readonly suppressed = new Map<string, number>();
-  private readonly quietUntil = new Map<string, number>();
+  private readonly throttle = new LogThrottle<string>(QUIET_MS);
 
   constructor(
     private readonly clock: Clock,
@@ -31,15 +31,8 @@ export class RejectLog {
   ) {}
 
   report(kind: string, service: string | undefined, detail: string): void {
-    const key = `${kind}/${service ?? ""}`;
-    const now = this.clock.now();
-    if (now < (this.quietUntil.get(key) ?? -Infinity)) {
-      this.suppressed.set(key, (this.suppressed.get(key) ?? 0) + 1);
-      return;
-    }
-    const folded = this.suppressed.get(key) ?? 0;
-    this.suppressed.delete(key);
-    this.quietUntil.set(key, now + QUIET_MS);
+    const folded = this.throttle.admit(`${kind}/${service ?? ""}`, this.clock.now());
+    if (folded === null) return;
     const more = folded > 0 ? ` (and ${folded} more in the last ${QUIET_MS / 1000}s)` : "";
     this.logger.log("warn", service ?? null, "message-rejected", `rejected heartbeat input: ${detail}${more}`, { kind, folded });
   }

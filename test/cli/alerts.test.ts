@@ -1,22 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readJournal } from "../../src/runtime/events/journal.js";
 import type { VigilEvent } from "../../src/runtime/events/event.js";
 import { useStacks, waitUntil } from "../support/stack.js";
-import { startReceiver, type Answer, type Receiver } from "../runtime/alerts/receiver.js";
+import { useReceivers, type Receiver } from "../support/receiver.js";
 
 const stack = useStacks();
-const receivers: Receiver[] = [];
-afterEach(async () => {
-  await Promise.all(receivers.splice(0).map((r) => r.close()));
-});
-
-async function receiver(answer?: (n: number) => Answer): Promise<Receiver> {
-  const r = await startReceiver(answer);
-  receivers.push(r);
-  return r;
-}
+const receiver = useReceivers();
 
 interface Body {
   readonly service: string;

@@ -1,20 +1,10 @@
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import type { StatusDocument } from "../../src/control/status-document.js";
 import type { HeartbeatStatusDoc } from "../../src/runtime/http/backend.js";
+import { freePort } from "../support/net.js";
 import { useStacks } from "../support/stack.js";
 
 const stack = useStacks();
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("the HTTP API of a running stack", () => {
   it("serves status, heartbeat status and metrics, and restarts a service only with the token", async () => {

@@ -1,20 +1,10 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { freePort } from "../support/net.js";
 import { isRunning, useStacks, waitUntil } from "../support/stack.js";
 
 const stack = useStacks();
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // Answers 200 until the file "sick" exists, then 500.
 const FLAKY_SERVER = `

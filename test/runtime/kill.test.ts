@@ -1,47 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { describe, expect, it } from "vitest";
 import { killTree, signalGroup, terminateGroup } from "../../src/runtime/kill.js";
 import { descendants, isAlive, processGroupMembers, readProcStat } from "../../src/runtime/proc.js";
+import { isGone, useProcesses, waitFor, waitForDescendants } from "../support/processes.js";
 
-const groups: number[] = [];
-
-function spawnGroup(script: string): ChildProcess & { pid: number } {
-  const child = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
-  if (child.pid === undefined) throw new Error("spawn failed");
-  groups.push(child.pid);
-  return child as ChildProcess & { pid: number };
-}
-
-async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(10);
-  }
-}
-
-function waitForKids(pid: number, count: number): Promise<number[]> {
-  return waitFor(() => {
-    const found = descendants(pid);
-    return found.length >= count ? found : undefined;
-  });
-}
-
-function isGone(pid: number): boolean {
-  const state = readProcStat(pid)?.state;
-  return state === undefined || state === "Z" || state === "X";
-}
-
-afterEach(() => {
-  for (const pgid of groups.splice(0)) {
-    try {
-      process.kill(-pgid, "SIGKILL");
-    } catch {}
-  }
-});
+const { spawnGroup, adoptGroup } = useProcesses();
 
 describe("signalGroup", () => {
   it("signals a live group and returns false once it is gone", async () => {
@@ -63,7 +26,7 @@ describe("signalGroup", () => {
 describe("killTree", () => {
   it("kills a process and its children", async () => {
     const child = spawnGroup("trap '' TERM; sleep 1000 & sleep 1000 & wait");
-    const kids = await waitForKids(child.pid, 2);
+    const kids = await waitForDescendants(child.pid, 2);
     await killTree(child.pid);
     await waitFor(() => [child.pid, ...kids].every(isGone));
   });
@@ -78,7 +41,7 @@ describe("killTree", () => {
 describe("terminateGroup", () => {
   it("returns exited when the group stops on the first signal", async () => {
     const child = spawnGroup("sleep 1000 & wait");
-    const [kid] = await waitForKids(child.pid, 1);
+    const [kid] = await waitForDescendants(child.pid, 1);
     const started = Date.now();
     const outcome = await terminateGroup({ pid: child.pid, pgid: child.pid, signal: "SIGTERM", timeoutMs: 5000 });
     expect(outcome).toBe("exited");
@@ -88,7 +51,7 @@ describe("terminateGroup", () => {
 
   it("SIGKILLs a group that ignores SIGTERM after the timeout, leaving nothing behind", async () => {
     const child = spawnGroup("trap '' TERM; sleep 1000 & wait");
-    const [kid] = await waitForKids(child.pid, 1);
+    const [kid] = await waitForDescendants(child.pid, 1);
     const started = Date.now();
     const outcome = await terminateGroup({ pid: child.pid, pgid: child.pid, signal: "SIGTERM", timeoutMs: 300 });
     expect(outcome).toBe("killed");
@@ -104,7 +67,7 @@ describe("terminateGroup", () => {
       const found = descendants(child.pid);
       return found.length >= 2 && found.some((pid) => readProcStat(pid)?.pgid !== child.pid) ? found : undefined;
     });
-    for (const kid of kids) groups.push(readProcStat(kid)?.pgid ?? kid);
+    for (const kid of kids) adoptGroup(readProcStat(kid)?.pgid ?? kid);
     const outcome = await terminateGroup({ pid: child.pid, pgid: child.pid, signal: "SIGTERM", timeoutMs: 200 });
     expect(outcome).toBe("killed");
     expect([child.pid, ...kids].every(isGone)).toBe(true);

@@ -1,32 +1,15 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LockError, acquireLock, readLockHolder } from "../../src/runtime/lock.js";
 import { readProcStat } from "../../src/runtime/proc.js";
+import { useProcesses, waitFor } from "../support/processes.js";
 
 let stateDir: string;
-const groups: number[] = [];
 const ownStartTime = readProcStat(process.pid)!.startTime;
-
-function spawnGroup(script: string): ChildProcess & { pid: number } {
-  const child = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
-  if (child.pid === undefined) throw new Error("spawn failed");
-  groups.push(child.pid);
-  return child as ChildProcess & { pid: number };
-}
-
-async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(10);
-  }
-}
+const { spawnGroup } = useProcesses();
 
 async function writeHolder(pid: number, startTime: number): Promise<void> {
   await writeFile(join(stateDir, "vigil.lock"), JSON.stringify({ pid, startTime }));
@@ -37,11 +20,6 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const pgid of groups.splice(0)) {
-    try {
-      process.kill(-pgid, "SIGKILL");
-    } catch {}
-  }
   await rm(stateDir, { recursive: true, force: true });
 });
 

@@ -1,36 +1,14 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChildRegistry, reapOrphans, type ChildEntry } from "../../src/runtime/orphans.js";
-import { descendants, isAlive, processGroupMembers, readProcStat } from "../../src/runtime/proc.js";
+import { isAlive, processGroupMembers, readProcStat } from "../../src/runtime/proc.js";
+import { isGone, useProcesses, waitFor, waitForDescendants } from "../support/processes.js";
 
 let stateDir: string;
-const groups: number[] = [];
-
-function spawnGroup(script: string): ChildProcess & { pid: number } {
-  const child = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
-  if (child.pid === undefined) throw new Error("spawn failed");
-  groups.push(child.pid);
-  return child as ChildProcess & { pid: number };
-}
-
-async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(10);
-  }
-}
-
-function isGone(pid: number): boolean {
-  const state = readProcStat(pid)?.state;
-  return state === undefined || state === "Z" || state === "X";
-}
+const { spawnGroup } = useProcesses();
 
 function entryFor(service: string, pid: number, overrides: Partial<ChildEntry> = {}): ChildEntry {
   return {
@@ -51,10 +29,7 @@ async function writeChildren(entries: ChildEntry[]): Promise<void> {
 /** A shell that ignores SIGTERM, with a grandchild that ignores it too. */
 async function spawnStubborn(): Promise<{ pid: number; grandchild: number }> {
   const child = spawnGroup("trap '' TERM; sleep 1000 & wait");
-  const [grandchild] = await waitFor(() => {
-    const found = descendants(child.pid);
-    return found.length === 1 ? found : undefined;
-  });
+  const [grandchild] = await waitForDescendants(child.pid, 1);
   return { pid: child.pid, grandchild: grandchild! };
 }
 
@@ -63,11 +38,6 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const pgid of groups.splice(0)) {
-    try {
-      process.kill(-pgid, "SIGKILL");
-    } catch {}
-  }
   await rm(stateDir, { recursive: true, force: true });
 });
 
@@ -120,7 +90,7 @@ describe("reapOrphans", () => {
 
   it("ends a child that stops on its stop signal without escalating", async () => {
     const child = spawnGroup("sleep 1000 & wait");
-    await waitFor(() => descendants(child.pid).length === 1);
+    await waitForDescendants(child.pid, 1);
     await writeChildren([entryFor("api", child.pid, { stopTimeoutMs: 5000 })]);
     expect(await reapOrphans(stateDir)).toEqual([{ pid: child.pid, service: "api", outcome: "exited" }]);
     expect(isGone(child.pid)).toBe(true);

@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { describe, expect, it } from "vitest";
 import {
   descendants,
   isAlive,
@@ -10,33 +9,9 @@ import {
   readProcStat,
   scanProcesses,
 } from "../../src/runtime/proc.js";
+import { useProcesses, waitFor, waitForDescendants } from "../support/processes.js";
 
-const groups: number[] = [];
-
-function spawnGroup(script: string): ChildProcess & { pid: number } {
-  const child = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
-  if (child.pid === undefined) throw new Error("spawn failed");
-  groups.push(child.pid);
-  return child as ChildProcess & { pid: number };
-}
-
-async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(10);
-  }
-}
-
-afterEach(() => {
-  for (const pgid of groups.splice(0)) {
-    try {
-      process.kill(-pgid, "SIGKILL");
-    } catch {}
-  }
-});
+const { spawnGroup, adoptGroup } = useProcesses();
 
 describe("parseProcStat", () => {
   it("splits at the last ')' so a comm with spaces and parens parses", () => {
@@ -83,10 +58,7 @@ describe("readProcStat", () => {
 describe("process groups and descendants", () => {
   it("finds the members of a group and the descendants of its leader", async () => {
     const child = spawnGroup("sleep 1000 & sleep 1000 & wait");
-    const kids = await waitFor(() => {
-      const found = descendants(child.pid);
-      return found.length === 2 ? found : undefined;
-    });
+    const kids = await waitForDescendants(child.pid, 2);
     expect(processGroupMembers(child.pid).sort()).toEqual([child.pid, ...kids].sort());
     for (const kid of kids) expect(readProcStat(kid)?.ppid).toBe(child.pid);
   });
@@ -97,7 +69,7 @@ describe("process groups and descendants", () => {
       const found = descendants(child.pid);
       return found.length === 1 && readProcStat(found[0]!)?.pgid !== child.pid ? found : undefined;
     });
-    groups.push(kid!);
+    adoptGroup(kid!);
     expect(processGroupMembers(child.pid)).toEqual([child.pid]);
   });
 });

@@ -4,8 +4,11 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach } from "vitest";
-import { readProcStat } from "../../src/runtime/proc.js";
 import type { ServiceDoc, StatusDocument } from "../../src/control/status-document.js";
+import { isRunning } from "./processes.js";
+
+// the CLI tests take it from here along with the stacks
+export { isRunning };
 
 export const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
 
@@ -117,11 +120,6 @@ export class Stack {
     }
     await rm(this.dir, { recursive: true, force: true });
   }
-}
-
-export function isRunning(pid: number): boolean {
-  const stat = readProcStat(pid);
-  return stat !== null && stat.state !== "Z" && stat.state !== "X";
 }
 
 export function sleep(ms: number): Promise<void> {

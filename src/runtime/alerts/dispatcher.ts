@@ -4,6 +4,7 @@
 import { hostname } from "node:os";
 import { alertPayload, AlertPolicy, type Alert, type AlertDecision, type AlertPayload } from "../../core/alert-policy.js";
 import type { Clock, TimerHandle } from "../../core/clock.js";
+import { LogThrottle } from "../../core/log-throttle.js";
 import type { AlertRule } from "../../manifest/types.js";
 import type { EventSink, VigilEvent } from "../events/event.js";
 import type { Logger } from "../logger.js";
@@ -43,6 +44,8 @@ export interface AlertCounters {
   readonly queued: number;
 }
 
+const FAILURE_LOG_MS = 30_000;
+
 const totals = { delivered: 0, failed: 0, dropped: 0, retries: 0, folded: 0 };
 const open = new Set<AlertDispatcher>();
 
@@ -66,9 +69,10 @@ export class AlertDispatcher implements EventSink {
   private readonly policy: AlertPolicy;
   private readonly queue: Job[] = [];
   private readonly running = new Set<AbortController>();
-  private readonly quietUntil = new Map<number, number>();
-  private readonly unlogged = new Map<number, number>();
+  /** one line per failing rule per failureLogMs */
+  private readonly failureLog: LogThrottle<number>;
   private droppedSinceLog = 0;
+  private dropQuietUntilMs = -Infinity;
   private timer: { handle: TimerHandle; atMs: number } | null = null;
   private closed = false;
   private idle: (() => void) | null = null;
@@ -80,6 +84,7 @@ export class AlertDispatcher implements EventSink {
     private readonly opts: DispatcherOptions,
   ) {
     this.policy = new AlertPolicy(rules);
+    this.failureLog = new LogThrottle(opts.failureLogMs ?? FAILURE_LOG_MS);
     this.host = opts.host ?? hostname();
     const env = opts.env ?? process.env;
     this.deliver = opts.deliver ?? ((rule, payload, signal) => realDelivery(rule, payload, signal, env, () => totals.retries++));
@@ -184,14 +189,8 @@ export class AlertDispatcher implements EventSink {
 
   /** The first failure of a rule at once, then at most one line per failureLogMs with the count between. */
   private logFailure(index: number, alert: Alert, delivery: Delivery): void {
-    const now = this.opts.clock.now();
-    if (now < (this.quietUntil.get(index) ?? -Infinity)) {
-      this.unlogged.set(index, (this.unlogged.get(index) ?? 0) + 1);
-      return;
-    }
-    const more = this.unlogged.get(index) ?? 0;
-    this.unlogged.delete(index);
-    this.quietUntil.set(index, now + (this.opts.failureLogMs ?? 30_000));
+    const more = this.failureLog.admit(index, this.opts.clock.now());
+    if (more === null) return;
     const tries = delivery.attempts === 1 ? "1 attempt" : `${delivery.attempts} attempts`;
     const also = more > 0 ? ` (and ${more} more failed alerts of this rule since the last report)` : "";
     this.opts.logger.log("warn", alert.service, "alert-failed", `alert rule ${index + 1} (${alert.kind}) not delivered after ${tries}: ${delivery.detail}${also}`, {
@@ -205,8 +204,8 @@ export class AlertDispatcher implements EventSink {
     totals.dropped += count;
     const now = this.opts.clock.now();
     this.droppedSinceLog += count;
-    if (!this.closed && now < (this.quietUntil.get(-1) ?? -Infinity)) return;
-    this.quietUntil.set(-1, now + (this.opts.failureLogMs ?? 30_000));
+    if (!this.closed && now < this.dropQuietUntilMs) return;
+    this.dropQuietUntilMs = now + (this.opts.failureLogMs ?? FAILURE_LOG_MS);
     this.opts.logger.log("warn", null, "alerts-dropped", `alerts dropped: ${this.droppedSinceLog} (${why})`, { dropped: this.droppedSinceLog });
     this.droppedSinceLog = 0;
   }

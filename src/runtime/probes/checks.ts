@@ -2,11 +2,9 @@
 // wrong becomes { ok: false, detail }, and an exec check leaves no process behind.
 import { connect } from "node:net";
 import { performance } from "node:perf_hooks";
-import { execa } from "execa";
 import { formatMs } from "../../core/format.js";
 import type { ProbeCheck } from "../../manifest/types.js";
-import { signalGroup } from "../kill.js";
-import { descendantsIn, groupMembersIn, scanProcesses } from "../proc.js";
+import { runBounded, withOutput } from "../run-bounded.js";
 
 export interface CheckResult {
   readonly ok: boolean;
@@ -91,129 +89,17 @@ function tcpCheck(host: string, port: number, timeoutMs: number): Promise<Outcom
   });
 }
 
-/** after a timeout's SIGKILL, how long the check waits for the probe to be reaped */
-const REAP_WAIT_MS = 500;
-
-function execCheck(
+async function execCheck(
   argv: readonly string[],
   timeoutMs: number,
   cwd: string,
   env: Readonly<Record<string, string>>,
 ): Promise<Outcome> {
-  const [file, ...args] = argv;
-  if (file === undefined) return Promise.resolve({ ok: false, detail: "exec probe has an empty command" });
-  const output = new BoundedOutput(OUTPUT_LIMIT_BYTES);
-  const sub = execa(file, args, {
-    cwd,
-    env,
-    extendEnv: false,
-    // its own process group, so that the probe and everything it started can be killed together
-    detached: true,
-    cleanup: false,
-    reject: false,
-    buffer: false,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    encoding: "buffer",
-    forceKillAfterDelay: false,
-  });
-  const pid = sub.pid;
-  sub.stdout?.on("data", (chunk: Buffer) => output.push(chunk));
-  sub.stderr?.on("data", (chunk: Buffer) => output.push(chunk));
-  let exit: { code: number | null; signal: string | null } | null = null;
-  // whatever the probe left running in its group goes with it, so that its pipes close too
-  sub.once("exit", (code, signal) => {
-    exit = { code, signal };
-    if (pid !== undefined) killGroup(pid);
-  });
-  const done = sub.then((result): Outcome => {
-    if (pid === undefined) return { ok: false, detail: `cannot run ${JSON.stringify(file)}: ${spawnFailure(result)}` };
-    return exitOutcome(result.exitCode ?? null, result.signal ?? null, output.text());
-  });
-
-  return new Promise<Outcome>((resolve) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      // the probe ended in time but something outside its group still holds its pipes
-      if (exit !== null) return resolve(exitOutcome(exit.code, exit.signal, output.text()));
-      timedOut = true;
-      if (pid !== undefined) killJob(pid);
-      const outcome = { ok: false, detail: withOutput(timeoutText(timeoutMs), output.text()) };
-      const reapWait = new Promise<void>((wait) => setTimeout(wait, REAP_WAIT_MS).unref());
-      void Promise.race([done, reapWait]).then(() => resolve(outcome));
-    }, timeoutMs);
-    void done.then((outcome) => {
-      clearTimeout(timer);
-      if (!timedOut) resolve(outcome);
-    });
-  }).finally(() => {
-    sub.stdout?.destroy();
-    sub.stderr?.destroy();
-  });
-}
-
-/** "ENOENT" for a missing program; execa's own words for a bad option such as a missing cwd */
-function spawnFailure(result: { code?: string | undefined; originalMessage?: string | undefined }): string {
-  const message = result.originalMessage?.split("\n")[0] ?? "";
-  if (message === "" || message.startsWith("spawn ")) return result.code ?? (message || "spawn failed");
-  return message;
-}
-
-function exitOutcome(code: number | null, signal: string | null, output: string): Outcome {
-  if (signal !== null) return { ok: false, detail: withOutput(`killed by ${signal}`, output) };
-  return { ok: code === 0, detail: withOutput(`exit ${code}`, output) };
-}
-
-function withOutput(head: string, output: string): string {
-  return output === "" ? head : `${head}: ${output}`;
-}
-
-function killGroup(pgid: number): void {
-  try {
-    signalGroup(pgid, "SIGKILL");
-  } catch {
-    // a pgid vigil must not signal cannot be a detached probe's
-  }
-}
-
-/** SIGKILL the probe's group and its descendants, found before the kill reparents them. */
-function killJob(pid: number): void {
-  const stats = scanProcesses();
-  const members = new Set([pid, ...groupMembersIn(stats, pid), ...descendantsIn(stats, [pid])]);
-  killGroup(pid);
-  // descendants that left the group (setsid, setpgid)
-  for (const member of members) {
-    try {
-      process.kill(member, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/** The first limitBytes of everything written, read to the end so the probe never blocks on a pipe. */
-class BoundedOutput {
-  readonly #chunks: Buffer[] = [];
-  #bytes = 0;
-  #truncated = false;
-
-  constructor(readonly limitBytes: number) {}
-
-  push(chunk: Buffer): void {
-    const room = this.limitBytes - this.#bytes;
-    if (room <= 0) {
-      this.#truncated ||= chunk.length > 0;
-      return;
-    }
-    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    this.#truncated ||= kept.length < chunk.length;
-    this.#chunks.push(Buffer.from(kept));
-    this.#bytes += kept.length;
-  }
-
-  text(): string {
-    const text = Buffer.concat(this.#chunks).toString("utf8").trim();
-    return this.#truncated ? `${text}…` : text;
-  }
+  const file = argv[0];
+  if (file === undefined) return { ok: false, detail: "exec probe has an empty command" };
+  const run = await runBounded(argv, { cwd, env, timeoutMs, outputLimitBytes: OUTPUT_LIMIT_BYTES });
+  if (run.error !== undefined) return { ok: false, detail: `cannot run ${JSON.stringify(file)}: ${run.error}` };
+  if (run.timedOut) return { ok: false, detail: withOutput(timeoutText(timeoutMs), run.output) };
+  if (run.signal !== null) return { ok: false, detail: withOutput(`killed by ${run.signal}`, run.output) };
+  return { ok: run.exitCode === 0, detail: withOutput(`exit ${run.exitCode}`, run.output) };
 }

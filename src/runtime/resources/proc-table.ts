@@ -2,8 +2,8 @@
 // Opening a /proc file costs more than reading it, so the descriptors of the processes being watched
 // stay open between sweeps and are re-read with pread; a descriptor of a process that has died reads
 // ESRCH and is closed, so a reused pid never reads as the old process.
-import { closeSync, openSync, readSync, readdirSync } from "node:fs";
-import type { ProcStat } from "../proc.js";
+import { closeSync, openSync, readSync } from "node:fs";
+import { listPids, type ProcStat } from "../proc.js";
 
 export interface ProcUsage extends ProcStat {
   /** utime + stime, in clock ticks */
@@ -84,18 +84,13 @@ export class ProcTable {
    * the descriptor of one no longer listed is closed.
    */
   scan(): ProcUsage[] {
-    let names: string[];
-    try {
-      names = readdirSync("/proc");
-    } catch {
-      return [];
-    }
+    const pids = listPids();
+    // /proc holds at least this process: none means it could not be read, which proves nothing gone
+    if (pids.length === 0) return [];
     const sweep = ++this.#sweep;
     const found: ProcUsage[] = [];
-    for (const name of names) {
-      const first = name.charCodeAt(0);
-      if (first < 48 || first > 57) continue;
-      const usage = this.#read(Number(name), sweep);
+    for (const pid of pids) {
+      const usage = this.#read(pid, sweep);
       if (usage) found.push(usage);
     }
     for (const [pid, open] of this.#open) {

@@ -6,7 +6,7 @@ import type { VigilEvent } from "../../../src/runtime/events/event.js";
 import type { LogLevel, Logger } from "../../../src/runtime/logger.js";
 import type { AlertKind, AlertRule } from "../../../src/manifest/types.js";
 import { FakeClock } from "../../support/fake-clock.js";
-import { startReceiver } from "./receiver.js";
+import { startReceiver } from "../../support/receiver.js";
 
 function rule(on: AlertKind[], extra: Partial<AlertRule> = {}): AlertRule {
   return {

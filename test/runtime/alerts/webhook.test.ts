@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AlertPayload } from "../../../src/core/alert-policy.js";
 import { sendWebhook, type WebhookTarget } from "../../../src/runtime/alerts/webhook.js";
 import { waitUntil } from "../../support/stack.js";
-import { startReceiver, type Answer, type Receiver } from "./receiver.js";
+import { useReceivers } from "../../support/receiver.js";
 
 const payload: AlertPayload = {
   service: "api",
@@ -17,16 +17,7 @@ const payload: AlertPayload = {
   text: "[web-1] api: restart — restarting in 400ms (reason exit) (and 14 more)",
 };
 
-const receivers: Receiver[] = [];
-afterEach(async () => {
-  await Promise.all(receivers.splice(0).map((r) => r.close()));
-});
-
-async function receiver(answer?: (n: number) => Answer): Promise<Receiver> {
-  const r = await startReceiver(answer);
-  receivers.push(r);
-  return r;
-}
+const receiver = useReceivers();
 
 const quick = { timeoutMs: 2000, retries: 0, retryBackoffMs: 10, env: {} };
 const json = (url: string): WebhookTarget => ({ kind: "webhook", url, urlEnv: null, format: "json" });

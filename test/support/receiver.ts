@@ -2,6 +2,7 @@
 // or never (a hanging receiver). close() ends the connections it still holds.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterEach } from "vitest";
 
 export interface Received {
   readonly method: string;
@@ -55,4 +56,17 @@ export async function startReceiver(answer: (n: number) => Answer = () => 200): 
         server.close(() => resolve());
       }),
   });
+}
+
+/** For a test file: a factory of receivers, each closed after its test. */
+export function useReceivers(): (answer?: (n: number) => Answer) => Promise<Receiver> {
+  const receivers: Receiver[] = [];
+  afterEach(async () => {
+    await Promise.all(receivers.splice(0).map((r) => r.close()));
+  });
+  return async (answer) => {
+    const r = await startReceiver(answer);
+    receivers.push(r);
+    return r;
+  };
 }

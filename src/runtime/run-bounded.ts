@@ -1,0 +1,165 @@
+// One command run to its end within bounds: in its own process group, killed with every descendant at
+// its timeout (or when stop aborts), with what it left in its group ended at its exit, and only the
+// first outputLimitBytes of its output kept. Never rejects; how it ended is in the result.
+import { execa } from "execa";
+import { signalGroup } from "./kill.js";
+import { descendantsIn, groupMembersIn, scanProcesses } from "./proc.js";
+
+export interface RunBoundedOptions {
+  /** absolute */
+  readonly cwd: string;
+  /** the whole environment: nothing of vigil's own is added */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly timeoutMs: number;
+  /** written to stdin; without it stdin is /dev/null */
+  readonly input?: string;
+  readonly outputLimitBytes: number;
+  /** aborting it kills the command as its timeout would (shutdown) */
+  readonly stop?: AbortSignal;
+}
+
+export interface BoundedRun {
+  /** the status it ended with; both null when it never started */
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** killed because its timeout passed */
+  readonly timedOut: boolean;
+  /** killed because stop aborted */
+  readonly stopped: boolean;
+  /** stdout and stderr as they came, trimmed; ending in "…" when cut at outputLimitBytes */
+  readonly output: string;
+  /** why it never started: "ENOENT" for a missing program, execa's words for a bad option */
+  readonly error?: string;
+}
+
+/** after a kill or an exit, how long to wait for the command to be reaped and its pipes to close */
+const REAP_WAIT_MS = 500;
+
+export function runBounded(argv: readonly string[], options: RunBoundedOptions): Promise<BoundedRun> {
+  const { timeoutMs, input, stop } = options;
+  const [file, ...args] = argv;
+  if (file === undefined) {
+    return Promise.resolve({ exitCode: null, signal: null, timedOut: false, stopped: false, output: "", error: "empty command" });
+  }
+  const output = new BoundedOutput(options.outputLimitBytes);
+  const sub = execa(file, args, {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: false,
+    // its own process group, so that it and everything it starts can be killed together
+    detached: true,
+    cleanup: false,
+    reject: false,
+    buffer: false,
+    ...(input === undefined ? { stdin: "ignore" as const } : { input }),
+    stdout: "pipe",
+    stderr: "pipe",
+    encoding: "buffer",
+    forceKillAfterDelay: false,
+  });
+  const pid = sub.pid;
+  sub.stdout?.on("data", (chunk: Buffer) => output.push(chunk));
+  sub.stderr?.on("data", (chunk: Buffer) => output.push(chunk));
+  const reaped = (): Promise<unknown> => Promise.race([sub, new Promise((wait) => setTimeout(wait, REAP_WAIT_MS).unref())]);
+
+  return new Promise<BoundedRun>((resolve) => {
+    let settled = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let killedFor: "timeout" | "stop" | undefined;
+    const settle = (error?: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      stop?.removeEventListener("abort", onAbort);
+      sub.stdout?.destroy();
+      sub.stderr?.destroy();
+      resolve({
+        exitCode: exit?.code ?? null,
+        signal: exit?.signal ?? null,
+        timedOut: killedFor === "timeout",
+        stopped: killedFor === "stop",
+        output: output.text(),
+        ...(error === undefined ? {} : { error }),
+      });
+    };
+    const kill = (reason: "timeout" | "stop"): void => {
+      if (settled || pid === undefined || killedFor !== undefined) return;
+      // it ended in time; what still holds its pipes is outside its group
+      if (exit !== undefined) return settle();
+      killedFor = reason;
+      killJob(pid);
+      void reaped().then(() => settle());
+    };
+    const timer = setTimeout(() => kill("timeout"), timeoutMs);
+    const onAbort = (): void => kill("stop");
+    stop?.addEventListener("abort", onAbort, { once: true });
+    if (stop?.aborted) onAbort();
+    sub.once("exit", (code, signal) => {
+      if (pid === undefined) return;
+      exit = { code, signal };
+      // what it left running in its group goes with it, so that its pipes close too
+      killGroup(pid);
+      void reaped().then(() => settle());
+    });
+    void sub.then((result) => {
+      if (pid === undefined) settle(spawnFailure(result));
+    });
+  });
+}
+
+/** head, then the output after a colon when there is any */
+export function withOutput(head: string, output: string): string {
+  return output === "" ? head : `${head}: ${output}`;
+}
+
+/** "ENOENT" for a missing program; execa's own words for a bad option such as a missing cwd */
+function spawnFailure(result: { code?: string | undefined; originalMessage?: string | undefined }): string {
+  const message = result.originalMessage?.split("\n")[0] ?? "";
+  if (message === "" || message.startsWith("spawn ")) return result.code ?? (message || "spawn failed");
+  return message;
+}
+
+function killGroup(pgid: number): void {
+  try {
+    signalGroup(pgid, "SIGKILL");
+  } catch {
+    // a pgid vigil must not signal cannot be a detached command's
+  }
+}
+
+/** SIGKILL the command's group and its descendants, found before the kill reparents them. */
+function killJob(pid: number): void {
+  const stats = scanProcesses();
+  const members = new Set([pid, ...groupMembersIn(stats, pid), ...descendantsIn(stats, [pid])]);
+  killGroup(pid);
+  // descendants that left the group (setsid, setpgid)
+  for (const member of members) {
+    try {
+      process.kill(member, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** The first limitBytes of everything written, read to the end so the command never blocks on a full pipe. */
+class BoundedOutput {
+  readonly #chunks: Buffer[] = [];
+  #bytes = 0;
+  #truncated = false;
+
+  constructor(readonly limitBytes: number) {}
+
+  push(chunk: Buffer): void {
+    const kept = chunk.subarray(0, Math.max(0, this.limitBytes - this.#bytes));
+    this.#truncated ||= kept.length < chunk.length;
+    if (kept.length === 0) return;
+    this.#chunks.push(Buffer.from(kept));
+    this.#bytes += kept.length;
+  }
+
+  text(): string {
+    const text = Buffer.concat(this.#chunks).toString("utf8").trim();
+    return this.#truncated ? `${text}…` : text;
+  }
+}
