@@ -130,13 +130,16 @@ export class HeartbeatMonitor {
     return this.#watches.has(id);
   }
 
-  /** The hot path: touches a timer only on the first beat after watch() or after failed. */
-  beat(id: string, data?: unknown): boolean {
+  /**
+   * The hot path: touches a timer only on the first beat after watch() or after failed. `wallMs`, when
+   * the caller has read the wall clock for this beat already, saves a second reading.
+   */
+  beat(id: string, data?: unknown, wallMs?: number): boolean {
     const w = this.#watches.get(id);
     if (!w) return false;
     const nowMs = this.#clock.now();
     const gapMs = nowMs - (w.last?.atMs ?? w.watchedAtMs);
-    w.last = { atMs: nowMs, wallMs: this.#clock.wallNow(), data };
+    w.last = { atMs: nowMs, wallMs: wallMs ?? this.#clock.wallNow(), data };
     w.beats++;
     w.ring.push(w.last);
     // an armed timer due no later than the new deadline is kept: it re-checks the age when it fires

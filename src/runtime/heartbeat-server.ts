@@ -6,6 +6,14 @@ export const MAX_LINE_BYTES = 64 * 1024;
 const MAX_CONNECTIONS = 4096;
 /** a connection that sends nothing for this long is closed; clients reconnect on their next beat */
 const IDLE_TIMEOUT_MS = 10 * 60_000;
+/**
+ * Input taken from all connections in one turn of the event loop. libuv reads up to 32 × 64 KiB from a
+ * busy socket before it moves on, so without a budget a flood of beats holds back the watchdog's own
+ * timers and the control socket for seconds.
+ */
+const TURN_BUDGET_BYTES = 128 * 1024;
+/** paused connections let go per turn; each brings back about one chunk it had read ahead */
+const RESUMED_PER_TURN = 2;
 
 export type RejectKind = "bad-json" | "bad-message" | "unknown-service" | "bad-token" | "line-too-long" | "too-many-connections";
 
@@ -30,6 +38,7 @@ export async function startHeartbeatServer(
 ): Promise<HeartbeatServer> {
   await unlink(path).catch(() => undefined);
   const sockets = new Set<Socket>();
+  const budget = new TurnBudget();
   const server: Server = createServer({ noDelay: true }, (socket) => {
     if (sockets.size >= MAX_CONNECTIONS) {
       onReject("too-many-connections", undefined);
@@ -38,7 +47,10 @@ export async function startHeartbeatServer(
     }
     sockets.add(socket);
     socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
-    socket.on("close", () => sockets.delete(socket));
+    socket.on("close", () => {
+      sockets.delete(socket);
+      budget.forget(socket);
+    });
     socket.on("error", () => socket.destroy());
     let rest: Buffer | null = null;
     socket.on("data", (chunk: Buffer) => {
@@ -66,6 +78,7 @@ export async function startHeartbeatServer(
         }
         rest = Buffer.from(buf);
       }
+      budget.took(socket, chunk.length);
     });
   });
 
@@ -99,5 +112,45 @@ export async function startHeartbeatServer(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await unlink(path).catch(() => undefined);
     },
+  };
+}
+
+/** Shares the event loop among busy connections, in turns: see TURN_BUDGET_BYTES. */
+class TurnBudget {
+  #bytes = 0;
+  #turnEndScheduled = false;
+  /** paused connections, in the order they will be resumed */
+  readonly #waiting = new Set<Socket>();
+
+  /** Counts what `socket` delivered; once the turn is over budget, it waits for a later turn. */
+  took(socket: Socket, bytes: number): void {
+    this.#bytes += bytes;
+    this.#scheduleTurnEnd();
+    if (this.#bytes > TURN_BUDGET_BYTES && !socket.destroyed) {
+      socket.pause();
+      this.#waiting.add(socket);
+    }
+  }
+
+  forget(socket: Socket): void {
+    this.#waiting.delete(socket);
+  }
+
+  #scheduleTurnEnd(): void {
+    if (this.#turnEndScheduled) return;
+    this.#turnEndScheduled = true;
+    setImmediate(this.#endTurn);
+  }
+
+  readonly #endTurn = (): void => {
+    this.#turnEndScheduled = false;
+    this.#bytes = 0;
+    let resumed = 0;
+    for (const socket of this.#waiting) {
+      if (resumed++ === RESUMED_PER_TURN) break;
+      this.#waiting.delete(socket);
+      socket.resume();
+    }
+    if (this.#waiting.size > 0) this.#scheduleTurnEnd();
   };
 }

@@ -132,11 +132,13 @@ export class HeartbeatHub {
       case "ready": {
         const before = this.health(name);
         book.beats++;
+        // the hot path: one wall-clock reading and one health computation per beat
         book.lastBeatWallMs = this.clock.wallNow();
         if (message.data !== undefined) book.lastBeatData = message.data;
-        if (this.monitor.isWatching(name)) this.monitor.beat(name, message.data);
+        const watched = this.monitor.beat(name, message.data, book.lastBeatWallMs);
         if (message.type === "ready") book.ready = true;
-        if (before !== "healthy" && before !== "degraded" && before !== "critical" && this.health(name) === "healthy") {
+        // after a beat a watched service is healthy, an unwatched one once it is ready
+        if (before !== "healthy" && before !== "degraded" && before !== "critical" && (watched || book.ready)) {
           // the first beat or ready: recoveries from degraded/critical come as monitor events
           this.events.healthChanged(name, "healthy", before);
         }
