@@ -79,6 +79,8 @@ type Watch = {
   reported: Health;
   timer: TimerHandle | null;
   timerDueMs: number;
+  /** a late timer that found the service failed looks once more, after the pending input is read */
+  secondLook: boolean;
 };
 
 export class HeartbeatMonitor {
@@ -108,7 +110,7 @@ export class HeartbeatMonitor {
       intervalMs, misses, startupDeadlineMs: startupDeadlineMs(intervalMs, misses, startupGraceMs),
       firstChangeMs: nextChangeInMs(0, intervalMs, misses) ?? 0, ladder: healthLadder(intervalMs, misses),
       watchedAtMs: this.#clock.now(), ring: new BeatRing(this.#historySize),
-      last: null, beats: 0, reported: "unknown", timer: null, timerDueMs: 0,
+      last: null, beats: 0, reported: "unknown", timer: null, timerDueMs: 0, secondLook: false,
     };
     this.#watches.set(id, w);
     this.#arm(id, w, w.startupDeadlineMs);
@@ -234,7 +236,17 @@ export class HeartbeatMonitor {
   #fire(id: string, w: Watch): void {
     if (this.#watches.get(id) !== w) return;
     w.timer = null;
-    const { health, ageMs, nextInMs } = this.#observe(w, this.#clock.now());
+    const nowMs = this.#clock.now();
+    const { health, ageMs, nextInMs } = this.#observe(w, nowMs);
+    // After a stall of the event loop, timers run before the sockets are read: beats that arrived in
+    // time may still be waiting. A late verdict of failed is taken only after one more turn.
+    if (health === "failed" && !w.secondLook && nowMs - w.timerDueMs > LATE_MS) {
+      w.secondLook = true;
+      // 1 ms, like setTimeout(0): the next turn of the loop, after its I/O
+      this.#arm(id, w, 1);
+      return;
+    }
+    w.secondLook = false;
     // armed before the listeners run, so that none of them can leave the id without a timer
     if (nextInMs !== null) this.#arm(id, w, nextInMs);
     this.#escalate(id, w, health, ageMs);
@@ -265,6 +277,9 @@ export class HeartbeatMonitor {
     }
   }
 }
+
+/** how late a timer may fire before its verdict of failed is checked once more */
+const LATE_MS = 50;
 
 function checkNumber(name: string, value: number, rule: "> 0" | "≥ 0"): void {
   const ok = typeof value === "number" && Number.isFinite(value) && (rule === "> 0" ? value > 0 : value >= 0);

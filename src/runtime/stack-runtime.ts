@@ -110,7 +110,8 @@ export class StackRuntime {
       join(manifest.stateDir, "heartbeat.sock"),
       (message) => {
         const rejected = supervisor.heartbeats.fromSocket(message);
-        if (!rejected) supervisor.emit("health");
+        // one beat among thousands a second: a status rewrite within a second is enough, no event
+        if (!rejected) this.statusFile.markStale(1000);
         return rejected;
       },
       (kind, service) => {

@@ -13,10 +13,13 @@ function setup(options: ConstructorParameters<typeof HeartbeatMonitor>[1] = {}, 
 }
 
 /** A clock whose timers fire `lateMs` after they are due, like a busy event loop. */
+/** The next timer armed fires `lateMs` after its due time, as after a stall of the event loop. */
 class LateClock extends FakeClock {
   lateMs = 0;
   override setTimer(delayMs: number, fn: () => void): TimerHandle {
-    return super.setTimer(delayMs + this.lateMs, fn);
+    const late = this.lateMs;
+    this.lateMs = 0;
+    return super.setTimer(delayMs + late, fn);
   }
 }
 
@@ -79,10 +82,13 @@ describe("HeartbeatMonitor levels", () => {
     clock.lateMs = 2500;
     monitor.beat("api");
     clock.advance(3500);
+    // a late verdict of failed waits one turn for beats still unread
+    expect(seen).toEqual([]);
+    clock.advance(1);
     expect(seen).toEqual([
-      { event: "degraded", atMs: 3500, id: "api", health: "degraded", previous: "healthy", ageMs: 3500 },
-      { event: "critical", atMs: 3500, id: "api", health: "critical", previous: "degraded", ageMs: 3500 },
-      { event: "failed", atMs: 3500, id: "api", health: "failed", previous: "critical", ageMs: 3500 },
+      { event: "degraded", atMs: 3501, id: "api", health: "degraded", previous: "healthy", ageMs: 3501 },
+      { event: "critical", atMs: 3501, id: "api", health: "critical", previous: "degraded", ageMs: 3501 },
+      { event: "failed", atMs: 3501, id: "api", health: "failed", previous: "critical", ageMs: 3501 },
     ]);
   });
 
@@ -93,7 +99,7 @@ describe("HeartbeatMonitor levels", () => {
     clock.lateMs = 2500;
     monitor.beat("api");
     monitor.on("degraded", () => monitor.beat("api"));
-    clock.advance(3500);
+    clock.advance(3501);
     expect(names()).toEqual(["degraded", "recovered"]);
     expect(monitor.health("api")).toBe("healthy");
     expect(clock.pending()).toBe(1);
@@ -379,5 +385,48 @@ describe("HeartbeatMonitor listeners", () => {
     expect(clock.pending()).toBe(1);
     clock.advance(3000);
     expect(names()).toEqual(["failed", "failed"]);
+  });
+});
+
+describe("a stalled event loop", () => {
+  it("looks once more, a turn later, before calling a late timer's service failed", () => {
+    const clock = new FakeClock();
+    const monitor = new HeartbeatMonitor(clock);
+    const failed: string[] = [];
+    monitor.on("failed", ({ id }) => failed.push(id));
+    monitor.watch("api", { intervalMs: 100, misses: 3 });
+    monitor.beat("api");
+    // the loop stalls for 2 s: the deadline passed long ago when the timers finally run
+    clock.stall(2_000);
+    expect(failed).toEqual([]);
+    // the beat that was waiting in the socket is read in that turn, before the second look
+    monitor.beat("api");
+    clock.advance(1);
+    expect(failed).toEqual([]);
+    expect(monitor.health("api")).toBe("healthy");
+  });
+
+  it("still fails the service on the second look when no beat was waiting", () => {
+    const clock = new FakeClock();
+    const monitor = new HeartbeatMonitor(clock);
+    const failed: string[] = [];
+    monitor.on("failed", ({ id }) => failed.push(id));
+    monitor.watch("api", { intervalMs: 100, misses: 3 });
+    monitor.beat("api");
+    clock.stall(2_000);
+    expect(failed).toEqual([]);
+    clock.advance(1);
+    expect(failed).toEqual(["api"]);
+  });
+
+  it("acts on a timer that is on time without a second look", () => {
+    const clock = new FakeClock();
+    const monitor = new HeartbeatMonitor(clock);
+    const failed: string[] = [];
+    monitor.on("failed", ({ id }) => failed.push(id));
+    monitor.watch("api", { intervalMs: 100, misses: 3 });
+    monitor.beat("api");
+    clock.advance(300);
+    expect(failed).toEqual(["api"]);
   });
 });

@@ -61,6 +61,19 @@ export class FakeClock implements Clock {
     this.#nowMs = targetMs;
   }
 
+  /**
+   * A stalled event loop: time moves by `ms` with no timer running, then the timers that came due run
+   * late, in order, all seeing the new time (as a real loop catching up does).
+   */
+  stall(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`stall(ms) needs ms ≥ 0, got ${ms}`);
+    this.#nowMs += ms;
+    for (let next = this.#earliest(); next && next.dueMs <= this.#nowMs; next = this.#earliest()) {
+      this.#timers.delete(next.seq);
+      next.fn();
+    }
+  }
+
   /** advance() to an absolute monotonic time */
   advanceTo(ms: number): void {
     this.advance(ms - this.#nowMs);
