@@ -50,4 +50,21 @@ services:
     const json = JSON.parse((await s.run(["status", "--json", "spinner"])).stdout);
     expect(json.services[0].history.length).toBeGreaterThan(2);
   });
+
+  it("logs a disk warning when the disk holding the state directory is past checks.disk.warn", async () => {
+    const s = await stack(`
+version: 1
+resources: { interval: 100ms }
+checks: { disk: { warn: 0.01%, critical: 100% } }
+services:
+  idle:
+    command: sleep 300
+`);
+    s.start();
+    await s.waitFor("idle", (x) => x.state === "running", "to run");
+    await expect.poll(() => s.stderr, { timeout: 10_000 }).toMatch(/vigil warn: disk warn: .*\.vigil is [\d.]+% full \(threshold 0\.01%\)/);
+    const doc = await s.statusFile();
+    expect(doc?.supervisor.host?.disk?.used_percent).toBeGreaterThan(0);
+    expect(s.stderr.match(/disk warn:/g)).toHaveLength(1);
+  });
 });
