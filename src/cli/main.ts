@@ -1,15 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { beatCommand } from "./beat.js";
-import { checkCommand } from "./check.js";
-import { controlCommand, reloadCommand } from "./control.js";
-import { downCommand } from "./down.js";
-import { eventsCommand } from "./events.js";
-import { logsCommand } from "./logs.js";
-import { statusCommand } from "./status.js";
 import { DEFAULT_MANIFEST } from "./target.js";
-import { upCommand } from "./up.js";
 import { UserError } from "./user-error.js";
+
+// Each command's module is loaded when that command runs: `vigil status` must not pay for loading the
+// supervisor, the manifest schema and the spawn and log libraries (about 300 ms here, see BENCHMARKS.md).
 
 const fileOption = (): Option => new Option("-f, --file <FILE>", "the manifest").default(DEFAULT_MANIFEST);
 
@@ -25,13 +20,14 @@ function buildProgram(): Command {
     .description("start every service and supervise them in the foreground")
     .addOption(fileOption())
     .action(async (opts: { file: string }) => {
+      const { upCommand } = await import("./up.js");
       process.exitCode = await upCommand(opts.file);
     });
   program
     .command("check")
     .description("validate the manifest")
     .addOption(fileOption())
-    .action((opts: { file: string }) => checkCommand(opts.file));
+    .action(async (opts: { file: string }) => (await import("./check.js")).checkCommand(opts.file));
   program
     .command("status")
     .description("show the services of the running supervisor")
@@ -39,8 +35,8 @@ function buildProgram(): Command {
     .option("--json", "print the status document")
     .option("-w, --watch", "redraw every second until ctrl-c")
     .addOption(fileOption())
-    .action((names: string[], opts: { file: string; json?: boolean; watch?: boolean }) =>
-      statusCommand(names, opts.file, { json: opts.json === true, watch: opts.watch === true }),
+    .action(async (names: string[], opts: { file: string; json?: boolean; watch?: boolean }) =>
+      (await import("./status.js")).statusCommand(names, opts.file, { json: opts.json === true, watch: opts.watch === true }),
     );
   for (const cmd of ["start", "stop", "restart"] as const) {
     program
@@ -48,18 +44,18 @@ function buildProgram(): Command {
       .description(`${cmd} services of the running supervisor`)
       .argument("<names...>", "service names")
       .addOption(fileOption())
-      .action((names: string[], opts: { file: string }) => controlCommand(cmd, names, opts.file));
+      .action(async (names: string[], opts: { file: string }) => (await import("./control.js")).controlCommand(cmd, names, opts.file));
   }
   program
     .command("reload")
     .description("re-read the manifest now and apply what changed (the same as saving it, or SIGHUP)")
     .addOption(fileOption())
-    .action((opts: { file: string }) => reloadCommand(opts.file));
+    .action(async (opts: { file: string }) => (await import("./control.js")).reloadCommand(opts.file));
   program
     .command("down")
     .description("stop the running supervisor and every child, and wait until they are gone")
     .addOption(fileOption())
-    .action((opts: { file: string }) => downCommand(opts.file));
+    .action(async (opts: { file: string }) => (await import("./down.js")).downCommand(opts.file));
   program
     .command("logs")
     .description("print the captured output of services, and follow it")
@@ -68,8 +64,8 @@ function buildProgram(): Command {
     .addOption(new Option("-n, --lines <N>", "how many of the last lines to print").default(10).argParser(lineCount))
     // -f is --follow here, as in tail; the manifest goes by its long option only
     .addOption(new Option("--file <FILE>", "the manifest").default(DEFAULT_MANIFEST))
-    .action((names: string[], opts: { file: string; follow?: boolean; lines: number }) =>
-      logsCommand(names, opts.file, { follow: opts.follow === true, lines: opts.lines }),
+    .action(async (names: string[], opts: { file: string; follow?: boolean; lines: number }) =>
+      (await import("./logs.js")).logsCommand(names, opts.file, { follow: opts.follow === true, lines: opts.lines }),
     );
   program
     .command("events")
@@ -81,8 +77,14 @@ function buildProgram(): Command {
     .option("-f, --follow", "keep printing events as they happen, until ctrl-c")
     // -f is --follow here, as in `vigil logs`; the manifest goes by its long option only
     .addOption(new Option("--file <FILE>", "the manifest").default(DEFAULT_MANIFEST))
-    .action((opts: { file: string; since?: string; service?: string; lines?: number; json?: boolean; follow?: boolean }) =>
-      eventsCommand(opts.file, { since: opts.since, service: opts.service, lines: opts.lines, json: opts.json === true, follow: opts.follow === true }),
+    .action(async (opts: { file: string; since?: string; service?: string; lines?: number; json?: boolean; follow?: boolean }) =>
+      (await import("./events.js")).eventsCommand(opts.file, {
+        since: opts.since,
+        service: opts.service,
+        lines: opts.lines,
+        json: opts.json === true,
+        follow: opts.follow === true,
+      }),
     );
   program
     .command("beat")
@@ -90,7 +92,7 @@ function buildProgram(): Command {
     .option("--ready", "report the service ready (for depends_on: healthy)")
     .option("--status <TEXT>", "report a status text")
     .option("--data <JSON>", "attach JSON data to the beat")
-    .action((opts: { ready?: boolean; status?: string; data?: string }) => beatCommand(opts));
+    .action(async (opts: { ready?: boolean; status?: string; data?: string }) => (await import("./beat.js")).beatCommand(opts));
   return program;
 }
 

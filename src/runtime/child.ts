@@ -1,4 +1,6 @@
-import { execa } from "execa";
+import { spawn } from "node:child_process";
+import { statSync } from "node:fs";
+import type { Readable } from "node:stream";
 import type { ServiceConfig } from "../manifest/types.js";
 import { LineSplitter } from "./line-splitter.js";
 
@@ -25,6 +27,10 @@ export interface ChildHandle {
 /**
  * Start one child in its own process group (detached), stdin closed, stdout/stderr read line by line.
  * Errors never throw: a failed spawn is reported through onSpawnError.
+ *
+ * node:child_process rather than execa (which run-bounded.ts uses for one-off commands): this is the
+ * hot path of start-up and restarts, and execa's per-spawn setup cost about 1.1 ms and 56 KiB of
+ * supervisor memory per child (BENCHMARKS.md, "Scale"), which also makes every later fork slower.
  */
 export function spawnChild(
   service: ServiceConfig,
@@ -33,20 +39,29 @@ export function spawnChild(
   cb: ChildCallbacks,
 ): ChildHandle {
   const env = ipc ? { ...baseEnv, NODE_CHANNEL_FD: String(IPC_FD), NODE_CHANNEL_SERIALIZATION_MODE: "json" } : baseEnv;
-  const [file, ...args] = service.argv;
-  const sub = execa(file ?? "", args, {
-    cwd: service.cwd,
-    env,
-    extendEnv: false,
-    detached: true,
-    cleanup: false,
-    reject: false,
-    buffer: false,
-    // Node's own IPC would throw a child's malformed line into the supervisor; a plain socket pair
-    // on fd 3, read here line by line, gives the child the same process.send() without that risk
-    stdio: ipc ? ["ignore", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"],
-    encoding: "buffer",
-    stripFinalNewline: false,
+  const [file = "", ...args] = service.argv;
+  let sub;
+  try {
+    sub = spawn(file, args, {
+      cwd: service.cwd,
+      env,
+      detached: true,
+      // Node's own IPC would throw a child's malformed line into the supervisor; a plain socket pair
+      // on fd 3, read here line by line, gives the child the same process.send() without that risk
+      stdio: ipc ? ["ignore", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"],
+    });
+  } catch (err) {
+    // invalid arguments (a NUL byte in the command): reported like any failed spawn, on a later turn
+    const message = (err as Error).message;
+    queueMicrotask(() => cb.onSpawnError(message));
+    return { pid: undefined };
+  }
+  let exited = false;
+  sub.on("error", (err: NodeJS.ErrnoException) => {
+    // after a successful spawn, an error is about a signal or a pipe: the exit still comes
+    if (sub.pid !== undefined || exited) return;
+    exited = true;
+    cb.onSpawnError(spawnErrorMessage(err, service.cwd));
   });
   const out = new LineSplitter((line) => cb.onLine("out", line));
   const err = new LineSplitter((line) => cb.onLine("err", line));
@@ -54,7 +69,7 @@ export function spawnChild(
   sub.stderr?.on("data", (chunk: Buffer) => err.push(chunk));
   sub.stdout?.on("end", () => out.end());
   sub.stderr?.on("end", () => err.end());
-  const channel = ipc ? (sub.stdio as unknown as ReadonlyArray<NodeJS.ReadableStream | null>)[IPC_FD] : undefined;
+  const channel = ipc ? (sub.stdio[IPC_FD] as Readable | null | undefined) : undefined;
   if (channel) {
     const lines = new LineSplitter((line) => {
       let message: unknown;
@@ -68,10 +83,23 @@ export function spawnChild(
     channel.on("data", (chunk: Buffer) => lines.push(chunk));
     channel.on("error", () => undefined);
   }
-  // 'exit', not the promise: a grandchild holding the pipes open must not hide the main process's end
-  sub.on("exit", (code, signal) => cb.onExit(code, signal));
-  void sub.then((result) => {
-    if (sub.pid === undefined) cb.onSpawnError(result.originalMessage ?? result.shortMessage ?? "spawn failed");
+  // 'exit', not 'close': a grandchild holding the pipes open must not hide the main process's end
+  sub.on("exit", (code, signal) => {
+    if (exited) return;
+    exited = true;
+    cb.onExit(code, signal);
   });
   return { pid: sub.pid };
+}
+
+/** "spawn ./x ENOENT", and when the working directory is what is missing, that said first */
+function spawnErrorMessage(err: NodeJS.ErrnoException, cwd: string): string {
+  if (err.code === "ENOENT") {
+    try {
+      if (!statSync(cwd).isDirectory()) return `the "cwd" ${cwd} is not a directory\n${err.message}`;
+    } catch (statErr) {
+      return `the "cwd" ${cwd} cannot be used: ${(statErr as Error).message}\n${err.message}`;
+    }
+  }
+  return err.message;
 }

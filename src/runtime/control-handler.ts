@@ -1,4 +1,5 @@
 import type { ControlHandler } from "./control-server.js";
+import { renderStatusJson } from "./status-render.js";
 import { Supervisor, UnknownServiceError } from "./supervisor.js";
 
 export type ReloadOutcome = { readonly ok: true; readonly generation: number; readonly changes: readonly string[] } | { readonly ok: false; readonly error: string };
@@ -11,7 +12,7 @@ export function controlHandler(supervisor: Supervisor, reload: () => Promise<Rel
         case "ping":
           return { ok: true, data: { pid: process.pid } };
         case "status":
-          return { ok: true, data: supervisor.status(req.names, { history: req.history === true }) };
+          return { ok: true, dataJson: await renderStatusJson(supervisor, { names: req.names, history: req.history === true }) };
         case "reload": {
           if (supervisor.isShuttingDown) return { ok: false, error: "the supervisor is shutting down", code: "shutting-down" };
           const outcome = await reload();

@@ -3,7 +3,9 @@ import { createServer, type Socket } from "node:net";
 import { MAX_REQUEST_BYTES, parseRequest, type ControlRequest, type ControlResponse } from "../control/protocol.js";
 import type { Logger } from "./logger.js";
 
-export type ControlHandler = (request: ControlRequest) => Promise<ControlResponse>;
+/** A response, or a successful one whose data is JSON text already (a big status document, rendered in turns). */
+export type ControlAnswer = ControlResponse | { readonly ok: true; readonly dataJson: string };
+export type ControlHandler = (request: ControlRequest) => Promise<ControlAnswer>;
 
 export interface ControlServer {
   /** stops accepting, lets requests in flight answer, then closes every connection */
@@ -22,7 +24,7 @@ export async function startControlServer(path: string, handler: ControlHandler, 
   let drained: (() => void) | null = null;
 
   const answer = async (socket: Socket, line: string): Promise<void> => {
-    let response: ControlResponse;
+    let response: ControlAnswer;
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
@@ -44,7 +46,8 @@ export async function startControlServer(path: string, handler: ControlHandler, 
         if (inFlight === 0) drained?.();
       }
     }
-    if (!socket.destroyed) socket.write(`${JSON.stringify(response)}\n`);
+    if (socket.destroyed) return;
+    socket.write("dataJson" in response ? `{"ok":true,"data":${response.dataJson}}\n` : `${JSON.stringify(response)}\n`);
   };
 
   const server = createServer((socket) => {

@@ -2,7 +2,7 @@
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import treeKill from "tree-kill";
+import { createRequire } from "node:module";
 import { descendantsIn, groupMembersIn, isAlive, isLiveState, readProcStat, scanProcesses } from "./proc.js";
 
 export type TerminateOutcome = "exited" | "killed";
@@ -43,6 +43,7 @@ function signalPid(pid: number, signal: NodeJS.Signals | number): boolean {
   }
 }
 
+let treeKill: typeof import("tree-kill") | undefined;
 let psFound: boolean | undefined;
 function hasPs(): boolean {
   // tree-kill spawns `ps` without an error listener: a missing ps would crash us
@@ -65,8 +66,11 @@ export function killTree(pid: number, signal: NodeJS.Signals | number = "SIGKILL
     signalPid(pid, signal);
     return Promise.resolve();
   }
+  // loaded on first use: most supervisors never kill a tree beyond its process group
+  treeKill ??= createRequire(import.meta.url)("tree-kill") as typeof import("tree-kill");
+  const kill = treeKill;
   return new Promise((resolve, reject) => {
-    treeKill(pid, signal, (err) => {
+    kill(pid, signal, (err) => {
       if (err && isAlive(pid)) reject(new Error(`could not signal the tree of ${pid}`, { cause: err }));
       else resolve();
     });

@@ -33,16 +33,36 @@ export function createLogger(opts: LoggerOptions): Logger {
     file = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, dest);
   }
   const minRank = RANK[opts.stderrLevel ?? "info"];
+  const stderr = opts.stderr;
+  // lines for the terminal, written once per turn of the event loop (a start of 1,000 services logs
+  // 2,000 lines, and a write to a pipe or terminal is a system call each); whatever is still waiting
+  // when the process exits (process.exit after a crash) is written by the exit hook
+  let pending = "";
+  let scheduled = false;
+  const flushStderr = (): void => {
+    scheduled = false;
+    if (pending === "" || !stderr) return;
+    const text = pending;
+    pending = "";
+    stderr.write(text);
+  };
+  if (stderr) process.on("exit", flushStderr);
   return {
     log(level, service, event, msg, fields) {
       file?.[level]({ service: service ?? undefined, event, ...fields }, msg);
-      if (!opts.stderr || RANK[level] < minRank) return;
+      if (!stderr || RANK[level] < minRank) return;
       const who = service ? `${service}: ` : "";
       const tag = level === "warn" || level === "error" ? `${level}: ` : "";
       const line = `vigil ${tag}${who}${msg}`;
-      opts.stderr.write(opts.color && TINT[level] ? `${TINT[level]}${line}\x1b[0m\n` : `${line}\n`);
+      pending += opts.color && TINT[level] ? `${TINT[level]}${line}\x1b[0m\n` : `${line}\n`;
+      if (pending.length >= STDERR_BATCH_CHARS) flushStderr();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flushStderr);
+      }
     },
     flush() {
+      flushStderr();
       return new Promise((resolve) => {
         if (!dest) return resolve();
         dest.flush(() => resolve());
@@ -50,5 +70,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     },
   };
 }
+
+const STDERR_BATCH_CHARS = 64 * 1024;
 
 export const silentLogger: Logger = { log() {}, flush: () => Promise.resolve() };

@@ -3,11 +3,15 @@
 import { randomBytes } from "node:crypto";
 import { readFile, readdir, rename, unlink, writeFile } from "node:fs/promises";
 import { constants } from "node:os";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { terminateGroup } from "./kill.js";
 import { isLiveState, readProcStat, scanProcesses } from "./proc.js";
 
 export const CHILDREN_FILE = "children.json";
+/** successive rewrites of children.json start at least this far apart */
+const REWRITE_INTERVAL_MS = 20;
 
 export interface ChildEntry {
   readonly service: string;
@@ -41,10 +45,12 @@ async function writeAtomic(path: string, text: string): Promise<void> {
 
 export class ChildRegistry {
   private readonly path: string;
-  private readonly children = new Map<number, ChildEntry>();
+  /** each entry with its JSON text, made once: a rewrite of 1,000 entries then costs a join */
+  private readonly children = new Map<number, { readonly entry: ChildEntry; readonly json: string }>();
   private version = 0;
   private writtenVersion = 0;
   private writing: Promise<void> | null = null;
+  private lastWriteAtMs = -Infinity;
 
   /** onError receives failures of the flushes that add/remove start by themselves */
   constructor(
@@ -55,11 +61,11 @@ export class ChildRegistry {
   }
 
   entries(): ChildEntry[] {
-    return [...this.children.values()];
+    return [...this.children.values()].map((c) => c.entry);
   }
 
   add(entry: ChildEntry): void {
-    this.children.set(entry.pid, entry);
+    this.children.set(entry.pid, { entry, json: JSON.stringify(entry) });
     this.changed();
   }
 
@@ -96,8 +102,14 @@ export class ChildRegistry {
   private async drain(): Promise<void> {
     // changes made while a write is in flight are picked up by the next turn of this loop
     while (this.writtenVersion < this.version) {
+      // a service restarting back to back (or a start of 1,000) changes the entries hundreds of
+      // times a second: each rewrite of the whole file waits a moment after the one before
+      const waitMs = this.lastWriteAtMs + REWRITE_INTERVAL_MS - performance.now();
+      if (waitMs > 0) await sleep(waitMs);
+      this.lastWriteAtMs = performance.now();
       const version = this.version;
-      await writeAtomic(this.path, `${JSON.stringify({ children: this.entries() }, null, 2)}\n`);
+      const lines = [...this.children.values()].map((c) => c.json);
+      await writeAtomic(this.path, lines.length === 0 ? '{ "children": [] }\n' : `{ "children": [\n  ${lines.join(",\n  ")}\n] }\n`);
       this.writtenVersion = version;
     }
   }

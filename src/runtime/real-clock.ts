@@ -1,11 +1,24 @@
 import { performance } from "node:perf_hooks";
 import type { Clock, TimerHandle } from "../core/clock.js";
 
+/**
+ * A timer of 0 ms runs on the next turn of the event loop (setImmediate): Node makes setTimeout(fn, 0)
+ * wait at least 1 ms, which was a third of a restart with `backoff: { initial: 0 }`.
+ */
+type RealTimer = { readonly immediate: NodeJS.Immediate } | { readonly timeout: NodeJS.Timeout };
+
 export const realClock: Clock = {
   now: () => performance.now(),
   wallNow: () => Date.now(),
-  setTimer: (delayMs, fn) => setTimeout(fn, delayMs) as unknown as TimerHandle,
-  clearTimer: (handle) => clearTimeout(handle as unknown as NodeJS.Timeout),
+  setTimer: (delayMs, fn) => {
+    const timer: RealTimer = delayMs > 0 ? { timeout: setTimeout(fn, delayMs) } : { immediate: setImmediate(fn) };
+    return timer as unknown as TimerHandle;
+  },
+  clearTimer: (handle) => {
+    const timer = handle as unknown as RealTimer;
+    if ("immediate" in timer) clearImmediate(timer.immediate);
+    else clearTimeout(timer.timeout);
+  },
 };
 
 /** A monotonic instant as wall-clock ISO time, for the status document. */

@@ -1,7 +1,7 @@
 // One command run to its end within bounds: in its own process group, killed with every descendant at
 // its timeout (or when stop aborts), with what it left in its group ended at its exit, and only the
 // first outputLimitBytes of its output kept. Never rejects; how it ended is in the result.
-import { execa } from "execa";
+import type { execa as Execa } from "execa";
 import { signalGroup } from "./kill.js";
 import { descendantsIn, groupMembersIn, scanProcesses } from "./proc.js";
 
@@ -35,12 +35,20 @@ export interface BoundedRun {
 /** after a kill or an exit, how long to wait for the command to be reaped and its pipes to close */
 const REAP_WAIT_MS = 500;
 
-export function runBounded(argv: readonly string[], options: RunBoundedOptions): Promise<BoundedRun> {
-  const { timeoutMs, input, stop } = options;
+// execa is loaded with the first command that needs it: most stacks run none (it is 4 MiB of heap)
+let execaLoaded: Promise<typeof Execa> | null = null;
+
+export async function runBounded(argv: readonly string[], options: RunBoundedOptions): Promise<BoundedRun> {
   const [file, ...args] = argv;
   if (file === undefined) {
-    return Promise.resolve({ exitCode: null, signal: null, timedOut: false, stopped: false, output: "", error: "empty command" });
+    return { exitCode: null, signal: null, timedOut: false, stopped: false, output: "", error: "empty command" };
   }
+  execaLoaded ??= import("execa").then((m) => m.execa);
+  return runWith(await execaLoaded, file, args, options);
+}
+
+function runWith(execa: typeof Execa, file: string, args: readonly string[], options: RunBoundedOptions): Promise<BoundedRun> {
+  const { timeoutMs, input, stop } = options;
   const output = new BoundedOutput(options.outputLimitBytes);
   const sub = execa(file, args, {
     cwd: options.cwd,

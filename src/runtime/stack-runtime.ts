@@ -18,14 +18,18 @@ import { readProcStat } from "./proc.js";
 import { realClock } from "./real-clock.js";
 import { describeReject, RejectLog } from "./reject-log.js";
 import { AtomicJsonWriter } from "./status-writer.js";
+import { renderStatusJson } from "./status-render.js";
 import { Supervisor } from "./supervisor.js";
-import { startHttpApi, type HttpApi } from "./http/server.js";
+import type { HttpApi } from "./http/server.js";
 import { supervisorBackend } from "./http/supervisor-backend.js";
 import { ManifestWatcher } from "./manifest-watcher.js";
 import { ResourceMonitor, type ResourceSettings } from "./resources/resource-monitor.js";
 import type { EventSink } from "./events/event.js";
 import { createEventSinks } from "./events/index.js";
 import { teeLogger } from "./events/tee-logger.js";
+
+/** status.json is rewritten on every change, but not more often than this */
+const STATUS_MIN_INTERVAL_MS = 100;
 
 export interface StackOptions {
   readonly clock?: Clock;
@@ -84,7 +88,11 @@ export class StackRuntime {
       logger: this.logger,
       printer: opts.printer ?? createPrinter(null, false),
     });
-    this.statusFile = new AtomicJsonWriter(join(manifest.stateDir, "status.json"), () => this.supervisor.status());
+    this.statusFile = new AtomicJsonWriter(
+      join(manifest.stateDir, "status.json"),
+      () => renderStatusJson(this.supervisor, { lines: true }),
+      STATUS_MIN_INTERVAL_MS,
+    );
     this.torndown = new Promise<void>((resolve) => this.supervisor.once("stopped", resolve)).then(() => this.teardown());
     this.wire(clock);
   }
@@ -124,7 +132,7 @@ export class StackRuntime {
     this.resources = new ResourceMonitor(supervisor, this.clock, logger, resourceSettings(manifest));
     supervisor.resources = this.resources;
     this.resources.start();
-    if (manifest.http) this.http = await startHttpApi(manifest.http, supervisorBackend(supervisor), logger);
+    if (manifest.http) this.http = await startHttp(manifest.http, supervisorBackend(supervisor), logger);
     if (this.watch) {
       this.watcher = new ManifestWatcher({
         manifest: manifest.file,
@@ -218,7 +226,7 @@ export class StackRuntime {
     this.http = null;
     if (!next.http) return;
     try {
-      this.http = await startHttpApi(next.http, supervisorBackend(this.supervisor), this.logger);
+      this.http = await startHttp(next.http, supervisorBackend(this.supervisor), this.logger);
     } catch (err) {
       const was = previous.http ? `${previous.http.host}:${previous.http.port}` : "off";
       this.logger.log("error", null, "http-error", `cannot move the HTTP API (was ${was}): ${(err as Error).message}`);
@@ -266,14 +274,33 @@ export class StackRuntime {
       rejects.report(kind, service, describeReject(kind));
       statusFile.markStale(1000);
     });
+    // Children are recorded a turn after their spawn, in a batch: /proc/PID/stat of a process that is
+    // still finishing its exec reads several times slower, and a restart need not wait for it.
+    const spawned = new Map<number, string>();
+    const record = (): void => {
+      for (const [pid, name] of spawned) {
+        const stat = readProcStat(pid);
+        const config = supervisor.runners.get(name)?.config;
+        if (!stat || !config) continue;
+        registry.add({ service: name, pid, pgid: pid, startTime: stat.startTime, stopSignal: config.stop.signal, stopTimeoutMs: config.stop.timeoutMs });
+      }
+      spawned.clear();
+    };
     supervisor.on("spawned", (name, pid) => {
-      const stat = readProcStat(pid);
-      const config = supervisor.runners.get(name)?.config;
-      if (!stat || !config) return;
-      registry.add({ service: name, pid, pgid: pid, startTime: stat.startTime, stopSignal: config.stop.signal, stopTimeoutMs: config.stop.timeoutMs });
+      if (spawned.size === 0) setImmediate(record);
+      spawned.set(pid, name);
     });
-    supervisor.on("exited", (_name, pid) => registry.remove(pid));
+    supervisor.on("exited", (_name, pid) => {
+      // gone before it was recorded: never read the stat of a pid that may be someone else's by now
+      if (!spawned.delete(pid)) registry.remove(pid);
+    });
   }
+}
+
+/** The HTTP API and its metrics (prom-client, 3 MiB of heap) are loaded only for a stack that serves them. */
+async function startHttp(...args: Parameters<typeof import("./http/server.js").startHttpApi>): Promise<HttpApi> {
+  const { startHttpApi } = await import("./http/server.js");
+  return startHttpApi(...args);
 }
 
 function resourceSettings(m: Manifest): ResourceSettings {

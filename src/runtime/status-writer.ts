@@ -1,17 +1,24 @@
 import { rename, writeFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
 
 /**
- * Writes a JSON document atomically (temp file + rename) whenever it is marked dirty; bursts of changes
- * coalesce into one write, and there is never more than one write in flight.
+ * Writes a text file atomically (temp file + rename) whenever it is marked dirty; bursts of changes
+ * coalesce into one write, there is never more than one write in flight, and successive writes start
+ * at least `minIntervalMs` apart (a start of 1,000 services is 3,000 changes, each worth a rewrite of
+ * a document of 1,000 services).
  */
 export class AtomicJsonWriter {
   private dirty = false;
   private writing: Promise<void> | null = null;
   private staleTimer: NodeJS.Timeout | null = null;
+  private lastStartMs = -Infinity;
+  private settling = false;
 
   constructor(
     private readonly path: string,
-    private readonly render: () => unknown,
+    /** the whole text of the file, rendered when a write begins */
+    private readonly render: () => string | Promise<string>,
+    private readonly minIntervalMs = 0,
   ) {}
 
   markDirty(): void {
@@ -35,7 +42,12 @@ export class AtomicJsonWriter {
       clearTimeout(this.staleTimer);
       this.staleTimer = null;
     }
-    while (this.writing) await this.writing;
+    this.settling = true;
+    try {
+      while (this.writing) await this.writing;
+    } finally {
+      this.settling = false;
+    }
   }
 
   private async drain(): Promise<void> {
@@ -43,9 +55,12 @@ export class AtomicJsonWriter {
       // let the rest of this turn's changes land first
       await new Promise((resolve) => setImmediate(resolve));
       while (this.dirty) {
+        const waitMs = this.lastStartMs + this.minIntervalMs - performance.now();
+        if (waitMs > 0 && !this.settling) await new Promise((resolve) => setTimeout(resolve, waitMs));
         this.dirty = false;
+        this.lastStartMs = performance.now();
         const tmp = `${this.path}.${process.pid}.tmp`;
-        await writeFile(tmp, `${JSON.stringify(this.render(), null, 2)}\n`, { mode: 0o600 });
+        await writeFile(tmp, `${await this.render()}\n`, { mode: 0o600 });
         await rename(tmp, this.path);
       }
     } catch {

@@ -3,7 +3,7 @@ import type { Clock } from "../core/clock.js";
 import type { ServiceStatus } from "../core/service-state.js";
 import { startOrder } from "../core/start-order.js";
 import type { Manifest, ServiceConfig } from "../manifest/types.js";
-import type { ResourcePointDoc, ServiceDoc, StatusDocument } from "../control/status-document.js";
+import type { ResourcePointDoc, ServiceDoc, StatusDocument, SupervisorDoc } from "../control/status-document.js";
 import type { HostStats } from "./resources/host.js";
 import type { ServiceSample } from "./resources/sampler.js";
 
@@ -15,7 +15,7 @@ export interface ResourceView {
 import type { Logger } from "./logger.js";
 import { formatMs } from "../core/format.js";
 import type { Printer } from "./printer.js";
-import { toIso } from "./real-clock.js";
+import { IsoMemo, isoOfWall } from "./iso-time.js";
 import { ServiceRunner } from "./service-runner.js";
 import { unmetDependencies, type DependencyView } from "./dependencies.js";
 import { HeartbeatHub } from "./heartbeats.js";
@@ -74,7 +74,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** services removed by a reload, dropped once their child is gone */
   private readonly removing = new Set<string>();
   private stoppedPromise: Promise<void> | null = null;
+  /** services queued to start that have not been spawned yet (waiting for their dependencies) */
+  private readonly waiting = new Set<string>();
+  /** startReady is in a pass; and a change during it asks for one more */
+  private starting = false;
+  private startAgain = false;
+  /** the services in reverse start order with their dependants, once a shutdown begins */
+  private stopPlan: readonly { readonly name: string; readonly dependants: readonly string[] }[] | null = null;
   private readonly startedAtWall: number;
+  /** the dates of the status document, each formatted once */
+  private readonly iso: IsoMemo;
   generation = 1;
   configError: string | null = null;
   rejectedTotal = 0;
@@ -89,6 +98,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   ) {
     super();
     this.startedAtWall = opts.clock.wallNow();
+    this.iso = new IsoMemo(opts.clock);
     this.heartbeats = new HeartbeatHub(opts.clock, {
       failed: (name, detail) => {
         this.runners.get(name)?.dispatch({ type: "FailureDetected", reason: "heartbeat", detail });
@@ -125,8 +135,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Queue every service, then start each as soon as what it depends on is ready. */
   start(): void {
-    for (const name of this.order) this.runners.get(name)?.dispatch({ type: "Queued" });
-    this.startReady();
+    this.queue(this.order.flatMap((name) => this.runners.get(name) ?? []));
   }
 
   /** Stop everything, dependants before what they depend on; resolves when every child is gone. */
@@ -171,34 +180,38 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   resources: ResourceView | null = null;
 
   status(names?: readonly string[], opts: { history?: boolean } = {}): StatusDocument {
-    if (names && names.length > 0) {
-      const unknown = names.filter((n) => !this.runners.has(n));
-      if (unknown.length > 0) throw new UnknownServiceError(unknown, [...this.runners.keys()]);
-    }
-    const wanted = names && names.length > 0 ? new Set(names) : null;
-    const services: ServiceDoc[] = [];
-    for (const r of this.runners.values()) if (!wanted || wanted.has(r.name)) services.push(this.serviceDoc(r, opts.history === true));
+    const history = opts.history === true;
+    return { supervisor: this.supervisorDoc(), services: this.selected(names).map((r) => this.serviceDoc(r, history)) };
+  }
+
+  /** The runners `names` picks (every one when none), in manifest order; UnknownServiceError for a stranger. */
+  selected(names?: readonly string[]): ServiceRunner[] {
+    if (!names || names.length === 0) return [...this.runners.values()];
+    const unknown = names.filter((n) => !this.runners.has(n));
+    if (unknown.length > 0) throw new UnknownServiceError(unknown, [...this.runners.keys()]);
+    const wanted = new Set(names);
+    return [...this.runners.values()].filter((r) => wanted.has(r.name));
+  }
+
+  supervisorDoc(): SupervisorDoc {
     const host = this.resources?.host() ?? null;
     return {
-      supervisor: {
-        pid: process.pid,
-        started_at: new Date(this.startedAtWall).toISOString(),
-        manifest: this.manifest.file,
-        generation: this.generation,
-        config_error: this.configError,
-        state_dir: this.manifest.stateDir,
-        stopping: this.shuttingDown,
-        rejected_messages: this.rejectedTotal,
-        host: host && {
-          cpu_percent: host.cpuPercent,
-          cores: host.cores,
-          load_avg: host.loadAvg,
-          mem_total_bytes: host.memTotalBytes,
-          mem_available_bytes: host.memAvailableBytes,
-          disk: host.disk && { path: host.disk.path, total_bytes: host.disk.totalBytes, used_bytes: host.disk.usedBytes, used_percent: host.disk.usedPercent },
-        },
+      pid: process.pid,
+      started_at: new Date(this.startedAtWall).toISOString(),
+      manifest: this.manifest.file,
+      generation: this.generation,
+      config_error: this.configError,
+      state_dir: this.manifest.stateDir,
+      stopping: this.shuttingDown,
+      rejected_messages: this.rejectedTotal,
+      host: host && {
+        cpu_percent: host.cpuPercent,
+        cores: host.cores,
+        load_avg: host.loadAvg,
+        mem_total_bytes: host.memTotalBytes,
+        mem_available_bytes: host.memAvailableBytes,
+        disk: host.disk && { path: host.disk.path, total_bytes: host.disk.totalBytes, used_bytes: host.disk.usedBytes, used_percent: host.disk.usedPercent },
       },
-      services,
     };
   }
 
@@ -219,7 +232,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.heartbeats.configure(config);
       if (r.status.pid !== null) {
         this.rewatch(r);
-        this.probes.start(config, r.env);
+        this.startProbes(r);
       }
     }
     for (const { name } of plan.restarted) {
@@ -251,8 +264,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.opts.printer.setNames(next.services.map((c) => c.name));
     this.generation++;
     this.configError = null;
-    for (const r of added) r.dispatch({ type: "Queued" });
-    this.startReady();
+    this.queue(added);
     this.emit("reloaded", this.generation);
   }
 
@@ -280,20 +292,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await Promise.all([...this.runners.values()].map((r) => r.close()));
   }
 
-  private serviceDoc(r: ServiceRunner, withHistory: boolean): ServiceDoc {
-    const sample = r.status.pid !== null ? (this.resources?.sample(r.name) ?? null) : null;
+  serviceDoc(r: ServiceRunner, withHistory: boolean): ServiceDoc {
     const s = r.status;
-    const clock = this.opts.clock;
+    const sample = s.pid !== null ? (this.resources?.sample(r.name) ?? null) : null;
+    const iso = this.iso;
     const exit = s.lastExit;
     const book = this.heartbeats.book(r.name);
     return {
       name: r.name,
       state: s.state,
-      health: this.healthOf(r.name),
+      health: this.healthOfRunner(r),
       pid: s.pid,
       restarts: s.restarts,
-      started_at: toIso(clock, s.startedAtMs),
-      last_beat_at: book?.lastBeatWallMs ? new Date(book.lastBeatWallMs).toISOString() : null,
+      started_at: iso.of(s.startedAtMs),
+      last_beat_at: book?.lastBeatWallMs ? isoOfWall(book.lastBeatWallMs) : null,
       beats: book?.beats ?? 0,
       last_beat_data: book?.lastBeatData ?? null,
       cpu_percent: sample?.cpuPercent ?? null,
@@ -303,11 +315,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
             code: exit.code,
             signal: exit.signal,
             reason: exit.reason,
-            at: toIso(clock, exit.atMs) ?? "",
+            at: iso.of(exit.atMs) ?? "",
             ...(exit.error ? { error: exit.error } : {}),
           }
         : null,
-      next_restart_at: toIso(clock, s.nextRestartAtMs),
+      next_restart_at: iso.of(s.nextRestartAtMs),
       command: r.config.command,
       waiting_for: s.state === "starting" && !s.spawnInFlight && s.pid === null ? this.unmet(r.config) : [],
       own_cpu_percent: sample?.ownCpuPercent ?? null,
@@ -318,6 +330,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       rejected_messages: book?.rejected ?? 0,
       status_text: book?.statusText ?? null,
     };
+  }
+
+  /** (Re)starts the probes of a running child; the environment is made only for a service that has some. */
+  private startProbes(r: ServiceRunner): void {
+    const { liveness, readiness } = r.config.probes;
+    if (liveness || readiness) this.probes.start(r.config, r.env);
+    else this.probes.stop(r.name);
   }
 
   private adoptRunner(config: ServiceConfig): ServiceRunner {
@@ -338,6 +357,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private dropIfGone(r: ServiceRunner): void {
     if (!this.removing.has(r.name) || !isIdle(r.status)) return;
     this.removing.delete(r.name);
+    this.waiting.delete(r.name);
     this.runners.delete(r.name);
     this.heartbeats.remove(r.name);
     this.probes.stop(r.name);
@@ -372,21 +392,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   healthOf(name: string): Health {
     const r = this.runners.get(name);
-    if (!r || r.status.pid === null) return "unknown";
-    if (r.config.heartbeat) return this.heartbeats.health(name);
-    const readiness = this.probes.readiness(name);
+    return r ? this.healthOfRunner(r) : "unknown";
+  }
+
+  private healthOfRunner(r: ServiceRunner): Health {
+    if (r.status.pid === null) return "unknown";
+    if (r.config.heartbeat) return this.heartbeats.health(r.name);
+    const readiness = this.probes.readiness(r.name);
     if (readiness === "passing") return "healthy";
     if (readiness === "failing") return "critical";
-    return this.heartbeats.health(name);
+    return this.heartbeats.health(r.name);
   }
 
   private historyDoc(name: string): ResourcePointDoc[] {
-    const clock = this.opts.clock;
-    return (this.resources?.history(name) ?? []).map((p) => ({
-      at: toIso(clock, p.atMs) ?? "",
-      cpu_percent: p.cpuPercent,
-      memory_bytes: p.rssBytes,
-    }));
+    const iso = this.iso;
+    return (this.resources?.history(name) ?? []).map((p) => ({ at: iso.of(p.atMs) ?? "", cpu_percent: p.cpuPercent, memory_bytes: p.rssBytes }));
   }
 
   private createRunner(config: ServiceConfig): ServiceRunner {
@@ -399,6 +419,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       stateDir: this.manifest.stateDir,
       random: this.opts.random ?? Math.random,
       onChange: (runner, previous) => {
+        if (isWaiting(runner.status)) this.waiting.add(runner.name);
+        else this.waiting.delete(runner.name);
         this.dropIfGone(runner);
         if (runner.status.restarts > previous.restarts) this.countRestart(runner);
         const state = runner.status.state;
@@ -410,7 +432,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       },
       onSpawned: (runner, pid) => {
         this.heartbeats.spawned(runner.name, runner.token);
-        this.probes.start(runner.config, runner.env);
+        this.startProbes(runner);
         const staleMs = runner.config.logs.staleAfterMs;
         if (staleMs !== null) this.output.watch(runner.name, { intervalMs: staleMs, misses: 1, startupGraceMs: staleMs });
         this.emit("spawned", runner.name, pid);
@@ -457,23 +479,56 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
+  /** Queues the runners, then starts what can start: one pass at the end, not one per queued runner. */
+  private queue(runners: readonly ServiceRunner[]): void {
+    const wasStarting = this.starting;
+    this.starting = true;
+    try {
+      for (const r of runners) r.dispatch({ type: "Queued" });
+    } finally {
+      this.starting = wasStarting;
+    }
+    this.startReady();
+  }
+
+  /**
+   * Starts every queued service whose dependencies are met. A start changes a status, which calls this
+   * again: that nested call only asks for one more pass, so that one change costs one pass over the
+   * services, not one pass per service (which made a start of n services O(n²) deep in the stack).
+   */
   private startReady(): void {
-    for (const name of this.order) {
-      const r = this.runners.get(name);
-      if (!r) continue;
-      const s = r.status;
-      if (s.state !== "starting" || s.spawnInFlight || s.pid !== null) continue;
-      if (this.unmet(r.config).length === 0) r.dispatch({ type: "StartRequested" });
+    // nothing waits for its dependencies: the common case once a stack runs (every beat's first
+    // healthy, every restart, calls this)
+    if (this.waiting.size === 0) return;
+    if (this.starting) {
+      this.startAgain = true;
+      return;
+    }
+    this.starting = true;
+    try {
+      do {
+        this.startAgain = false;
+        for (const name of this.order) {
+          const r = this.runners.get(name);
+          if (!r) continue;
+          if (!isWaiting(r.status)) continue;
+          if (!hasDependencies(r.config) || this.unmet(r.config).length === 0) r.dispatch({ type: "StartRequested" });
+        }
+      } while (this.startAgain);
+    } finally {
+      this.starting = false;
     }
   }
 
   /** Ask each service to stop once nothing that depends on it is still running. */
   private stopReady(): void {
-    for (const name of [...this.order].reverse()) {
+    // who depends on whom cannot change during a shutdown (reloads are refused), so this is built once
+    this.stopPlan ??= stopPlan(this.order, this.runners);
+    for (const { name, dependants } of this.stopPlan) {
       if (this.stopAsked.has(name)) continue;
-      const dependantsIdle = this.order.every((other) => {
+      const dependantsIdle = dependants.every((other) => {
         const o = this.runners.get(other);
-        return !o || !(name in o.config.dependsOn) || isIdle(o.status);
+        return !o || isIdle(o.status);
       });
       if (!dependantsIdle) continue;
       this.stopAsked.add(name);
@@ -485,6 +540,30 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     for (const r of this.runners.values()) if (!isIdle(r.status)) return false;
     return true;
   }
+}
+
+function isWaiting(s: ServiceStatus): boolean {
+  return s.state === "starting" && !s.spawnInFlight && s.pid === null;
+}
+
+function hasDependencies(config: ServiceConfig): boolean {
+  for (const _ in config.dependsOn) return true;
+  return false;
+}
+
+/** Reverse start order, each service with the services that depend on it. */
+function stopPlan(order: readonly string[], runners: ReadonlyMap<string, ServiceRunner>): { name: string; dependants: string[] }[] {
+  const dependants = new Map<string, string[]>();
+  for (const name of order) {
+    const config = runners.get(name)?.config;
+    if (!config) continue;
+    for (const dep in config.dependsOn) {
+      const list = dependants.get(dep);
+      if (list) list.push(name);
+      else dependants.set(dep, [name]);
+    }
+  }
+  return [...order].reverse().map((name) => ({ name, dependants: dependants.get(name) ?? [] }));
 }
 
 function isIdle(s: ServiceStatus): boolean {

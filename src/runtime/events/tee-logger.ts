@@ -1,4 +1,5 @@
 import type { Clock } from "../../core/clock.js";
+import { isoOfWall } from "../iso-time.js";
 import type { Logger } from "../logger.js";
 import type { EventSink } from "./event.js";
 
@@ -11,7 +12,7 @@ export function teeLogger(logger: Logger, sinks: () => readonly EventSink[], clo
     log(level, service, event, msg, fields) {
       logger.log(level, service, event, msg, fields);
       if (level === "debug" || NOT_EVENTS.has(event)) return;
-      const record = { at: new Date(clock.wallNow()).toISOString(), service, kind: event, level, message: msg, fields: fields ?? {} };
+      const record = { at: isoOfWall(clock.wallNow()), service, kind: event, level, message: msg, fields: fields ?? {} };
       for (const sink of sinks()) {
         try {
           sink.publish(record);

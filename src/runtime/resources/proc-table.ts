@@ -3,6 +3,8 @@
 // stay open between sweeps and are re-read with pread; a descriptor of a process that has died reads
 // ESRCH and is closed, so a reused pid never reads as the old process.
 import { closeSync, openSync, readSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { listPids, type ProcStat } from "../proc.js";
 
 export interface ProcUsage extends ProcStat {
@@ -93,10 +95,36 @@ export class ProcTable {
       const usage = this.#read(pid, sweep);
       if (usage) found.push(usage);
     }
+    this.#closeUnseen(sweep);
+    return found;
+  }
+
+  /**
+   * scan(), giving the event loop a turn whenever it has read for `turnMs`: reading 1,250 processes
+   * takes 10–20 ms, too long to hold back a heartbeat deadline or an exit.
+   */
+  async scanInTurns(turnMs: number): Promise<ProcUsage[]> {
+    const pids = listPids();
+    if (pids.length === 0) return [];
+    const sweep = ++this.#sweep;
+    const found: ProcUsage[] = [];
+    let turnStart = performance.now();
+    for (const pid of pids) {
+      if (performance.now() - turnStart > turnMs) {
+        await nextTurn();
+        turnStart = performance.now();
+      }
+      const usage = this.#read(pid, sweep);
+      if (usage) found.push(usage);
+    }
+    this.#closeUnseen(sweep);
+    return found;
+  }
+
+  #closeUnseen(sweep: number): void {
     for (const [pid, open] of this.#open) {
       if (open.sweep !== sweep) this.#close(pid, open.fd);
     }
-    return found;
   }
 
   /** Keeps descriptors open for exactly these pids (opening the new ones) and closes the rest. */

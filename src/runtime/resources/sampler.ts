@@ -2,7 +2,9 @@
 // Reads /proc itself rather than through pidusage: for 1,000 children a pidusage batch alone costs about
 // as much supervisor CPU as the whole budget of a sweep (see BENCHMARKS.md, "Resources").
 import { performance } from "node:perf_hooks";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { kernelPageBytes, ProcTable, type ProcUsage } from "./proc-table.js";
+import { SampleRing } from "./sample-ring.js";
 
 export interface ServiceSample {
   /** monotonic milliseconds */
@@ -24,7 +26,7 @@ export interface ResourceSamplerOptions {
   /** samples kept per service for charts */
   readonly historySize?: number;
   /** every process in /proc; a test may hand in its own table */
-  readonly readTable?: () => readonly ProcUsage[];
+  readonly readTable?: () => readonly ProcUsage[] | Promise<readonly ProcUsage[]>;
   /** USER_HZ: 100 on every Linux architecture Node runs on */
   readonly ticksPerSecond?: number;
   readonly pageBytes?: number;
@@ -41,28 +43,43 @@ interface TreeMark {
 }
 
 const ZOMBIE = new Set(["Z", "X"]);
+/** longest stretch of a sweep before the event loop gets a turn */
+const TURN_MS = 1;
 
 export class ResourceSampler {
   readonly #now: () => number;
   readonly #historySize: number;
   readonly #table = new ProcTable();
-  readonly #readTable: () => readonly ProcUsage[];
+  readonly #readTable: () => readonly ProcUsage[] | Promise<readonly ProcUsage[]>;
   readonly #msPerTick: number;
   readonly #pageBytes: number;
   readonly #marks = new Map<string, TreeMark>();
-  readonly #history = new Map<string, ServiceSample[]>();
+  readonly #history = new Map<string, SampleRing>();
+  /** services forgotten while a sweep was between turns: that sweep must not bring them back */
+  #forgottenMidSweep: Set<string> | null = null;
 
   constructor(options: ResourceSamplerOptions = {}) {
     this.#now = options.now ?? (() => performance.now());
     this.#historySize = options.historySize ?? 60;
-    this.#readTable = options.readTable ?? (() => this.#table.scan());
+    this.#readTable = options.readTable ?? (() => this.#table.scanInTurns(TURN_MS));
     this.#msPerTick = 1000 / (options.ticksPerSecond ?? 100);
     this.#pageBytes = options.pageBytes ?? kernelPageBytes();
   }
 
   /** One sweep. A service whose main pid is gone (or a zombie) is left out of the result. */
   async sample(pids: ReadonlyMap<string, number>): Promise<Map<string, ServiceSample>> {
-    const table = this.#readTable();
+    const forgotten = new Set<string>();
+    this.#forgottenMidSweep = forgotten;
+    try {
+      return await this.#sweep(pids);
+    } finally {
+      this.#forgottenMidSweep = null;
+      for (const service of forgotten) this.forget(service);
+    }
+  }
+
+  async #sweep(pids: ReadonlyMap<string, number>): Promise<Map<string, ServiceSample>> {
+    const table = await this.#readTable();
     const atMs = this.#now();
     const byPid = new Map<number, ProcUsage>();
     const children = new Map<number, ProcUsage[]>();
@@ -75,7 +92,12 @@ export class ResourceSampler {
     const samples = new Map<string, ServiceSample>();
     // every member of every tree → its service
     const owners = new Map<number, string>();
+    let turnStart = performance.now();
     for (const [service, pid] of pids) {
+      if (performance.now() - turnStart > TURN_MS) {
+        await nextTurn();
+        turnStart = performance.now();
+      }
       const root = byPid.get(pid);
       if (!root || ZOMBIE.has(root.state)) {
         this.#marks.delete(service);
@@ -96,10 +118,11 @@ export class ResourceSampler {
 
   /** Oldest first, at most historySize; a copy. */
   history(service: string): ServiceSample[] {
-    return [...(this.#history.get(service) ?? [])];
+    return this.#history.get(service)?.toArray() ?? [];
   }
 
   forget(service: string): void {
+    this.#forgottenMidSweep?.add(service);
     this.#history.delete(service);
     this.#marks.delete(service);
   }
@@ -157,10 +180,10 @@ export class ResourceSampler {
 
   #remember(service: string, sample: ServiceSample): void {
     let ring = this.#history.get(service);
-    if (!ring) this.#history.set(service, (ring = []));
+    if (!ring) this.#history.set(service, (ring = new SampleRing(this.#historySize)));
     ring.push(sample);
-    if (ring.length > this.#historySize) ring.splice(0, ring.length - this.#historySize);
   }
+
 }
 
 /** The root and its descendants, zombies included (their ticks move to the parent when reaped). */

@@ -1,0 +1,60 @@
+import type { ServiceSample } from "./sampler.js";
+
+/** atMs, cpuPercent, rssBytes, ownCpuPercent, ownRssBytes, processes */
+const FIELDS = 6;
+
+/**
+ * The last `size` samples of one service, flat in one Float64Array (a null percent as NaN): kept as
+ * objects, 60 samples of 1,000 services were 60,000 objects and 6 MiB of the supervisor's heap.
+ */
+export class SampleRing {
+  readonly #data: Float64Array;
+  readonly #size: number;
+  #start = 0;
+  #count = 0;
+
+  constructor(size: number) {
+    this.#size = size;
+    this.#data = new Float64Array(size * FIELDS);
+  }
+
+  push(s: ServiceSample): void {
+    if (this.#size === 0) return;
+    let slot: number;
+    if (this.#count < this.#size) slot = (this.#start + this.#count++) % this.#size;
+    else {
+      slot = this.#start;
+      this.#start = (this.#start + 1) % this.#size;
+    }
+    const d = this.#data;
+    const at = slot * FIELDS;
+    d[at] = s.atMs;
+    d[at + 1] = s.cpuPercent ?? NaN;
+    d[at + 2] = s.rssBytes;
+    d[at + 3] = s.ownCpuPercent ?? NaN;
+    d[at + 4] = s.ownRssBytes;
+    d[at + 5] = s.processes;
+  }
+
+  /** oldest first */
+  toArray(): ServiceSample[] {
+    const d = this.#data;
+    const out: ServiceSample[] = [];
+    for (let i = 0; i < this.#count; i++) {
+      const at = ((this.#start + i) % this.#size) * FIELDS;
+      out.push({
+        atMs: d[at]!,
+        cpuPercent: orNull(d[at + 1]!),
+        rssBytes: d[at + 2]!,
+        ownCpuPercent: orNull(d[at + 3]!),
+        ownRssBytes: d[at + 4]!,
+        processes: d[at + 5]!,
+      });
+    }
+    return out;
+  }
+}
+
+function orNull(n: number): number | null {
+  return Number.isNaN(n) ? null : n;
+}
