@@ -57,6 +57,30 @@ describe("createSupervisor", () => {
     for (const pid of pids) expect(isRunning(pid)).toBe(false);
   });
 
+  it("restarts a crashing child at once with backoff 0, each exit once, until the crash loop is fatal", async () => {
+    dir = await mkdtemp(join(tmpdir(), "vigil-api-"));
+    const vigil = createSupervisor(
+      {
+        version: 1,
+        services: {
+          crash: { command: ["sh", "-c", "exit 3"], restart: { policy: "always", max_restarts: 5, window: "1m", backoff: { initial: 0 } } },
+        },
+      },
+      { baseDir: dir },
+    );
+    running = vigil;
+    const pids: number[] = [];
+    vigil.on("spawn", ({ pid }) => pids.push(pid));
+    await vigil.start();
+    await waitUntil(() => vigil.status("crash").services[0]!.state === "fatal", "crash loop declared fatal");
+    const crash = vigil.status("crash").services[0]!;
+    expect(crash.restarts).toBe(5);
+    expect(crash.last_exit?.code).toBe(3);
+    // the first spawn and five restarts, each a process of its own, all gone
+    expect(new Set(pids).size).toBe(6);
+    for (const pid of pids) expect(isRunning(pid)).toBe(false);
+  });
+
   it("rejects an invalid manifest with the problems, starting nothing", async () => {
     dir = await mkdtemp(join(tmpdir(), "vigil-api-"));
     const vigil = createSupervisor({ version: 1, services: { a: { command: "x", restrat: {} } } } as never, { baseDir: dir });

@@ -25,7 +25,7 @@ export function controlSocketPath(stateDir: string): string {
 export function request(stateDir: string, req: ControlRequest, timeoutMs = 10_000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(controlSocketPath(stateDir));
-    let buffered = "";
+    const buffered: string[] = [];
     let settled = false;
     const finish = (err: Error | null, value?: unknown): void => {
       if (settled) return;
@@ -39,12 +39,16 @@ export function request(stateDir: string, req: ControlRequest, timeoutMs = 10_00
     socket.setEncoding("utf8");
     socket.on("connect", () => socket.write(`${JSON.stringify(req)}\n`));
     socket.on("data", (chunk: string) => {
-      buffered += chunk;
-      const nl = buffered.indexOf("\n");
-      if (nl < 0) return;
+      // a status document of 1,000 services comes in dozens of chunks: look for the end in the new one only
+      const nl = chunk.indexOf("\n");
+      if (nl < 0) {
+        buffered.push(chunk);
+        return;
+      }
+      buffered.push(chunk.slice(0, nl));
       let response: ControlResponse;
       try {
-        response = JSON.parse(buffered.slice(0, nl)) as ControlResponse;
+        response = JSON.parse(buffered.join("")) as ControlResponse;
       } catch (err) {
         return finish(new ControlError("the supervisor sent an answer that is not JSON", "bad-response", { cause: err }));
       }

@@ -15,6 +15,19 @@ import type { Printer } from "./printer.js";
 const DEFAULT_HEARTBEAT_MS = 5_000;
 const TOKEN_BYTES = 16;
 
+/** process.env as plain strings, read once per turn: a start of 1,000 services reads it once, not 1,000 times */
+let envOfTurn: Readonly<Record<string, string>> | null = null;
+
+function supervisorEnv(): Readonly<Record<string, string>> {
+  if (envOfTurn === null) {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    envOfTurn = env;
+    queueMicrotask(() => (envOfTurn = null));
+  }
+  return envOfTurn;
+}
+
 /** random bytes for 256 tokens at a time: one call to the CSPRNG per 256 spawns instead of one each */
 let tokenPool = Buffer.alloc(0);
 let tokenAt = 0;
@@ -53,6 +66,8 @@ export class ServiceRunner {
   status: ServiceStatus = initialStatus;
   private readonly queue: ServiceEvent[] = [];
   private draining = false;
+  /** the event whose effects are being carried out */
+  private applying: ServiceEvent | null = null;
   private readonly timers = new Map<TimerName, TimerHandle>();
   private child: ChildHandle | null = null;
   private readonly log: RotatingLog;
@@ -80,9 +95,7 @@ export class ServiceRunner {
    * 1,000 services was 5 MiB of the supervisor's heap.
    */
   get env(): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-    return Object.assign(env, this.ownEnv);
+    return { ...supervisorEnv(), ...this.ownEnv };
   }
 
   dispatch(event: ServiceEvent): void {
@@ -103,6 +116,7 @@ export class ServiceRunner {
   }
 
   private apply(event: ServiceEvent): void {
+    this.applying = event;
     const previous = this.status;
     const { status, effects } = transition(previous, event, {
       nowMs: this.deps.clock.now(),
@@ -111,7 +125,11 @@ export class ServiceRunner {
       stop: this.config.stop,
     });
     this.status = status;
-    for (const effect of effects) this.perform(effect);
+    try {
+      for (const effect of effects) this.perform(effect);
+    } finally {
+      this.applying = null;
+    }
     if (status !== previous) this.deps.onChange(this, previous);
   }
 
@@ -182,6 +200,12 @@ export class ServiceRunner {
 
   private startTimer(timer: TimerName, delayMs: number): void {
     this.cancelTimer(timer);
+    // `backoff: { initial: 0 }` after a child's exit: restart in this turn. (After a failed spawn the
+    // timer stays: a command that cannot start must not respawn in a loop that never yields.)
+    if (timer === "backoff" && delayMs <= 0 && this.applying?.type === "ChildExited") {
+      this.queue.push({ type: "BackoffElapsed" });
+      return;
+    }
     const fire = (): void => {
       this.timers.delete(timer);
       this.dispatch(timer === "backoff" ? { type: "BackoffElapsed" } : { type: "StopTimedOut" });
