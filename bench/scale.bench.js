@@ -2,27 +2,34 @@
 //
 // Part 1, from outside: the real CLI (`node dist/cli/main.js up -f supervisor.yaml`) as its own process,
 // with 1,000 services each running a tiny beater (bench/beater.c) that beats once a second over the
-// socket. Start time (spawn of `vigil up` → status.json shows all running), steady-state CPU
-// (/proc/PID/stat utime+stime over a window) and RSS (VmRSS, VmHWM), `vigil status --json` latency
-// (the CLI spawned and timed, next to `node -e 0` and the raw control-socket round trip), shutdown.
+// socket. Start time (spawn of `vigil up` → status.json shows all running; the median of 3 starts),
+// steady-state CPU (/proc/PID/stat utime+stime over a window) and RSS (VmRSS, VmHWM), `vigil status
+// --json` latency (the CLI spawned and timed, next to `node -e 0` and the raw control-socket round
+// trip), shutdown.
 //
-// Part 2, in process: the same stack run by the library (`StackRuntime`, what `vigil up` runs, with the
-// heartbeat socket, status.json, the resource sampler and the journal) with 1,000 beaters, for the
-// figures of a few milliseconds that only the supervisor's own events can time: restart latency of a
-// flapping `true` (and raw spawns of `true` in the same process and run), exit noticed → state updated,
-// missed heartbeat deadline → action.
+// Floors, each in a node process of its own: a bare node server that takes the same 1,000 beaters'
+// lines and does nothing else (CPU), node spawning the 1,000 beaters in one loop (start), the RSS of
+// an idle node without and with vigil's modules. What no Node supervisor can go below on this machine.
 //
-// BENCH_SCALE_SERVICES (1000), BENCH_SCALE_STEADY_S (60: the CPU window), BENCH_SCALE_NODE_ARGS (e.g.
-// "--cpu-prof --cpu-prof-dir=DIR": node options of the supervisor in part 1), BENCH_SCALE_PARTS ("cli,lib").
+// Part 2, in a node process of its own: the same stack run by the library (`StackRuntime`, what `vigil
+// up` runs, with the heartbeat socket, status.json, the resource sampler and the journal) with 1,000
+// beaters, for the figures of a few milliseconds that only the supervisor's own events can time:
+// restart latency of a flapping `true` next to raw spawns of `true` in the same process and run, exit
+// noticed → state updated, missed heartbeat deadline → action.
+//
+// BENCH_SCALE_SERVICES (1000), BENCH_SCALE_STEADY_S (60: the CPU window), BENCH_SCALE_START_RUNS (3),
+// BENCH_SCALE_NODE_ARGS (node options of the supervisor in part 1, e.g. "--cpu-prof --cpu-prof-dir=DIR"),
+// BENCH_SCALE_PARTS ("cli,floor,lib"), BENCH_SCALE_RESULT (the results file's name, "scale").
 import { spawn } from "node:child_process";
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { round, saveResult, summary, table } from "./lib.js";
+import { fileURLToPath } from "node:url";
+import { ROOT, round, saveResult, summary, table } from "./lib.js";
 import {
-  CLK_TCK, MAIN, Tracker, buildBeater, cpuTicks, isGone, procMemory, serviceName, startVigilUp, stopEverything,
+  CLK_TCK, MAIN, Tracker, buildBeater, cpuTicks, procMemory, serviceName, startVigilUp, stopEverything,
   waitAllRunning, writeManifest,
 } from "./scale-lib.js";
 
@@ -30,8 +37,10 @@ const SERVICES = Number(process.env.BENCH_SCALE_SERVICES ?? 1000);
 const STEADY_S = Number(process.env.BENCH_SCALE_STEADY_S ?? 60);
 /** after all beat: let start-up work (first sweeps, status rewrites, JIT) pass before the CPU window */
 const SETTLE_S = 10;
+/** `vigil up` is started this many times; the start figure is the median */
+const START_RUNS = Number(process.env.BENCH_SCALE_START_RUNS ?? 3);
 const NODE_ARGS = (process.env.BENCH_SCALE_NODE_ARGS ?? "").split(" ").filter(Boolean);
-const PARTS = new Set((process.env.BENCH_SCALE_PARTS ?? "cli,lib").split(","));
+const PARTS = new Set((process.env.BENCH_SCALE_PARTS ?? "cli,floor,lib").split(","));
 const RESTARTS = 200;
 /** each killed or stopped once: services 1, 6, 11… are killed, 3, 8, 13… and 5, 10, 15… stopped */
 const KILLS = Math.min(200, Math.floor(SERVICES / 5));
@@ -59,9 +68,18 @@ async function cliPart(dir, beater) {
   let vigil = null;
   try {
     const loadBefore = (await import("node:os")).loadavg()[0];
-    vigil = startVigilUp(manifest, NODE_ARGS);
-    tracker.add(vigil.proc.pid);
-    const start = await waitAllRunning(stateDir, SERVICES, vigil.t0, tracker, 120_000);
+    // start-up times vary by some hundreds of ms from run to run here: the first runs only start and stop
+    const starts = [];
+    for (let i = 0; i < START_RUNS; i++) {
+      vigil = startVigilUp(manifest, NODE_ARGS);
+      tracker.add(vigil.proc.pid);
+      starts.push(await waitAllRunning(stateDir, SERVICES, vigil.t0, tracker, 120_000));
+      if (i === START_RUNS - 1) break;
+      const stopped = await stopEverything(vigil, tracker, beater.exe);
+      vigil = null;
+      if (stopped.leftBehind > 0) throw new Error(`${stopped.leftBehind} processes left behind by vigil up`);
+    }
+    const start = { runningMs: median(starts.map((s) => s.runningMs)), beatingMs: median(starts.map((s) => s.beatingMs)) };
     const pid = vigil.proc.pid;
     const hwmAfterStart = procMemory(pid).VmHWM;
     await sleep(SETTLE_S * 1000);
@@ -121,7 +139,13 @@ async function cliPart(dir, beater) {
     return {
       services: SERVICES,
       load_avg_1m_before: round(loadBefore, 2),
-      start: { all_running_ms: round(start.runningMs, 0), all_beating_ms: round(start.beatingMs, 0), vm_hwm_mib_after_start: round(hwmAfterStart / 1024, 1) },
+      start: {
+        runs: START_RUNS,
+        all_running_ms: round(start.runningMs, 0),
+        all_running_ms_each: starts.map((s) => round(s.runningMs, 0)),
+        all_beating_ms: round(start.beatingMs, 0),
+        vm_hwm_mib_after_start: round(hwmAfterStart / 1024, 1),
+      },
       steady: {
         window_s: round((t1 - t0) / 1000, 1),
         settle_s: SETTLE_S,
@@ -171,7 +195,131 @@ function timeCommand(file, args, check) {
   });
 }
 
+// ---------------------------------------------------------------- floors: what Node costs by itself
+
+/**
+ * What no supervisor written for Node can go below on this machine: a bare node server that takes the
+ * lines of 1,000 beaters (one connection each, one line a second) and does nothing with them; and the
+ * RSS of a node process that does nothing, without and with vigil's modules loaded.
+ */
+async function floors(dir, beater) {
+  const bare = await runFloorChild(["--floor-server", join(dir, "floor.sock"), beater.argv.join("\u0000")]);
+  const rss = {
+    bare_node: await rssOfIdleNode("setTimeout(() => {}, 60000)"),
+    node_with_vigil_modules: await rssOfIdleNode(
+      `await import(${JSON.stringify(join(ROOT, "dist/cli/up.js"))}); await import(${JSON.stringify(join(ROOT, "dist/manifest/load.js"))}); setTimeout(() => {}, 60000)`,
+    ),
+  };
+  const spawnAll = await runFloorChild(["--floor-spawn", join(dir, "floor-spawn.sock"), beater.argv.join("\u0000")]);
+  return { bare_server: bare, spawn_all: spawnAll, rss_mib: rss };
+}
+
+/**
+ * In a child process: spawn the 1,000 beaters in one loop with child_process.spawn, each with
+ * stdout/stderr pipes in its own process group as vigil's children, and nothing else: the floor of a
+ * start, without node's own start-up (node -e 0) and the manifest.
+ */
+async function floorSpawn(path, argvText) {
+  const argv = argvText.split("\u0000");
+  const tracker = new Tracker();
+  try {
+    const t0 = performance.now();
+    for (let i = 0; i < SERVICES; i++) {
+      const c = spawn(argv[0], argv.slice(1), {
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+        env: { ...process.env, VIGIL_SOCKET: path, VIGIL_SERVICE: `s${i}`, VIGIL_TOKEN: "t" },
+      });
+      c.stdout.on("data", () => undefined);
+      c.stderr.on("data", () => undefined);
+      tracker.add(c.pid);
+    }
+    const ms = performance.now() - t0;
+    process.stdout.write(`${JSON.stringify({ children: SERVICES, spawn_loop_ms: round(ms, 0), rss_mib_after: round(procMemory(process.pid).VmRSS / 1024, 1) })}\n`);
+  } finally {
+    tracker.killAll();
+    await sleepUntilGone(tracker);
+  }
+}
+
+function runFloorChild(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1))) : reject(new Error(`floor child exited ${code}: ${out}`))));
+  });
+}
+
+async function rssOfIdleNode(code) {
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code], { stdio: "ignore" });
+  try {
+    await sleep(1500);
+    return round(procMemory(child.pid).VmRSS / 1024, 1);
+  } finally {
+    child.kill("SIGKILL");
+    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", resolve)));
+  }
+}
+
+/** In a child process: the bare server with its 1,000 beaters, its CPU over 20 s, as one JSON line. */
+async function floorServer(path, argvText) {
+  const { createServer } = await import("node:net");
+  const argv = argvText.split("\u0000");
+  rmSync(path, { force: true });
+  let lines = 0;
+  const server = createServer((socket) => socket.on("data", () => lines++));
+  await new Promise((resolve) => server.listen(path, resolve));
+  const tracker = new Tracker();
+  try {
+    for (let i = 0; i < SERVICES; i++) {
+      const c = spawn(argv[0], argv.slice(1), { stdio: "ignore", detached: true, env: { ...process.env, VIGIL_SOCKET: path, VIGIL_SERVICE: `s${i}`, VIGIL_TOKEN: "t" } });
+      tracker.add(c.pid);
+    }
+    await sleep(5000);
+    const t0 = performance.now();
+    const ticks0 = cpuTicks(process.pid);
+    const lines0 = lines;
+    await sleep(20_000);
+    const secs = (performance.now() - t0) / 1000;
+    const result = {
+      connections: SERVICES,
+      window_s: round(secs, 1),
+      reads_per_s: round((lines - lines0) / secs, 0),
+      cpu_percent_of_one_core: round((100 * (cpuTicks(process.pid) - ticks0)) / CLK_TCK / secs, 2),
+      rss_mib: round(procMemory(process.pid).VmRSS / 1024, 1),
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    tracker.killAll();
+    await sleepUntilGone(tracker);
+    server.close();
+    rmSync(path, { force: true });
+  }
+}
+
 // ---------------------------------------------------------------- part 2: the library in process
+
+/**
+ * The library part runs in a node process of its own, so that the supervisor it measures has a heap of
+ * its own size: a fork costs more the bigger the forking process, and this process has just parsed
+ * megabytes of status documents.
+ */
+async function libPartInChild(dir, beater) {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--lib-part"], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, BENCH_SCALE_LIB: JSON.stringify({ dir, beater }) },
+  });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  const code = await new Promise((resolve) => child.once("exit", (c, sig) => resolve(c ?? sig)));
+  // a library part that died hard leaves its beaters: they run our own temp binary
+  const tracker = new Tracker();
+  tracker.addByExe(beater.exe);
+  if (tracker.killAll() > 0) await sleepUntilGone(tracker);
+  if (code !== 0) throw new Error(`the library part exited with ${code}:\n${out.slice(-2000)}`);
+  return JSON.parse(out.trim().split("\n").at(-1));
+}
 
 async function libPart(dir, beater) {
   const [{ loadManifest }, { StackRuntime }] = await Promise.all([import("../dist/manifest/load.js"), import("../dist/runtime/stack-runtime.js")]);
@@ -420,6 +568,10 @@ function withTimeout(promise, ms, what) {
   ]);
 }
 
+function median(values) {
+  return summary(values).median;
+}
+
 function mapRound(s, digits = 3) {
   return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === "n" ? v : round(v, digits)]));
 }
@@ -437,14 +589,16 @@ export async function run() {
     const beater = buildBeater(dir);
     console.log(`beater: ${beater.kind}; ${SERVICES} services; CPU window ${STEADY_S} s`);
     const cli = PARTS.has("cli") ? await cliPart(dir, beater) : null;
-    const lib = PARTS.has("lib") ? await libPart(dir, beater) : null;
-    const verdicts = judge(cli, lib);
+    const floor = PARTS.has("floor") ? await floors(dir, beater) : null;
+    const lib = PARTS.has("lib") ? await libPartInChild(dir, beater) : null;
+    const verdicts = judge(cli, floor, lib);
     const result = {
       services: SERVICES,
       beater: beater.kind,
       command: "npm run bench -- scale",
       node_args: NODE_ARGS,
       cli,
+      floor,
       lib,
       goals: verdicts,
     };
@@ -462,11 +616,11 @@ export async function run() {
   }
 }
 
-function judge(cli, lib) {
+function judge(cli, floor, lib) {
   const rows = [];
   const row = (figure, measured, goal, pass) => rows.push({ figure, measured, goal, pass });
   if (cli) {
-    row("start: vigil up -> all running", `${cli.start.all_running_ms} ms`, `<= ${GOALS.start_ms} ms`, cli.start.all_running_ms <= GOALS.start_ms);
+    row(`start: vigil up -> all running (median of ${cli.start.runs})`, `${cli.start.all_running_ms} ms`, `<= ${GOALS.start_ms} ms`, cli.start.all_running_ms <= GOALS.start_ms);
     row("start: vigil up -> all beating", `${cli.start.all_beating_ms} ms`, "(no goal)", null);
     row(`steady CPU, ${cli.steady.window_s} s`, `${cli.steady.cpu_percent_of_one_core} %`, `<= ${GOALS.cpu_percent} %`, cli.steady.cpu_percent_of_one_core <= GOALS.cpu_percent);
     row("steady RSS (end / max in window)", `${cli.steady.rss_mib_end} / ${cli.steady.rss_mib_max_in_window} MiB`, `<= ${GOALS.rss_mib} MiB`, cli.steady.rss_mib_max_in_window <= GOALS.rss_mib);
@@ -478,6 +632,11 @@ function judge(cli, lib) {
     row("vigil status (table) median", `${cli.status.cli_table_ms.median} ms`, "", null);
     row("shutdown: SIGTERM -> exit", `${cli.shutdown.sigterm_to_exit_ms} ms`, "(no goal)", null);
     row("  children left behind", `${cli.shutdown.left_behind}`, "0", cli.shutdown.left_behind === 0);
+  }
+  if (floor) {
+    row(`floor: bare node server, ${floor.bare_server.connections} beaters' lines`, `${floor.bare_server.cpu_percent_of_one_core} %`, "", null);
+    row(`floor: node spawning ${floor.spawn_all.children} children in a loop`, `${floor.spawn_all.spawn_loop_ms} ms`, "", null);
+    row("floor: RSS of bare node / node + vigil's modules", `${floor.rss_mib.bare_node} / ${floor.rss_mib.node_with_vigil_modules} MiB`, "", null);
   }
   if (lib) {
     const r = lib.restart;
@@ -497,4 +656,23 @@ function judge(cli, lib) {
     row("in-process shutdown", `${lib.shutdown_ms} ms`, "(no goal)", null);
   }
   return rows;
+}
+
+// `node bench/scale.bench.js --lib-part` and `--floor-server PATH ARGV`: the parts that run in a process of their own
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const mode = process.argv[2];
+  try {
+    if (mode === "--lib-part") {
+      const { dir, beater } = JSON.parse(process.env.BENCH_SCALE_LIB);
+      process.stdout.write(`${JSON.stringify(await libPart(dir, beater))}\n`);
+    } else if (mode === "--floor-spawn") {
+      await floorSpawn(process.argv[3], process.argv[4]);
+    } else if (mode === "--floor-server") {
+      await floorServer(process.argv[3], process.argv[4]);
+    }
+    process.exit(0);
+  } catch (err) {
+    console.error(err);
+    process.exit(1);
+  }
 }
