@@ -2,22 +2,31 @@ import type { StatusDocument } from "../control/status-document.js";
 import { ControlError, NoSupervisorError } from "../control/client.js";
 import type { ControlRequest } from "../control/protocol.js";
 import { wantsColor } from "../runtime/printer.js";
-import { ask } from "./target.js";
+import { ask, askText } from "./target.js";
 import { renderTable } from "./status-table.js";
 import { UserError } from "./user-error.js";
 
 export interface StatusOptions {
   readonly json: boolean;
+  /** the status document with each service's resource history (json only) */
+  readonly history?: boolean;
   /** redraw every second until SIGINT */
   readonly watch?: boolean;
 }
 
 const WATCH_MS = 1000;
+const NEWLINE = Buffer.from("\n");
 const CLEAR = "\x1b[H\x1b[2J";
 
 export async function statusCommand(names: readonly string[], file: string, opts: StatusOptions): Promise<void> {
-  const req: ControlRequest = { cmd: "status", ...(names.length > 0 ? { names } : {}), history: opts.json };
+  const req: ControlRequest = { cmd: "status", ...(names.length > 0 ? { names } : {}), history: opts.json && opts.history === true };
   if (opts.watch) return watchStatus(req, file, opts.json);
+  if (opts.json && process.stdout.isTTY !== true) {
+    // for a script: the document as the supervisor wrote it, compact, one line (see requestText)
+    const text = await askText(file, req);
+    process.stdout.write(Buffer.concat([text, NEWLINE]));
+    return;
+  }
   process.stdout.write(show(await askStatus(file, req), opts.json));
 }
 

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { request, NoSupervisorError, ControlError } from "../control/client.js";
+import { request, requestText, NoSupervisorError, ControlError } from "../control/client.js";
 import type { ControlRequest } from "../control/protocol.js";
 import { stateDirOf } from "../manifest/state-dir.js";
 import { UserError } from "./user-error.js";
@@ -7,15 +7,23 @@ import { UserError } from "./user-error.js";
 export const DEFAULT_MANIFEST = "supervisor.yaml";
 
 /** Asks the supervisor of the stack in `file`; turns every failure into one line and exit status 1. */
-export async function ask(
+export function ask(
   file: string,
   req: ControlRequest,
   timeoutMs?: number,
   exitCodes: Readonly<Record<string, number>> = {},
 ): Promise<unknown> {
-  const stateDir = stateDirOf(resolve(file));
+  return userErrors(request(stateDirOf(resolve(file)), req, timeoutMs), exitCodes);
+}
+
+/** ask(), with the answer's data as the JSON text the supervisor wrote (requestText) */
+export function askText(file: string, req: ControlRequest, timeoutMs?: number): Promise<Buffer> {
+  return userErrors(requestText(stateDirOf(resolve(file)), req, timeoutMs), {});
+}
+
+async function userErrors<T>(answer: Promise<T>, exitCodes: Readonly<Record<string, number>>): Promise<T> {
   try {
-    return await request(stateDir, req, timeoutMs);
+    return await answer;
   } catch (err) {
     if (err instanceof NoSupervisorError) throw new UserError(`vigil: ${err.message}`, 1, { cause: err });
     if (err instanceof ControlError) {

@@ -32,7 +32,7 @@ export async function renderStatusJson(supervisor: Supervisor, opts: RenderOptio
     }
     // dropped by a reload while this was rendered
     if (supervisor.runners.get(r.name) !== r) continue;
-    parts.push(JSON.stringify(supervisor.serviceDoc(r, history)));
+    parts.push(supervisor.serviceJson(r, history));
   }
   const head = JSON.stringify(supervisor.supervisorDoc());
   if (!opts.lines) return `{"supervisor":${head},"services":[${parts.join(",")}]}`;

@@ -10,6 +10,8 @@ import type { ServiceSample } from "./resources/sampler.js";
 export interface ResourceView {
   sample(name: string): ServiceSample | null;
   history(name: string): readonly ServiceSample[];
+  /** history(name) as the status document's JSON series */
+  historyJson(name: string, isoOf: (atMs: number) => string): string;
   host(): HostStats | null;
 }
 import type { Logger } from "./logger.js";
@@ -325,11 +327,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       own_cpu_percent: sample?.ownCpuPercent ?? null,
       own_memory_bytes: sample?.ownRssBytes ?? null,
       processes: sample?.processes ?? null,
-      ...(withHistory ? { history: this.historyDoc(r.name) } : {}),
       probes: this.probes.doc(r.name),
       rejected_messages: book?.rejected ?? 0,
       status_text: book?.statusText ?? null,
+      // last, so that serviceJson can append its text
+      ...(withHistory ? { history: this.historyDoc(r.name) } : {}),
     };
+  }
+
+  /** JSON.stringify(serviceDoc(r, withHistory)), the history series written as text without objects */
+  serviceJson(r: ServiceRunner, withHistory: boolean): string {
+    const json = JSON.stringify(this.serviceDoc(r, false));
+    if (!withHistory) return json;
+    const iso = this.iso;
+    const series = this.resources?.historyJson(r.name, (atMs) => iso.of(atMs) ?? "") ?? "[]";
+    return `${json.slice(0, -1)},"history":${series}}`;
   }
 
   /** (Re)starts the probes of a running child; the environment is made only for a service that has some. */

@@ -47,8 +47,11 @@ services:
     expect(ended.last_exit?.reason).toBe("cpu");
     expect(s.stderr).toMatch(/spinner: cpu \d+(\.\d)?% over limit 30% for [\d.]+(ms|s)$/m);
     expect(s.stderr).toMatch(/spinner: cpu: \d+(\.\d)?% over limit 30% for [\d.]+(ms|s); restarting$/m);
-    const json = JSON.parse((await s.run(["status", "--json", "spinner"])).stdout);
+    const json = JSON.parse((await s.run(["status", "--history", "spinner"])).stdout);
     expect(json.services[0].history.length).toBeGreaterThan(2);
+    expect(json.services[0].history.at(-1)).toEqual({ at: expect.any(String), cpu_percent: expect.any(Number), memory_bytes: expect.any(Number) });
+    // the plain document leaves the series out
+    expect(JSON.parse((await s.run(["status", "--json", "spinner"])).stdout).services[0]).not.toHaveProperty("history");
   });
 
   it("logs a disk warning when the disk holding the state directory is past checks.disk.warn", async () => {

@@ -143,7 +143,7 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
     if ((READ_PATHS as readonly string[]).includes(path)) {
       if (method !== "GET" && method !== "HEAD") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "GET, HEAD" });
       if (path === "/api/heartbeat/status") return sendJson(res, 200, backend.heartbeatStatus());
-      if (path === "/api/status") return sendJson(res, 200, backend.status(url.searchParams.getAll("service").filter(Boolean), { history: true }));
+      if (path === "/api/status") return sendJson(res, 200, backend.status(url.searchParams.getAll("service").filter(Boolean), { history: wantsHistory(url) }));
       const text = await metrics.scrape();
       return void res.writeHead(200, { "content-type": metrics.contentType, "cache-control": "no-store" }).end(text);
     }
@@ -225,4 +225,9 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
       return closed;
     },
   };
+}
+
+/** `?history=1` (or true, yes): each service's last 60 resource samples as well */
+function wantsHistory(url: URL): boolean {
+  return ["1", "true", "yes"].includes(url.searchParams.get("history") ?? "");
 }

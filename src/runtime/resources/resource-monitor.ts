@@ -65,6 +65,10 @@ export class ResourceMonitor {
     return this.sampler.history(name);
   }
 
+  historyJson(name: string, isoOf: (atMs: number) => string): string {
+    return this.sampler.historyJson(name, isoOf);
+  }
+
   host(): HostStats | null {
     return this.hostStats;
   }

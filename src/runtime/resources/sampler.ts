@@ -116,6 +116,11 @@ export class ResourceSampler {
     return samples;
   }
 
+  /** history(service) as the status document's JSON series (SampleRing.historyJson); "[]" for none */
+  historyJson(service: string, isoOf: (atMs: number) => string): string {
+    return this.#history.get(service)?.historyJson(isoOf) ?? "[]";
+  }
+
   /** Oldest first, at most historySize; a copy. */
   history(service: string): ServiceSample[] {
     return this.#history.get(service)?.toArray() ?? [];

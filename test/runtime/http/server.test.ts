@@ -33,7 +33,9 @@ const heartbeatDoc: HeartbeatStatusDoc = {
 class FakeBackend implements ApiBackend {
   readonly calls: [ControlCommand, readonly string[]][] = [];
   failWith: Error | null = null;
-  status(names?: readonly string[]): StatusDocument {
+  readonly historyAsked: boolean[] = [];
+  status(names?: readonly string[], opts?: { readonly history?: boolean }): StatusDocument {
+    this.historyAsked.push(opts?.history === true);
     const unknown = (names ?? []).filter((n) => !KNOWN.includes(n));
     if (unknown.length > 0) throw new UnknownServiceError(unknown, KNOWN);
     return statusDoc(names && names.length > 0 ? names : KNOWN);
@@ -94,12 +96,16 @@ describe("HTTP API routes", () => {
   });
 
   it("answers GET /api/status with the status document", async () => {
-    const { base } = await start();
+    const { base, backend } = await start();
     const res = await fetch(`${base}/api/status`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     const doc = (await res.json()) as StatusDocument;
     expect(doc.services.map((s) => s.name)).toEqual(KNOWN);
+    // the resource series only when asked for
+    expect((await fetch(`${base}/api/status?history=1`)).status).toBe(200);
+    expect((await fetch(`${base}/api/status?history=no`)).status).toBe(200);
+    expect(backend.historyAsked).toEqual([false, true, false]);
   });
 
   it("filters /api/status by ?service= and names the known services for an unknown one", async () => {

@@ -26,3 +26,26 @@ describe("SampleRing", () => {
     expect(ring.toArray()).toEqual([]);
   });
 });
+
+describe("SampleRing.historyJson", () => {
+  const isoOf = (atMs: number): string => new Date(1_763_800_000_000 + atMs).toISOString();
+  const asObjects = (ring: SampleRing): string =>
+    JSON.stringify(ring.toArray().map((p) => ({ at: isoOf(p.atMs), cpu_percent: p.cpuPercent, memory_bytes: p.rssBytes })));
+
+  it("writes the text JSON.stringify writes for the series, nulls and fractions included", () => {
+    const ring = new SampleRing(4);
+    expect(ring.historyJson(isoOf)).toBe("[]");
+    ring.push(sample(1, null));
+    ring.push(sample(2, 0.1 + 0.2));
+    ring.push(sample(3, 0));
+    expect(ring.historyJson(isoOf)).toBe(asObjects(ring));
+    expect(JSON.parse(ring.historyJson(isoOf))[0]).toEqual({ at: isoOf(1), cpu_percent: null, memory_bytes: 4096 });
+  });
+
+  it("follows the ring once it wraps", () => {
+    const ring = new SampleRing(3);
+    for (let t = 1; t <= 8; t++) ring.push(sample(t, t % 2 === 0 ? null : t * 1.25));
+    expect(ring.historyJson(isoOf)).toBe(asObjects(ring));
+    expect(JSON.parse(ring.historyJson(isoOf)).map((p: { at: string }) => p.at)).toEqual([isoOf(6), isoOf(7), isoOf(8)]);
+  });
+});

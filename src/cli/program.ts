@@ -1,0 +1,107 @@
+// The commands and their options, with commander. Each command's module is loaded when that command
+// runs: `vigil status` must not pay for loading the supervisor, the manifest schema and the spawn and
+// log libraries (about 300 ms here, see BENCHMARKS.md).
+import { Command, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_MANIFEST } from "./target.js";
+
+export const VERSION = "0.1.0";
+
+const fileOption = (): Option => new Option("-f, --file <FILE>", "the manifest").default(DEFAULT_MANIFEST);
+
+export function buildProgram(): Command {
+  const program = new Command("vigil")
+    .description("process supervisor and heartbeat watchdog")
+    .version(VERSION, "-V, --version")
+    .showSuggestionAfterError(true)
+    .exitOverride();
+
+  program
+    .command("up")
+    .description("start every service and supervise them in the foreground")
+    .addOption(fileOption())
+    .action(async (opts: { file: string }) => {
+      const { upCommand } = await import("./up.js");
+      process.exitCode = await upCommand(opts.file);
+    });
+  program
+    .command("check")
+    .description("validate the manifest")
+    .addOption(fileOption())
+    .action(async (opts: { file: string }) => (await import("./check.js")).checkCommand(opts.file));
+  program
+    .command("status")
+    .description("show the services of the running supervisor")
+    .argument("[names...]", "only these services")
+    .option("--json", "print the status document")
+    .option("--history", "print the status document with each service's last 60 resource samples (implies --json)")
+    .option("-w, --watch", "redraw every second until ctrl-c")
+    .addOption(fileOption())
+    .action(async (names: string[], opts: { file: string; json?: boolean; history?: boolean; watch?: boolean }) =>
+      (await import("./status.js")).statusCommand(names, opts.file, {
+        json: opts.json === true || opts.history === true,
+        history: opts.history === true,
+        watch: opts.watch === true,
+      }),
+    );
+  for (const cmd of ["start", "stop", "restart"] as const) {
+    program
+      .command(cmd)
+      .description(`${cmd} services of the running supervisor`)
+      .argument("<names...>", "service names")
+      .addOption(fileOption())
+      .action(async (names: string[], opts: { file: string }) => (await import("./control.js")).controlCommand(cmd, names, opts.file));
+  }
+  program
+    .command("reload")
+    .description("re-read the manifest now and apply what changed (the same as saving it, or SIGHUP)")
+    .addOption(fileOption())
+    .action(async (opts: { file: string }) => (await import("./control.js")).reloadCommand(opts.file));
+  program
+    .command("down")
+    .description("stop the running supervisor and every child, and wait until they are gone")
+    .addOption(fileOption())
+    .action(async (opts: { file: string }) => (await import("./down.js")).downCommand(opts.file));
+  program
+    .command("logs")
+    .description("print the captured output of services, and follow it")
+    .argument("[names...]", "only these services (default: every service with a log)")
+    .option("-f, --follow", "keep printing lines as they are written, until ctrl-c")
+    .addOption(new Option("-n, --lines <N>", "how many of the last lines to print").default(10).argParser(lineCount))
+    // -f is --follow here, as in tail; the manifest goes by its long option only
+    .addOption(new Option("--file <FILE>", "the manifest").default(DEFAULT_MANIFEST))
+    .action(async (names: string[], opts: { file: string; follow?: boolean; lines: number }) =>
+      (await import("./logs.js")).logsCommand(names, opts.file, { follow: opts.follow === true, lines: opts.lines }),
+    );
+  program
+    .command("events")
+    .description("print the event journal (state changes, restarts, failures, alerts' causes), and follow it")
+    .option("--since <WHEN>", "only events since a duration ago (30m, 1h) or a date/time (2026-11-22T10:00)")
+    .option("--service <NAME>", "only the events of this service")
+    .addOption(new Option("-n, --lines <N>", "only the last N events (default: all of the current journal file)").argParser(lineCount))
+    .option("--json", "one JSON object per line")
+    .option("-f, --follow", "keep printing events as they happen, until ctrl-c")
+    // -f is --follow here, as in `vigil logs`; the manifest goes by its long option only
+    .addOption(new Option("--file <FILE>", "the manifest").default(DEFAULT_MANIFEST))
+    .action(async (opts: { file: string; since?: string; service?: string; lines?: number; json?: boolean; follow?: boolean }) =>
+      (await import("./events.js")).eventsCommand(opts.file, {
+        since: opts.since,
+        service: opts.service,
+        lines: opts.lines,
+        json: opts.json === true,
+        follow: opts.follow === true,
+      }),
+    );
+  program
+    .command("beat")
+    .description("send one heartbeat message from a child, using the VIGIL_* variables")
+    .option("--ready", "report the service ready (for depends_on: healthy)")
+    .option("--status <TEXT>", "report a status text")
+    .option("--data <JSON>", "attach JSON data to the beat")
+    .action(async (opts: { ready?: boolean; status?: string; data?: string }) => (await import("./beat.js")).beatCommand(opts));
+  return program;
+}
+
+function lineCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a whole number of lines, e.g. 10");
+  return Number(value);
+}
