@@ -58,9 +58,10 @@ export class Stack {
     return join(this.dir, ".vigil");
   }
 
-  /** Starts `vigil up` in the background. */
-  start(extraArgs: readonly string[] = [], env: Readonly<Record<string, string>> = {}): ChildProcess {
-    const up = spawn(process.execPath, [CLI, "up", ...extraArgs], { cwd: this.dir, env: { ...process.env, NO_COLOR: "1", ...env } });
+  /** Starts `vigil up` in the background (through the executable `via`, else dist/cli/main.js). */
+  start(extraArgs: readonly string[] = [], env: Readonly<Record<string, string>> = {}, via?: string): ChildProcess {
+    const [file, args] = via === undefined ? [process.execPath, [CLI, "up", ...extraArgs]] : [via, ["up", ...extraArgs]];
+    const up = spawn(file, args, { cwd: this.dir, env: { ...process.env, NO_COLOR: "1", ...env } });
     up.stdout?.on("data", (d: Buffer) => (this.stdout += d.toString()));
     up.stderr?.on("data", (d: Buffer) => (this.stderr += d.toString()));
     this.exitPromise = new Promise((res) => up.on("exit", (code) => res(code)));

@@ -1,0 +1,51 @@
+// The installed command: bin/vigil as npm links it (a symlink in node_modules/.bin).
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { isRunning, useStacks } from "../support/stack.js";
+
+const BIN = resolve(import.meta.dirname, "../../bin/vigil");
+const run = promisify(execFile);
+const stack = useStacks();
+
+let linkDir = "";
+afterEach(async () => {
+  if (linkDir) await rm(linkDir, { recursive: true, force: true });
+  linkDir = "";
+});
+
+/** node_modules/.bin/vigil -> ../vigil/bin/vigil, as npm makes it, with the package copied by link */
+async function linkedBin(): Promise<string> {
+  linkDir = await mkdtemp(join(tmpdir(), "vigil-bin-"));
+  await mkdir(join(linkDir, "node_modules/.bin"), { recursive: true });
+  await symlink(resolve(BIN, "../.."), join(linkDir, "node_modules/vigil"));
+  await symlink("../vigil/bin/vigil", join(linkDir, "node_modules/.bin/vigil"));
+  return join(linkDir, "node_modules/.bin/vigil");
+}
+
+describe("bin/vigil", () => {
+  it("finds the CLI through npm's symlink and passes the arguments and exit status through", async () => {
+    const bin = await linkedBin();
+    expect((await run(bin, ["--version"])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const failed = await run(bin, ["check", "-f", join(linkDir, "missing.yaml")]).catch((err: { code: number; stderr: string }) => err);
+    expect(failed).toMatchObject({ code: 2 });
+    expect((failed as { stderr: string }).stderr).toMatch(/missing\.yaml/);
+  });
+
+  it("runs `vigil up` as one node process with the daemon's V8 settings, and ends it by that pid", async () => {
+    const bin = await linkedBin();
+    const s = await stack("version: 1\nservices:\n  idle: { command: sleep 300 }\n");
+    const up = s.start([], {}, bin);
+    const idle = await s.waitFor("idle", (x) => x.state === "running", "to run");
+    // the shell exec'd node: the pid we started is the supervisor itself
+    const argv = (await readFile(`/proc/${up.pid}/cmdline`, "utf8")).split("\0");
+    expect(argv).toEqual(expect.arrayContaining(["--max-semi-space-size=2", "--optimize-for-size", "up"]));
+    expect((await s.statusFile())?.supervisor.pid).toBe(up.pid);
+    up.kill("SIGTERM");
+    expect(await s.exited()).toBe(0);
+    expect(isRunning(idle.pid!)).toBe(false);
+  });
+});
