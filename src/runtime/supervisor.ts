@@ -5,11 +5,11 @@ import { startOrder } from "../core/start-order.js";
 import type { Manifest, ServiceConfig } from "../manifest/types.js";
 import type { ResourcePointDoc, ServiceDoc, StatusDocument, SupervisorDoc } from "../control/status-document.js";
 import type { HostStats } from "./resources/host.js";
-import type { ServiceSample } from "./resources/sampler.js";
+import type { ResourcePoint, ServiceSample } from "./resources/sampler.js";
 
 export interface ResourceView {
   sample(name: string): ServiceSample | null;
-  history(name: string): readonly ServiceSample[];
+  history(name: string): readonly ResourcePoint[];
   /** history(name) as the status document's JSON series */
   historyJson(name: string, isoOf: (atMs: number) => string): string;
   host(): HostStats | null;

@@ -5,7 +5,7 @@ import type { DiskCheckConfig } from "../../manifest/types.js";
 import type { Logger } from "../logger.js";
 import type { Supervisor } from "../supervisor.js";
 import { HostSampler, type HostStats } from "./host.js";
-import { ResourceSampler, type ServiceSample } from "./sampler.js";
+import { ResourceSampler, type ResourcePoint, type ServiceSample } from "./sampler.js";
 
 export interface ResourceSettings {
   readonly intervalMs: number;
@@ -61,7 +61,7 @@ export class ResourceMonitor {
     return this.latest.get(name) ?? null;
   }
 
-  history(name: string): ServiceSample[] {
+  history(name: string): ResourcePoint[] {
     return this.sampler.history(name);
   }
 

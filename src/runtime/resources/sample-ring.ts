@@ -1,11 +1,12 @@
-import type { ServiceSample } from "./sampler.js";
+import type { ResourcePoint, ServiceSample } from "./sampler.js";
 
-/** atMs, cpuPercent, rssBytes, ownCpuPercent, ownRssBytes, processes */
-const FIELDS = 6;
+/** atMs, cpuPercent, rssBytes: what the history series shows */
+const FIELDS = 3;
 
 /**
- * The last `size` samples of one service, flat in one Float64Array (a null percent as NaN): kept as
- * objects, 60 samples of 1,000 services were 60,000 objects and 6 MiB of the supervisor's heap.
+ * The last `size` samples of one service as points of the history series, flat in one Float64Array
+ * (a null percent as NaN): kept as objects, 60 samples of 1,000 services were 60,000 objects and 6 MiB
+ * of the supervisor's heap; as six fields each, 2.9 MB.
  */
 export class SampleRing {
   readonly #data: Float64Array;
@@ -31,9 +32,6 @@ export class SampleRing {
     d[at] = s.atMs;
     d[at + 1] = s.cpuPercent ?? NaN;
     d[at + 2] = s.rssBytes;
-    d[at + 3] = s.ownCpuPercent ?? NaN;
-    d[at + 4] = s.ownRssBytes;
-    d[at + 5] = s.processes;
   }
 
   /**
@@ -52,19 +50,12 @@ export class SampleRing {
   }
 
   /** oldest first */
-  toArray(): ServiceSample[] {
+  toArray(): ResourcePoint[] {
     const d = this.#data;
-    const out: ServiceSample[] = [];
+    const out: ResourcePoint[] = [];
     for (let i = 0; i < this.#count; i++) {
       const at = ((this.#start + i) % this.#size) * FIELDS;
-      out.push({
-        atMs: d[at]!,
-        cpuPercent: orNull(d[at + 1]!),
-        rssBytes: d[at + 2]!,
-        ownCpuPercent: orNull(d[at + 3]!),
-        ownRssBytes: d[at + 4]!,
-        processes: d[at + 5]!,
-      });
+      out.push({ atMs: d[at]!, cpuPercent: orNull(d[at + 1]!), rssBytes: d[at + 2]! });
     }
     return out;
   }

@@ -20,6 +20,9 @@ export interface ServiceSample {
   readonly processes: number;
 }
 
+/** one point of a service's history: the figures the status document's series shows */
+export type ResourcePoint = Pick<ServiceSample, "atMs" | "cpuPercent" | "rssBytes">;
+
 export interface ResourceSamplerOptions {
   /** monotonic milliseconds; performance.now by default */
   readonly now?: () => number;
@@ -122,7 +125,7 @@ export class ResourceSampler {
   }
 
   /** Oldest first, at most historySize; a copy. */
-  history(service: string): ServiceSample[] {
+  history(service: string): ResourcePoint[] {
     return this.#history.get(service)?.toArray() ?? [];
   }
 

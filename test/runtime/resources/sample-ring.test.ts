@@ -7,11 +7,14 @@ const sample = (atMs: number, cpuPercent: number | null = 1.5): ServiceSample =>
 });
 
 describe("SampleRing", () => {
-  it("gives back the samples as they went in, oldest first, a null percent as null", () => {
+  it("gives back the points of the samples as they went in, oldest first, a null percent as null", () => {
     const ring = new SampleRing(3);
     ring.push(sample(1, null));
     ring.push(sample(2));
-    expect(ring.toArray()).toEqual([sample(1, null), sample(2)]);
+    expect(ring.toArray()).toEqual([
+      { atMs: 1, cpuPercent: null, rssBytes: 4096 },
+      { atMs: 2, cpuPercent: 1.5, rssBytes: 8192 },
+    ]);
   });
 
   it("keeps the last `size` once full", () => {
