@@ -8,6 +8,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ROOT } from "./lib.js";
 
 export const MAIN = join(ROOT, "dist/cli/main.js");
+/** the command as npm installs it: a shell script that execs node with the daemon's V8 settings */
+export const BIN = join(ROOT, "bin/vigil");
 /** USER_HZ: the unit of utime and stime in /proc/PID/stat */
 export const CLK_TCK = 100;
 
@@ -166,7 +168,9 @@ export async function waitAllGone(tracker, timeoutMs) {
  */
 export function startVigilUp(manifest, nodeArgs = []) {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [...nodeArgs, MAIN, "up", "-f", manifest], { stdio: ["ignore", "ignore", "pipe"] });
+  // bin/vigil execs node: the pid is the supervisor's; extra node options (a profiler) go by NODE_OPTIONS
+  const env = nodeArgs.length > 0 ? { ...process.env, NODE_OPTIONS: nodeArgs.join(" ") } : process.env;
+  const proc = spawn(BIN, ["up", "-f", manifest], { stdio: ["ignore", "ignore", "pipe"], env });
   let stderr = "";
   let stderrLines = 0;
   proc.stderr.on("data", (c) => {

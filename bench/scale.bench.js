@@ -29,7 +29,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { ROOT, round, saveResult, summary, table } from "./lib.js";
 import {
-  CLK_TCK, MAIN, Tracker, buildBeater, cpuTicks, procMemory, serviceName, startVigilUp, stopEverything,
+  BIN, CLK_TCK, Tracker, buildBeater, cpuTicks, procMemory, serviceName, startVigilUp, stopEverything,
   waitAllRunning, writeManifest,
 } from "./scale-lib.js";
 
@@ -51,7 +51,8 @@ const INTERVAL_MS = 2000;
 const GOALS = {
   start_ms: 3000,
   cpu_percent: 3,
-  rss_mib: 100,
+  /** 100 MB, as the issue says: 95.4 MiB */
+  rss_mb: 100,
   restart_ratio: 1.3,
   exit_to_state_p99_ms: 2,
   deadline_to_action_p99_ms: 5,
@@ -125,13 +126,20 @@ async function cliPart(dir, beater) {
     const cli = [];
     for (let i = 0; i < 10; i++) {
       nodeFloor.push(await timeCommand(process.execPath, ["-e", "0"]));
-      cli.push(await timeCommand(process.execPath, [MAIN, "status", "--json", "-f", manifest], (out) => {
+      cli.push(await timeCommand(BIN, ["status", "--json", "-f", manifest], (out) => {
         const doc = JSON.parse(out);
         if (doc.services.length !== SERVICES) throw new Error(`vigil status --json listed ${doc.services.length} services`);
       }));
     }
+    const cliHistory = [];
+    for (let i = 0; i < 5; i++) {
+      cliHistory.push(await timeCommand(BIN, ["status", "--history", "-f", manifest], (out) => {
+        const doc = JSON.parse(out);
+        if (!Array.isArray(doc.services[0]?.history)) throw new Error("vigil status --history printed no history");
+      }));
+    }
     const cliTable = [];
-    for (let i = 0; i < 5; i++) cliTable.push(await timeCommand(process.execPath, [MAIN, "status", "-f", manifest]));
+    for (let i = 0; i < 5; i++) cliTable.push(await timeCommand(BIN, ["status", "-f", manifest]));
 
     const children = tracker.alive().filter((p) => p !== pid);
     const stop = await stopEverything(vigil, tracker, beater.exe);
@@ -158,6 +166,7 @@ async function cliPart(dir, beater) {
       },
       status: {
         cli_json_ms: msSummary(cli),
+        cli_history_ms: msSummary(cliHistory),
         cli_table_ms: msSummary(cliTable),
         node_e_0_ms: msSummary(nodeFloor),
         socket_status_with_history_ms: msSummary(socketRtt),
@@ -623,10 +632,17 @@ function judge(cli, floor, lib) {
     row(`start: vigil up -> all running (median of ${cli.start.runs})`, `${cli.start.all_running_ms} ms`, `<= ${GOALS.start_ms} ms`, cli.start.all_running_ms <= GOALS.start_ms);
     row("start: vigil up -> all beating", `${cli.start.all_beating_ms} ms`, "(no goal)", null);
     row(`steady CPU, ${cli.steady.window_s} s`, `${cli.steady.cpu_percent_of_one_core} %`, `<= ${GOALS.cpu_percent} %`, cli.steady.cpu_percent_of_one_core <= GOALS.cpu_percent);
-    row("steady RSS (end / max in window)", `${cli.steady.rss_mib_end} / ${cli.steady.rss_mib_max_in_window} MiB`, `<= ${GOALS.rss_mib} MiB`, cli.steady.rss_mib_max_in_window <= GOALS.rss_mib);
+    const mb = (mib) => round((mib * 1024 * 1024) / 1e6, 1);
+    row(
+      "steady RSS (end / max in window)",
+      `${cli.steady.rss_mib_end} / ${cli.steady.rss_mib_max_in_window} MiB (max ${mb(cli.steady.rss_mib_max_in_window)} MB)`,
+      `<= ${GOALS.rss_mb} MB`,
+      mb(cli.steady.rss_mib_max_in_window) <= GOALS.rss_mb,
+    );
     row("VmHWM (incl. start-up)", `${cli.steady.vm_hwm_mib} MiB`, "(no goal)", null);
     row("vigil status --json (CLI) median", `${cli.status.cli_json_ms.median} ms`, `<= ${GOALS.status_cli_ms} ms`, cli.status.cli_json_ms.median <= GOALS.status_cli_ms);
     row("  floor: node -e 0 median", `${cli.status.node_e_0_ms.median} ms`, "", null);
+    row("vigil status --history (CLI) median", `${cli.status.cli_history_ms.median} ms`, "", null);
     row("  control socket status (history) median", `${cli.status.socket_status_with_history_ms.median} ms`, "", null);
     row("  control socket status median", `${cli.status.socket_status_ms.median} ms`, "", null);
     row("vigil status (table) median", `${cli.status.cli_table_ms.median} ms`, "", null);
