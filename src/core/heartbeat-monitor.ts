@@ -39,28 +39,46 @@ export type WatchStats = {
   readonly lastBeatAtMs: number | null; readonly lastBeatWallMs: number | null; readonly ageMs: number | null;
 };
 
-/** The last `size` records; a push overwrites the oldest in place. */
+/**
+ * The last `size` beats; a push overwrites the oldest in place. Times are kept flat and records made
+ * only when history() asks: a record object per beat, kept for 100 beats, was 100,000 long-lived
+ * objects at 1,000 services beating once a second, and the garbage collector's steady work.
+ */
 class BeatRing {
-  readonly #slots: (BeatRecord | undefined)[];
+  readonly #size: number;
+  /** atMs, wallMs of each slot */
+  readonly #times: Float64Array;
+  /** made once some beat carries data */
+  #data: unknown[] | null = null;
   #start = 0;
   #count = 0;
-  constructor(size: number) { this.#slots = new Array<BeatRecord | undefined>(size); }
-
-  push(record: BeatRecord): void {
-    const size = this.#slots.length;
-    if (size === 0) return;
-    if (this.#count < size) this.#slots[(this.#start + this.#count++) % size] = record;
-    else {
-      this.#slots[this.#start] = record;
-      this.#start = (this.#start + 1) % size;
-    }
+  constructor(size: number) {
+    this.#size = size;
+    this.#times = new Float64Array(size * 2);
   }
 
-  filter(keep: (record: BeatRecord) => boolean): BeatRecord[] {
+  push(atMs: number, wallMs: number, data: unknown): void {
+    const size = this.#size;
+    if (size === 0) return;
+    let slot: number;
+    if (this.#count < size) slot = (this.#start + this.#count++) % size;
+    else {
+      slot = this.#start;
+      this.#start = (this.#start + 1) % size;
+    }
+    this.#times[slot * 2] = atMs;
+    this.#times[slot * 2 + 1] = wallMs;
+    if (data !== undefined && this.#data === null) this.#data = new Array<unknown>(size);
+    if (this.#data !== null) this.#data[slot] = data;
+  }
+
+  /** the kept beats with wallMs in [sinceWallMs, untilWallMs], oldest first */
+  between(sinceWallMs: number, untilWallMs: number): BeatRecord[] {
     const out: BeatRecord[] = [];
     for (let i = 0; i < this.#count; i++) {
-      const record = this.#slots[(this.#start + i) % this.#slots.length];
-      if (record && keep(record)) out.push(record);
+      const slot = (this.#start + i) % this.#size;
+      const wallMs = this.#times[slot * 2 + 1]!;
+      if (wallMs >= sinceWallMs && wallMs <= untilWallMs) out.push({ atMs: this.#times[slot * 2]!, wallMs, data: this.#data?.[slot] });
     }
     return out;
   }
@@ -73,7 +91,10 @@ type Watch = {
   readonly ladder: readonly BeatHealth[];
   readonly watchedAtMs: number;
   readonly ring: BeatRing;
-  last: BeatRecord | null;
+  /** the last beat, kept as fields (no object per beat); NaN before the first */
+  lastAtMs: number;
+  lastWallMs: number;
+  lastData: unknown;
   beats: number;
   /** the level last announced by an event, or healthy after a beat */
   reported: Health;
@@ -110,7 +131,7 @@ export class HeartbeatMonitor {
       intervalMs, misses, startupDeadlineMs: startupDeadlineMs(intervalMs, misses, startupGraceMs),
       firstChangeMs: nextChangeInMs(0, intervalMs, misses) ?? 0, ladder: healthLadder(intervalMs, misses),
       watchedAtMs: this.#clock.now(), ring: new BeatRing(this.#historySize),
-      last: null, beats: 0, reported: "unknown", timer: null, timerDueMs: 0, secondLook: false,
+      lastAtMs: NaN, lastWallMs: NaN, lastData: undefined, beats: 0, reported: "unknown", timer: null, timerDueMs: 0, secondLook: false,
     };
     this.#watches.set(id, w);
     this.#arm(id, w, w.startupDeadlineMs);
@@ -140,10 +161,12 @@ export class HeartbeatMonitor {
     const w = this.#watches.get(id);
     if (!w) return false;
     const nowMs = this.#clock.now();
-    const gapMs = nowMs - (w.last?.atMs ?? w.watchedAtMs);
-    w.last = { atMs: nowMs, wallMs: wallMs ?? this.#clock.wallNow(), data };
+    const gapMs = nowMs - (hasBeaten(w) ? w.lastAtMs : w.watchedAtMs);
+    w.lastAtMs = nowMs;
+    w.lastWallMs = wallMs ?? this.#clock.wallNow();
+    w.lastData = data;
     w.beats++;
-    w.ring.push(w.last);
+    w.ring.push(nowMs, w.lastWallMs, data);
     // an armed timer due no later than the new deadline is kept: it re-checks the age when it fires
     if (w.timer === null) this.#arm(id, w, w.firstChangeMs);
     else if (w.timerDueMs > nowMs + w.firstChangeMs) {
@@ -165,7 +188,8 @@ export class HeartbeatMonitor {
   }
 
   lastBeat(id: string): BeatRecord | null {
-    return this.#watches.get(id)?.last ?? null;
+    const w = this.#watches.get(id);
+    return w && hasBeaten(w) ? { atMs: w.lastAtMs, wallMs: w.lastWallMs, data: w.lastData } : null;
   }
 
   beats(id: string): number {
@@ -194,16 +218,16 @@ export class HeartbeatMonitor {
     if (!w) return null;
     const nowMs = this.#clock.now();
     const { health } = this.#observe(w, nowMs);
-    const last = w.last;
+    const beaten = hasBeaten(w);
     return {
       health, beats: w.beats, intervalMs: w.intervalMs, misses: w.misses,
-      lastBeatAtMs: last?.atMs ?? null, lastBeatWallMs: last?.wallMs ?? null, ageMs: last ? nowMs - last.atMs : null,
+      lastBeatAtMs: beaten ? w.lastAtMs : null, lastBeatWallMs: beaten ? w.lastWallMs : null, ageMs: beaten ? nowMs - w.lastAtMs : null,
     };
   }
 
   /** The kept beats, oldest first, with wallMs inside the range (both ends inclusive). */
   history(id: string, { sinceWallMs = -Infinity, untilWallMs = Infinity } = {}): readonly BeatRecord[] {
-    return this.#watches.get(id)?.ring.filter((r) => r.wallMs >= sinceWallMs && r.wallMs <= untilWallMs) ?? [];
+    return this.#watches.get(id)?.ring.between(sinceWallMs, untilWallMs) ?? [];
   }
 
   on<E extends MonitorEventName>(event: E, listener: MonitorListener<E>): this {
@@ -219,12 +243,12 @@ export class HeartbeatMonitor {
   }
 
   #observe(w: Watch, nowMs: number): { health: Health; ageMs: number; nextInMs: number | null } {
-    if (w.last === null) {
+    if (!hasBeaten(w)) {
       const sinceMs = nowMs - w.watchedAtMs;
       const failed = sinceMs >= w.startupDeadlineMs;
       return { health: failed ? "failed" : "unknown", ageMs: sinceMs, nextInMs: failed ? null : w.startupDeadlineMs - sinceMs };
     }
-    const ageMs = nowMs - w.last.atMs;
+    const ageMs = nowMs - w.lastAtMs;
     return { health: healthAt(ageMs, w.intervalMs, w.misses), ageMs, nextInMs: nextChangeInMs(ageMs, w.intervalMs, w.misses) };
   }
 
@@ -254,7 +278,7 @@ export class HeartbeatMonitor {
 
   /** A timer that fires late past several levels announces each one in order, all with the same ageMs. */
   #escalate(id: string, w: Watch, health: Health, ageMs: number): void {
-    for (const step of w.last === null ? (["failed"] as const) : w.ladder) {
+    for (const step of hasBeaten(w) ? w.ladder : (["failed"] as const)) {
       if (HEALTH_SEVERITY[step] <= HEALTH_SEVERITY[w.reported]) continue;
       if (HEALTH_SEVERITY[step] > HEALTH_SEVERITY[health]) return;
       const previous = w.reported;
@@ -284,4 +308,8 @@ const LATE_MS = 50;
 function checkNumber(name: string, value: number, rule: "> 0" | "≥ 0"): void {
   const ok = typeof value === "number" && Number.isFinite(value) && (rule === "> 0" ? value > 0 : value >= 0);
   if (!ok) throw new RangeError(`heartbeat watch: ${name} must be a finite number ${rule}, got ${String(value)}`);
+}
+
+function hasBeaten(w: Watch): boolean {
+  return !Number.isNaN(w.lastAtMs);
 }

@@ -267,7 +267,7 @@ describe("HeartbeatMonitor history", () => {
     expect(history).toHaveLength(100);
     expect(history[0]).toEqual({ atMs: 1500, wallMs: FAKE_EPOCH_MS + 1500, data: { i: 150 } });
     expect(history.at(-1)).toEqual({ atMs: 2490, wallMs: FAKE_EPOCH_MS + 2490, data: { i: 249 } });
-    expect(monitor.lastBeat("api")).toBe(history.at(-1));
+    expect(monitor.lastBeat("api")).toEqual(history.at(-1));
     expect(monitor.beats("api")).toBe(250);
   });
 
@@ -428,5 +428,30 @@ describe("a stalled event loop", () => {
     monitor.beat("api");
     clock.advance(300);
     expect(failed).toEqual(["api"]);
+  });
+});
+
+describe("HeartbeatMonitor beat records", () => {
+  it("keeps each beat's own data, undefined included, once some beat has carried data", () => {
+    const { clock, monitor } = setup();
+    monitor.watch("api", { intervalMs: 1000, misses: 3 });
+    monitor.beat("api");
+    clock.advance(10);
+    monitor.beat("api", { queue: 3 });
+    clock.advance(10);
+    monitor.beat("api");
+    expect(monitor.history("api").map((r) => r.data)).toEqual([undefined, { queue: 3 }, undefined]);
+    expect(monitor.lastBeat("api")).toEqual({ atMs: 20, wallMs: FAKE_EPOCH_MS + 20, data: undefined });
+  });
+
+  it("has no last beat before the first, and none once watched again", () => {
+    const { monitor } = setup();
+    monitor.watch("api", { intervalMs: 1000, misses: 3 });
+    expect(monitor.lastBeat("api")).toBeNull();
+    monitor.beat("api", 1);
+    monitor.watch("api", { intervalMs: 1000, misses: 3 });
+    expect(monitor.lastBeat("api")).toBeNull();
+    expect(monitor.history("api")).toEqual([]);
+    expect(monitor.statsOf("api")).toMatchObject({ lastBeatAtMs: null, lastBeatWallMs: null, ageMs: null });
   });
 });
