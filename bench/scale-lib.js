@@ -168,8 +168,8 @@ export async function waitAllGone(tracker, timeoutMs) {
  */
 export function startVigilUp(manifest, nodeArgs = []) {
   const t0 = performance.now();
-  // bin/vigil execs node: the pid is the supervisor's; extra node options (a profiler) go by NODE_OPTIONS
-  const env = nodeArgs.length > 0 ? { ...process.env, NODE_OPTIONS: nodeArgs.join(" ") } : process.env;
+  // bin/vigil execs node: the pid is the supervisor's; extra node options (a profiler) go by VIGIL_NODE_OPTIONS
+  const env = nodeArgs.length > 0 ? { ...process.env, VIGIL_NODE_OPTIONS: nodeArgs.join(" ") } : process.env;
   const proc = spawn(BIN, ["up", "-f", manifest], { stdio: ["ignore", "ignore", "pipe"], env });
   let stderr = "";
   let stderrLines = 0;

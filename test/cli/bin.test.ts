@@ -35,14 +35,14 @@ describe("bin/vigil", () => {
     expect((failed as { stderr: string }).stderr).toMatch(/missing\.yaml/);
   });
 
-  it("runs `vigil up` as one node process with the daemon's V8 settings, and ends it by that pid", async () => {
+  it("runs `vigil up` as one node process with the daemon's V8 setting and VIGIL_NODE_OPTIONS, ended by that pid", async () => {
     const bin = await linkedBin();
     const s = await stack("version: 1\nservices:\n  idle: { command: sleep 300 }\n");
-    const up = s.start([], {}, bin);
+    const up = s.start([], { VIGIL_NODE_OPTIONS: "--stack-trace-limit=20" }, bin);
     const idle = await s.waitFor("idle", (x) => x.state === "running", "to run");
     // the shell exec'd node: the pid we started is the supervisor itself
     const argv = (await readFile(`/proc/${up.pid}/cmdline`, "utf8")).split("\0");
-    expect(argv).toEqual(expect.arrayContaining(["--max-semi-space-size=2", "--optimize-for-size", "up"]));
+    expect(argv).toEqual(expect.arrayContaining(["--optimize-for-size", "--stack-trace-limit=20", "up"]));
     expect((await s.statusFile())?.supervisor.pid).toBe(up.pid);
     up.kill("SIGTERM");
     expect(await s.exited()).toBe(0);
