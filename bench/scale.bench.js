@@ -378,7 +378,8 @@ async function sleepUntilGone(tracker) {
 /** raw spawns of `true` (as restart.bench.js does), then a flapping `true` added by a reload, then raw again */
 async function restartLatency(stack, file, beater) {
   const sup = stack.supervisor;
-  const raw = await rawSpawnAndExit(RESTARTS);
+  const spawnOnly = [];
+  const raw = await rawSpawnAndExit(RESTARTS, spawnOnly);
   appendFileSync(
     file,
     "  flapper:\n    command: \"true\"\n    restart: { policy: always, backoff: { initial: 0, factor: 1, jitter: 0 }, max_restarts: 1000000, window: 1s }\n",
@@ -408,8 +409,9 @@ async function restartLatency(stack, file, beater) {
   await withTimeout(done, 60_000, () => `only ${count} flapper spawns`);
   sup.control("stop", ["flapper"]);
   await waitFor(() => sup.runners.get("flapper")?.status.state === "stopped", 10_000, "flapper did not stop");
-  const rawAfter = await rawSpawnAndExit(RESTARTS);
+  const rawAfter = await rawSpawnAndExit(RESTARTS, spawnOnly);
   const rawAll = summary([...raw, ...rawAfter]);
+  const rawSpawn = summary(spawnOnly);
   const cycle = summary(cycles);
   const latency = summary(latencies);
   return {
@@ -418,20 +420,27 @@ async function restartLatency(stack, file, beater) {
     raw_spawn_and_exit_ms: mapRound(rawAll),
     raw_before_ms: mapRound(summary(raw)),
     raw_after_ms: mapRound(summary(rawAfter)),
+    raw_spawn_only_ms: mapRound(rawSpawn),
     restart_cycle_ms: mapRound(cycle),
     exit_to_respawn_ms: mapRound(latency),
     ratio_cycle_to_raw_median: round(cycle.median / rawAll.median, 2),
     ratio_exit_to_respawn_to_raw_median: round(latency.median / rawAll.median, 2),
+    ratio_exit_to_respawn_to_raw_spawn_median: round(latency.median / rawSpawn.median, 2),
     beater: beater.kind,
   };
 }
 
-async function rawSpawnAndExit(n) {
+/**
+ * `true` spawned n times as the supervisor spawns a child: each time until its exit, and the spawn
+ * alone (the call until it returns with a pid: what "replacement spawned" means for vigil too).
+ */
+async function rawSpawnAndExit(n, spawnOnly = []) {
   const samples = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     await new Promise((resolve, reject) => {
       const c = spawn("true", [], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+      spawnOnly.push(performance.now() - t0);
       c.on("error", reject);
       c.on("exit", resolve);
     });
@@ -658,9 +667,16 @@ function judge(cli, floor, lib) {
     const r = lib.restart;
     row("raw spawn -> exit of `true` median", `${r.raw_spawn_and_exit_ms.median} ms`, "", null);
     row("restart cycle (spawn -> exit -> respawn) median", `${r.restart_cycle_ms.median} ms`, "", null);
-    row("  ratio cycle / raw", `${r.ratio_cycle_to_raw_median}`, `<= ${GOALS.restart_ratio}`, r.ratio_cycle_to_raw_median <= GOALS.restart_ratio);
+    row("  ratio cycle / raw spawn -> exit", `${r.ratio_cycle_to_raw_median}`, `<= ${GOALS.restart_ratio}`, r.ratio_cycle_to_raw_median <= GOALS.restart_ratio);
     row("exit noticed -> respawned median", `${r.exit_to_respawn_ms.median} ms`, "", null);
-    row("  ratio exit->respawn / raw", `${r.ratio_exit_to_respawn_to_raw_median}`, `<= ${GOALS.restart_ratio}`, r.ratio_exit_to_respawn_to_raw_median <= GOALS.restart_ratio);
+    row("  ratio exit->respawn / raw spawn -> exit", `${r.ratio_exit_to_respawn_to_raw_median}`, `(<= ${GOALS.restart_ratio})`, null);
+    row("raw spawn alone (call -> pid) median", `${r.raw_spawn_only_ms.median} ms`, "", null);
+    row(
+      "  ratio exit->respawn / raw spawn alone",
+      `${r.ratio_exit_to_respawn_to_raw_spawn_median}`,
+      `<= ${GOALS.restart_ratio}`,
+      r.ratio_exit_to_respawn_to_raw_spawn_median <= GOALS.restart_ratio,
+    );
     row("exit event -> state updated p99", `${lib.exit_to_state.exit_event_to_state_ms.p99} ms`, `<= ${GOALS.exit_to_state_p99_ms} ms`, lib.exit_to_state.exit_event_to_state_ms.p99 <= GOALS.exit_to_state_p99_ms);
     row("  SIGKILL sent -> state updated p99", `${lib.exit_to_state.sigkill_to_state_ms.p99} ms`, `(<= ${GOALS.exit_to_state_p99_ms} ms)`, null);
     const d = lib.detection;

@@ -17,7 +17,9 @@ const SAMPLE_S = 10;
 const WARM_S = Math.min(180, (MINUTES * 60) / 3);
 const NODE_ARGS = (process.env.BENCH_SCALE_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const GOAL_CPU = 3;
-const GOAL_RSS_MIB = 100;
+/** 100 MB, as the issue says (95.4 MiB) */
+const GOAL_RSS_MB = 100;
+const mb = (mib) => round((mib * 1024 * 1024) / 1e6, 1);
 /** growth over the judged span that still counts as flat: allocator noise */
 const GROWTH_TOLERANCE_MIB = 5;
 
@@ -81,7 +83,7 @@ export async function run() {
       left_behind: stop.leftBehind,
       goals: {
         cpu: { goal: `<= ${GOAL_CPU} %`, pass: cpuAll <= GOAL_CPU },
-        rss: { goal: `<= ${GOAL_RSS_MIB} MiB`, pass: Math.max(...samples.map((s) => s.rss_mib)) <= GOAL_RSS_MIB },
+        rss: { goal: `<= ${GOAL_RSS_MB} MB`, pass: mb(Math.max(...samples.map((s) => s.rss_mib))) <= GOAL_RSS_MB },
         growth: { goal: `< ${GROWTH_TOLERANCE_MIB} MiB after ${WARM_S} s`, pass: growthMib < GROWTH_TOLERANCE_MIB },
       },
     };
@@ -90,7 +92,7 @@ export async function run() {
       table([
         ["soak figure", "measured", "goal", "verdict"],
         ["CPU, mean of 10 s slices", `${result.cpu_percent_mean} %`, `<= ${GOAL_CPU} %`, verdict(result.goals.cpu.pass)],
-        ["VmRSS min / max", `${result.rss_mib_min} / ${result.rss_mib_max} MiB`, `<= ${GOAL_RSS_MIB} MiB`, verdict(result.goals.rss.pass)],
+        ["VmRSS min / max", `${result.rss_mib_min} / ${result.rss_mib_max} MiB (max ${mb(result.rss_mib_max)} MB)`, `<= ${GOAL_RSS_MB} MB`, verdict(result.goals.rss.pass)],
         [`VmRSS growth after ${WARM_S} s`, `${result.rss_growth_after_warmup_mib} MiB`, `< ${GROWTH_TOLERANCE_MIB} MiB`, verdict(result.goals.growth.pass)],
         ["VmHWM", `${result.vm_hwm_mib} MiB`, "", "-"],
       ]),

@@ -42,7 +42,7 @@ describe("bin/vigil", () => {
     const idle = await s.waitFor("idle", (x) => x.state === "running", "to run");
     // the shell exec'd node: the pid we started is the supervisor itself
     const argv = (await readFile(`/proc/${up.pid}/cmdline`, "utf8")).split("\0");
-    expect(argv).toEqual(expect.arrayContaining(["--optimize-for-size", "--stack-trace-limit=20", "up"]));
+    expect(argv).toEqual(expect.arrayContaining(["--optimize-for-size", "--max-semi-space-size=1", "--stack-trace-limit=20", "up"]));
     expect((await s.statusFile())?.supervisor.pid).toBe(up.pid);
     up.kill("SIGTERM");
     expect(await s.exited()).toBe(0);
