@@ -66,8 +66,9 @@ alerts:
 `);
     s.start();
     await waitUntil(async () => (await s.service("crasher"))?.state === "fatal", () => `crasher to become fatal\n${s.stderr}`);
-    // every restart alert is hanging in the receiver, and none held a restart up
-    expect(r.received.length).toBeGreaterThanOrEqual(6);
+    // the first restart alert hangs in the receiver, the later ones wait behind it in order; none
+    // held a restart up
+    expect(r.received).toHaveLength(1);
     const events = (await readJournal(s.stateDir)).events.filter((e) => e.service === "crasher");
     const gaps = restartGaps(events);
     expect(gaps).toHaveLength(6);

@@ -69,6 +69,11 @@ export class AlertDispatcher implements EventSink {
   private readonly policy: AlertPolicy;
   private readonly queue: Job[] = [];
   private readonly running = new Set<AbortController>();
+  /**
+   * rule and service of each delivery in flight: alerts of one service to one rule go out in order
+   * (a "recovered" must not overtake its "failed"); different services and rules go side by side
+   */
+  private readonly busy = new Set<string>();
   /** one line per failing rule per failureLogMs */
   private readonly failureLog: LogThrottle<number>;
   private droppedSinceLog = 0;
@@ -158,16 +163,20 @@ export class AlertDispatcher implements EventSink {
   }
 
   private pump(): void {
-    while (this.running.size < (this.opts.maxInFlight ?? 8) && this.queue.length > 0) {
-      const job = this.queue.shift();
-      if (job) this.start(job);
+    for (let i = 0; i < this.queue.length && this.running.size < (this.opts.maxInFlight ?? 8); ) {
+      const job = this.queue[i]!;
+      if (this.busy.has(orderKey(job))) i++;
+      else this.start(this.queue.splice(i, 1)[0]!);
     }
     if (this.running.size === 0 && this.queue.length === 0) this.idle?.();
   }
 
-  private start({ rule, alert }: Job): void {
+  private start(job: Job): void {
+    const { rule, alert } = job;
     const controller = new AbortController();
+    const key = orderKey(job);
     this.running.add(controller);
+    this.busy.add(key);
     const payload = alertPayload(alert, this.host);
     const index = alert.rule;
     void this.deliver(rule, payload, controller.signal)
@@ -183,6 +192,7 @@ export class AlertDispatcher implements EventSink {
       })
       .finally(() => {
         this.running.delete(controller);
+        this.busy.delete(key);
         this.pump();
       });
   }
@@ -214,4 +224,8 @@ export class AlertDispatcher implements EventSink {
 function realDelivery(rule: AlertRule, payload: AlertPayload, signal: AbortSignal, env: Env, onRetry: () => void): Promise<Delivery> {
   const opts = { timeoutMs: rule.timeoutMs, retries: rule.retries, retryBackoffMs: rule.retryBackoffMs, signal, env, onRetry };
   return rule.target.kind === "command" ? runAlertCommand(rule.target, payload, opts) : sendWebhook(rule.target, payload, opts);
+}
+
+function orderKey({ alert }: Job): string {
+  return `${alert.rule}\u0000${alert.service ?? ""}`;
 }
