@@ -15,7 +15,6 @@ export interface StatusOptions {
 }
 
 const WATCH_MS = 1000;
-const NEWLINE = Buffer.from("\n");
 const CLEAR = "\x1b[H\x1b[2J";
 
 export async function statusCommand(names: readonly string[], file: string, opts: StatusOptions): Promise<void> {
@@ -23,8 +22,8 @@ export async function statusCommand(names: readonly string[], file: string, opts
   if (opts.watch) return watchStatus(req, file, opts.json);
   if (opts.json && process.stdout.isTTY !== true) {
     // for a script: the document as the supervisor wrote it, compact, one line (see requestText)
-    const text = await askText(file, req);
-    process.stdout.write(Buffer.concat([text, NEWLINE]));
+    process.stdout.write(await askText(file, req));
+    process.stdout.write("\n");
     return;
   }
   process.stdout.write(show(await askStatus(file, req), opts.json));

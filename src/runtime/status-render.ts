@@ -1,9 +1,8 @@
 // The status document as JSON text, a few services per turn of the event loop. With 1,000 services one
 // rendering takes a few milliseconds (tens with the history series), and the watchdog's deadlines,
 // exits and restarts must not wait that long behind it.
-import { performance } from "node:perf_hooks";
-import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Supervisor } from "./supervisor.js";
+import { TimeSlice } from "./time-slice.js";
 
 /** longest stretch of rendering before the event loop gets a turn */
 const TURN_MS = 1;
@@ -24,12 +23,9 @@ export async function renderStatusJson(supervisor: Supervisor, opts: RenderOptio
   const runners = supervisor.selected(opts.names);
   const history = opts.history === true;
   const parts: string[] = [];
-  let turnStart = performance.now();
+  const slice = new TimeSlice(TURN_MS);
   for (const r of runners) {
-    if (performance.now() - turnStart > TURN_MS) {
-      await nextTurn();
-      turnStart = performance.now();
-    }
+    if (slice.over) await slice.next();
     // dropped by a reload while this was rendered
     if (supervisor.runners.get(r.name) !== r) continue;
     parts.push(supervisor.serviceJson(r, history));

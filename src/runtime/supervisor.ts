@@ -323,7 +323,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         : null,
       next_restart_at: iso.of(s.nextRestartAtMs),
       command: r.config.command,
-      waiting_for: s.state === "starting" && !s.spawnInFlight && s.pid === null ? this.unmet(r.config) : [],
+      waiting_for: isWaiting(s) ? this.unmet(r.config) : [],
       own_cpu_percent: sample?.ownCpuPercent ?? null,
       own_memory_bytes: sample?.ownRssBytes ?? null,
       processes: sample?.processes ?? null,

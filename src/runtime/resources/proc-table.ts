@@ -3,9 +3,8 @@
 // stay open between sweeps and are re-read with pread; a descriptor of a process that has died reads
 // ESRCH and is closed, so a reused pid never reads as the old process.
 import { closeSync, openSync, readSync } from "node:fs";
-import { performance } from "node:perf_hooks";
-import { setImmediate as nextTurn } from "node:timers/promises";
 import { listPids, type ProcStat } from "../proc.js";
+import { TimeSlice } from "../time-slice.js";
 
 export interface ProcUsage extends ProcStat {
   /** utime + stime, in clock ticks */
@@ -83,48 +82,26 @@ export class ProcTable {
 
   /**
    * Every process now in /proc, zombies included; a process that vanishes mid-sweep is left out, and
-   * the descriptor of one no longer listed is closed.
+   * the descriptor of one no longer listed is closed. The event loop gets a turn after every `turnMs`
+   * of reading.
    */
-  scan(): ProcUsage[] {
+  async scan(turnMs = Infinity): Promise<ProcUsage[]> {
     const pids = listPids();
     // /proc holds at least this process: none means it could not be read, which proves nothing gone
     if (pids.length === 0) return [];
     const sweep = ++this.#sweep;
     const found: ProcUsage[] = [];
+    // reading 1,250 processes takes 10–20 ms, too long to hold back a heartbeat deadline or an exit
+    const slice = new TimeSlice(turnMs);
     for (const pid of pids) {
+      if (slice.over) await slice.next();
       const usage = this.#read(pid, sweep);
       if (usage) found.push(usage);
     }
-    this.#closeUnseen(sweep);
-    return found;
-  }
-
-  /**
-   * scan(), giving the event loop a turn whenever it has read for `turnMs`: reading 1,250 processes
-   * takes 10–20 ms, too long to hold back a heartbeat deadline or an exit.
-   */
-  async scanInTurns(turnMs: number): Promise<ProcUsage[]> {
-    const pids = listPids();
-    if (pids.length === 0) return [];
-    const sweep = ++this.#sweep;
-    const found: ProcUsage[] = [];
-    let turnStart = performance.now();
-    for (const pid of pids) {
-      if (performance.now() - turnStart > turnMs) {
-        await nextTurn();
-        turnStart = performance.now();
-      }
-      const usage = this.#read(pid, sweep);
-      if (usage) found.push(usage);
-    }
-    this.#closeUnseen(sweep);
-    return found;
-  }
-
-  #closeUnseen(sweep: number): void {
     for (const [pid, open] of this.#open) {
       if (open.sweep !== sweep) this.#close(pid, open.fd);
     }
+    return found;
   }
 
   /** Keeps descriptors open for exactly these pids (opening the new ones) and closes the rest. */

@@ -2,9 +2,9 @@
 // Reads /proc itself rather than through pidusage: for 1,000 children a pidusage batch alone costs about
 // as much supervisor CPU as the whole budget of a sweep (see BENCHMARKS.md, "Resources").
 import { performance } from "node:perf_hooks";
-import { setImmediate as nextTurn } from "node:timers/promises";
 import { kernelPageBytes, ProcTable, type ProcUsage } from "./proc-table.js";
 import { SampleRing } from "./sample-ring.js";
+import { TimeSlice } from "../time-slice.js";
 
 export interface ServiceSample {
   /** monotonic milliseconds */
@@ -64,7 +64,7 @@ export class ResourceSampler {
   constructor(options: ResourceSamplerOptions = {}) {
     this.#now = options.now ?? (() => performance.now());
     this.#historySize = options.historySize ?? 60;
-    this.#readTable = options.readTable ?? (() => this.#table.scanInTurns(TURN_MS));
+    this.#readTable = options.readTable ?? (() => this.#table.scan(TURN_MS));
     this.#msPerTick = 1000 / (options.ticksPerSecond ?? 100);
     this.#pageBytes = options.pageBytes ?? kernelPageBytes();
   }
@@ -95,12 +95,9 @@ export class ResourceSampler {
     const samples = new Map<string, ServiceSample>();
     // every member of every tree → its service
     const owners = new Map<number, string>();
-    let turnStart = performance.now();
+    const slice = new TimeSlice(TURN_MS);
     for (const [service, pid] of pids) {
-      if (performance.now() - turnStart > TURN_MS) {
-        await nextTurn();
-        turnStart = performance.now();
-      }
+      if (slice.over) await slice.next();
       const root = byPid.get(pid);
       if (!root || ZOMBIE.has(root.state)) {
         this.#marks.delete(service);
@@ -191,7 +188,6 @@ export class ResourceSampler {
     if (!ring) this.#history.set(service, (ring = new SampleRing(this.#historySize)));
     ring.push(sample);
   }
-
 }
 
 /** The root and its descendants, zombies included (their ticks move to the parent when reaped). */

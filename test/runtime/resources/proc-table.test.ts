@@ -55,10 +55,10 @@ describe("ProcTable", () => {
     for (const t of tables.splice(0)) t.close();
   });
 
-  it("agrees with readProcStat about this process", () => {
+  it("agrees with readProcStat about this process", async () => {
     const table = new ProcTable();
     tables.push(table);
-    const self = table.scan().find((p) => p.pid === process.pid);
+    const self = (await table.scan()).find((p) => p.pid === process.pid);
     const stat = readProcStat(process.pid)!;
     expect(self).toMatchObject({ pid: stat.pid, ppid: stat.ppid, pgid: stat.pgid, startTime: stat.startTime });
     expect(self!.rssPages).toBeGreaterThan(0);
@@ -71,11 +71,11 @@ describe("ProcTable", () => {
     const exited = new Promise((resolve) => child.on("exit", resolve));
     table.watch(new Set([child.pid!, process.pid]));
     expect(table.watched).toBe(2);
-    expect(table.scan().some((p) => p.pid === child.pid)).toBe(true);
+    expect((await table.scan()).some((p) => p.pid === child.pid)).toBe(true);
     child.kill("SIGKILL");
     await exited;
     await waitForGone(child.pid!);
-    expect(table.scan().some((p) => p.pid === child.pid)).toBe(false);
+    expect((await table.scan()).some((p) => p.pid === child.pid)).toBe(false);
     expect(table.watched).toBe(1);
     table.watch(new Set());
     expect(table.watched).toBe(0);
