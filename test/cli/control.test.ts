@@ -2,7 +2,7 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isRunning, useStacks, waitUntil } from "../support/stack.js";
+import { CLI, isRunning, useStacks, waitUntil } from "../support/stack.js";
 
 const stack = useStacks();
 
@@ -52,6 +52,20 @@ describe("asking the supervisor", () => {
     expect(unknownJson).toMatchObject({ code: 1, stdout: "" });
     expect(unknownJson.stderr.trim()).toBe("vigil: unknown service tow (known: one, two)");
     expect(JSON.parse((await s.run(["status", "--json", "two"])).stdout).services.map((x: { name: string }) => x.name)).toEqual(["two"]);
+  });
+
+  it("ends quietly when the reader of its output has gone away (status --json | head)", async () => {
+    const s = await stack(TWO_SLEEPERS);
+    s.start();
+    await s.waitFor("two", (x) => x.state === "running", "to run");
+    const cli = spawn(process.execPath, [CLI, "status", "--json"], { cwd: s.dir, stdio: ["ignore", "pipe", "pipe"] });
+    // the pipe is closed before the CLI writes to it: its every write fails with EPIPE
+    cli.stdout.destroy();
+    let stderr = "";
+    cli.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise((resolve) => cli.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 
   it("stops everything on vigil down, which returns once every child is gone", async () => {
