@@ -3,6 +3,7 @@ import { statSync } from "node:fs";
 import type { Readable } from "node:stream";
 import type { ServiceConfig } from "../manifest/types.js";
 import { LineSplitter } from "./line-splitter.js";
+import type { Cgroup, CgroupRoot } from "./process/cgroup.js";
 
 export interface ChildCallbacks {
   onLine(stream: "out" | "err", line: string): void;
@@ -22,7 +23,19 @@ const IPC_FD = 3;
 export interface ChildHandle {
   /** undefined when the spawn failed; onSpawnError follows */
   readonly pid: number | undefined;
+  /** the child was born inside the cgroup it was given */
+  readonly inCgroup: boolean;
+  /**
+   * The job has ended: output pipes still open are closed after a moment to read what is left, so
+   * that a process vigil could not end (one that escaped it unseen) cannot hold vigil up.
+   */
+  release(): void;
 }
+
+/** how long the pipes of an ended job may still deliver output */
+const RELEASE_GRACE_MS = 200;
+
+const NO_CHILD: ChildHandle = { pid: undefined, inCgroup: false, release: () => undefined };
 
 /**
  * Start one child in its own process group (detached), stdin closed, stdout/stderr read line by line.
@@ -37,12 +50,14 @@ export function spawnChild(
   baseEnv: Readonly<Record<string, string>>,
   ipc: boolean,
   cb: ChildCallbacks,
+  cgroup: { readonly root: CgroupRoot; readonly cgroup: Cgroup } | null = null,
 ): ChildHandle {
   const env = ipc ? { ...baseEnv, NODE_CHANNEL_FD: String(IPC_FD), NODE_CHANNEL_SERIALIZATION_MODE: "json" } : baseEnv;
   const [file = "", ...args] = service.argv;
   let sub;
-  try {
-    sub = spawn(file, args, {
+  let inCgroup = false;
+  const start = () =>
+    spawn(file, args, {
       cwd: service.cwd,
       env,
       detached: true,
@@ -50,11 +65,19 @@ export function spawnChild(
       // on fd 3, read here line by line, gives the child the same process.send() without that risk
       stdio: ipc ? ["ignore", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"],
     });
+  try {
+    if (cgroup) {
+      const born = cgroup.root.spawnInside(cgroup.cgroup, start);
+      sub = born.value;
+      inCgroup = born.inside;
+    } else {
+      sub = start();
+    }
   } catch (err) {
     // invalid arguments (a NUL byte in the command): reported like any failed spawn, on a later turn
     const message = (err as Error).message;
     queueMicrotask(() => cb.onSpawnError(message));
-    return { pid: undefined };
+    return NO_CHILD;
   }
   let exited = false;
   sub.on("error", (err: NodeJS.ErrnoException) => {
@@ -89,7 +112,17 @@ export function spawnChild(
     exited = true;
     cb.onExit(code, signal);
   });
-  return { pid: sub.pid };
+  const pipes = [sub.stdout, sub.stderr, channel].filter((p): p is Readable => p !== null && p !== undefined);
+  return {
+    pid: sub.pid,
+    inCgroup,
+    release() {
+      if (pipes.every((p) => p.readableEnded || p.destroyed)) return;
+      setTimeout(() => {
+        for (const p of pipes) p.destroy();
+      }, RELEASE_GRACE_MS).unref();
+    },
+  };
 }
 
 /** "spawn ./x ENOENT", and when the working directory is what is missing, that said first */

@@ -6,13 +6,19 @@ import { transition } from "../core/service-machine.js";
 import { initialStatus, type ServiceStatus } from "../core/service-state.js";
 import type { ServiceConfig } from "../manifest/types.js";
 import { spawnChild, type ChildHandle } from "./child.js";
-import { killTree, signalGroup } from "./kill.js";
 import type { Logger } from "./logger.js";
+import { isSameProcess } from "./proc.js";
+import type { CgroupRoot } from "./process/cgroup.js";
+import { Job, type JobMember } from "./process/job.js";
+import type { ProcScanner } from "./process/proc-snapshot.js";
+import type { StrayReaper } from "./process/stray-reaper.js";
+import { holdersOf } from "./process/token-scan.js";
 import { isoOfWall } from "./iso-time.js";
 import { RotatingLog } from "./log-file.js";
 import type { Printer } from "./printer.js";
 
 const DEFAULT_HEARTBEAT_MS = 5_000;
+const PYTHON_UNBUFFERED: Readonly<Record<string, string>> = { PYTHONUNBUFFERED: "1" };
 const TOKEN_BYTES = 16;
 
 /** process.env as plain strings, read once per turn: a start of 1,000 services reads it once, not 1,000 times */
@@ -41,8 +47,22 @@ function newToken(): string {
   return tokenPool.toString("hex", tokenAt - TOKEN_BYTES, tokenAt);
 }
 
+/** What a runner needs to find and end every process of its child's job. */
+export interface JobDeps {
+  readonly scanner: ProcScanner;
+  /** null where vigil cannot make cgroups */
+  readonly cgroups: CgroupRoot | null;
+  readonly strays: StrayReaper;
+}
+
+/** how often a job whose main process has exited is looked at until the rest of it is gone */
+const DRAIN_POLL_MS = 25;
+/** after SIGKILL, how long before a process that will not go is given up (and named in an error) */
+const KILL_WAIT_MS = 3_000;
+
 export interface RunnerDeps {
   readonly clock: Clock;
+  readonly jobs: JobDeps;
   readonly logger: Logger;
   readonly printer: Printer;
   readonly stateDir: string;
@@ -70,6 +90,8 @@ export class ServiceRunner {
   private applying: ServiceEvent | null = null;
   private readonly timers = new Map<TimerName, TimerHandle>();
   private child: ChildHandle | null = null;
+  /** every process of the current child; kept until the last of them is gone */
+  private job: Job | null = null;
   private readonly log: RotatingLog;
   token = "";
   /** what the current child's environment has beyond the supervisor's own (see env) */
@@ -138,15 +160,11 @@ export class ServiceRunner {
       case "Spawn":
         return this.spawn(effect.incarnation);
       case "Signal":
-        if (this.status.pid !== null) signalGroup(this.status.pid, effect.signal);
+        this.job?.stop(effect.signal, this.deps.jobs.scanner.current());
         return;
-      case "KillTree": {
-        const pid = this.status.pid;
-        if (pid === null) return;
-        signalGroup(pid, "SIGKILL");
-        void killTree(pid, "SIGKILL");
+      case "KillTree":
+        this.job?.kill(this.deps.jobs.scanner.current());
         return;
-      }
       case "StartTimer":
         return this.startTimer(effect.timer, effect.delayMs);
       case "CancelTimer":
@@ -165,6 +183,8 @@ export class ServiceRunner {
     this.token = token;
     this.ownEnv = {
       ...this.deps.childEnv,
+      // Python buffers what it prints to a pipe: a child that prints and does not flush would look silent
+      ...(process.env["PYTHONUNBUFFERED"] === undefined ? PYTHON_UNBUFFERED : {}),
       ...this.config.env,
       VIGIL_SERVICE: this.name,
       VIGIL_TOKEN: token,
@@ -173,6 +193,8 @@ export class ServiceRunner {
     const env = this.env;
     const ipc = this.config.heartbeat?.via === "ipc";
     let pid: number | undefined;
+    const root = this.deps.jobs.cgroups;
+    const cgroup = root?.forInstance(this.name) ?? null;
     const child = spawnChild(this.config, env, ipc, {
       onLine: (stream, line) => {
         this.deps.printer.line(this.name, stream, line);
@@ -180,22 +202,79 @@ export class ServiceRunner {
         this.deps.onOutput?.(this);
       },
       onExit: (code, signal) => {
-        if (pid !== undefined) {
-          // the main process is gone; whatever it left in its process group goes with it
-          signalGroup(pid, "SIGKILL");
-          this.deps.onExited?.(this, pid);
-        }
-        if (this.child === child) this.child = null;
-        this.dispatch({ type: "ChildExited", incarnation, code, signal });
+        if (pid !== undefined) this.deps.onExited?.(this, pid);
+        const ended = (): void => {
+          child.release();
+          if (this.child === child) this.child = null;
+          if (this.job === job) this.job = null;
+          // born inside a cgroup, a job cannot have escaped it; without one, look once more a moment later
+          if (job && job.cgroup === null) this.deps.jobs.strays.ended(job.token, this.name);
+          this.dispatch({ type: "ChildExited", incarnation, code, signal });
+        };
+        if (job) this.drain(job, code, ended);
+        else ended();
       },
       onSpawnError: (message) => this.dispatch({ type: "SpawnFailed", incarnation, error: message }),
       onMessage: (message) => this.deps.onMessage?.(this, token, message),
-    });
+    }, root && cgroup ? { root, cgroup } : null);
     pid = child.pid;
     if (pid === undefined) return;
+    const job = new Job(token, pid, child.inCgroup ? cgroup : null);
+    this.job = job;
     this.child = child;
     this.deps.onSpawned?.(this, pid);
     this.queue.push({ type: "Spawned", incarnation, pid });
+  }
+
+  /** A sweep of /proc saw this tree under the main process `pid`: its members belong to that child's job. */
+  adoptMembers(pid: number, tree: Parameters<Job["adopt"]>[0]): void {
+    if (this.job?.pid === pid) this.job.adopt(tree);
+  }
+
+  /**
+   * The main process has exited. Whatever else of its job still runs (in its group, its cgroup, or
+   * known from its tree) gets the stop signal and SIGCONT, then SIGKILL after stop.timeout; `ended`
+   * runs once nothing is left.
+   */
+  private drain(job: Job, code: number | null, ended: () => void): void {
+    const { scanner } = this.deps.jobs;
+    const clock = this.deps.clock;
+    const left = (): boolean => job.mayLive(isSameProcess) && job.members(scanner.current()).length > 0;
+    // without a cgroup, what left the tree and the group is found by its token (a daemon's double fork)
+    if (job.cgroup === null) job.adopt(holdersOf(job.token, job.pid));
+    if (!left()) return ended();
+    const snap = scanner.fresh();
+    this.warnLeftovers(job.describe(snap), code);
+    job.stop(this.config.stop.signal, snap);
+    const startedMs = clock.now();
+    let killedAtMs: number | null = null;
+    const poll = (): void => {
+      if (!left()) return ended();
+      const now = clock.now();
+      if (killedAtMs === null && now - startedMs >= this.config.stop.timeoutMs) {
+        killedAtMs = now;
+        job.kill(scanner.fresh());
+      } else if (killedAtMs !== null && now - killedAtMs >= KILL_WAIT_MS) {
+        const stuck = job.describe(scanner.fresh()).map(describeMember).join(", ");
+        this.deps.logger.log("error", this.name, "job-stuck", `cannot end what its child left: ${stuck}`);
+        return ended();
+      }
+      clock.setTimer(DRAIN_POLL_MS, poll);
+    };
+    clock.setTimer(DRAIN_POLL_MS, poll);
+  }
+
+  private warnLeftovers(members: readonly JobMember[], code: number | null): void {
+    if (members.length === 0) return;
+    const daemons = members.filter((m) => m.escaped);
+    const which = members.map(describeMember).join(", ");
+    const hint = daemons.length > 0 && code === 0
+      ? "; it daemonized: run it in the foreground (its --foreground / --no-daemon / daemonize no option) so that vigil supervises it"
+      : "";
+    const count = members.length === 1 ? "1 process" : `${members.length} processes`;
+    this.deps.logger.log("warn", this.name, "job-leftovers", `its main process exited but left ${count} running: ${which}; stopping them${hint}`, {
+      pids: members.map((m) => m.pid),
+    });
   }
 
   private startTimer(timer: TimerName, delayMs: number): void {
@@ -219,4 +298,8 @@ export class ServiceRunner {
     this.deps.clock.clearTimer(handle);
     this.timers.delete(timer);
   }
+}
+
+function describeMember(m: JobMember): string {
+  return `pid ${m.pid} (${m.command})`;
 }

@@ -9,7 +9,6 @@ import { describePlan, planIsEmpty, planReload } from "../core/reload-plan.js";
 import { loadManifest } from "../manifest/load.js";
 import { ManifestError } from "../manifest/errors.js";
 import { startHeartbeatServer, type HeartbeatServer } from "./heartbeat-server.js";
-import { signalGroup } from "./kill.js";
 import { acquireLock, type Lock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ChildRegistry, reapOrphans } from "./orphans.js";
@@ -27,6 +26,9 @@ import { ResourceMonitor, type ResourceSettings } from "./resources/resource-mon
 import type { EventSink } from "./events/event.js";
 import { createEventSinks } from "./events/index.js";
 import { teeLogger } from "./events/tee-logger.js";
+import { killCgroupTree, openCgroupRoot, type CgroupRoot } from "./process/cgroup.js";
+import { ProcScanner } from "./process/proc-snapshot.js";
+import { StrayReaper } from "./process/stray-reaper.js";
 
 /** status.json is rewritten on every change, but not more often than this */
 const STATUS_MIN_INTERVAL_MS = 100;
@@ -65,6 +67,8 @@ export class StackRuntime {
   private readonly clock: Clock;
   private readonly baseLogger: Logger;
   private lastRejected: string | null = null;
+  private readonly cgroups: CgroupRoot | null;
+  private readonly strays: StrayReaper;
 
   private constructor(
     public manifest: Manifest,
@@ -82,9 +86,17 @@ export class StackRuntime {
     this.registry = new ChildRegistry(manifest.stateDir, (err) =>
       this.logger.log("error", null, "registry", `cannot record children: ${(err as Error).message}`),
     );
+    const scanner = new ProcScanner();
+    const cgroups = openCgroupRoot();
+    this.cgroups = cgroups.root;
+    this.logger.log("debug", null, "jobs", cgroups.root ? `each service's processes in a cgroup under ${cgroups.root.dir}` : `no cgroups (${cgroups.reason}): jobs tracked through /proc`);
+    this.strays = new StrayReaper(clock, scanner, ({ service, pid, command }) =>
+      this.logger.log("warn", service, "job-escaped", `pid ${pid} (${command}) escaped its job and outlived it; killed it. A daemon must run in the foreground to be supervised`, { pid }),
+    );
     this.supervisor = new Supervisor(manifest, {
       childEnv: { VIGIL_SOCKET: join(manifest.stateDir, "heartbeat.sock"), PATH: childPath() },
       clock,
+      jobs: { scanner, cgroups: cgroups.root, strays: this.strays },
       logger: this.logger,
       printer: opts.printer ?? createPrinter(null, false),
     });
@@ -243,9 +255,10 @@ export class StackRuntime {
     return { ok: false, error };
   }
 
-  /** For a crash: SIGKILL every child's group at once, synchronously. */
+  /** For a crash: SIGKILL every child's job at once, synchronously. */
   killAllNow(): void {
-    for (const r of this.supervisor.runners.values()) if (r.status.pid !== null) signalGroup(r.status.pid, "SIGKILL");
+    for (const r of this.supervisor.runners.values()) r.dispatch({ type: "KillRequested" });
+    if (this.cgroups) killCgroupTree(this.cgroups.dir);
   }
 
   private async teardown(): Promise<void> {
@@ -255,6 +268,8 @@ export class StackRuntime {
     await this.http?.close();
     await this.heartbeat?.close();
     await this.supervisor.close();
+    await this.strays.finish();
+    this.cgroups?.close();
     this.statusFile.markDirty();
     await this.statusFile.settle();
     await this.registry.clear();

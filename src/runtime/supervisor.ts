@@ -18,7 +18,7 @@ import type { Logger } from "./logger.js";
 import { formatMs } from "../core/format.js";
 import type { Printer } from "./printer.js";
 import { IsoMemo, isoOfWall } from "./iso-time.js";
-import { ServiceRunner } from "./service-runner.js";
+import { ServiceRunner, type JobDeps } from "./service-runner.js";
 import { unmetDependencies, type DependencyView } from "./dependencies.js";
 import { HeartbeatHub } from "./heartbeats.js";
 import { ProbeHub } from "./probes/probe-hub.js";
@@ -44,6 +44,7 @@ export interface SupervisorOptions {
   /** environment given to every child besides its own (VIGIL_SOCKET, PATH) */
   readonly childEnv?: Readonly<Record<string, string>>;
   readonly clock: Clock;
+  readonly jobs: JobDeps;
   readonly logger: Logger;
   readonly printer: Printer;
   readonly random?: () => number;
@@ -386,7 +387,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } else if (hb) {
       const stats = this.heartbeats.monitor.statsOf(r.name);
       if (stats && (stats.intervalMs !== hb.intervalMs || stats.misses !== hb.misses)) {
-        this.heartbeats.monitor.watch(r.name, { intervalMs: hb.intervalMs, misses: hb.misses, startupGraceMs: hb.startupGraceMs });
+        this.heartbeats.monitor.reconfigure(r.name, { intervalMs: hb.intervalMs, misses: hb.misses, startupGraceMs: hb.startupGraceMs });
       }
     } else {
       this.heartbeats.monitor.unwatch(r.name);
@@ -426,6 +427,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return new ServiceRunner(config, {
       childEnv: this.opts.childEnv ?? {},
       clock: this.opts.clock,
+      jobs: this.opts.jobs,
       logger: this.opts.logger,
       printer: this.opts.printer,
       stateDir: this.manifest.stateDir,

@@ -1,9 +1,10 @@
 // Process trees for tests that run real processes: each group started here is SIGKILLed after its test,
 // and waits poll /proc instead of sleeping a fixed time.
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach } from "vitest";
-import { descendants, readProcStat } from "../../src/runtime/proc.js";
+import { descendants, listPids, readProcStat } from "../../src/runtime/proc.js";
 
 export type GroupLeader = ChildProcess & { pid: number };
 
@@ -71,4 +72,19 @@ export function isRunning(pid: number): boolean {
 
 export function isGone(pid: number): boolean {
   return !isRunning(pid);
+}
+
+/** Live processes (zombies excluded) whose environment holds the entry `entry` ("KEY=value"). */
+export function processesWithEnv(entry: string): number[] {
+  const wanted = Buffer.from(`${entry}\0`);
+  return listPids().filter((pid) => {
+    if (pid === process.pid || !isRunning(pid)) return false;
+    try {
+      const environ = readFileSync(`/proc/${pid}/environ`);
+      const at = environ.indexOf(wanted);
+      return at === 0 || (at > 0 && environ[at - 1] === 0);
+    } catch {
+      return false;
+    }
+  });
 }

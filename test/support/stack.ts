@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach } from "vitest";
 import type { ServiceDoc, StatusDocument } from "../../src/control/status-document.js";
-import { isRunning } from "./processes.js";
+import { isRunning, processesWithEnv } from "./processes.js";
 
 // the CLI tests take it from here along with the stacks
 export { isRunning };
@@ -58,10 +58,26 @@ export class Stack {
     return join(this.dir, ".vigil");
   }
 
+  /**
+   * Every live process that inherited this stack's marker (VIGIL_TEST_STACK in the environment of
+   * `vigil up`, and so of everything it starts), `vigil up` itself excluded: what would be left behind.
+   */
+  leftovers(): number[] {
+    return processesWithEnv(`VIGIL_TEST_STACK=${this.dir}`).filter((pid) => pid !== this.up?.pid);
+  }
+
   /** Starts `vigil up` in the background (through the executable `via`, else dist/cli/main.js). */
-  start(extraArgs: readonly string[] = [], env: Readonly<Record<string, string>> = {}, via?: string): ChildProcess {
+  start(
+    extraArgs: readonly string[] = [],
+    /** added to the test's own environment; undefined removes a variable */
+    env: Readonly<Record<string, string | undefined>> = {},
+    via?: string,
+    stdio: "pipe" | "ignore" = "pipe",
+  ): ChildProcess {
     const [file, args] = via === undefined ? [process.execPath, [CLI, "up", ...extraArgs]] : [via, ["up", ...extraArgs]];
-    const up = spawn(file, args, { cwd: this.dir, env: { ...process.env, NO_COLOR: "1", ...env } });
+    const upEnv: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", VIGIL_TEST_STACK: this.dir, ...env };
+    for (const [key, value] of Object.entries(upEnv)) if (value === undefined) delete upEnv[key];
+    const up = spawn(file, args, { cwd: this.dir, env: upEnv, stdio: ["ignore", stdio, stdio] });
     up.stdout?.on("data", (d: Buffer) => (this.stdout += d.toString()));
     up.stderr?.on("data", (d: Buffer) => (this.stderr += d.toString()));
     this.exitPromise = new Promise((res) => up.on("exit", (code) => res(code)));
@@ -115,6 +131,14 @@ export class Stack {
     for (const pid of this.seenPids) {
       try {
         process.kill(-pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    // whatever a failing test let escape: never left to the next test
+    for (const pid of this.leftovers()) {
+      try {
+        process.kill(pid, "SIGKILL");
       } catch {
         // already gone
       }

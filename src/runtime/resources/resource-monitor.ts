@@ -82,7 +82,7 @@ export class ResourceMonitor {
     try {
       const pids = new Map<string, number>();
       for (const r of this.supervisor.runners.values()) if (r.status.pid !== null && r.status.state !== "stopping") pids.set(r.name, r.status.pid);
-      const samples = await this.sampler.sample(pids);
+      const samples = await this.sampler.sample(pids, (name, tree) => this.supervisor.runners.get(name)?.adoptMembers(pids.get(name) ?? 0, tree));
       this.latest.clear();
       for (const [name, sample] of samples) {
         this.latest.set(name, sample);

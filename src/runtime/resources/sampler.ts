@@ -69,19 +69,22 @@ export class ResourceSampler {
     this.#pageBytes = options.pageBytes ?? kernelPageBytes();
   }
 
-  /** One sweep. A service whose main pid is gone (or a zombie) is left out of the result. */
-  async sample(pids: ReadonlyMap<string, number>): Promise<Map<string, ServiceSample>> {
+  /**
+   * One sweep. A service whose main pid is gone (or a zombie) is left out of the result. `onTree` sees
+   * each service's process tree as found (its members belong to the service's job).
+   */
+  async sample(pids: ReadonlyMap<string, number>, onTree?: (service: string, tree: readonly ProcUsage[]) => void): Promise<Map<string, ServiceSample>> {
     const forgotten = new Set<string>();
     this.#forgottenMidSweep = forgotten;
     try {
-      return await this.#sweep(pids);
+      return await this.#sweep(pids, onTree);
     } finally {
       this.#forgottenMidSweep = null;
       for (const service of forgotten) this.forget(service);
     }
   }
 
-  async #sweep(pids: ReadonlyMap<string, number>): Promise<Map<string, ServiceSample>> {
+  async #sweep(pids: ReadonlyMap<string, number>, onTree?: (service: string, tree: readonly ProcUsage[]) => void): Promise<Map<string, ServiceSample>> {
     const table = await this.#readTable();
     const atMs = this.#now();
     const byPid = new Map<number, ProcUsage>();
@@ -104,6 +107,7 @@ export class ResourceSampler {
         continue;
       }
       const tree = treeOf(root, children);
+      onTree?.(service, tree);
       for (const member of tree) owners.set(member.pid, service);
       const sample = this.#measure(service, root, tree, byPid, owners, atMs);
       samples.set(service, sample);

@@ -1,0 +1,213 @@
+// A cgroup v2 per supervised instance, where the kernel lets vigil make one: whatever a child does to
+// its session, group or parent (setsid, a double fork), its processes stay in the cgroup, and
+// cgroup.kill ends them all at once. Without one, a job is tracked through /proc alone (job.ts).
+//
+// A child is born inside its cgroup: vigil steps into the instance's cgroup for the spawn and back into
+// its own leaf right after (about 30 µs for both moves), because moving the child in after the spawn
+// leaves it a moment to fork something that escapes. vigil's own leaf ("supervisor") is a sibling of the
+// instances', so that no cgroup vigil kills can hold vigil.
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeSync, constants as fsConstants } from "node:fs";
+import { join } from "node:path";
+
+/** name of the directory of one supervisor's cgroups, under the cgroup vigil itself runs in */
+export const CGROUP_DIR_PREFIX = "vigil-";
+
+export interface CgroupRoot {
+  /** absolute path of this supervisor's cgroup directory */
+  readonly dir: string;
+  /** the cgroup of one instance (made once, reused across its restarts); null when it cannot be made */
+  forInstance(name: string): Cgroup | null;
+  /**
+   * Runs spawn() with vigil inside `cgroup`, so that the child is born there; false in `inside` when
+   * vigil could not step in (the child is then born outside, in vigil's own leaf).
+   */
+  spawnInside<T>(cgroup: Cgroup, spawn: () => T): { readonly value: T; readonly inside: boolean };
+  /** moves vigil back where it started and removes the directory (once every job has ended) */
+  close(): void;
+}
+
+export class Cgroup {
+  constructor(readonly path: string) {}
+
+  /** Moves pid (and the threads of its process) into this cgroup; false when the kernel refused. */
+  add(pid: number): boolean {
+    return writeControl(join(this.path, "cgroup.procs"), String(pid));
+  }
+
+  /** The processes in it now (empty when the cgroup is gone). */
+  pids(): number[] {
+    let text: string;
+    try {
+      text = readFileSync(join(this.path, "cgroup.procs"), "latin1");
+    } catch {
+      return [];
+    }
+    const pids: number[] = [];
+    for (const line of text.split("\n")) if (line !== "") pids.push(Number(line));
+    return pids;
+  }
+
+  /** SIGKILL to every process in it (never vigil), atomically where the kernel has cgroup.kill (5.14+). */
+  kill(): void {
+    const pids = this.pids();
+    if (!pids.includes(process.pid) && writeControl(join(this.path, "cgroup.kill"), "1")) return;
+    for (const pid of pids) {
+      if (pid === process.pid) continue;
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    }
+  }
+
+  remove(): void {
+    try {
+      rmdirSync(this.path);
+    } catch {
+      // still populated (a process that cannot be killed) or gone already
+    }
+  }
+}
+
+function writeControl(path: string, text: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW);
+  } catch {
+    return false;
+  }
+  try {
+    writeSync(fd, text);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Where the cgroup2 hierarchy is mounted, from mountinfo; null without one. */
+export function cgroup2Mount(mountinfo: string): string | null {
+  for (const line of mountinfo.split("\n")) {
+    // "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw"
+    const dash = line.indexOf(" - ");
+    if (dash < 0 || !line.slice(dash + 3).startsWith("cgroup2 ")) continue;
+    const fields = line.slice(0, dash).split(" ");
+    if (fields[3] === "/" && fields[4]) return unescapeMountPath(fields[4]);
+  }
+  return null;
+}
+
+/** The cgroup2 path of a process, from the "0::/path" line of /proc/PID/cgroup; null without one. */
+export function ownCgroupPath(procCgroup: string): string | null {
+  const line = procCgroup.split("\n").find((l) => l.startsWith("0::"));
+  return line === undefined ? null : line.slice(3);
+}
+
+function unescapeMountPath(path: string): string {
+  return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+export type CgroupOutcome = { readonly root: CgroupRoot } | { readonly root: null; readonly reason: string };
+
+/**
+ * Makes this supervisor's cgroup directory beside the cgroup it runs in, or says why it cannot:
+ * no cgroup2, no permission, or VIGIL_CGROUP=off.
+ */
+export function openCgroupRoot(env: NodeJS.ProcessEnv = process.env): CgroupOutcome {
+  if (env["VIGIL_CGROUP"] === "off") return { root: null, reason: "VIGIL_CGROUP=off" };
+  let mount: string | null;
+  let own: string | null;
+  try {
+    mount = cgroup2Mount(readFileSync("/proc/self/mountinfo", "utf8"));
+    own = ownCgroupPath(readFileSync("/proc/self/cgroup", "utf8"));
+  } catch (err) {
+    return { root: null, reason: `cannot read /proc: ${(err as Error).message}` };
+  }
+  if (mount === null || own === null) return { root: null, reason: "no cgroup2 hierarchy is mounted" };
+  const origin = new Cgroup(join(mount, own));
+  const dir = join(origin.path, `${CGROUP_DIR_PREFIX}${process.pid}`);
+  const home = new Cgroup(join(dir, HOME));
+  try {
+    mkdirSync(dir, { mode: 0o755 });
+    mkdirSync(home.path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    removeTree(dir);
+    return { root: null, reason: `cannot create ${home.path}: ${code ?? (err as Error).message}` };
+  }
+  if (!home.add(process.pid)) {
+    removeTree(dir);
+    return { root: null, reason: `cannot move vigil into ${home.path}` };
+  }
+  return { root: cgroupRoot(dir, home, origin) };
+}
+
+/** vigil's own leaf, beside the instances' cgroups */
+const HOME = "supervisor";
+
+function cgroupRoot(dir: string, home: Cgroup, origin: Cgroup): CgroupRoot {
+  const made = new Map<string, Cgroup | null>();
+  return {
+    dir,
+    forInstance(name) {
+      let cgroup = made.get(name);
+      if (cgroup !== undefined) return cgroup;
+      cgroup = name === HOME ? null : new Cgroup(join(dir, name));
+      try {
+        if (cgroup) mkdirSync(cgroup.path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") cgroup = null;
+      }
+      made.set(name, cgroup);
+      return cgroup;
+    },
+    spawnInside(cgroup, spawn) {
+      const inside = cgroup.add(process.pid);
+      try {
+        return { value: spawn(), inside };
+      } finally {
+        // never stay in a cgroup that may be killed (and Cgroup.kill spares vigil should it happen)
+        if (inside && !home.add(process.pid)) home.add(process.pid);
+      }
+    },
+    close() {
+      origin.add(process.pid);
+      for (const cgroup of made.values()) cgroup?.remove();
+      made.clear();
+      removeTree(dir);
+    },
+  };
+}
+
+/** Ends whatever is left in a cgroup directory (a supervisor that died left it), then removes it. */
+export function killCgroupTree(dir: string): number {
+  let killed = 0;
+  for (const sub of subdirectories(dir)) killed += killCgroupTree(join(dir, sub));
+  const cgroup = new Cgroup(dir);
+  const pids = cgroup.pids();
+  if (pids.length > 0) {
+    killed += pids.length;
+    cgroup.kill();
+  }
+  return killed;
+}
+
+/** the child cgroups of a cgroup: cgroupfs lists control files as files and child cgroups as directories */
+function subdirectories(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+function removeTree(dir: string): void {
+  for (const sub of subdirectories(dir)) removeTree(join(dir, sub));
+  try {
+    rmdirSync(dir);
+  } catch {
+    // populated still, or gone
+  }
+}

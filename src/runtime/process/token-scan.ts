@@ -1,0 +1,81 @@
+// Every child runs with its own VIGIL_TOKEN in its environment, and so does everything it starts, even a
+// double-forked daemon that left its process tree, group and session. Reading /proc/PID/environ finds them.
+import { readFileSync } from "node:fs";
+import { isLiveState, listPids, readProcStat, type ProcStat } from "../proc.js";
+import type { ProcSnapshot } from "./proc-snapshot.js";
+
+const TOKEN_KEY = Buffer.from("VIGIL_TOKEN=");
+/** tokens are 16 random bytes in hex */
+const TOKEN_CHARS = 32;
+
+/** The VIGIL_TOKEN in a process's environment; null when it has none or it cannot be read. */
+export function readEnvironToken(pid: number): string | null {
+  let environ: Buffer;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return null;
+  }
+  // entries are NUL-separated; the key must start an entry
+  for (let at = environ.indexOf(TOKEN_KEY); at >= 0; at = environ.indexOf(TOKEN_KEY, at + 1)) {
+    if (at > 0 && environ[at - 1] !== 0) continue;
+    const start = at + TOKEN_KEY.length;
+    const end = environ.indexOf(0, start);
+    return environ.toString("latin1", start, end < 0 ? environ.length : end);
+  }
+  return null;
+}
+
+/** "redis-server *:6379", the process's command line, or its name in brackets when that is empty. */
+export function readCommandLine(pid: number): string {
+  try {
+    const text = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0+$/, "").replaceAll("\0", " ");
+    if (text !== "") return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+    return `[${readFileSync(`/proc/${pid}/comm`, "utf8").trim()}]`;
+  } catch {
+    return "?";
+  }
+}
+
+/**
+ * Live processes in the snapshot that carry one of the tokens, by token. Only processes started at or
+ * after `sinceStartTime` (ticks since boot) are read: the others cannot belong to a job that young.
+ */
+export function findTokenHolders<T>(
+  snap: ProcSnapshot,
+  tokens: ReadonlyMap<string, T>,
+  sinceStartTime = 0,
+  skip: ReadonlySet<number> = new Set(),
+): Map<T, ProcStat[]> {
+  const found = new Map<T, ProcStat[]>();
+  if (tokens.size === 0) return found;
+  for (const s of snap.byPid.values()) {
+    if (!isLiveState(s.state) || s.startTime < sinceStartTime || s.pid === process.pid || skip.has(s.pid)) continue;
+    const token = readEnvironToken(s.pid);
+    if (token === null || token.length !== TOKEN_CHARS) continue;
+    const owner = tokens.get(token);
+    if (owner === undefined) continue;
+    const list = found.get(owner);
+    if (list) list.push(s);
+    else found.set(owner, [s]);
+  }
+  return found;
+}
+
+/**
+ * The live processes carrying `token`, without a scan of the whole table: pids are handed out in
+ * increasing order, so what a child started after its birth has a higher pid than the child (unless the
+ * pid counter wrapped meanwhile, in which case every pid is looked at).
+ */
+export function holdersOf(token: string, childPid: number): ProcStat[] {
+  const pids = listPids();
+  const wrapped = !pids.some((pid) => pid > childPid);
+  const found: ProcStat[] = [];
+  for (const pid of pids) {
+    if ((!wrapped && pid <= childPid) || pid === process.pid) continue;
+    if (readEnvironToken(pid) !== token) continue;
+    const stat = readProcStat(pid);
+    if (stat && isLiveState(stat.state)) found.push(stat);
+  }
+  return found;
+}

@@ -1,0 +1,95 @@
+import { randomBytes } from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { Job } from "../../../src/runtime/process/job.js";
+import { takeSnapshot } from "../../../src/runtime/process/proc-snapshot.js";
+import { holdersOf, readCommandLine, readEnvironToken } from "../../../src/runtime/process/token-scan.js";
+import { isSameProcess } from "../../../src/runtime/proc.js";
+import { isGone, isRunning, useProcesses, waitFor } from "../../support/processes.js";
+
+const { adopt } = useProcesses();
+/** a token of its own for each job, so that no other test's processes can answer to it */
+let TOKEN = "";
+let dir = "";
+
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = "";
+});
+
+/** `sh -c script` as the leader of its own group with VIGIL_TOKEN set; every pid it writes down is adopted for cleanup */
+async function startJob(script: string, pidFiles: readonly string[]): Promise<{ job: Job; pids: Record<string, number>; child: ChildProcess }> {
+  dir = await mkdtemp(join(tmpdir(), "vigil-job-"));
+  TOKEN = randomBytes(16).toString("hex");
+  const child = spawn("sh", ["-c", script], { cwd: dir, detached: true, stdio: "ignore", env: { ...process.env, VIGIL_TOKEN: TOKEN } });
+  adopt(-child.pid!);
+  adopt(child.pid!);
+  const pids: Record<string, number> = {};
+  for (const file of pidFiles) {
+    pids[file] = await waitFor(() => Number(readText(join(dir, file)).trim()) || undefined, 5000);
+    adopt(pids[file]!);
+  }
+  return { job: new Job(TOKEN, child.pid!, null), pids, child };
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+describe("Job", () => {
+  it("counts a descendant that left the group with setsid, and stops it with the rest", async () => {
+    const { job, pids } = await startJob("setsid sleep 1001 & echo $! > esc.pid; exec sleep 1002", ["esc.pid"]);
+    const members = job.members(takeSnapshot()).map((m) => m.pid);
+    expect(members).toEqual(expect.arrayContaining([job.pid, pids["esc.pid"]]));
+    expect(job.describe(takeSnapshot()).find((m) => m.pid === pids["esc.pid"])).toMatchObject({ escaped: true, command: "sleep 1001" });
+    job.stop("SIGTERM", takeSnapshot());
+    await waitFor(() => isGone(job.pid) && isGone(pids["esc.pid"]!));
+  });
+
+  it("sends SIGCONT after the stop signal, so a stopped member can act on it", async () => {
+    const { job } = await startJob("exec sleep 1003", []);
+    process.kill(job.pid, "SIGSTOP");
+    await waitFor(() => readText(`/proc/${job.pid}/stat`).split(") ")[1]?.startsWith("T"));
+    job.stop("SIGTERM", takeSnapshot());
+    await waitFor(() => isGone(job.pid));
+  });
+
+  it("keeps a member it was told of after its parent is gone, and tells a reused pid from it", async () => {
+    const { job, pids, child } = await startJob("setsid sleep 1004 & echo $! > esc.pid; exec sleep 0.2", ["esc.pid"]);
+    const esc = pids["esc.pid"]!;
+    // reaped, as a supervisor's child is by the time its exit is reported
+    if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once("exit", resolve));
+    // the escaped one is no descendant now and not in the group: only what the job was told keeps it
+    expect(job.mayLive(isSameProcess)).toBe(false);
+    job.adopt(holdersOf(TOKEN, job.pid));
+    expect(job.mayLive(isSameProcess)).toBe(true);
+    expect(job.members(takeSnapshot()).map((m) => m.pid)).toEqual([esc]);
+    job.kill(takeSnapshot());
+    await waitFor(() => isGone(esc));
+    expect(job.mayLive(isSameProcess)).toBe(false);
+  });
+});
+
+describe("token scan", () => {
+  it("reads a process's VIGIL_TOKEN and command line", async () => {
+    const { job } = await startJob("exec sleep 1005", []);
+    await waitFor(() => readCommandLine(job.pid) === "sleep 1005");
+    expect(readEnvironToken(job.pid)).toBe(TOKEN);
+    expect(readEnvironToken(process.pid)).toBe(process.env["VIGIL_TOKEN"] ?? null);
+    expect(readCommandLine(2 ** 22 + 1)).toBe("?");
+  });
+
+  it("finds a double-forked daemon by its token", async () => {
+    const { job, pids } = await startJob('sh -c "setsid sleep 1006 & echo \\$! > d.pid"; exec sleep 1007', ["d.pid"]);
+    expect(holdersOf(TOKEN, job.pid).map((p) => p.pid)).toEqual(expect.arrayContaining([pids["d.pid"]]));
+    expect(isRunning(pids["d.pid"]!)).toBe(true);
+  });
+});
