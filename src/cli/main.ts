@@ -3,12 +3,15 @@ import { UserError } from "./user-error.js";
 import { quickStatusArgs } from "./quick-args.js";
 
 async function main(argv: readonly string[]): Promise<void> {
-  // the reader went away (`vigil status --json | head -c 100`): nobody is left to tell, so end quietly
-  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    process.stderr.write(`vigil: cannot write the output: ${err.message}\n`);
-    process.exit(1);
-  });
+  // the reader went away (`vigil status --json | head -c 100`): nobody is left to tell, so end quietly.
+  // Not for `vigil up`, which supervises on without its output (cli/losable-output.ts).
+  if (argv[2] !== "up") {
+    process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      process.stderr.write(`vigil: cannot write the output: ${err.message}\n`);
+      process.exit(1);
+    });
+  }
   try {
     // `vigil status`, which scripts and watch loops run again and again, skips loading commander
     const status = quickStatusArgs(argv.slice(2));

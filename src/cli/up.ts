@@ -6,15 +6,21 @@ import { LockError } from "../runtime/lock.js";
 import { createLogger } from "../runtime/logger.js";
 import { createPrinter, wantsColor } from "../runtime/printer.js";
 import { StackRuntime } from "../runtime/stack-runtime.js";
+import { losable } from "./losable-output.js";
 import { UserError } from "./user-error.js";
 
 /** `vigil up`: run the stack in the foreground until SIGINT/SIGTERM or `vigil down`. Resolves with the exit status. */
 export async function upCommand(file: string): Promise<number> {
   const manifest = await load(file);
-  const logger = createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr: process.stderr, color: wantsColor(process.stderr) });
+  // losing the terminal or the pipe is logged to vigil.log and changes nothing else
+  const outputLost = (which: string) => (err: NodeJS.ErrnoException): void =>
+    logger.log("warn", null, "output-lost", `${which} is gone (${err.code ?? err.message}); supervising on, output in ${manifest.stateDir}`);
+  const stderr = losable(process.stderr, outputLost("stderr"));
+  const stdout = losable(process.stdout, outputLost("stdout"));
+  const logger = createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr, color: wantsColor(process.stderr) });
   let stack: StackRuntime;
   try {
-    stack = await StackRuntime.open(manifest, { logger, printer: createPrinter(process.stdout, wantsColor(process.stdout)) });
+    stack = await StackRuntime.open(manifest, { logger, printer: createPrinter(stdout, wantsColor(process.stdout)) });
   } catch (err) {
     if (err instanceof LockError) throw new UserError(`vigil: ${err.message}`, 1, { cause: err });
     throw new UserError(`vigil: cannot use state directory ${manifest.stateDir}: ${(err as Error).message}`, 1, { cause: err });
@@ -56,9 +62,18 @@ export async function upCommand(file: string): Promise<number> {
   }
   await stack.stopped();
   await logger.flush();
-  process.off("uncaughtException", onCrash);
-  process.off("unhandledRejection", onCrash);
-  return 0;
+  // everything is closed; end now rather than wait for a library's stray timer, so that `vigil down`,
+  // which waits for this process to be gone, returns at once
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(0);
+}
+
+/** Resolves once what was written to `stream` has been handed to the system (or the stream is gone). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve();
+    stream.write("", () => resolve());
+  });
 }
 
 async function load(file: string): Promise<Manifest> {

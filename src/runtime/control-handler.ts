@@ -20,7 +20,8 @@ export function controlHandler(supervisor: Supervisor, reload: () => Promise<Rel
         }
         case "down":
           await supervisor.shutdown();
-          return { ok: true };
+          // the client waits for this pid to be gone: `vigil down` returns once `vigil up` has exited
+          return { ok: true, data: { pid: process.pid } };
         case "start":
         case "stop":
         case "restart":

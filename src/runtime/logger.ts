@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import pino from "pino";
+import type { TextSink } from "./printer.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -15,7 +16,7 @@ export interface Logger {
 
 export interface LoggerOptions {
   readonly file: string | null;
-  readonly stderr: NodeJS.WritableStream | null;
+  readonly stderr: TextSink | null;
   readonly color: boolean;
   /** lowest level shown on stderr */
   readonly stderrLevel?: LogLevel;

@@ -2,6 +2,11 @@
 
 const PALETTE = [36, 33, 32, 35, 34, 96, 93, 92, 95, 94];
 
+/** where output goes: a stream, or anything that takes text */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
 export interface Printer {
   /** width of the name column, so that output lines up */
   setNames(names: readonly string[]): void;
@@ -9,7 +14,7 @@ export interface Printer {
   flush(): void;
 }
 
-export function createPrinter(out: NodeJS.WritableStream | null, color: boolean): Printer {
+export function createPrinter(out: TextSink | null, color: boolean): Printer {
   let width = 0;
   const colors = new Map<string, number>();
   let pending: string[] = [];
