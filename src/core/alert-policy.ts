@@ -124,7 +124,10 @@ export class AlertPolicy {
           this.owed.add(pair);
         }
         const alert = this.admit(index, rule, kind, event, reason, nowMs);
-        if (alert) alerts.push(alert);
+        if (!alert) return;
+        // what this rule folded for the same service goes first: a "restart (and 3 more)" after its
+        // "fatal" would tell the story backwards
+        alerts.push(...this.sendFolded(index, event.service, kind, nowMs), alert);
       });
       if (kind === "recovered") for (const pair of [...this.owed]) if (pair.endsWith(`\0${subject}`)) this.owed.delete(pair);
     }
@@ -148,6 +151,21 @@ export class AlertPolicy {
       }
     }
     return { alerts, flushAtMs: this.nextFlushAtMs() };
+  }
+
+  /** The folds of one rule and service, other than `except`, sent now. */
+  private sendFolded(index: number, service: string | null, except: AlertKind, nowMs: number): Alert[] {
+    const prefix = `${index}\0${service ?? ""}\0`;
+    const alerts: Alert[] = [];
+    for (const [key, fold] of this.folds) {
+      if (!key.startsWith(prefix) || fold.count === 0 || !fold.latest) continue;
+      const kind = key.slice(prefix.length) as AlertKind;
+      if (kind === except) continue;
+      const { event, reason } = fold.latest;
+      alerts.push({ rule: index, kind, service, reason, event, folded: fold.count - 1 });
+      Object.assign(fold, { lastSentAtMs: nowMs, count: 0, latest: null });
+    }
+    return alerts;
   }
 
   /** events folded and not yet sent */

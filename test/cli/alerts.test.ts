@@ -39,16 +39,17 @@ alerts:
 `);
     s.start();
     await waitUntil(() => bodies(r).some((b) => b.event === "fatal"), () => `a fatal alert; got ${JSON.stringify(bodies(r))}\n${s.stderr}`);
+    // the three further restarts waited in the cooldown: they go out as one, before the fatal
     expect(bodies(r)).toMatchObject([
       { service: "crasher", event: "restart", reason: "exit", folded: 0, figures: { attempt: 1 } },
+      { service: "crasher", event: "restart", reason: "exit", folded: 2, figures: { attempt: 4 } },
       { service: "crasher", event: "fatal", reason: "crash-loop", folded: 0, figures: { restarts: 5 } },
     ]);
     expect(r.received[0]).toMatchObject({ method: "POST", path: "/hook" });
-    // the three further restarts wait in the cooldown; stopping the supervisor sends them as one
     s.up?.kill("SIGTERM");
     expect(await s.exited()).toBe(0);
     const restarts = bodies(r).filter((b) => b.event === "restart");
-    expect(restarts).toMatchObject([{ folded: 0 }, { folded: 2, figures: { attempt: 4 } }]);
+    expect(restarts).toHaveLength(2);
     expect(restarts[1]?.text).toMatch(/crasher: restart — restarting in 50ms \(reason exit\) \(and 2 more\)$/);
     expect(restarts.reduce((n, b) => n + 1 + b.folded, 0)).toBe(4);
   });

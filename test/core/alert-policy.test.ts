@@ -48,6 +48,18 @@ describe("ruleMatches", () => {
 });
 
 describe("AlertPolicy cooldown", () => {
+  it("sends the restarts it folded before a fatal of the same service to the same rule, not after it", () => {
+    const policy = new AlertPolicy([rule(["restart", "fatal"])]);
+    policy.offer(restart("api", 1), 0);
+    policy.offer(restart("api", 2), 1000);
+    policy.offer(restart("api", 3), 2000);
+    const fatal = policy.offer(event("fatal", "api", { restarts: 3 }), 3000);
+    expect(fatal.alerts.map((a) => [a.kind, a.folded])).toEqual([["restart", 1], ["fatal", 0]]);
+    // nothing is left to come after the fatal
+    expect(policy.pendingFolded()).toBe(0);
+    expect(policy.flush(10 * MIN).alerts).toEqual([]);
+  });
+
   it("sends the first event at once and folds the repeats inside the cooldown into the message after it", () => {
     const policy = new AlertPolicy([rule(["restart"])]);
     const first = policy.offer(restart("api", 1), 0);
@@ -81,7 +93,11 @@ describe("AlertPolicy cooldown", () => {
     expect(policy.offer(restart("api"), 0).alerts.map((a) => a.rule)).toEqual([0, 1]);
     expect(policy.offer(restart("web"), 1).alerts.map((a) => `${a.rule}:${a.service}`)).toEqual(["0:web", "1:web"]);
     expect(policy.offer(restart("api"), 2).alerts.map((a) => a.rule)).toEqual([1]);
-    expect(policy.offer(event("fatal", "api", { restarts: 3 }), 3).alerts).toMatchObject([{ rule: 0, kind: "fatal" }]);
+    // rule 0 folded api's second restart: it goes out before the fatal
+    expect(policy.offer(event("fatal", "api", { restarts: 3 }), 3).alerts).toMatchObject([
+      { rule: 0, kind: "restart", folded: 0 },
+      { rule: 0, kind: "fatal" },
+    ]);
   });
 
   it("flushes everything still folded when asked to (at shutdown)", () => {
