@@ -137,6 +137,36 @@ export class HeartbeatMonitor {
     this.#arm(id, w, w.startupDeadlineMs);
   }
 
+  /**
+   * New settings for a watched id (an edit of the manifest), keeping its beats, history and the time it
+   * was first watched: health is judged anew from the same last beat. A level that the new settings make
+   * better is taken at once (an event for healthy); a worse one is announced by the timer, as usual.
+   */
+  reconfigure(id: string, { intervalMs, misses, startupGraceMs = 0 }: WatchOptions): void {
+    const old = this.#watches.get(id);
+    if (!old) return this.watch(id, { intervalMs, misses, startupGraceMs });
+    checkNumber("intervalMs", intervalMs, "> 0");
+    checkNumber("misses", misses, "> 0");
+    checkNumber("startupGraceMs", startupGraceMs, "≥ 0");
+    if (old.timer !== null) this.#clock.clearTimer(old.timer);
+    const w: Watch = {
+      ...old,
+      intervalMs, misses, startupDeadlineMs: startupDeadlineMs(intervalMs, misses, startupGraceMs),
+      firstChangeMs: nextChangeInMs(0, intervalMs, misses) ?? 0, ladder: healthLadder(intervalMs, misses),
+      timer: null, secondLook: false,
+    };
+    this.#watches.set(id, w);
+    const nowMs = this.#clock.now();
+    const { health, ageMs, nextInMs } = this.#observe(w, nowMs);
+    const previous = w.reported;
+    if (HEALTH_SEVERITY[health] < HEALTH_SEVERITY[previous] && health !== "unknown") {
+      w.reported = health;
+      if (health === "healthy") this.#emit("recovered", { id, health, previous, ageMs });
+    }
+    // a level already due is announced on the next turn, by the timer like any other
+    this.#arm(id, w, HEALTH_SEVERITY[health] > HEALTH_SEVERITY[w.reported] ? 0 : (nextInMs ?? w.startupDeadlineMs));
+  }
+
   unwatch(id: string): void {
     const w = this.#watches.get(id);
     if (!w) return;

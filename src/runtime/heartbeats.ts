@@ -70,7 +70,8 @@ export class HeartbeatHub {
   spawned(name: string, token: string): void {
     this.tokens.set(name, token);
     const book = this.books.get(name);
-    if (book) book.ready = false;
+    // what the child before said is not news about this one (`rejected` counts for the service)
+    if (book) Object.assign(book, { beats: 0, lastBeatWallMs: null, lastBeatData: null, ready: false, statusText: null });
     const hb = this.configs.get(name)?.heartbeat;
     if (hb) this.monitor.watch(name, { intervalMs: hb.intervalMs, misses: hb.misses, startupGraceMs: hb.startupGraceMs });
   }

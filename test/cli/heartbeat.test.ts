@@ -59,6 +59,46 @@ services:
     });
   }
 
+  it("replaces a frozen (SIGSTOPped) beating child with SIGTERM at once, not after stop.timeout", async () => {
+    const s = await stack(
+      `
+version: 1
+services:
+  frozen:
+    command: node beater.cjs
+    heartbeat: { via: socket, interval: 300ms, misses: 3, startup_grace: 2s }
+    restart: { policy: always, backoff: { initial: 0 } }
+    stop: { timeout: 60s }
+`,
+      { "beater.cjs": `
+const net = require("node:net");
+const s = net.createConnection(process.env.VIGIL_SOCKET);
+setInterval(() => s.write(JSON.stringify({ service: process.env.VIGIL_SERVICE, token: process.env.VIGIL_TOKEN, type: "beat" }) + "\\n"), 100);
+` },
+    );
+    s.start();
+    const first = await s.waitFor("frozen", (x) => x.beats >= 2, "to beat");
+    process.kill(first.pid!, "SIGSTOP");
+    // with stop.timeout 60s, only SIGCONT after the stop signal lets the frozen child act on its SIGTERM in time
+    const next = await s.waitFor("frozen", (x) => x.restarts >= 1 && x.state === "running", "to be replaced", 10_000);
+    expect(next.pid).not.toBe(first.pid);
+    expect(next.last_exit).toMatchObject({ reason: "heartbeat", signal: "SIGTERM" });
+  });
+
+  it("shows a restarted child's own beats, not the last ones of the child before it", async () => {
+    const s = await stack(`
+version: 1
+services:
+  once:
+    command: sh -c 'if [ -e ran ]; then exec sleep 300; fi; touch ran; vigil beat --data "{\\"n\\":1}" && vigil beat --status "old" && exit 1'
+    heartbeat: { via: socket, interval: 5s }
+    restart: { policy: on-failure, backoff: { initial: 0 } }
+`);
+    s.start();
+    const second = await s.waitFor("once", (x) => x.restarts === 1 && x.state === "running", "to run a second time");
+    expect(second).toMatchObject({ beats: 0, last_beat_at: null, last_beat_data: null, status_text: null });
+  });
+
   it("takes beats from a shell child through vigil beat, found on its PATH", async () => {
     const s = await stack(`
 version: 1
@@ -105,6 +145,25 @@ services:
     const again = await s.waitFor("quiet", (x) => x.restarts >= 1 && x.last_exit?.reason === "log-stale", "to restart for stale output");
     expect(again.pid).not.toBe(first.pid);
     expect(s.stderr).toMatch(/quiet: log-stale: no output for 400ms; restarting/);
+  });
+
+  it("gets the output of a Python child that never flushes, so log staleness does not kill it", async () => {
+    const s = await stack(`
+version: 1
+services:
+  py:
+    command: [python3, -c, "import time\\nwhile True:\\n    print('tick')\\n    time.sleep(0.1)"]
+    logs: { stale_after: 1s }
+  own:
+    command: sh -c 'echo "unbuffered=$PYTHONUNBUFFERED"; exec sleep 300'
+    env: { PYTHONUNBUFFERED: "0" }
+`);
+    // as in a shell that does not set it (some machines do, for every process)
+    s.start([], { PYTHONUNBUFFERED: undefined });
+    await waitUntil(() => (s.stdout.match(/^py +\| tick$/gm) ?? []).length >= 20, () => `20 ticks from py\n${s.stdout}\n${s.stderr}`);
+    expect((await s.service("py"))?.restarts).toBe(0);
+    // the manifest's own value stands
+    expect(s.stdout).toMatch(/^own +\| unbuffered=0$/m);
   });
 
   it("holds a dependant until its dependency says ready", async () => {
@@ -261,8 +320,9 @@ services:
     const after = (await s.statusFile())!;
     expect(after.supervisor.rejected_messages).toBeGreaterThanOrEqual(8);
     const v = after.services.find((x) => x.name === "victim")!;
-    expect(v.beats).toBe(1);
-    expect(v.last_beat_data).toEqual({ ok: 1 });
+    // the new child has not beaten, and the beat with its predecessor's token was not taken for it
+    expect(v.beats).toBe(0);
+    expect(v.last_beat_data).toBeNull();
     expect(doc).toBeTruthy();
     const o = after.services.find((x) => x.name === "other")!;
     expect(o.pid).toBe(other.pid);

@@ -77,4 +77,24 @@ describe("reloading the manifest", () => {
     expect(fixed?.supervisor.generation).toBe(2);
     expect((await s.service("a"))?.pid).toBe(a.pid);
   });
+
+  it("keeps a beating service healthy, with its beats, when heartbeat.misses is edited in place", async () => {
+    const manifest = (misses: number) => `
+version: 1
+services:
+  beater:
+    command: sh -c 'while true; do vigil beat; sleep 0.1; done'
+    heartbeat: { via: socket, interval: 2s, misses: ${misses} }
+`;
+    const s = await stack(manifest(3));
+    s.start();
+    const before = await s.waitFor("beater", (x) => x.health === "healthy" && x.beats >= 3, "to beat");
+    await writeFile(join(s.dir, "supervisor.yaml"), manifest(5));
+    expect((await s.run(["reload"])).code).toBe(0);
+    const status = await s.run(["status", "--json", "beater"]);
+    const after = (JSON.parse(status.stdout) as { services: { pid: number; health: string; beats: number }[] }).services[0]!;
+    expect(after.pid).toBe(before.pid);
+    expect(after.health).toBe("healthy");
+    expect(after.beats).toBeGreaterThanOrEqual(before.beats);
+  });
 });

@@ -448,3 +448,39 @@ describe("HeartbeatMonitor beat records", () => {
     expect(monitor.statsOf("api")).toMatchObject({ lastBeatAtMs: null, lastBeatWallMs: null, ageMs: null });
   });
 });
+
+describe("HeartbeatMonitor reconfigure", () => {
+  it("keeps the beats and judges the same last beat by the new settings", () => {
+    const { clock, monitor, names } = setup();
+    monitor.watch("api", { intervalMs: 1000, misses: 3 });
+    monitor.beat("api");
+    monitor.beat("api");
+    monitor.reconfigure("api", { intervalMs: 1000, misses: 5 });
+    expect(monitor.health("api")).toBe("healthy");
+    expect(monitor.beats("api")).toBe(2);
+    clock.advance(4_999);
+    expect(monitor.health("api")).toBe("critical");
+    clock.advance(1);
+    expect(names()).toEqual(["degraded", "critical", "failed"]);
+  });
+
+  it("takes a better level at once and announces healthy; a worse one comes from the timer", () => {
+    const { clock, monitor, names } = setup();
+    monitor.watch("api", { intervalMs: 1000, misses: 3 });
+    monitor.beat("api");
+    clock.advance(1_500);
+    expect(names()).toEqual(["degraded"]);
+    monitor.reconfigure("api", { intervalMs: 2000, misses: 3 });
+    expect(names()).toEqual(["degraded", "recovered"]);
+    monitor.reconfigure("api", { intervalMs: 500, misses: 3 });
+    expect(names()).toEqual(["degraded", "recovered"]);
+    clock.advance(0);
+    expect(names()).toEqual(["degraded", "recovered", "degraded", "critical", "failed"]);
+  });
+
+  it("watches an id it did not watch yet", () => {
+    const { monitor } = setup();
+    monitor.reconfigure("new", { intervalMs: 1000, misses: 3 });
+    expect(monitor.isWatching("new")).toBe(true);
+  });
+});
