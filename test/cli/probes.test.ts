@@ -28,7 +28,8 @@ services:
     env: { PORT: "${port}" }
     restart: { policy: always, backoff: { initial: 0 } }
     probes:
-      liveness: { http: "http://127.0.0.1:${port}/health", interval: 100ms, timeout: 500ms, failures: 2 }
+      # node may take a second to listen on a loaded machine: no verdict before it could
+      liveness: { http: "http://127.0.0.1:${port}/health", initial_delay: 1s, interval: 100ms, timeout: 500ms, failures: 2 }
   sibling:
     command: sleep 300
 `,
@@ -61,7 +62,7 @@ services:
       readiness: { tcp: "127.0.0.1:${port}", interval: 100ms, timeout: 200ms }
 `,
       {
-        "listen.cjs": `require("node:net").createServer((c) => c.end()).listen(Number(process.env.PORT), "127.0.0.1", () => require("node:fs").writeFileSync("db-listening.txt", String(process.hrtime.bigint())));`,
+        "listen.cjs": `require("node:net").createServer((c) => c.end()).listen(Number(process.env.PORT), "127.0.0.1", () => require("node:fs").writeFileSync("db-listening.txt", String(Date.now())));`,
       },
     );
     s.start();
@@ -71,9 +72,10 @@ services:
     expect(db.health).not.toBe("healthy");
     await s.waitFor("app", (x) => x.state === "running", "to start once db accepts connections");
     expect((await s.service("db"))?.health).toBe("healthy");
-    const listening = BigInt(await readFile(join(s.dir, "db-listening.txt"), "utf8"));
-    const started = BigInt((await readFile(join(s.dir, "app-started.txt"), "utf8")).trim());
-    expect(started > listening).toBe(true);
+    // both wall-clock times: milliseconds since the epoch
+    const listeningMs = Number(await readFile(join(s.dir, "db-listening.txt"), "utf8"));
+    const startedMs = Number((await readFile(join(s.dir, "app-started.txt"), "utf8")).trim()) / 1e6;
+    expect(startedMs).toBeGreaterThanOrEqual(listeningMs);
   });
 
   it("kills an exec probe that hangs at its timeout, leaving nothing behind", async () => {
