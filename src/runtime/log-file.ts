@@ -1,7 +1,8 @@
 // STATE_DIR/logs/NAME.log with size-based rotation. Lines are collected and written once per
 // tick through one append fd, so a chatty child costs one write per tick, not one per line.
-import { mkdir, open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { mkdir, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
+import { openStateFile } from "./state-dir.js";
 
 export interface RotatingLogOptions {
   /** rotate when the file would pass this size */
@@ -113,8 +114,14 @@ export class RotatingLog {
 
   private async openFile(): Promise<FileHandle> {
     if (this.file) return this.file;
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    const file = await open(this.path, "a", 0o600);
+    let file: FileHandle;
+    try {
+      file = await openStateFile(this.path, "append");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      file = await openStateFile(this.path, "append");
+    }
     this.size = (await file.stat()).size;
     this.file = file;
     return file;

@@ -1,6 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import pino from "pino";
+import { RotatingLog } from "./log-file.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -25,12 +24,15 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 const TINT: Record<LogLevel, string> = { debug: "\x1b[2m", info: "", warn: "\x1b[33m", error: "\x1b[31;1m" };
 
 export function createLogger(opts: LoggerOptions): Logger {
-  let dest: ReturnType<typeof pino.destination> | null = null;
+  let dest: RotatingLog | null = null;
   let file: pino.Logger | null = null;
   if (opts.file) {
-    mkdirSync(dirname(opts.file), { recursive: true, mode: 0o700 });
-    dest = pino.destination({ dest: opts.file, sync: false, mode: 0o600 });
-    file = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, dest);
+    // written as a state directory's file is (never through a symbolic link, only a file of our own),
+    // a line per record batched per tick
+    const log = new RotatingLog(opts.file, { maxBytes: Infinity, keep: 0 });
+    dest = log;
+    // pino ends every record with a newline, which RotatingLog adds itself
+    file = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, { write: (record: string) => log.write(record.slice(0, -1)) });
   }
   const minRank = RANK[opts.stderrLevel ?? "info"];
   const stderr = opts.stderr;
@@ -63,10 +65,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     },
     flush() {
       flushStderr();
-      return new Promise((resolve) => {
-        if (!dest) return resolve();
-        dest.flush(() => resolve());
-      });
+      return dest ? dest.flush().catch(() => undefined) : Promise.resolve();
     },
   };
 }

@@ -1,4 +1,3 @@
-import { chmod, mkdir } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Clock } from "../core/clock.js";
@@ -13,6 +12,7 @@ import { signalGroup } from "./kill.js";
 import { acquireLock, type Lock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ChildRegistry, reapOrphans } from "./orphans.js";
+import { prepareStateDir, removeLeftoverTemps } from "./state-dir.js";
 import { createPrinter, type Printer } from "./printer.js";
 import { readProcStat } from "./proc.js";
 import { realClock } from "./real-clock.js";
@@ -97,11 +97,14 @@ export class StackRuntime {
     this.wire(clock);
   }
 
-  /** Prepares the state directory and takes its lock (LockError when another supervisor holds it). */
+  /**
+   * Prepares the state directory and takes its lock: StateDirError when the directory, or a file in it,
+   * is not the running user's own (or is a symbolic link), LockError when another supervisor holds it.
+   */
   static async open(manifest: Manifest, opts: StackOptions = {}): Promise<StackRuntime> {
-    await mkdir(join(manifest.stateDir, "logs"), { recursive: true, mode: 0o700 });
-    await chmod(manifest.stateDir, 0o700);
+    await prepareStateDir(manifest.stateDir);
     const lock = await acquireLock(manifest.stateDir);
+    await removeLeftoverTemps(manifest.stateDir);
     return new StackRuntime(manifest, lock, opts);
   }
 
@@ -276,19 +279,20 @@ export class StackRuntime {
     });
     // Children are recorded a turn after their spawn, in a batch: /proc/PID/stat of a process that is
     // still finishing its exec reads several times slower, and a restart need not wait for it.
-    const spawned = new Map<number, string>();
+    const spawned = new Map<number, { readonly name: string; readonly token: string }>();
     const record = (): void => {
-      for (const [pid, name] of spawned) {
+      for (const [pid, { name, token }] of spawned) {
         const stat = readProcStat(pid);
         const config = supervisor.runners.get(name)?.config;
         if (!stat || !config) continue;
-        registry.add({ service: name, pid, pgid: pid, startTime: stat.startTime, stopSignal: config.stop.signal, stopTimeoutMs: config.stop.timeoutMs });
+        registry.add({ service: name, pid, pgid: pid, startTime: stat.startTime, stopSignal: config.stop.signal, stopTimeoutMs: config.stop.timeoutMs, token });
       }
       spawned.clear();
     };
     supervisor.on("spawned", (name, pid) => {
       if (spawned.size === 0) setImmediate(record);
-      spawned.set(pid, name);
+      // the token is the one of this spawn only now: a restart in the same turn brings a new one
+      spawned.set(pid, { name, token: supervisor.runners.get(name)?.token ?? "" });
     });
     supervisor.on("exited", (_name, pid) => {
       // gone before it was recorded: never read the stat of a pid that may be someone else's by now

@@ -1,5 +1,5 @@
-import { rename, writeFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
+import { writeFileAtomic } from "./atomic-file.js";
 
 /**
  * Writes a text file atomically (temp file + rename) whenever it is marked dirty; bursts of changes
@@ -59,9 +59,7 @@ export class AtomicJsonWriter {
         if (waitMs > 0 && !this.settling) await new Promise((resolve) => setTimeout(resolve, waitMs));
         this.dirty = false;
         this.lastStartMs = performance.now();
-        const tmp = `${this.path}.${process.pid}.tmp`;
-        await writeFile(tmp, `${await this.render()}\n`, { mode: 0o600 });
-        await rename(tmp, this.path);
+        await writeFileAtomic(this.path, `${await this.render()}\n`);
       }
     } catch {
       // a full disk must not stop supervision; the next change tries again

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, stat, symlink, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -99,5 +99,16 @@ describe("RotatingLog", () => {
     for (let i = 0; i < 10; i++) log.write("123456789");
     await log.close();
     expect(await read(logPath)).toBe("123456789\n123456789\n[vigil: 8 lines dropped, the log could not keep up]\n");
+  });
+
+  it("does not write through a symbolic link planted where its file should be", async () => {
+    const target = join(stateDir, "root-only.txt");
+    await writeFile(target, "untouched\n", { mode: 0o600 });
+    await mkdir(join(stateDir, "logs"), { mode: 0o700 });
+    await symlink(target, logPath);
+    const log = new RotatingLog(logPath, { maxBytes: 1024, keep: 1 });
+    log.write("secret?");
+    await expect(log.flush()).rejects.toThrow(/api\.log is a symbolic link/);
+    expect(await read(target)).toBe("untouched\n");
   });
 });

@@ -1,11 +1,12 @@
 // STATE_DIR/events.jsonl: every event as one JSON line, appended once per tick and rotated by size
 // (events.jsonl.1 … .3). The reader serves `vigil events` with or without a running supervisor; a line
 // torn by a crash, or anything else that is not an event, is skipped.
-import { closeSync, openSync, readSync, fstatSync } from "node:fs";
+import { closeSync, readSync, fstatSync } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { RotatingLog } from "../log-file.js";
 import type { Logger } from "../logger.js";
+import { openStateFileSync } from "../state-dir.js";
 import type { EventSink, VigilEvent } from "./event.js";
 
 export const JOURNAL_FILE = "events.jsonl";
@@ -64,14 +65,14 @@ export class Journal implements EventSink {
 function endsWithNewline(path: string): boolean {
   let fd: number | null = null;
   try {
-    fd = openSync(path, "r");
+    fd = openStateFileSync(path, "read");
     const size = fstatSync(fd).size;
     if (size === 0) return true;
     const last = Buffer.alloc(1);
     readSync(fd, last, 0, 1, size - 1);
     return last[0] === 0x0a;
   } catch {
-    return true; // no journal yet
+    return true; // no journal yet (or one vigil refuses to open: its writes will say so)
   } finally {
     if (fd !== null) closeSync(fd);
   }
