@@ -2,9 +2,16 @@
 // tick through one append fd, so a chatty child costs one write per tick, not one per line.
 import { mkdir, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
+import type { WriteReport } from "./problems.js";
 import { openStateFile } from "./state-dir.js";
 
-export interface RotatingLogOptions {
+/** What the stack tells every service's log. */
+export interface LogFileHooks {
+  /** told of every write's outcome (a full disk, and its end) */
+  readonly report?: WriteReport;
+}
+
+export interface RotatingLogOptions extends LogFileHooks {
   /** rotate when the file would pass this size */
   readonly maxBytes: number;
   /** rotated files kept: NAME.log.1 … NAME.log.KEEP */
@@ -19,6 +26,8 @@ export class RotatingLog {
   private queue: string[] = [];
   private queuedBytes = 0;
   private droppedLines = 0;
+  /** lines whose write failed (a full disk): counted, and said in the file once it can be written */
+  private lostLines = 0;
   private file: FileHandle | null = null;
   private size = 0;
   private scheduled = false;
@@ -70,13 +79,37 @@ export class RotatingLog {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0 || this.droppedLines > 0) {
-      const lines = this.queue;
-      if (this.droppedLines > 0) lines.push(`[vigil: ${this.droppedLines} lines dropped, the log could not keep up]`);
+      const { queue, droppedLines: dropped, lostLines: lost } = this;
+      // the queue as it is, unless there is something to say about lines that are not in it
+      const lines =
+        lost === 0 && dropped === 0
+          ? queue
+          : [
+              ...(lost > 0 ? [`[vigil: ${lost} lines lost, the log could not be written]`] : []),
+              ...queue,
+              ...(dropped > 0 ? [`[vigil: ${dropped} lines dropped, the log could not keep up]`] : []),
+            ];
       this.queue = [];
       this.queuedBytes = 0;
       this.droppedLines = 0;
-      await this.writeLines(lines);
+      this.lostLines = 0;
+      try {
+        await this.writeLines(lines);
+      } catch (err) {
+        // the batch is gone (part of it may be in the file): counted, to be said once a write works
+        this.lostLines = lost + queue.length + dropped;
+        this.options.report?.failed(err, this.path);
+        await this.releaseFile();
+        throw err;
+      }
+      this.options.report?.succeeded();
     }
+  }
+
+  private async releaseFile(): Promise<void> {
+    const file = this.file;
+    this.file = null;
+    await file?.close().catch(() => undefined);
   }
 
   private async writeLines(lines: string[]): Promise<void> {
@@ -102,7 +135,12 @@ export class RotatingLog {
     const file = await this.openFile();
     const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
     try {
-      await file.write(bytes);
+      // a disk at the brink takes part of a write; the rest then fails with ENOSPC
+      for (let offset = 0; offset < bytes.length; ) {
+        const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset);
+        if (bytesWritten === 0) throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: "ENOSPC" });
+        offset += bytesWritten;
+      }
     } catch (err) {
       // reopen next time: the fd may be what broke
       this.file = null;

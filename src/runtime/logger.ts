@@ -1,5 +1,6 @@
 import pino from "pino";
 import { RotatingLog } from "./log-file.js";
+import { unreported, type WriteReport } from "./problems.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -10,6 +11,8 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 export interface Logger {
   log(level: LogLevel, service: string | null, event: string, msg: string, fields?: Readonly<Record<string, unknown>>): void;
   flush(): Promise<void>;
+  /** from now on, tell `report` how the writes of the log file go (a full disk, and its end) */
+  reportFileTo?(report: WriteReport): void;
 }
 
 export interface LoggerOptions {
@@ -26,10 +29,15 @@ const TINT: Record<LogLevel, string> = { debug: "\x1b[2m", info: "", warn: "\x1b
 export function createLogger(opts: LoggerOptions): Logger {
   let dest: RotatingLog | null = null;
   let file: pino.Logger | null = null;
+  let report: WriteReport = unreported;
   if (opts.file) {
     // written as a state directory's file is (never through a symbolic link, only a file of our own),
-    // a line per record batched per tick
-    const log = new RotatingLog(opts.file, { maxBytes: Infinity, keep: 0 });
+    // a line per record batched per tick, and a failed write reported rather than thrown
+    const log = new RotatingLog(opts.file, {
+      maxBytes: Infinity,
+      keep: 0,
+      report: { failed: (err, path) => report.failed(err, path), succeeded: () => report.succeeded() },
+    });
     dest = log;
     // pino ends every record with a newline, which RotatingLog adds itself
     file = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, { write: (record: string) => log.write(record.slice(0, -1)) });
@@ -66,6 +74,9 @@ export function createLogger(opts: LoggerOptions): Logger {
     flush() {
       flushStderr();
       return dest ? dest.flush().catch(() => undefined) : Promise.resolve();
+    },
+    reportFileTo(next) {
+      report = next;
     },
   };
 }

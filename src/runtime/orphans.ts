@@ -9,12 +9,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-file.js";
 import { terminateGroup } from "./kill.js";
+import { unreported, type WriteReport } from "./problems.js";
 import { envVarOf, isLiveState, readProcStat, scanProcesses, type ProcStat } from "./proc.js";
 import { readStateFile } from "./state-dir.js";
 
 export const CHILDREN_FILE = "children.json";
 /** successive rewrites of children.json start at least this far apart */
 const REWRITE_INTERVAL_MS = 20;
+/** after a failed rewrite (a full disk), the next try comes this much later even if nothing changes */
+const RETRY_MS = 1000;
 /** the variable of a child's environment that holds its spawn's token */
 const TOKEN_VAR = "VIGIL_TOKEN";
 
@@ -50,11 +53,12 @@ export class ChildRegistry {
   private writtenVersion = 0;
   private writing: Promise<void> | null = null;
   private lastWriteAtMs = -Infinity;
+  private retryTimer: NodeJS.Timeout | null = null;
 
-  /** onError receives failures of the flushes that add/remove start by themselves */
+  /** report hears of every rewrite's outcome: a full disk, and its end */
   constructor(
     stateDir: string,
-    private readonly onError: (err: unknown) => void = () => undefined,
+    private readonly report: WriteReport = unreported,
   ) {
     this.path = join(stateDir, CHILDREN_FILE);
   }
@@ -85,6 +89,8 @@ export class ChildRegistry {
   async clear(): Promise<void> {
     this.children.clear();
     this.version++;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     await this.writing?.catch(() => undefined);
     if (this.children.size > 0) return this.flush();
     this.writtenVersion = this.version;
@@ -95,7 +101,17 @@ export class ChildRegistry {
 
   private changed(): void {
     this.version++;
-    this.flush().catch(this.onError);
+    this.flushInBackground();
+  }
+
+  private flushInBackground(): void {
+    this.flush().catch(() => {
+      // reported already; tried again soon, so that the record catches up once the disk has room
+      this.retryTimer ??= setTimeout(() => {
+        this.retryTimer = null;
+        if (this.writtenVersion < this.version) this.flushInBackground();
+      }, RETRY_MS).unref();
+    });
   }
 
   private async drain(): Promise<void> {
@@ -108,7 +124,13 @@ export class ChildRegistry {
       this.lastWriteAtMs = performance.now();
       const version = this.version;
       const lines = [...this.children.values()].map((c) => c.json);
-      await writeFileAtomic(this.path, lines.length === 0 ? '{ "children": [] }\n' : `{ "children": [\n  ${lines.join(",\n  ")}\n] }\n`);
+      try {
+        await writeFileAtomic(this.path, lines.length === 0 ? '{ "children": [] }\n' : `{ "children": [\n  ${lines.join(",\n  ")}\n] }\n`);
+      } catch (err) {
+        this.report.failed(err, this.path);
+        throw err;
+      }
+      this.report.succeeded();
       this.writtenVersion = version;
     }
   }

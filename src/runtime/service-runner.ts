@@ -9,7 +9,7 @@ import { spawnChild, type ChildHandle } from "./child.js";
 import { killTree, signalGroup } from "./kill.js";
 import type { Logger } from "./logger.js";
 import { isoOfWall } from "./iso-time.js";
-import { RotatingLog } from "./log-file.js";
+import { RotatingLog, type LogFileHooks } from "./log-file.js";
 import type { Printer } from "./printer.js";
 
 const DEFAULT_HEARTBEAT_MS = 5_000;
@@ -56,6 +56,8 @@ export interface RunnerDeps {
   readonly onOutput?: (runner: ServiceRunner) => void;
   /** environment every child gets besides its own: VIGIL_SOCKET, PATH additions */
   readonly childEnv?: Readonly<Record<string, string>>;
+  /** what the log file is told: where to report failed writes */
+  readonly logFiles?: LogFileHooks;
 }
 
 /**
@@ -82,6 +84,7 @@ export class ServiceRunner {
     this.log = new RotatingLog(join(deps.stateDir, "logs", `${config.name}.log`), {
       maxBytes: config.logs.maxBytes,
       keep: config.logs.keep,
+      ...deps.logFiles,
     });
   }
 

@@ -12,6 +12,7 @@ import { signalGroup } from "./kill.js";
 import { acquireLock, type Lock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ChildRegistry, reapOrphans } from "./orphans.js";
+import { Problems } from "./problems.js";
 import { prepareStateDir, removeLeftoverTemps } from "./state-dir.js";
 import { createPrinter, type Printer } from "./printer.js";
 import { readProcStat } from "./proc.js";
@@ -65,6 +66,8 @@ export class StackRuntime {
   private readonly clock: Clock;
   private readonly baseLogger: Logger;
   private lastRejected: string | null = null;
+  /** what is wrong with the state files and descriptors: supervisor.problems */
+  private readonly problems: Problems;
 
   private constructor(
     public manifest: Manifest,
@@ -75,23 +78,27 @@ export class StackRuntime {
     this.watch = opts.watch ?? true;
     this.ownsLogger = opts.logger === undefined;
     const base = opts.logger ?? createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr: null, color: false });
-    this.sinks = createEventSinks(manifest, base, clock);
     this.clock = clock;
     this.baseLogger = base;
     this.logger = teeLogger(base, () => this.sinks, clock);
-    this.registry = new ChildRegistry(manifest.stateDir, (err) =>
-      this.logger.log("error", null, "registry", `cannot record children: ${(err as Error).message}`),
-    );
+    this.problems = new Problems({ stateDir: manifest.stateDir, clock, logger: this.logger, changed: () => this.statusFile.markDirty() });
+    base.reportFileTo?.(this.problems.writes("vigil.log"));
+    this.sinks = createEventSinks(manifest, base, clock, this.problems.writes("events.jsonl"));
+    this.registry = new ChildRegistry(manifest.stateDir, this.problems.writes("children.json"));
     this.supervisor = new Supervisor(manifest, {
       childEnv: { VIGIL_SOCKET: join(manifest.stateDir, "heartbeat.sock"), PATH: childPath() },
       clock,
       logger: this.logger,
       printer: opts.printer ?? createPrinter(null, false),
+      // one problem for every service's log: a full disk fails them all alike
+      logFiles: { report: this.problems.writes("logs") },
     });
+    this.supervisor.problems = this.problems;
     this.statusFile = new AtomicJsonWriter(
       join(manifest.stateDir, "status.json"),
       () => renderStatusJson(this.supervisor, { lines: true }),
       STATUS_MIN_INTERVAL_MS,
+      this.problems.writes("status.json"),
     );
     this.torndown = new Promise<void>((resolve) => this.supervisor.once("stopped", resolve)).then(() => this.teardown());
     this.wire(clock);
@@ -220,7 +227,7 @@ export class StackRuntime {
   /** New alert rules: the old sinks deliver what they hold, new ones take the events from now on. */
   private replaceSinks(next: Manifest): void {
     const old = this.sinks;
-    this.sinks = createEventSinks(next, this.baseLogger, this.clock);
+    this.sinks = createEventSinks(next, this.baseLogger, this.clock, this.problems.writes("events.jsonl"));
     for (const sink of old) void sink.close().catch(() => undefined);
   }
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChildRegistry, reapOrphans, type ChildEntry } from "../../src/runtime/orphans.js";
+import type { WriteReport } from "../../src/runtime/problems.js";
 import { isAlive, processGroupMembers, readProcStat } from "../../src/runtime/proc.js";
 import { StateDirError } from "../../src/runtime/state-dir.js";
 import { isGone, useProcesses, waitFor, waitForDescendants } from "../support/processes.js";
@@ -77,6 +78,22 @@ describe("ChildRegistry", () => {
     await registry.clear();
     expect(await readdir(stateDir)).toEqual([]);
     expect(registry.entries()).toEqual([]);
+  });
+
+  it("reports a rewrite that fails, leaves no temp file, tries again by itself, and reports the recovery", async () => {
+    const outcomes: string[] = [];
+    const report: WriteReport = { failed: (err) => outcomes.push(`failed ${(err as NodeJS.ErrnoException).code}`), succeeded: () => outcomes.push("ok") };
+    // a directory where the file should be: the rename over it fails
+    await mkdir(join(stateDir, "children.json"));
+    const registry = new ChildRegistry(stateDir, report);
+    registry.add(entryFor("api", 1001, { startTime: 5 }));
+    await waitFor(() => outcomes.includes("failed EISDIR"));
+    expect(await readdir(stateDir)).toEqual(["children.json"]);
+    await rm(join(stateDir, "children.json"), { recursive: true });
+    await waitFor(() => outcomes.at(-1) === "ok", 5000);
+    expect(JSON.parse(await readFile(join(stateDir, "children.json"), "utf8")).children).toHaveLength(1);
+    expect(await readdir(stateDir)).toEqual(["children.json"]);
+    await registry.clear();
   });
 });
 

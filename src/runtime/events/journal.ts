@@ -6,6 +6,7 @@ import { open, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { RotatingLog } from "../log-file.js";
 import type { Logger } from "../logger.js";
+import type { WriteReport } from "../problems.js";
 import { openStateFileSync } from "../state-dir.js";
 import type { EventSink, VigilEvent } from "./event.js";
 
@@ -19,10 +20,13 @@ export const journalPath = (stateDir: string): string => join(stateDir, JOURNAL_
 export interface JournalOptions {
   readonly maxBytes?: number;
   readonly keep?: number;
+  /** told of every write's outcome; without it, failures are logged here (at most one a minute) */
+  readonly report?: WriteReport;
 }
 
 export class Journal implements EventSink {
   private readonly log: RotatingLog;
+  private readonly report: WriteReport | undefined;
   private lastErrorLogMs = -Infinity;
 
   constructor(
@@ -30,11 +34,12 @@ export class Journal implements EventSink {
     private readonly logger: Logger,
     opts: JournalOptions = {},
   ) {
+    this.report = opts.report;
     this.log = new RotatingLog(path, {
       maxBytes: opts.maxBytes ?? JOURNAL_MAX_BYTES,
       keep: opts.keep ?? JOURNAL_KEEP,
       maxQueuedBytes: 4 * 1024 * 1024,
-      onError: (err) => this.reportError(err),
+      ...(opts.report ? { report: opts.report } : { onError: (err: unknown) => this.reportError(err) }),
     });
     // a line torn by a crash is ended, so that it does not swallow the first event of this run
     if (!endsWithNewline(path)) this.log.write("");
@@ -50,7 +55,8 @@ export class Journal implements EventSink {
   }
 
   async close(): Promise<void> {
-    await this.log.close().catch((err: unknown) => this.reportError(err));
+    // a failure is told to the report by the log itself, when there is one
+    await this.log.close().catch((err: unknown) => this.report === undefined && this.reportError(err));
   }
 
   private reportError(err: unknown): void {
