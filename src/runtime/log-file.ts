@@ -2,13 +2,23 @@
 // tick through one append fd, so a chatty child costs one write per tick, not one per line.
 import { mkdir, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
+import type { Gate } from "./gate.js";
 import type { WriteReport } from "./problems.js";
 import { openStateFile } from "./state-dir.js";
+
+/** How logs treat their descriptors (FdBudget decides). */
+export interface LogFdPolicy {
+  /** false while descriptors are scarce: a log's file is then closed after each write */
+  holdFiles(): boolean;
+  /** and meanwhile the writes, each opening its file, go through this gate a few at a time */
+  readonly gate: Gate;
+}
 
 /** What the stack tells every service's log. */
 export interface LogFileHooks {
   /** told of every write's outcome (a full disk, and its end) */
   readonly report?: WriteReport;
+  readonly fds?: LogFdPolicy;
 }
 
 export interface RotatingLogOptions extends LogFileHooks {
@@ -63,7 +73,8 @@ export class RotatingLog {
 
   /** Resolves once every line written so far is in the file; one write in flight at most. */
   flush(): Promise<void> {
-    this.writing ??= this.drain().finally(() => {
+    const fds = this.options.fds;
+    this.writing ??= (fds && !fds.holdFiles() ? fds.gate.run(() => this.drain()) : this.drain()).finally(() => {
       this.writing = null;
     });
     return this.writing;
@@ -104,6 +115,7 @@ export class RotatingLog {
       }
       this.options.report?.succeeded();
     }
+    if (this.options.fds?.holdFiles() === false) await this.releaseFile();
   }
 
   private async releaseFile(): Promise<void> {

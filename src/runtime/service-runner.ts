@@ -56,8 +56,10 @@ export interface RunnerDeps {
   readonly onOutput?: (runner: ServiceRunner) => void;
   /** environment every child gets besides its own: VIGIL_SOCKET, PATH additions */
   readonly childEnv?: Readonly<Record<string, string>>;
-  /** what the log file is told: where to report failed writes */
+  /** what the log file is told: where to report failed writes, how to treat its descriptor */
   readonly logFiles?: LogFileHooks;
+  /** null when a child may be spawned now; else why not (too few file descriptors), as a spawn error */
+  readonly admitSpawn?: (config: ServiceConfig) => string | null;
 }
 
 /**
@@ -164,6 +166,12 @@ export class ServiceRunner {
   }
 
   private spawn(incarnation: number): void {
+    const refused = this.deps.admitSpawn?.(this.config) ?? null;
+    if (refused !== null) {
+      // as a failed spawn is: on a later turn, then by the restart policy
+      queueMicrotask(() => this.dispatch({ type: "SpawnFailed", incarnation, error: refused }));
+      return;
+    }
     const token = newToken();
     this.token = token;
     this.ownEnv = {

@@ -12,8 +12,10 @@ import { signalGroup } from "./kill.js";
 import { acquireLock, type Lock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ChildRegistry, reapOrphans } from "./orphans.js";
+import { FdBudget } from "./fd-budget.js";
 import { Problems } from "./problems.js";
 import { prepareStateDir, removeLeftoverTemps } from "./state-dir.js";
+import { throttledLogger } from "./throttled-logger.js";
 import { createPrinter, type Printer } from "./printer.js";
 import { readProcStat } from "./proc.js";
 import { realClock } from "./real-clock.js";
@@ -68,6 +70,8 @@ export class StackRuntime {
   private lastRejected: string | null = null;
   /** what is wrong with the state files and descriptors: supervisor.problems */
   private readonly problems: Problems;
+  private readonly fds = new FdBudget();
+  private stopFdWatch: (() => void) | null = null;
 
   private constructor(
     public manifest: Manifest,
@@ -91,7 +95,8 @@ export class StackRuntime {
       logger: this.logger,
       printer: opts.printer ?? createPrinter(null, false),
       // one problem for every service's log: a full disk fails them all alike
-      logFiles: { report: this.problems.writes("logs") },
+      logFiles: { report: this.problems.writes("logs"), fds: this.fds },
+      admitSpawn: (config) => this.fds.admitSpawn(config),
     });
     this.supervisor.problems = this.problems;
     this.statusFile = new AtomicJsonWriter(
@@ -118,6 +123,8 @@ export class StackRuntime {
   /** Ends what a killed predecessor left, opens the sockets, then starts every service in order. */
   async start(): Promise<void> {
     const { manifest, logger, supervisor } = this;
+    // a socket out of descriptors fails every connection it is offered: one line per kind in 5 s
+    const serverLogger = throttledLogger(logger, this.clock);
     const reaped = await reapOrphans(manifest.stateDir, (msg) => logger.log("warn", null, "orphans", msg));
     for (const r of reaped) {
       if (r.outcome === "exited" || r.outcome === "killed") {
@@ -136,13 +143,13 @@ export class StackRuntime {
         supervisor.countRejected(service);
         supervisor.emit("rejected", kind, service);
       },
-      logger,
+      serverLogger,
     );
-    this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor, () => this.reload()), logger);
-    this.resources = new ResourceMonitor(supervisor, this.clock, logger, resourceSettings(manifest));
+    this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor, () => this.reload()), serverLogger);
+    this.resources = new ResourceMonitor(supervisor, this.clock, logger, resourceSettings(manifest), this.fds);
     supervisor.resources = this.resources;
     this.resources.start();
-    if (manifest.http) this.http = await startHttp(manifest.http, supervisorBackend(supervisor), logger);
+    if (manifest.http) this.http = await startHttp(manifest.http, supervisorBackend(supervisor), serverLogger);
     if (this.watch) {
       this.watcher = new ManifestWatcher({
         manifest: manifest.file,
@@ -151,10 +158,17 @@ export class StackRuntime {
           logger.log("info", null, "manifest-changed", "the manifest changed on disk; reloading");
           void this.reload();
         },
-        onError: (err) => logger.log("error", null, "watch-error", `watching the manifest: ${err.message}`),
+        onError: (err) => serverLogger.log("error", null, "watch-error", `watching the manifest: ${err.message}`),
       });
       await this.watcher.start();
     }
+    // what vigil holds itself, now that its sockets are open, against what the services will need
+    this.fds.measureOwn();
+    this.planFds(manifest);
+    this.stopFdWatch = this.fds.watchUsage(this.clock, {
+      exhausted: (message) => this.problems.raise("fds", "fds", message, "file descriptors are free again"),
+      relieved: () => this.problems.clear("fds"),
+    });
     logger.log("info", null, "up", `supervising ${manifest.services.length} services from ${manifest.file} (pid ${process.pid})`);
     supervisor.start();
     this.statusFile.markDirty();
@@ -213,6 +227,8 @@ export class StackRuntime {
       return { ok: true, generation: supervisor.generation, changes: [] };
     }
     const previous = this.manifest;
+    // before the new services spawn, which the plan for descriptors decides on
+    this.planFds(next);
     supervisor.applyReload(next, plan);
     this.manifest = next;
     await this.watcher?.refresh();
@@ -222,6 +238,12 @@ export class StackRuntime {
     logger.log("info", null, "config-applied", `generation ${supervisor.generation}: ${changes.join("; ")}`, { generation: supervisor.generation });
     this.statusFile.markDirty();
     return { ok: true, generation: supervisor.generation, changes };
+  }
+
+  /** Whether the open-file limit leaves enough for the services; said once when it does not. */
+  private planFds(manifest: Manifest): void {
+    const warning = this.fds.plan(manifest.services);
+    if (warning !== null) this.logger.log("warn", null, "fd-limit", warning, { limit: this.fds.limitFds });
   }
 
   /** New alert rules: the old sinks deliver what they hold, new ones take the events from now on. */
@@ -236,7 +258,7 @@ export class StackRuntime {
     this.http = null;
     if (!next.http) return;
     try {
-      this.http = await startHttp(next.http, supervisorBackend(this.supervisor), this.logger);
+      this.http = await startHttp(next.http, supervisorBackend(this.supervisor), throttledLogger(this.logger, this.clock));
     } catch (err) {
       const was = previous.http ? `${previous.http.host}:${previous.http.port}` : "off";
       this.logger.log("error", null, "http-error", `cannot move the HTTP API (was ${was}): ${(err as Error).message}`);
@@ -259,6 +281,7 @@ export class StackRuntime {
   }
 
   private async teardown(): Promise<void> {
+    this.stopFdWatch?.();
     this.resources?.stop();
     await this.watcher?.close();
     await this.control?.close();

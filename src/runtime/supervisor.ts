@@ -48,8 +48,10 @@ export interface SupervisorOptions {
   readonly logger: Logger;
   readonly printer: Printer;
   readonly random?: () => number;
-  /** for every service's log: where failed writes are reported */
+  /** for every service's log: where failed writes are reported, how its descriptor is treated */
   readonly logFiles?: LogFileHooks;
+  /** null when a child may be spawned now; else why not (too few file descriptors) */
+  readonly admitSpawn?: (config: ServiceConfig) => string | null;
 }
 
 /** What applyReload needs of a reload plan (src/core/reload-plan.ts computes it). */
@@ -437,6 +439,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       stateDir: this.manifest.stateDir,
       random: this.opts.random ?? Math.random,
       logFiles: this.opts.logFiles,
+      admitSpawn: this.opts.admitSpawn,
       onChange: (runner, previous) => {
         if (isWaiting(runner.status)) this.waiting.add(runner.name);
         else this.waiting.delete(runner.name);

@@ -1,7 +1,9 @@
+import { readdirSync, readlinkSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, stat, symlink, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Gate } from "../../src/runtime/gate.js";
 import { RotatingLog } from "../../src/runtime/log-file.js";
 import type { WriteReport } from "../../src/runtime/problems.js";
 
@@ -131,6 +133,21 @@ describe("RotatingLog", () => {
     expect(await read(logPath)).toBe("[vigil: 3 lines lost, the log could not be written]\nfour\n");
     expect(outcomes).toEqual(["failed EISDIR", "failed EISDIR", "ok"]);
   });
+
+  it("keeps no descriptor between writes while descriptors are scarce", async () => {
+    let hold = true;
+    const log = new RotatingLog(logPath, { maxBytes: 1024, keep: 1, fds: { holdFiles: () => hold, gate: new Gate(1) } });
+    log.write("held");
+    await log.flush();
+    expect(descriptorsOf(logPath)).toBe(1);
+    hold = false;
+    log.write("let go");
+    await log.flush();
+    expect(descriptorsOf(logPath)).toBe(0);
+    log.write("again");
+    await log.close();
+    expect(await read(logPath)).toBe("held\nlet go\nagain\n");
+  });
 });
 
 function recorder(): { report: WriteReport; outcomes: string[] } {
@@ -142,4 +159,15 @@ function recorder(): { report: WriteReport; outcomes: string[] } {
       succeeded: () => outcomes.push("ok"),
     },
   };
+}
+
+/** how many of this process's descriptors are open on path */
+function descriptorsOf(path: string): number {
+  return readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
 }
