@@ -13,7 +13,7 @@ import { acquireLock, type Lock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ChildRegistry, reapOrphans } from "./orphans.js";
 import { FdBudget } from "./fd-budget.js";
-import { Problems } from "./problems.js";
+import { describeError, problemKind, Problems } from "./problems.js";
 import { prepareStateDir, removeLeftoverTemps } from "./state-dir.js";
 import { throttledLogger } from "./throttled-logger.js";
 import { createPrinter, type Printer } from "./printer.js";
@@ -159,6 +159,14 @@ export class StackRuntime {
           void this.reload();
         },
         onError: (err) => serverLogger.log("error", null, "watch-error", `watching the manifest: ${err.message}`),
+        onStopped: (err) =>
+          this.problems.raise(
+            "manifest-watch",
+            problemKind(err),
+            `cannot watch the manifest: ${describeError(err)}; edits are not applied until it resumes (vigil reload applies them now)`,
+            "the manifest is watched again",
+          ),
+        onResumed: () => this.problems.clear("manifest-watch"),
       });
       await this.watcher.start();
     }

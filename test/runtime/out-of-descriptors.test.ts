@@ -1,4 +1,5 @@
-// The control socket in a process that runs out of file descriptors and gets them back. Each runs in a process of its own (built code, as the CLI tests use), which holds every
+// The manifest watcher and the control socket in a process that runs out of file descriptors and gets
+// them back. Each runs in a process of its own (built code, as the CLI tests use), which holds every
 // descriptor it can get when the test says "exhaust" and lets them go at "free".
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -58,8 +59,42 @@ async function run(script: string): Promise<void> {
 
 const said = (line: string | RegExp) => () => (typeof line === "string" ? output.split("\n").includes(line) : line.test(output));
 const tell = (command: string) => child?.stdin.write(`${command}\n`);
+const times = (line: string) => output.split("\n").filter((l) => l === line).length;
 
 describe("out of file descriptors", () => {
+  it("the manifest watcher says it stopped, tries again, resumes, and then sees edits", async () => {
+    await writeFile(join(dir, "supervisor.yaml"), "version: 1\n");
+    await run(`
+import { ManifestWatcher } from ${JSON.stringify(`${DIST}/runtime/manifest-watcher.js`)};
+import { onCommand, say } from "./holder.mjs";
+const watcher = new ManifestWatcher({
+  manifest: ${JSON.stringify(join(dir, "supervisor.yaml"))},
+  extraFiles: () => [],
+  rewatchMs: 200,
+  onChange: () => say("changed"),
+  onStopped: (err) => say("stopped " + err.code),
+  onResumed: () => say("resumed"),
+});
+onCommand({ start: () => watcher.start().then(() => say("started")) });
+say("ready");
+`);
+    await waitUntil(said("ready"), () => `the script to run\n${output}`);
+    tell("exhaust");
+    await waitUntil(said(/^exhausted EMFILE$/m), () => `descriptors held\n${output}`);
+    tell("start");
+    // start() does not wait for a watch that cannot be set up
+    await waitUntil(said("started"), () => `start() to resolve\n${output}`);
+    expect(output).toMatch(/^stopped E[MN]FILE$/m);
+    tell("free");
+    await waitUntil(said("resumed"), () => `watching to resume\n${output}`);
+    // once for the edits that may have gone unseen meanwhile
+    await waitUntil(said("changed"), () => `a reload on resuming\n${output}`);
+    await writeFile(join(dir, "supervisor.yaml"), "version: 1\nservices: {}\n");
+    await waitUntil(() => times("changed") === 2, () => `the edit to be seen\n${output}`);
+    expect(times("stopped EMFILE") + times("stopped ENFILE")).toBe(1);
+    expect(times("resumed")).toBe(1);
+  });
+
   it("the control socket drops what it cannot take at once, and answers again once descriptors are free", async () => {
     const socket = join(dir, "control.sock");
     await run(`
