@@ -13,6 +13,8 @@ export interface Logger {
   flush(): Promise<void>;
   /** from now on, tell `report` how the writes of the log file go (a full disk, and its end) */
   reportFileTo?(report: WriteReport): void;
+  /** flushes and lets go of the log file: for a logger that ends before the process does */
+  close?(): Promise<void>;
 }
 
 export interface LoggerOptions {
@@ -77,6 +79,10 @@ export function createLogger(opts: LoggerOptions): Logger {
     },
     reportFileTo(next) {
       report = next;
+    },
+    async close() {
+      flushStderr();
+      await dest?.close().catch(() => undefined);
     },
   };
 }

@@ -301,7 +301,8 @@ export class StackRuntime {
     await this.registry.clear();
     this.logger.log("info", null, "down", "all services stopped");
     await Promise.all(this.sinks.map((sink) => sink.close().catch(() => undefined)));
-    if (this.ownsLogger) await this.logger.flush();
+    // a logger of its own ends with the stack (a library user's process goes on)
+    if (this.ownsLogger) await (this.baseLogger.close?.() ?? this.logger.flush());
     await this.lock.release();
   }
 
