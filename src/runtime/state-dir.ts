@@ -82,10 +82,13 @@ async function checkEntries(dir: string): Promise<void> {
   });
 }
 
-/** Removes the temp files of writes a supervisor that died could not finish; only under the lock. */
+/**
+ * Removes the temp files of writes a supervisor that died could not finish; only under the lock. A lock
+ * candidate (vigil.lock.PID.TOKEN.tmp) is left alone: it may be a second vigil's, about to be refused.
+ */
 export async function removeLeftoverTemps(dir: string): Promise<void> {
   for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (name.endsWith(".tmp")) await unlink(join(dir, name)).catch(() => undefined);
+    if (name.endsWith(".tmp") && !name.startsWith("vigil.lock.")) await unlink(join(dir, name)).catch(() => undefined);
   }
 }
 

@@ -143,8 +143,10 @@ describe("opening files of the state directory", () => {
     await writeFile(join(stateDir, "status.json.123.tmp"), "");
     await writeFile(join(stateDir, "children.json.123.ab.tmp"), "");
     await writeFile(join(stateDir, "status.json"), "{}");
+    // a second vigil's lock candidate, about to be refused
+    await writeFile(join(stateDir, "vigil.lock.456.cd.tmp"), "");
     await removeLeftoverTemps(stateDir);
-    expect((await readdir(stateDir)).sort()).toEqual(["logs", "status.json"]);
+    expect((await readdir(stateDir)).sort()).toEqual(["logs", "status.json", "vigil.lock.456.cd.tmp"]);
   });
 });
 
