@@ -3,6 +3,7 @@
 // log libraries (about 300 ms here, see BENCHMARKS.md).
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_MANIFEST } from "./target.js";
+import { UserError } from "./user-error.js";
 
 export const VERSION = "0.1.0";
 
@@ -20,6 +21,9 @@ export function buildProgram(): Command {
     .description("start every service and supervise them in the foreground")
     .addOption(fileOption())
     .action(async (opts: { file: string }) => {
+      // before loading the supervisor, whose modules alone need more descriptors than a tiny limit allows
+      const floor = (await import("../runtime/fd-limit.js")).fdFloorProblem();
+      if (floor !== null) throw new UserError(floor, 1);
       const { upCommand } = await import("./up.js");
       process.exitCode = await upCommand(opts.file);
     });

@@ -44,7 +44,15 @@ export function renderTable(doc: StatusDocument, nowWallMs: number, options: Tab
   const sup = doc.supervisor;
   const header = `vigil pid ${sup.pid}, generation ${sup.generation}, ${sup.manifest}${hostLine(doc)}`;
   const error = sup.config_error ? `\nconfig error (running the previous version): ${sup.config_error}` : "";
-  return `${header}${error}\n${lines.join("\n")}\n`;
+  return `${header}${error}${problemsLine(doc, nowWallMs)}\n${lines.join("\n")}\n`;
+}
+
+/** "\nproblems: disk: cannot write status.json: no space left on device (ENOSPC), for 2m; …" */
+function problemsLine(doc: StatusDocument, nowWallMs: number): string {
+  // a supervisor from before the field has none to show
+  const problems = doc.supervisor.problems ?? [];
+  if (problems.length === 0) return "";
+  return `\nproblems: ${problems.map((p) => `${p.kind}: ${p.message}, for ${formatAge(nowWallMs - Date.parse(p.since))}`).join("; ")}`;
 }
 
 function row(s: ServiceDoc, nowWallMs: number): string[] {

@@ -73,6 +73,23 @@ export interface SupervisorDoc {
   readonly rejected_messages: number;
   /** the machine, from the last resource sample (null before the first) */
   readonly host: HostDoc | null;
+  /** what is wrong with the supervisor's own files and resources now; empty when nothing is */
+  readonly problems: readonly ProblemDoc[];
+}
+
+/**
+ * disk: a write to the state directory failed for want of space or of a working disk (ENOSPC, EDQUOT,
+ * EIO, EROFS); fds: for want of file descriptors (EMFILE, ENFILE); state-dir: a file there that vigil
+ * refuses (a symbolic link, another user's file); write: any other failed write.
+ */
+export type ProblemKind = "disk" | "fds" | "state-dir" | "write";
+
+export interface ProblemDoc {
+  readonly kind: ProblemKind;
+  /** one line: what cannot be done, and why */
+  readonly message: string;
+  /** when it began */
+  readonly since: string;
 }
 
 export interface StatusDocument {

@@ -1,10 +1,11 @@
 // One supervisor per state dir: STATE_DIR/vigil.lock names the holder by pid and start time.
 import { randomBytes } from "node:crypto";
-import { unlinkSync, readFileSync } from "node:fs";
-import { link, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { unlinkSync } from "node:fs";
+import { link, mkdir, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isSameProcess, readProcStat } from "./proc.js";
+import { readStateFile, readStateFileSync, writeNewStateFile } from "./state-dir.js";
 
 export const LOCK_FILE = "vigil.lock";
 
@@ -46,9 +47,10 @@ function parseHolder(text: string): LockHolder | null {
   }
 }
 
+/** The lock's text; null when there is none. Never through a symbolic link, nor another user's file (StateDirError). */
 async function readText(path: string): Promise<string | null> {
   try {
-    return await readFile(path, "utf8");
+    return await readStateFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw err;
@@ -106,7 +108,7 @@ export async function acquireLock(stateDir: string): Promise<Lock> {
   const lockPath = join(stateDir, LOCK_FILE);
   const holder: LockHolder = { pid: process.pid, startTime: self.startTime, token: randomBytes(8).toString("hex") };
   const tmp = `${lockPath}.${holder.pid}.${holder.token}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(holder)}\n`, { mode: 0o600, flag: "wx" });
+  await writeNewStateFile(tmp, `${JSON.stringify(holder)}\n`);
   try {
     for (let attempt = 0; attempt < 200; attempt++) {
       try {
@@ -143,7 +145,7 @@ function makeLock(path: string, holder: LockHolder): Lock {
     },
     releaseSync() {
       try {
-        if (isOurs(readFileSync(path, "utf8"), holder)) unlinkSync(path);
+        if (isOurs(readStateFileSync(path), holder)) unlinkSync(path);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
       }

@@ -1,9 +1,27 @@
 // STATE_DIR/logs/NAME.log with size-based rotation. Lines are collected and written once per
 // tick through one append fd, so a chatty child costs one write per tick, not one per line.
-import { mkdir, open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { mkdir, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
+import type { Gate } from "./gate.js";
+import type { WriteReport } from "./problems.js";
+import { openStateFile } from "./state-dir.js";
 
-export interface RotatingLogOptions {
+/** How logs treat their descriptors (FdBudget decides). */
+export interface LogFdPolicy {
+  /** false while descriptors are scarce: a log's file is then closed after each write */
+  holdFiles(): boolean;
+  /** and meanwhile the writes, each opening its file, go through this gate a few at a time */
+  readonly gate: Gate;
+}
+
+/** What the stack tells every service's log. */
+export interface LogFileHooks {
+  /** told of every write's outcome (a full disk, and its end) */
+  readonly report?: WriteReport;
+  readonly fds?: LogFdPolicy;
+}
+
+export interface RotatingLogOptions extends LogFileHooks {
   /** rotate when the file would pass this size */
   readonly maxBytes: number;
   /** rotated files kept: NAME.log.1 … NAME.log.KEEP */
@@ -18,6 +36,8 @@ export class RotatingLog {
   private queue: string[] = [];
   private queuedBytes = 0;
   private droppedLines = 0;
+  /** lines whose write failed (a full disk): counted, and said in the file once it can be written */
+  private lostLines = 0;
   private file: FileHandle | null = null;
   private size = 0;
   private scheduled = false;
@@ -53,7 +73,8 @@ export class RotatingLog {
 
   /** Resolves once every line written so far is in the file; one write in flight at most. */
   flush(): Promise<void> {
-    this.writing ??= this.drain().finally(() => {
+    const fds = this.options.fds;
+    this.writing ??= (fds && !fds.holdFiles() ? fds.gate.run(() => this.drain()) : this.drain()).finally(() => {
       this.writing = null;
     });
     return this.writing;
@@ -69,13 +90,38 @@ export class RotatingLog {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0 || this.droppedLines > 0) {
-      const lines = this.queue;
-      if (this.droppedLines > 0) lines.push(`[vigil: ${this.droppedLines} lines dropped, the log could not keep up]`);
+      const { queue, droppedLines: dropped, lostLines: lost } = this;
+      // the queue as it is, unless there is something to say about lines that are not in it
+      const lines =
+        lost === 0 && dropped === 0
+          ? queue
+          : [
+              ...(lost > 0 ? [`[vigil: ${lost} lines lost, the log could not be written]`] : []),
+              ...queue,
+              ...(dropped > 0 ? [`[vigil: ${dropped} lines dropped, the log could not keep up]`] : []),
+            ];
       this.queue = [];
       this.queuedBytes = 0;
       this.droppedLines = 0;
-      await this.writeLines(lines);
+      this.lostLines = 0;
+      try {
+        await this.writeLines(lines);
+      } catch (err) {
+        // the batch is gone (part of it may be in the file): counted, to be said once a write works
+        this.lostLines = lost + queue.length + dropped;
+        this.options.report?.failed(err, this.path);
+        await this.releaseFile();
+        throw err;
+      }
+      this.options.report?.succeeded();
     }
+    if (this.options.fds?.holdFiles() === false) await this.releaseFile();
+  }
+
+  private async releaseFile(): Promise<void> {
+    const file = this.file;
+    this.file = null;
+    await file?.close().catch(() => undefined);
   }
 
   private async writeLines(lines: string[]): Promise<void> {
@@ -101,7 +147,12 @@ export class RotatingLog {
     const file = await this.openFile();
     const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
     try {
-      await file.write(bytes);
+      // a disk at the brink takes part of a write; the rest then fails with ENOSPC
+      for (let offset = 0; offset < bytes.length; ) {
+        const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset);
+        if (bytesWritten === 0) throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: "ENOSPC" });
+        offset += bytesWritten;
+      }
     } catch (err) {
       // reopen next time: the fd may be what broke
       this.file = null;
@@ -113,8 +164,14 @@ export class RotatingLog {
 
   private async openFile(): Promise<FileHandle> {
     if (this.file) return this.file;
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    const file = await open(this.path, "a", 0o600);
+    let file: FileHandle;
+    try {
+      file = await openStateFile(this.path, "append");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      file = await openStateFile(this.path, "append");
+    }
     this.size = (await file.stat()).size;
     this.file = file;
     return file;

@@ -1,7 +1,7 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import pino from "pino";
 import type { TextSink } from "./printer.js";
+import { RotatingLog } from "./log-file.js";
+import { unreported, type WriteReport } from "./problems.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -12,6 +12,10 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 export interface Logger {
   log(level: LogLevel, service: string | null, event: string, msg: string, fields?: Readonly<Record<string, unknown>>): void;
   flush(): Promise<void>;
+  /** from now on, tell `report` how the writes of the log file go (a full disk, and its end) */
+  reportFileTo?(report: WriteReport): void;
+  /** flushes and lets go of the log file: for a logger that ends before the process does */
+  close?(): Promise<void>;
 }
 
 export interface LoggerOptions {
@@ -26,12 +30,20 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 const TINT: Record<LogLevel, string> = { debug: "\x1b[2m", info: "", warn: "\x1b[33m", error: "\x1b[31;1m" };
 
 export function createLogger(opts: LoggerOptions): Logger {
-  let dest: ReturnType<typeof pino.destination> | null = null;
+  let dest: RotatingLog | null = null;
   let file: pino.Logger | null = null;
+  let report: WriteReport = unreported;
   if (opts.file) {
-    mkdirSync(dirname(opts.file), { recursive: true, mode: 0o700 });
-    dest = pino.destination({ dest: opts.file, sync: false, mode: 0o600 });
-    file = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, dest);
+    // written as a state directory's file is (never through a symbolic link, only a file of our own),
+    // a line per record batched per tick, and a failed write reported rather than thrown
+    const log = new RotatingLog(opts.file, {
+      maxBytes: Infinity,
+      keep: 0,
+      report: { failed: (err, path) => report.failed(err, path), succeeded: () => report.succeeded() },
+    });
+    dest = log;
+    // pino ends every record with a newline, which RotatingLog adds itself
+    file = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, { write: (record: string) => log.write(record.slice(0, -1)) });
   }
   const minRank = RANK[opts.stderrLevel ?? "info"];
   const stderr = opts.stderr;
@@ -64,10 +76,14 @@ export function createLogger(opts: LoggerOptions): Logger {
     },
     flush() {
       flushStderr();
-      return new Promise((resolve) => {
-        if (!dest) return resolve();
-        dest.flush(() => resolve());
-      });
+      return dest ? dest.flush().catch(() => undefined) : Promise.resolve();
+    },
+    reportFileTo(next) {
+      report = next;
+    },
+    async close() {
+      flushStderr();
+      await dest?.close().catch(() => undefined);
     },
   };
 }

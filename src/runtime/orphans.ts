@@ -1,17 +1,25 @@
 // Crash safety: every running child is recorded in STATE_DIR/children.json, so a supervisor that
-// was SIGKILLed can end what it left behind when it starts again.
-import { randomBytes } from "node:crypto";
-import { readFile, readdir, rename, unlink, writeFile } from "node:fs/promises";
+// was SIGKILLed can end what it left behind when it starts again. A record is only a claim, though:
+// a process is signalled only when it proves to be the child recorded, by its start time and by the
+// token that spawn put in its environment.
+import { unlink } from "node:fs/promises";
 import { constants } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
+import { writeFileAtomic } from "./atomic-file.js";
 import { terminateGroup } from "./kill.js";
-import { isLiveState, readProcStat, scanProcesses } from "./proc.js";
+import { unreported, type WriteReport } from "./problems.js";
+import { envVarOf, isLiveState, readProcStat, scanProcesses, type ProcStat } from "./proc.js";
+import { readStateFile } from "./state-dir.js";
 
 export const CHILDREN_FILE = "children.json";
 /** successive rewrites of children.json start at least this far apart */
 const REWRITE_INTERVAL_MS = 20;
+/** after a failed rewrite (a full disk), the next try comes this much later even if nothing changes */
+const RETRY_MS = 1000;
+/** the variable of a child's environment that holds its spawn's token */
+const TOKEN_VAR = "VIGIL_TOKEN";
 
 export interface ChildEntry {
   readonly service: string;
@@ -21,26 +29,20 @@ export interface ChildEntry {
   readonly startTime: number;
   readonly stopSignal: NodeJS.Signals;
   readonly stopTimeoutMs: number;
+  /** VIGIL_TOKEN of the spawn: proves, with startTime, that a process is this child (absent: not trusted) */
+  readonly token?: string;
 }
 
-/** exited/killed: ended by us; gone: nothing left; pid-reused: another process, left alone */
-export type ReapOutcome = "exited" | "killed" | "gone" | "pid-reused";
+/**
+ * exited/killed: ended by us; gone: nothing left; pid-reused: another process, left alone;
+ * untrusted: a process that cannot prove to be the child recorded (no token, or not its token), left alone
+ */
+export type ReapOutcome = "exited" | "killed" | "gone" | "pid-reused" | "untrusted";
 
 export interface ReapResult {
   readonly pid: number;
   readonly service: string;
   readonly outcome: ReapOutcome;
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    await writeFile(tmp, text, { mode: 0o600 });
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
 }
 
 export class ChildRegistry {
@@ -51,11 +53,12 @@ export class ChildRegistry {
   private writtenVersion = 0;
   private writing: Promise<void> | null = null;
   private lastWriteAtMs = -Infinity;
+  private retryTimer: NodeJS.Timeout | null = null;
 
-  /** onError receives failures of the flushes that add/remove start by themselves */
+  /** report hears of every rewrite's outcome: a full disk, and its end */
   constructor(
     stateDir: string,
-    private readonly onError: (err: unknown) => void = () => undefined,
+    private readonly report: WriteReport = unreported,
   ) {
     this.path = join(stateDir, CHILDREN_FILE);
   }
@@ -86,6 +89,8 @@ export class ChildRegistry {
   async clear(): Promise<void> {
     this.children.clear();
     this.version++;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     await this.writing?.catch(() => undefined);
     if (this.children.size > 0) return this.flush();
     this.writtenVersion = this.version;
@@ -96,7 +101,17 @@ export class ChildRegistry {
 
   private changed(): void {
     this.version++;
-    this.flush().catch(this.onError);
+    this.flushInBackground();
+  }
+
+  private flushInBackground(): void {
+    this.flush().catch(() => {
+      // reported already; tried again soon, so that the record catches up once the disk has room
+      this.retryTimer ??= setTimeout(() => {
+        this.retryTimer = null;
+        if (this.writtenVersion < this.version) this.flushInBackground();
+      }, RETRY_MS).unref();
+    });
   }
 
   private async drain(): Promise<void> {
@@ -109,7 +124,13 @@ export class ChildRegistry {
       this.lastWriteAtMs = performance.now();
       const version = this.version;
       const lines = [...this.children.values()].map((c) => c.json);
-      await writeAtomic(this.path, lines.length === 0 ? '{ "children": [] }\n' : `{ "children": [\n  ${lines.join(",\n  ")}\n] }\n`);
+      try {
+        await writeFileAtomic(this.path, lines.length === 0 ? '{ "children": [] }\n' : `{ "children": [\n  ${lines.join(",\n  ")}\n] }\n`);
+      } catch (err) {
+        this.report.failed(err, this.path);
+        throw err;
+      }
+      this.report.succeeded();
       this.writtenVersion = version;
     }
   }
@@ -121,7 +142,7 @@ function parseEntries(text: string): ChildEntry[] {
   if (!Array.isArray(list)) return [];
   const entries: ChildEntry[] = [];
   for (const e of list as Partial<Record<keyof ChildEntry, unknown>>[]) {
-    const { pid, pgid, startTime, stopSignal, stopTimeoutMs } = e ?? {};
+    const { pid, pgid, startTime, stopSignal, stopTimeoutMs, token } = e ?? {};
     if (!Number.isInteger(pid) || !Number.isInteger(pgid) || !Number.isSafeInteger(startTime)) continue;
     if ((pid as number) <= 1 || (pgid as number) <= 1) continue;
     entries.push({
@@ -132,9 +153,18 @@ function parseEntries(text: string): ChildEntry[] {
       // a bad signal name would make process.kill throw and block the start-up
       stopSignal: typeof stopSignal === "string" && stopSignal in constants.signals ? (stopSignal as NodeJS.Signals) : "SIGTERM",
       stopTimeoutMs: typeof stopTimeoutMs === "number" && stopTimeoutMs >= 0 ? stopTimeoutMs : 10_000,
+      ...(typeof token === "string" && token !== "" ? { token } : {}),
     });
   }
   return entries;
+}
+
+/** Why the process `pid` cannot be taken for the child `entry` records, or null when it proves to be. */
+function unproven(entry: ChildEntry, pid: number): string | null {
+  if (entry.token === undefined) return "its record has no token to prove it is a child of vigil";
+  // /proc/PID/environ is readable by the process's owner and root only: one that changed user proves nothing
+  if (envVarOf(pid, TOKEN_VAR) !== entry.token) return "the process does not hold its token";
+  return null;
 }
 
 async function reapOne(entry: ChildEntry, log: (message: string) => void): Promise<ReapResult> {
@@ -147,41 +177,53 @@ async function reapOne(entry: ChildEntry, log: (message: string) => void): Promi
     // exists, nothing is left of the group our detached child led either
     return result("pid-reused");
   }
-  // members left in the group after the leader died; started after it, so not a reused group id
-  const stragglers = scanProcesses().filter((s) => s.pgid === pgid && isLiveState(s.state) && s.startTime >= startTime);
-  if (!leaderLive && stragglers.length === 0) return result("gone");
+  // the leader, or else members left in the group after it died (started after it, so not a reused group id)
+  const candidates: ProcStat[] = leaderLive
+    ? [leader]
+    : scanProcesses().filter((s) => s.pgid === pgid && isLiveState(s.state) && s.startTime >= startTime);
+  if (candidates.length === 0) return result("gone");
   if (pgid === readProcStat(process.pid)?.pgid) return result("pid-reused");
+  const proven = candidates.find((c) => unproven(entry, c.pid) === null);
+  if (!proven) {
+    const first = candidates[0]!;
+    log(`not ending pid ${first.pid} (${service} in ${CHILDREN_FILE}): ${unproven(entry, first.pid)}`);
+    return result("untrusted");
+  }
   log(`ending ${service} (pid ${pid}) left behind by an earlier vigil`);
   const outcome = await terminateGroup({
-    pid: leaderLive ? pid : stragglers[0]!.pid,
+    pid: proven.pid,
     pgid,
     signal: entry.stopSignal,
     timeoutMs: entry.stopTimeoutMs,
-    startTime: leaderLive ? startTime : stragglers[0]!.startTime,
+    startTime: proven.startTime,
   });
   return result(outcome);
 }
 
-/** At start-up: ends the children a killed supervisor left behind, then removes the record. */
+/**
+ * At start-up: ends the children a killed supervisor left behind, then removes the record. The record
+ * must be the running user's own file (StateDirError otherwise), and only processes that prove to be
+ * the children it names are signalled.
+ */
 export async function reapOrphans(
   stateDir: string,
   log: (message: string) => void = () => undefined,
 ): Promise<ReapResult[]> {
   const path = join(stateDir, CHILDREN_FILE);
+  let text: string;
+  try {
+    text = await readStateFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
   let entries: ChildEntry[] = [];
   try {
-    entries = parseEntries(await readFile(path, "utf8"));
+    entries = parseEntries(text);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return [];
-    if (code !== undefined) throw err;
     log(`ignoring unreadable ${path}: ${(err as Error).message}`);
   }
   const results = await Promise.all(entries.map((entry) => reapOne(entry, log)));
   await unlink(path).catch(() => undefined);
-  // temp files of a write that was cut short
-  for (const name of await readdir(stateDir).catch(() => [] as string[])) {
-    if (name.startsWith(`${CHILDREN_FILE}.`) && name.endsWith(".tmp")) await unlink(join(stateDir, name)).catch(() => undefined);
-  }
   return results;
 }

@@ -46,6 +46,31 @@ export function readProcStat(pid: number): ProcStat | null {
   return parseProcStat(text);
 }
 
+/**
+ * The value of `name` in the environment pid was started with (/proc/PID/environ); null when it has
+ * none, or when that cannot be read (gone, another user's process, out of descriptors).
+ */
+export function envVarOf(pid: number, name: string): string | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  let environ: Buffer;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return null;
+  }
+  const prefix = Buffer.from(`${name}=`);
+  // NUL-separated NAME=VALUE strings; the first of a name is the one getenv sees
+  for (let start = 0; start < environ.length; ) {
+    const end = environ.indexOf(0, start);
+    const stop = end < 0 ? environ.length : end;
+    if (stop - start >= prefix.length && environ.compare(prefix, 0, prefix.length, start, start + prefix.length) === 0) {
+      return environ.toString("utf8", start + prefix.length, stop);
+    }
+    start = stop + 1;
+  }
+  return null;
+}
+
 /** False for a missing process, a zombie (Z) or a dead one (X). */
 export function isAlive(pid: number): boolean {
   const stat = readProcStat(pid);

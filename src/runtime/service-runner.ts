@@ -14,7 +14,7 @@ import type { ProcScanner } from "./process/proc-snapshot.js";
 import type { StrayReaper } from "./process/stray-reaper.js";
 import { holdersOf } from "./process/token-scan.js";
 import { isoOfWall } from "./iso-time.js";
-import { RotatingLog } from "./log-file.js";
+import { RotatingLog, type LogFileHooks } from "./log-file.js";
 import type { Printer } from "./printer.js";
 
 const DEFAULT_HEARTBEAT_MS = 5_000;
@@ -76,6 +76,10 @@ export interface RunnerDeps {
   readonly onOutput?: (runner: ServiceRunner) => void;
   /** environment every child gets besides its own: VIGIL_SOCKET, PATH additions */
   readonly childEnv?: Readonly<Record<string, string>>;
+  /** what the log file is told: where to report failed writes, how to treat its descriptor */
+  readonly logFiles?: LogFileHooks;
+  /** null when a child may be spawned now; else why not (too few file descriptors), as a spawn error */
+  readonly admitSpawn?: (config: ServiceConfig) => string | null;
 }
 
 /**
@@ -104,6 +108,7 @@ export class ServiceRunner {
     this.log = new RotatingLog(join(deps.stateDir, "logs", `${config.name}.log`), {
       maxBytes: config.logs.maxBytes,
       keep: config.logs.keep,
+      ...deps.logFiles,
     });
   }
 
@@ -179,6 +184,12 @@ export class ServiceRunner {
   }
 
   private spawn(incarnation: number): void {
+    const refused = this.deps.admitSpawn?.(this.config) ?? null;
+    if (refused !== null) {
+      // as a failed spawn is: on a later turn, then by the restart policy
+      queueMicrotask(() => this.dispatch({ type: "SpawnFailed", incarnation, error: refused }));
+      return;
+    }
     const token = newToken();
     this.token = token;
     this.ownEnv = {

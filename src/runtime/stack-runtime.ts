@@ -1,4 +1,3 @@
-import { chmod, mkdir } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Clock } from "../core/clock.js";
@@ -12,6 +11,10 @@ import { startHeartbeatServer, type HeartbeatServer } from "./heartbeat-server.j
 import { acquireLock, type Lock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ChildRegistry, reapOrphans } from "./orphans.js";
+import { FdBudget } from "./fd-budget.js";
+import { describeError, problemKind, Problems } from "./problems.js";
+import { prepareStateDir, removeLeftoverTemps } from "./state-dir.js";
+import { throttledLogger } from "./throttled-logger.js";
 import { createPrinter, type Printer } from "./printer.js";
 import { readProcStat } from "./proc.js";
 import { realClock } from "./real-clock.js";
@@ -69,6 +72,10 @@ export class StackRuntime {
   private lastRejected: string | null = null;
   private readonly cgroups: CgroupRoot | null;
   private readonly strays: StrayReaper;
+  /** what is wrong with the state files and descriptors: supervisor.problems */
+  private readonly problems: Problems;
+  private readonly fds = new FdBudget();
+  private stopFdWatch: (() => void) | null = null;
 
   private constructor(
     public manifest: Manifest,
@@ -79,13 +86,13 @@ export class StackRuntime {
     this.watch = opts.watch ?? true;
     this.ownsLogger = opts.logger === undefined;
     const base = opts.logger ?? createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr: null, color: false });
-    this.sinks = createEventSinks(manifest, base, clock);
     this.clock = clock;
     this.baseLogger = base;
     this.logger = teeLogger(base, () => this.sinks, clock);
-    this.registry = new ChildRegistry(manifest.stateDir, (err) =>
-      this.logger.log("error", null, "registry", `cannot record children: ${(err as Error).message}`),
-    );
+    this.problems = new Problems({ stateDir: manifest.stateDir, clock, logger: this.logger, changed: () => this.statusFile.markDirty() });
+    base.reportFileTo?.(this.problems.writes("vigil.log"));
+    this.sinks = createEventSinks(manifest, base, clock, this.problems.writes("events.jsonl"));
+    this.registry = new ChildRegistry(manifest.stateDir, this.problems.writes("children.json"));
     const scanner = new ProcScanner();
     const cgroups = openCgroupRoot();
     this.cgroups = cgroups.root;
@@ -99,27 +106,37 @@ export class StackRuntime {
       jobs: { scanner, cgroups: cgroups.root, strays: this.strays },
       logger: this.logger,
       printer: opts.printer ?? createPrinter(null, false),
+      // one problem for every service's log: a full disk fails them all alike
+      logFiles: { report: this.problems.writes("logs"), fds: this.fds },
+      admitSpawn: (config) => this.fds.admitSpawn(config),
     });
+    this.supervisor.problems = this.problems;
     this.statusFile = new AtomicJsonWriter(
       join(manifest.stateDir, "status.json"),
       () => renderStatusJson(this.supervisor, { lines: true }),
       STATUS_MIN_INTERVAL_MS,
+      this.problems.writes("status.json"),
     );
     this.torndown = new Promise<void>((resolve) => this.supervisor.once("stopped", resolve)).then(() => this.teardown());
     this.wire(clock);
   }
 
-  /** Prepares the state directory and takes its lock (LockError when another supervisor holds it). */
+  /**
+   * Prepares the state directory and takes its lock: StateDirError when the directory, or a file in it,
+   * is not the running user's own (or is a symbolic link), LockError when another supervisor holds it.
+   */
   static async open(manifest: Manifest, opts: StackOptions = {}): Promise<StackRuntime> {
-    await mkdir(join(manifest.stateDir, "logs"), { recursive: true, mode: 0o700 });
-    await chmod(manifest.stateDir, 0o700);
+    await prepareStateDir(manifest.stateDir);
     const lock = await acquireLock(manifest.stateDir);
+    await removeLeftoverTemps(manifest.stateDir);
     return new StackRuntime(manifest, lock, opts);
   }
 
   /** Ends what a killed predecessor left, opens the sockets, then starts every service in order. */
   async start(): Promise<void> {
     const { manifest, logger, supervisor } = this;
+    // a socket out of descriptors fails every connection it is offered: one line per kind in 5 s
+    const serverLogger = throttledLogger(logger, this.clock);
     const reaped = await reapOrphans(manifest.stateDir, (msg) => logger.log("warn", null, "orphans", msg));
     for (const r of reaped) {
       if (r.outcome === "exited" || r.outcome === "killed") {
@@ -138,13 +155,13 @@ export class StackRuntime {
         supervisor.countRejected(service);
         supervisor.emit("rejected", kind, service);
       },
-      logger,
+      serverLogger,
     );
-    this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor, () => this.reload()), logger);
-    this.resources = new ResourceMonitor(supervisor, this.clock, logger, resourceSettings(manifest));
+    this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor, () => this.reload()), serverLogger);
+    this.resources = new ResourceMonitor(supervisor, this.clock, logger, resourceSettings(manifest), this.fds);
     supervisor.resources = this.resources;
     this.resources.start();
-    if (manifest.http) this.http = await startHttp(manifest.http, supervisorBackend(supervisor), logger);
+    if (manifest.http) this.http = await startHttp(manifest.http, supervisorBackend(supervisor), serverLogger);
     if (this.watch) {
       this.watcher = new ManifestWatcher({
         manifest: manifest.file,
@@ -153,10 +170,25 @@ export class StackRuntime {
           logger.log("info", null, "manifest-changed", "the manifest changed on disk; reloading");
           void this.reload();
         },
-        onError: (err) => logger.log("error", null, "watch-error", `watching the manifest: ${err.message}`),
+        onError: (err) => serverLogger.log("error", null, "watch-error", `watching the manifest: ${err.message}`),
+        onStopped: (err) =>
+          this.problems.raise(
+            "manifest-watch",
+            problemKind(err),
+            `cannot watch the manifest: ${describeError(err)}; edits are not applied until it resumes (vigil reload applies them now)`,
+            "the manifest is watched again",
+          ),
+        onResumed: () => this.problems.clear("manifest-watch"),
       });
       await this.watcher.start();
     }
+    // what vigil holds itself, now that its sockets are open, against what the services will need
+    this.fds.measureOwn();
+    this.planFds(manifest);
+    this.stopFdWatch = this.fds.watchUsage(this.clock, {
+      exhausted: (message) => this.problems.raise("fds", "fds", message, "file descriptors are free again"),
+      relieved: () => this.problems.clear("fds"),
+    });
     logger.log("info", null, "up", `supervising ${manifest.services.length} services from ${manifest.file} (pid ${process.pid})`);
     supervisor.start();
     this.statusFile.markDirty();
@@ -215,6 +247,8 @@ export class StackRuntime {
       return { ok: true, generation: supervisor.generation, changes: [] };
     }
     const previous = this.manifest;
+    // before the new services spawn, which the plan for descriptors decides on
+    this.planFds(next);
     supervisor.applyReload(next, plan);
     this.manifest = next;
     await this.watcher?.refresh();
@@ -226,10 +260,16 @@ export class StackRuntime {
     return { ok: true, generation: supervisor.generation, changes };
   }
 
+  /** Whether the open-file limit leaves enough for the services; said once when it does not. */
+  private planFds(manifest: Manifest): void {
+    const warning = this.fds.plan(manifest.services);
+    if (warning !== null) this.logger.log("warn", null, "fd-limit", warning, { limit: this.fds.limitFds });
+  }
+
   /** New alert rules: the old sinks deliver what they hold, new ones take the events from now on. */
   private replaceSinks(next: Manifest): void {
     const old = this.sinks;
-    this.sinks = createEventSinks(next, this.baseLogger, this.clock);
+    this.sinks = createEventSinks(next, this.baseLogger, this.clock, this.problems.writes("events.jsonl"));
     for (const sink of old) void sink.close().catch(() => undefined);
   }
 
@@ -238,7 +278,7 @@ export class StackRuntime {
     this.http = null;
     if (!next.http) return;
     try {
-      this.http = await startHttp(next.http, supervisorBackend(this.supervisor), this.logger);
+      this.http = await startHttp(next.http, supervisorBackend(this.supervisor), throttledLogger(this.logger, this.clock));
     } catch (err) {
       const was = previous.http ? `${previous.http.host}:${previous.http.port}` : "off";
       this.logger.log("error", null, "http-error", `cannot move the HTTP API (was ${was}): ${(err as Error).message}`);
@@ -262,6 +302,7 @@ export class StackRuntime {
   }
 
   private async teardown(): Promise<void> {
+    this.stopFdWatch?.();
     this.resources?.stop();
     await this.watcher?.close();
     await this.control?.close();
@@ -275,7 +316,8 @@ export class StackRuntime {
     await this.registry.clear();
     this.logger.log("info", null, "down", "all services stopped");
     await Promise.all(this.sinks.map((sink) => sink.close().catch(() => undefined)));
-    if (this.ownsLogger) await this.logger.flush();
+    // a logger of its own ends with the stack (a library user's process goes on)
+    if (this.ownsLogger) await (this.baseLogger.close?.() ?? this.logger.flush());
     await this.lock.release();
   }
 
@@ -291,19 +333,20 @@ export class StackRuntime {
     });
     // Children are recorded a turn after their spawn, in a batch: /proc/PID/stat of a process that is
     // still finishing its exec reads several times slower, and a restart need not wait for it.
-    const spawned = new Map<number, string>();
+    const spawned = new Map<number, { readonly name: string; readonly token: string }>();
     const record = (): void => {
-      for (const [pid, name] of spawned) {
+      for (const [pid, { name, token }] of spawned) {
         const stat = readProcStat(pid);
         const config = supervisor.runners.get(name)?.config;
         if (!stat || !config) continue;
-        registry.add({ service: name, pid, pgid: pid, startTime: stat.startTime, stopSignal: config.stop.signal, stopTimeoutMs: config.stop.timeoutMs });
+        registry.add({ service: name, pid, pgid: pid, startTime: stat.startTime, stopSignal: config.stop.signal, stopTimeoutMs: config.stop.timeoutMs, token });
       }
       spawned.clear();
     };
     supervisor.on("spawned", (name, pid) => {
       if (spawned.size === 0) setImmediate(record);
-      spawned.set(pid, name);
+      // the token is the one of this spawn only now: a restart in the same turn brings a new one
+      spawned.set(pid, { name, token: supervisor.runners.get(name)?.token ?? "" });
     });
     supervisor.on("exited", (_name, pid) => {
       // gone before it was recorded: never read the stat of a pid that may be someone else's by now

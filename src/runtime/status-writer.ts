@@ -1,5 +1,9 @@
-import { rename, writeFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
+import { writeFileAtomic } from "./atomic-file.js";
+import { unreported, type WriteReport } from "./problems.js";
+
+/** after a failed write (a full disk), the next try comes this much later even if nothing changes */
+const RETRY_MS = 1000;
 
 /**
  * Writes a text file atomically (temp file + rename) whenever it is marked dirty; bursts of changes
@@ -19,6 +23,7 @@ export class AtomicJsonWriter {
     /** the whole text of the file, rendered when a write begins */
     private readonly render: () => string | Promise<string>,
     private readonly minIntervalMs = 0,
+    private readonly report: WriteReport = unreported,
   ) {}
 
   markDirty(): void {
@@ -59,12 +64,14 @@ export class AtomicJsonWriter {
         if (waitMs > 0 && !this.settling) await new Promise((resolve) => setTimeout(resolve, waitMs));
         this.dirty = false;
         this.lastStartMs = performance.now();
-        const tmp = `${this.path}.${process.pid}.tmp`;
-        await writeFile(tmp, `${await this.render()}\n`, { mode: 0o600 });
-        await rename(tmp, this.path);
+        await writeFileAtomic(this.path, `${await this.render()}\n`);
+        this.report.succeeded();
       }
-    } catch {
-      // a full disk must not stop supervision; the next change tries again
+    } catch (err) {
+      // a full disk must not stop supervision: it is reported, and the file is tried again soon,
+      // whether or not anything changes meanwhile, so that its end is seen too
+      this.report.failed(err, this.path);
+      if (!this.settling) this.markStale(RETRY_MS);
     } finally {
       this.writing = null;
     }

@@ -3,7 +3,7 @@ import type { Clock } from "../core/clock.js";
 import type { ServiceStatus } from "../core/service-state.js";
 import { startOrder } from "../core/start-order.js";
 import type { Manifest, ServiceConfig } from "../manifest/types.js";
-import type { ResourcePointDoc, ServiceDoc, StatusDocument, SupervisorDoc } from "../control/status-document.js";
+import type { ProblemDoc, ResourcePointDoc, ServiceDoc, StatusDocument, SupervisorDoc } from "../control/status-document.js";
 import type { HostStats } from "./resources/host.js";
 import type { ResourcePoint, ServiceSample } from "./resources/sampler.js";
 
@@ -16,6 +16,7 @@ export interface ResourceView {
 }
 import type { Logger } from "./logger.js";
 import { formatMs } from "../core/format.js";
+import type { LogFileHooks } from "./log-file.js";
 import type { Printer } from "./printer.js";
 import { IsoMemo, isoOfWall } from "./iso-time.js";
 import { ServiceRunner, type JobDeps } from "./service-runner.js";
@@ -48,6 +49,10 @@ export interface SupervisorOptions {
   readonly logger: Logger;
   readonly printer: Printer;
   readonly random?: () => number;
+  /** for every service's log: where failed writes are reported, how its descriptor is treated */
+  readonly logFiles?: LogFileHooks;
+  /** null when a child may be spawned now; else why not (too few file descriptors) */
+  readonly admitSpawn?: (config: ServiceConfig) => string | null;
 }
 
 /** What applyReload needs of a reload plan (src/core/reload-plan.ts computes it). */
@@ -181,6 +186,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** what the resource sampler knows; set by the stack runtime */
   resources: ResourceView | null = null;
+  /** what is wrong with the supervisor's own files and descriptors; set by the stack runtime */
+  problems: { list(): readonly ProblemDoc[] } | null = null;
 
   status(names?: readonly string[], opts: { history?: boolean } = {}): StatusDocument {
     const history = opts.history === true;
@@ -215,6 +222,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         mem_available_bytes: host.memAvailableBytes,
         disk: host.disk && { path: host.disk.path, total_bytes: host.disk.totalBytes, used_bytes: host.disk.usedBytes, used_percent: host.disk.usedPercent },
       },
+      problems: this.problems?.list() ?? [],
     };
   }
 
@@ -432,6 +440,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       printer: this.opts.printer,
       stateDir: this.manifest.stateDir,
       random: this.opts.random ?? Math.random,
+      logFiles: this.opts.logFiles,
+      admitSpawn: this.opts.admitSpawn,
       onChange: (runner, previous) => {
         if (isWaiting(runner.status)) this.waiting.add(runner.name);
         else this.waiting.delete(runner.name);

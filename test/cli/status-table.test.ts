@@ -18,7 +18,7 @@ function service(over: Partial<ServiceDoc> & { name: string }): ServiceDoc {
 const DOC: StatusDocument = {
   supervisor: {
     pid: 4100, started_at: ago(3_600_000), manifest: "/srv/app/supervisor.yaml", generation: 3, config_error: null,
-    state_dir: "/srv/app/.vigil", stopping: false, rejected_messages: 0, host: null,
+    state_dir: "/srv/app/.vigil", stopping: false, rejected_messages: 0, host: null, problems: [],
   },
   services: [
     service({
@@ -50,6 +50,24 @@ describe("the status table", () => {
       "cron      fatal            unknown  -       -      0        -     -    -    spawn failed",
       "web       waiting (api,db) unknown  -       -      0        -     -    -    -",
       "",
+    ]);
+  });
+
+  it("shows what is wrong with the supervisor's own files on one line under the header", () => {
+    const doc: StatusDocument = {
+      ...DOC,
+      supervisor: {
+        ...DOC.supervisor,
+        problems: [
+          { kind: "disk", message: "cannot write status.json: no space left on device (ENOSPC)", since: ago(125_000) },
+          { kind: "fds", message: "cannot write logs/api.log: too many open files (EMFILE)", since: ago(3_000) },
+        ],
+      },
+    };
+    expect(renderTable(doc, NOW, { color: false }).split("\n").slice(0, 3)).toEqual([
+      "vigil pid 4100, generation 3, /srv/app/supervisor.yaml",
+      "problems: disk: cannot write status.json: no space left on device (ENOSPC), for 2m; fds: cannot write logs/api.log: too many open files (EMFILE), for 3s",
+      "NAME      STATE            HEALTH   PID     UPTIME RESTARTS CPU   MEM  BEAT LAST EXIT",
     ]);
   });
 

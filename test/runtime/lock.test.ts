@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -106,5 +106,16 @@ describe("acquireLock", () => {
 
   it("reports no holder without a lock file", async () => {
     expect(await readLockHolder(stateDir)).toBeNull();
+  });
+
+  it("refuses a lock file that is a symbolic link, and reads nothing through it", async () => {
+    const elsewhere = `${stateDir}-holder.json`;
+    await writeFile(elsewhere, JSON.stringify({ pid: process.pid, startTime: ownStartTime }));
+    try {
+      await symlink(elsewhere, join(stateDir, "vigil.lock"));
+      await expect(acquireLock(stateDir)).rejects.toThrow(/vigil\.lock is a symbolic link/);
+    } finally {
+      await rm(elsewhere, { force: true });
+    }
   });
 });

@@ -1,8 +1,11 @@
-import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir } from "node:fs/promises";
+import { readdirSync, readlinkSync } from "node:fs";
+import { mkdtemp, readFile, readdir, rm, stat, symlink, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Gate } from "../../src/runtime/gate.js";
 import { RotatingLog } from "../../src/runtime/log-file.js";
+import type { WriteReport } from "../../src/runtime/problems.js";
 
 let stateDir: string;
 let logPath: string;
@@ -100,4 +103,71 @@ describe("RotatingLog", () => {
     await log.close();
     expect(await read(logPath)).toBe("123456789\n123456789\n[vigil: 8 lines dropped, the log could not keep up]\n");
   });
+
+  it("does not write through a symbolic link planted where its file should be, and reports it", async () => {
+    const target = join(stateDir, "root-only.txt");
+    await writeFile(target, "untouched\n", { mode: 0o600 });
+    await mkdir(join(stateDir, "logs"), { mode: 0o700 });
+    await symlink(target, logPath);
+    const { report, outcomes } = recorder();
+    const log = new RotatingLog(logPath, { maxBytes: 1024, keep: 1, report });
+    log.write("secret?");
+    await expect(log.flush()).rejects.toThrow(/api\.log is a symbolic link/);
+    expect(outcomes).toEqual(["failed StateDirError"]);
+    expect(await read(target)).toBe("untouched\n");
+  });
+
+  it("counts the lines it could not write, and says so in the file once it can write again", async () => {
+    // a directory where the file should be: every write fails
+    await mkdir(logPath, { recursive: true });
+    const { report, outcomes } = recorder();
+    const log = new RotatingLog(logPath, { maxBytes: 1024, keep: 1, report });
+    log.write("one");
+    log.write("two");
+    await expect(log.flush()).rejects.toMatchObject({ code: "EISDIR" });
+    log.write("three");
+    await expect(log.flush()).rejects.toMatchObject({ code: "EISDIR" });
+    await rm(logPath, { recursive: true });
+    log.write("four");
+    await log.close();
+    expect(await read(logPath)).toBe("[vigil: 3 lines lost, the log could not be written]\nfour\n");
+    expect(outcomes).toEqual(["failed EISDIR", "failed EISDIR", "ok"]);
+  });
+
+  it("keeps no descriptor between writes while descriptors are scarce", async () => {
+    let hold = true;
+    const log = new RotatingLog(logPath, { maxBytes: 1024, keep: 1, fds: { holdFiles: () => hold, gate: new Gate(1) } });
+    log.write("held");
+    await log.flush();
+    expect(descriptorsOf(logPath)).toBe(1);
+    hold = false;
+    log.write("let go");
+    await log.flush();
+    expect(descriptorsOf(logPath)).toBe(0);
+    log.write("again");
+    await log.close();
+    expect(await read(logPath)).toBe("held\nlet go\nagain\n");
+  });
 });
+
+function recorder(): { report: WriteReport; outcomes: string[] } {
+  const outcomes: string[] = [];
+  return {
+    outcomes,
+    report: {
+      failed: (err) => outcomes.push(`failed ${(err as NodeJS.ErrnoException).code ?? (err as Error).name}`),
+      succeeded: () => outcomes.push("ok"),
+    },
+  };
+}
+
+/** how many of this process's descriptors are open on path */
+function descriptorsOf(path: string): number {
+  return readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
+}

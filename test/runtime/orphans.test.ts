@@ -1,14 +1,20 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChildRegistry, reapOrphans, type ChildEntry } from "../../src/runtime/orphans.js";
+import type { WriteReport } from "../../src/runtime/problems.js";
 import { isAlive, processGroupMembers, readProcStat } from "../../src/runtime/proc.js";
+import { StateDirError } from "../../src/runtime/state-dir.js";
 import { isGone, useProcesses, waitFor, waitForDescendants } from "../support/processes.js";
 
 let stateDir: string;
 const { spawnGroup } = useProcesses();
+
+/** the token a spawn would have put in its child's environment */
+const TOKEN = "feedfacefeedfacefeedfacefeedface";
+const AS_CHILD = { VIGIL_TOKEN: TOKEN };
 
 function entryFor(service: string, pid: number, overrides: Partial<ChildEntry> = {}): ChildEntry {
   return {
@@ -18,6 +24,7 @@ function entryFor(service: string, pid: number, overrides: Partial<ChildEntry> =
     startTime: readProcStat(pid)?.startTime ?? 1,
     stopSignal: "SIGTERM",
     stopTimeoutMs: 200,
+    token: TOKEN,
     ...overrides,
   };
 }
@@ -28,7 +35,7 @@ async function writeChildren(entries: ChildEntry[]): Promise<void> {
 
 /** A shell that ignores SIGTERM, with a grandchild that ignores it too. */
 async function spawnStubborn(): Promise<{ pid: number; grandchild: number }> {
-  const child = spawnGroup("trap '' TERM; sleep 1000 & wait");
+  const child = spawnGroup("trap '' TERM; sleep 1000 & wait", AS_CHILD);
   const [grandchild] = await waitForDescendants(child.pid, 1);
   return { pid: child.pid, grandchild: grandchild! };
 }
@@ -72,6 +79,22 @@ describe("ChildRegistry", () => {
     expect(await readdir(stateDir)).toEqual([]);
     expect(registry.entries()).toEqual([]);
   });
+
+  it("reports a rewrite that fails, leaves no temp file, tries again by itself, and reports the recovery", async () => {
+    const outcomes: string[] = [];
+    const report: WriteReport = { failed: (err) => outcomes.push(`failed ${(err as NodeJS.ErrnoException).code}`), succeeded: () => outcomes.push("ok") };
+    // a directory where the file should be: the rename over it fails
+    await mkdir(join(stateDir, "children.json"));
+    const registry = new ChildRegistry(stateDir, report);
+    registry.add(entryFor("api", 1001, { startTime: 5 }));
+    await waitFor(() => outcomes.includes("failed EISDIR"));
+    expect(await readdir(stateDir)).toEqual(["children.json"]);
+    await rm(join(stateDir, "children.json"), { recursive: true });
+    await waitFor(() => outcomes.at(-1) === "ok", 5000);
+    expect(JSON.parse(await readFile(join(stateDir, "children.json"), "utf8")).children).toHaveLength(1);
+    expect(await readdir(stateDir)).toEqual(["children.json"]);
+    await registry.clear();
+  });
 });
 
 describe("reapOrphans", () => {
@@ -89,7 +112,7 @@ describe("reapOrphans", () => {
   });
 
   it("ends a child that stops on its stop signal without escalating", async () => {
-    const child = spawnGroup("sleep 1000 & wait");
+    const child = spawnGroup("sleep 1000 & wait", AS_CHILD);
     await waitForDescendants(child.pid, 1);
     await writeChildren([entryFor("api", child.pid, { stopTimeoutMs: 5000 })]);
     expect(await reapOrphans(stateDir)).toEqual([{ pid: child.pid, service: "api", outcome: "exited" }]);
@@ -97,7 +120,7 @@ describe("reapOrphans", () => {
   });
 
   it("falls back to SIGTERM when the recorded stop signal is not a signal", async () => {
-    const child = spawnGroup("exec sleep 1000");
+    const child = spawnGroup("exec sleep 1000", AS_CHILD);
     await waitFor(() => readProcStat(child.pid));
     await writeChildren([{ ...entryFor("api", child.pid), stopSignal: "SIGBOGUS" as NodeJS.Signals, stopTimeoutMs: 5000 }]);
     expect(await reapOrphans(stateDir)).toEqual([{ pid: child.pid, service: "api", outcome: "exited" }]);
@@ -157,5 +180,51 @@ describe("reapOrphans", () => {
     expect(await reapOrphans(stateDir, (m) => messages.push(m))).toEqual([]);
     expect(messages).toHaveLength(1);
     expect(await readdir(stateDir)).toEqual([]);
+  });
+  it("leaves alone a live process whose record has no token, however well its start time matches", async () => {
+    const child = spawnGroup("exec sleep 1000", AS_CHILD);
+    await waitFor(() => readProcStat(child.pid));
+    const { token: _, ...untokened } = entryFor("old", child.pid, { stopSignal: "SIGKILL" });
+    await writeChildren([untokened]);
+    const messages: string[] = [];
+    expect(await reapOrphans(stateDir, (m) => messages.push(m))).toEqual([{ pid: child.pid, service: "old", outcome: "untrusted" }]);
+    expect(isAlive(child.pid)).toBe(true);
+    expect(messages).toEqual([`not ending pid ${child.pid} (old in children.json): its record has no token to prove it is a child of vigil`]);
+  });
+
+  it("leaves alone a live process whose environment does not hold the recorded token", async () => {
+    const stranger = spawnGroup("exec sleep 1000");
+    const other = spawnGroup("exec sleep 1000", { VIGIL_TOKEN: "another" });
+    await waitFor(() => readProcStat(stranger.pid) && readProcStat(other.pid));
+    await writeChildren([entryFor("a", stranger.pid, { stopSignal: "SIGKILL" }), entryFor("b", other.pid, { stopSignal: "SIGKILL" })]);
+    const messages: string[] = [];
+    const results = await reapOrphans(stateDir, (m) => messages.push(m));
+    expect(results.map((r) => r.outcome)).toEqual(["untrusted", "untrusted"]);
+    expect(isAlive(stranger.pid) && isAlive(other.pid)).toBe(true);
+    expect(messages.join("\n")).toMatch(/the process does not hold its token/);
+  });
+
+  it("leaves alone what is left of a group whose members do not hold the token", async () => {
+    // the leader had the token; the member left in the group did not get it
+    const child = spawnGroup("env -u VIGIL_TOKEN sleep 1000 & wait", AS_CHILD);
+    const [member] = await waitForDescendants(child.pid, 1);
+    const entry = entryFor("worker", child.pid, { stopSignal: "SIGKILL" });
+    process.kill(child.pid, "SIGKILL");
+    await waitFor(() => isGone(child.pid));
+    await writeChildren([entry]);
+    expect(await reapOrphans(stateDir)).toEqual([{ pid: child.pid, service: "worker", outcome: "untrusted" }]);
+    expect(isAlive(member!)).toBe(true);
+  });
+
+  it("refuses a children.json that is a symbolic link, and reads nothing through it", async () => {
+    const elsewhere = join(stateDir, "..", `${stateDir.split("/").at(-1)}-elsewhere.json`);
+    await writeFile(elsewhere, JSON.stringify({ children: [entryFor("x", process.pid)] }));
+    try {
+      await symlink(elsewhere, join(stateDir, "children.json"));
+      await expect(reapOrphans(stateDir)).rejects.toThrow(StateDirError);
+      await expect(reapOrphans(stateDir)).rejects.toThrow(/children\.json is a symbolic link/);
+    } finally {
+      await rm(elsewhere, { force: true });
+    }
   });
 });

@@ -9,8 +9,8 @@ import { descendants, listPids, readProcStat } from "../../src/runtime/proc.js";
 export type GroupLeader = ChildProcess & { pid: number };
 
 export interface Processes {
-  /** `sh -c script` as the leader of its own process group */
-  spawnGroup(script: string): GroupLeader;
+  /** `sh -c script` as the leader of its own process group, with env added to the test's environment */
+  spawnGroup(script: string, env?: Readonly<Record<string, string>>): GroupLeader;
   /** a group the test did not spawn itself (a descendant that called setsid), to be killed too */
   adoptGroup(pgid: number): void;
   /** one process the test did not spawn itself (a pid a script wrote down), to be killed too */
@@ -30,8 +30,8 @@ export function useProcesses(): Processes {
     }
   });
   return {
-    spawnGroup(script) {
-      const child = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
+    spawnGroup(script, env = {}) {
+      const child = spawn("sh", ["-c", script], { detached: true, stdio: "ignore", env: { ...process.env, ...env } });
       if (child.pid === undefined) throw new Error("spawn failed");
       targets.push(-child.pid);
       return child as GroupLeader;

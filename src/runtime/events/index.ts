@@ -2,6 +2,7 @@ import type { Clock } from "../../core/clock.js";
 import type { Manifest } from "../../manifest/types.js";
 import { AlertDispatcher } from "../alerts/dispatcher.js";
 import type { Logger } from "../logger.js";
+import type { WriteReport } from "../problems.js";
 import { realClock } from "../real-clock.js";
 import type { EventSink } from "./event.js";
 import { Journal, journalPath } from "./journal.js";
@@ -11,8 +12,8 @@ import { Journal, journalPath } from "./journal.js";
  * alert rules, their dispatcher. `logger` must be the plain supervisor log, not one that feeds these
  * sinks. Alert rules are read once: a reload that changes them takes effect at the next start.
  */
-export function createEventSinks(manifest: Manifest, logger: Logger, clock: Clock = realClock): EventSink[] {
-  const sinks: EventSink[] = [new Journal(journalPath(manifest.stateDir), logger)];
+export function createEventSinks(manifest: Manifest, logger: Logger, clock: Clock = realClock, journalReport?: WriteReport): EventSink[] {
+  const sinks: EventSink[] = [new Journal(journalPath(manifest.stateDir), logger, journalReport ? { report: journalReport } : {})];
   if (manifest.alerts.length > 0) {
     sinks.push(new AlertDispatcher(manifest.alerts, { clock, logger }));
     warnUnsetVariables(manifest, logger);

@@ -1,11 +1,13 @@
 // STATE_DIR/events.jsonl: every event as one JSON line, appended once per tick and rotated by size
 // (events.jsonl.1 … .3). The reader serves `vigil events` with or without a running supervisor; a line
 // torn by a crash, or anything else that is not an event, is skipped.
-import { closeSync, openSync, readSync, fstatSync } from "node:fs";
+import { closeSync, readSync, fstatSync } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { RotatingLog } from "../log-file.js";
 import type { Logger } from "../logger.js";
+import type { WriteReport } from "../problems.js";
+import { openStateFileSync } from "../state-dir.js";
 import type { EventSink, VigilEvent } from "./event.js";
 
 export const JOURNAL_FILE = "events.jsonl";
@@ -18,10 +20,13 @@ export const journalPath = (stateDir: string): string => join(stateDir, JOURNAL_
 export interface JournalOptions {
   readonly maxBytes?: number;
   readonly keep?: number;
+  /** told of every write's outcome; without it, failures are logged here (at most one a minute) */
+  readonly report?: WriteReport;
 }
 
 export class Journal implements EventSink {
   private readonly log: RotatingLog;
+  private readonly report: WriteReport | undefined;
   private lastErrorLogMs = -Infinity;
 
   constructor(
@@ -29,11 +34,12 @@ export class Journal implements EventSink {
     private readonly logger: Logger,
     opts: JournalOptions = {},
   ) {
+    this.report = opts.report;
     this.log = new RotatingLog(path, {
       maxBytes: opts.maxBytes ?? JOURNAL_MAX_BYTES,
       keep: opts.keep ?? JOURNAL_KEEP,
       maxQueuedBytes: 4 * 1024 * 1024,
-      onError: (err) => this.reportError(err),
+      ...(opts.report ? { report: opts.report } : { onError: (err: unknown) => this.reportError(err) }),
     });
     // a line torn by a crash is ended, so that it does not swallow the first event of this run
     if (!endsWithNewline(path)) this.log.write("");
@@ -49,7 +55,8 @@ export class Journal implements EventSink {
   }
 
   async close(): Promise<void> {
-    await this.log.close().catch((err: unknown) => this.reportError(err));
+    // a failure is told to the report by the log itself, when there is one
+    await this.log.close().catch((err: unknown) => this.report === undefined && this.reportError(err));
   }
 
   private reportError(err: unknown): void {
@@ -64,14 +71,14 @@ export class Journal implements EventSink {
 function endsWithNewline(path: string): boolean {
   let fd: number | null = null;
   try {
-    fd = openSync(path, "r");
+    fd = openStateFileSync(path, "read");
     const size = fstatSync(fd).size;
     if (size === 0) return true;
     const last = Buffer.alloc(1);
     readSync(fd, last, 0, 1, size - 1);
     return last[0] === 0x0a;
   } catch {
-    return true; // no journal yet
+    return true; // no journal yet (or one vigil refuses to open: its writes will say so)
   } finally {
     if (fd !== null) closeSync(fd);
   }

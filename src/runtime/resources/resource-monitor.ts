@@ -18,7 +18,7 @@ export interface ResourceSettings {
  * and watches the host and its disk. One sweep at a time: the next is armed when one ends.
  */
 export class ResourceMonitor {
-  private readonly sampler = new ResourceSampler();
+  private readonly sampler: ResourceSampler;
   private readonly hostSampler = new HostSampler();
   private readonly latest = new Map<string, ServiceSample>();
   private readonly limitStates = new Map<string, LimitState>();
@@ -32,7 +32,10 @@ export class ResourceMonitor {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private settings: ResourceSettings,
+    /** while file descriptors are scarce, /proc handles are opened for each sweep only */
+    fds: { holdFiles(): boolean } = { holdFiles: () => true },
   ) {
+    this.sampler = new ResourceSampler({ holdHandles: () => fds.holdFiles() });
     supervisor.on("exited", (name) => {
       this.latest.delete(name);
       this.limitStates.delete(name);

@@ -33,6 +33,8 @@ export interface ResourceSamplerOptions {
   /** USER_HZ: 100 on every Linux architecture Node runs on */
   readonly ticksPerSecond?: number;
   readonly pageBytes?: number;
+  /** false while file descriptors are scarce: /proc handles are then not kept between sweeps */
+  readonly holdHandles?: () => boolean;
 }
 
 /** What the previous sweep saw of one tree, to turn cumulative ticks into a rate; updated in place. */
@@ -58,6 +60,7 @@ export class ResourceSampler {
   readonly #pageBytes: number;
   readonly #marks = new Map<string, TreeMark>();
   readonly #history = new Map<string, SampleRing>();
+  readonly #holdHandles: () => boolean;
   /** services forgotten while a sweep was between turns: that sweep must not bring them back */
   #forgottenMidSweep: Set<string> | null = null;
 
@@ -67,6 +70,7 @@ export class ResourceSampler {
     this.#readTable = options.readTable ?? (() => this.#table.scan(TURN_MS));
     this.#msPerTick = 1000 / (options.ticksPerSecond ?? 100);
     this.#pageBytes = options.pageBytes ?? kernelPageBytes();
+    this.#holdHandles = options.holdHandles ?? (() => true);
   }
 
   /**
@@ -116,7 +120,8 @@ export class ResourceSampler {
     for (const service of this.#marks.keys()) {
       if (!pids.has(service)) this.#marks.delete(service);
     }
-    this.#table.watch(owners);
+    if (this.#holdHandles()) this.#table.watch(owners);
+    else this.#table.close();
     return samples;
   }
 
