@@ -8,6 +8,8 @@ import { ADDABLE, BAD_EDITS } from "./stack.js";
 export const STEP_WEIGHTS = {
   "kill-main": 16,
   "kill-descendant": 8,
+  "kill-job": 4,
+  "signal-and-command": 4,
   "heartbeat-garbage": 3,
   "heartbeat-long-line": 2,
   "heartbeat-forged": 3,
@@ -21,6 +23,7 @@ export const STEP_WEIGHTS = {
   "control-half-open": 2,
   "edit-command": 6,
   "edit-supervision": 3,
+  "edit-burst": 2,
   "add-service": 3,
   "remove-service": 3,
   "bad-edit": 3,
@@ -60,12 +63,19 @@ async function signalStep(ctx, main) {
   const command = commandLine(proc.pid);
   if (!signalSeen(proc, signal, ctx.marker)) return null;
   const what = `${signal} ${main ? "main" : "descendant"} ${proc.pid} of ${proc.service} (${command})`;
-  if (signal !== "SIGSTOP") return what;
+  if (signal === "SIGSTOP") stopped(ctx, proc, main);
+  return what;
+}
+
+/**
+ * After a SIGSTOP: a main process that vigil watches (heartbeats, log output) must be gone in time;
+ * any other is let go on again a few seconds later, since nothing in vigil can notice it.
+ */
+function stopped(ctx, proc, main) {
   const watch = main ? ctx.stack.watchOf(proc.service) : null;
   if (watch === null) {
-    // nothing in vigil can notice this one: it is let go on again a few seconds later
-    ctx.paused.push({ proc, resumeAtMs: ctx.nowMs() + r.int(1_000, 8_000) });
-    return what;
+    ctx.paused.push({ proc, resumeAtMs: ctx.nowMs() + ctx.random.int(1_000, 8_000) });
+    return;
   }
   const status = ctx.lastStatus.services.find((s) => s.name === proc.service);
   const ageMs = status?.started_at ? Date.now() - Date.parse(status.started_at) : 0;
@@ -79,7 +89,68 @@ async function signalStep(ctx, main) {
       live.has(`${proc.pid}/${proc.startTime}`) ? `${proc.service}: its main process ${proc.pid} was SIGSTOPped and is still there ${(waitMs / 1000).toFixed(1)} s later` : "met",
     onMissed: () => signalSeen(proc, "SIGCONT", ctx.marker),
   });
-  return what;
+}
+
+/** every process of one service's current job at once: SIGKILL (an OOM kill of the group) or SIGSTOP (a freeze) */
+async function killJob(ctx) {
+  const running = liveNames(ctx).filter((s) => s.state === "running");
+  if (running.length === 0) return null;
+  const service = ctx.random.pick(running);
+  const job = scanMarked(ctx.marker).filter((p) => p.service === service.name);
+  if (job.length === 0) return null;
+  const signal = ctx.random.pick(["SIGKILL", "SIGSTOP"]);
+  const hit = job.filter((p) => signalSeen(p, signal, ctx.marker));
+  if (signal === "SIGSTOP") for (const p of hit) stopped(ctx, p, p.pid === service.pid);
+  return `${signal} to all ${hit.length} processes of ${service.name}`;
+}
+
+/** a signal to a main process and, at the same moment, a restart or a stop of its service: the two race */
+async function signalAndCommand(ctx) {
+  const running = liveNames(ctx).filter((s) => s.state === "running" && !ctx.held.has(s.name));
+  if (running.length === 0) return null;
+  const service = ctx.random.pick(running);
+  const main = scanMarked(ctx.marker).find((p) => p.pid === service.pid && p.service === service.name);
+  if (!main) return null;
+  const signal = ctx.random.pick(["SIGKILL", "SIGTERM"]);
+  const cmd = ctx.random.chance(0.7) || ctx.held.size >= MAX_HELD ? "restart" : "stop";
+  if (!signalSeen(main, signal, ctx.marker)) return null;
+  const r = await controlRequest(ctx.stateDir, { cmd, names: [service.name] }, 10_000);
+  if (!r.ok) ctx.violation("cli", `${cmd} ${service.name} right after ${signal} of its main process was refused: ${r.error}`, { key: `cli@${ctx.stepIndex}` });
+  else if (cmd === "stop") hold(ctx, service.name);
+  return `${signal} main ${main.pid} of ${service.name}, then ${cmd} at once`;
+}
+
+/** vigil stop NAME was accepted: from now on the service must stay down until a start */
+function hold(ctx, name) {
+  const waitMs = ctx.stack.stopTimeoutMs(name) + SETTLE_MS;
+  const since = ctx.nowMs();
+  const held = {
+    id: `held@${ctx.stepIndex}`,
+    invariant: "held",
+    name,
+    deadlineMs: since + waitMs,
+    judge: ({ status }) => {
+      if (status === null || !ctx.held.has(name)) return "met";
+      // held down: no process, and none to come (a fatal or exited one was down already)
+      return HELD_STATES.has(status.state) ? "fine" : `${name} was stopped with vigil stop ${((ctx.nowMs() - since) / 1000).toFixed(1)} s ago but is ${status.state} (pid ${status.pid})`;
+    },
+  };
+  ctx.held.set(name, held);
+  ctx.expectations.push(held);
+}
+
+/** the edit-applied expectation of a command edit: a service running before it runs a new pid soon after */
+function expectRestart(ctx, service, before) {
+  if (before?.state !== "running") return;
+  const waitMs = APPLY_MS + ctx.stack.stopTimeoutMs(service.name) + SETTLE_MS;
+  ctx.expectations.push({
+    id: `edit-${service.rev}`,
+    invariant: "edit-applied",
+    name: service.name,
+    deadlineMs: ctx.nowMs() + waitMs,
+    judge: ({ status }) =>
+      status === null || status.pid !== before.pid ? "met" : `${service.name}: its command changed, but it still runs pid ${before.pid} ${(waitMs / 1000).toFixed(0)} s later`,
+  });
 }
 
 /** Saves the manifest; the services whose spawn definition changed are noted before the save. */
@@ -112,15 +183,18 @@ async function background(ctx, flood, what) {
   return what;
 }
 
-async function cli(ctx, args, what) {
+async function cli(ctx, args, onDone = () => undefined) {
   const r = await runCli(args, ctx.stack.file);
-  if (r.code !== 0) ctx.violation("cli", `vigil ${args.join(" ")} exited ${r.code}: ${r.stderr.split("\n")[0]}`, { key: `cli@${ctx.stepIndex}` });
-  return `${what ?? `vigil ${args.join(" ")}`} -> ${r.code} in ${r.ms.toFixed(0)} ms`;
+  if (r.code === 0) onDone();
+  else ctx.violation("cli", `vigil ${args.join(" ")} exited ${r.code}: ${r.stderr.split("\n")[0]}`, { key: `cli@${ctx.stepIndex}` });
+  return `vigil ${args.join(" ")} -> ${r.code} in ${r.ms.toFixed(0)} ms`;
 }
 
 export const STEPS = {
   "kill-main": (ctx) => signalStep(ctx, true),
   "kill-descendant": (ctx) => signalStep(ctx, false),
+  "kill-job": killJob,
+  "signal-and-command": signalAndCommand,
   "heartbeat-garbage": async (ctx) => (await ctx.attacks.heartbeatGarbage(), "random bytes to heartbeat.sock"),
   "heartbeat-long-line": async (ctx) => (await ctx.attacks.longLine("heartbeat"), "over-long line to heartbeat.sock"),
   "heartbeat-forged": async (ctx) => (await ctx.attacks.forged([...ctx.stack.services.keys()]), "forged and broken messages to heartbeat.sock"),
@@ -139,18 +213,22 @@ export const STEPS = {
     service.rev++;
     const before = liveNames(ctx).find((s) => s.name === service.name);
     save(ctx, [service.name]);
-    if (before?.state === "running") {
-      const waitMs = APPLY_MS + ctx.stack.stopTimeoutMs(service.name) + SETTLE_MS;
-      ctx.expectations.push({
-        id: `edit-${service.rev}`,
-        invariant: "edit-applied",
-        name: service.name,
-        deadlineMs: ctx.nowMs() + waitMs,
-        judge: ({ status }) =>
-          status === null || status.pid !== before.pid ? "met" : `${service.name}: its command changed, but it still runs pid ${before.pid} ${(waitMs / 1000).toFixed(0)} s later`,
-      });
-    }
+    expectRestart(ctx, service, before);
     return `edited the command of ${service.name} (rev ${service.rev})`;
+  },
+
+  /** several saves inside the watcher's debounce: every change must be applied, none lost */
+  async "edit-burst"(ctx) {
+    const all = [...ctx.stack.services.values()];
+    const edited = Array.from({ length: ctx.random.int(2, 4) }, () => ctx.random.pick(all));
+    for (const service of edited) {
+      service.rev++;
+      const before = liveNames(ctx).find((s) => s.name === service.name);
+      save(ctx, [service.name]);
+      expectRestart(ctx, service, before);
+      await sleep(ctx.random.int(0, 60));
+    }
+    return `edited the commands of ${edited.map((s) => s.name).join(", ")} in quick saves`;
   },
 
   async "edit-supervision"(ctx) {
@@ -212,30 +290,15 @@ export const STEPS = {
   async "cli-restart"(ctx) {
     const candidates = liveNames(ctx).filter((s) => !ctx.held.has(s.name));
     if (candidates.length === 0) return null;
-    return cli(ctx, ["restart", ctx.random.pick(candidates).name]);
+    const names = new Set(Array.from({ length: ctx.random.chance(0.7) ? 1 : ctx.random.int(2, 4) }, () => ctx.random.pick(candidates).name));
+    return cli(ctx, ["restart", ...names]);
   },
 
   async "cli-stop"(ctx) {
     const candidates = liveNames(ctx).filter((s) => !ctx.held.has(s.name));
     if (candidates.length === 0 || ctx.held.size >= MAX_HELD) return null;
     const name = ctx.random.pick(candidates).name;
-    const line = await cli(ctx, ["stop", name]);
-    const waitMs = ctx.stack.stopTimeoutMs(name) + SETTLE_MS;
-    const since = ctx.nowMs();
-    const held = {
-      id: `held@${ctx.stepIndex}`,
-      invariant: "held",
-      name,
-      deadlineMs: since + waitMs,
-      judge: ({ status }) => {
-        if (status === null || !ctx.held.has(name)) return "met";
-        // held down: no process, and none to come (a fatal or exited one was down already)
-        return HELD_STATES.has(status.state) ? "fine" : `${name} was stopped with vigil stop ${((ctx.nowMs() - since) / 1000).toFixed(1)} s ago but is ${status.state} (pid ${status.pid})`;
-      },
-    };
-    ctx.held.set(name, held);
-    ctx.expectations.push(held);
-    return line;
+    return cli(ctx, ["stop", name], () => hold(ctx, name));
   },
 
   async "cli-start"(ctx) {
