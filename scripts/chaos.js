@@ -193,6 +193,7 @@ async function down() {
   ctx.shuttingDown = true;
   ctx.stepKind = "down";
   const pid = ctx.vigil.pid;
+  const heldOpen = Object.fromEntries(["control.sock", "heartbeat.sock"].map((w) => [w, ctx.attacks.held.filter((h) => h.path.endsWith(w)).length]));
   // Ctrl-C reached vigil up too (same terminal), which then stopped by itself
   const r = ctx.vigil.exitedAt === null ? await runCli(["down"], ctx.stack.file, 120_000) : { code: 0, ms: 0, stderr: "" };
   const upExited = !isLive(readStat(pid));
@@ -205,7 +206,7 @@ async function down() {
     const returnedMs = ctx.nowMs();
     await Promise.race([ctx.vigil.exited, sleep(UP_EXIT_WAIT_MS)]);
     const lingered = ctx.vigil.exitedAt === null ? `still ran ${UP_EXIT_WAIT_MS / 1000} s later and was killed` : `exited ${((ctx.vigil.exitedAt - returnedMs) / 1000).toFixed(1)} s later`;
-    const held = ["control", "heartbeat"].map((w) => `${ctx.attacks.held.filter((h) => h.path.endsWith(`${w}.sock`)).length} on ${w}.sock`).join(", ");
+    const held = Object.entries(heldOpen).map(([w, n]) => `${n} on ${w}`).join(", ");
     ctx.violation("down", `vigil down returned (${r.code}) after ${(r.ms / 1000).toFixed(1)} s while vigil up (pid ${pid}) still ran; it ${lingered} (half-open connections held by the chaos: ${held})`);
     if (ctx.vigil.exitedAt === null) process.kill(pid, "SIGKILL");
   }
@@ -217,6 +218,7 @@ async function down() {
     code: r.code,
     ms: round(r.ms, 0),
     up_exited: upExited,
+    held_open: heldOpen,
     leftovers: leftovers.map(({ proc, ...l }) => l),
   };
 }
@@ -262,7 +264,7 @@ async function main() {
     repeats: ctx.repeats,
     crashes: ctx.crashes,
     leftovers: stopped.leftovers,
-    down: { code: stopped.code, ms: stopped.ms, up_exited: stopped.up_exited },
+    down: { code: stopped.code, ms: stopped.ms, up_exited: stopped.up_exited, held_open: stopped.held_open },
     status_latency: latencyFigures(ctx.latencies),
     rss: {
       start_mib: rssAll[0] ?? null,
