@@ -15,7 +15,7 @@ const TURN_BUDGET_BYTES = 128 * 1024;
 /** paused connections let go per turn; each brings back about one chunk it had read ahead */
 const RESUMED_PER_TURN = 2;
 
-export type RejectKind = "bad-json" | "bad-message" | "unknown-service" | "bad-token" | "line-too-long" | "too-many-connections";
+export type RejectKind = "bad-json" | "bad-message" | "bad-data" | "unknown-service" | "bad-token" | "line-too-long" | "too-many-connections";
 
 /** Decides what a line means; returns a rejection kind, or null when the message was taken. */
 export type LineHandler = (message: unknown) => { kind: RejectKind; service?: string } | null;

@@ -1,4 +1,5 @@
 import type { Clock } from "../core/clock.js";
+import { MAX_DATA_BYTES, MAX_DATA_DEPTH } from "../core/data-bounds.js";
 import { LogThrottle } from "../core/log-throttle.js";
 import type { RejectKind } from "./heartbeat-server.js";
 import type { Logger } from "./logger.js";
@@ -6,6 +7,7 @@ import type { Logger } from "./logger.js";
 const REJECT_TEXT: Record<RejectKind, string> = {
   "bad-json": "a line that is not JSON",
   "bad-message": "a message that is not of the protocol (type beat, ready, status or stopping)",
+  "bad-data": `a message whose data is nested deeper than ${MAX_DATA_DEPTH} or larger than ${MAX_DATA_BYTES / 1024} KiB as JSON; message dropped`,
   "unknown-service": "a message naming no known service",
   "bad-token": "a message with a wrong or outdated token",
   "line-too-long": "a line over 64 KiB; connection dropped",

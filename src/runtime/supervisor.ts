@@ -4,6 +4,7 @@ import type { ServiceStatus } from "../core/service-state.js";
 import { startOrder } from "../core/start-order.js";
 import type { Manifest, ServiceConfig } from "../manifest/types.js";
 import type { ResourcePointDoc, ServiceDoc, StatusDocument, SupervisorDoc } from "../control/status-document.js";
+import { serviceDocJson } from "../control/status-json.js";
 import type { HostStats } from "./resources/host.js";
 import type { ResourcePoint, ServiceSample } from "./resources/sampler.js";
 
@@ -337,7 +338,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** JSON.stringify(serviceDoc(r, withHistory)), the history series written as text without objects */
   serviceJson(r: ServiceRunner, withHistory: boolean): string {
-    const json = JSON.stringify(this.serviceDoc(r, false));
+    const json = serviceDocJson(this.serviceDoc(r, false));
     if (!withHistory) return json;
     const iso = this.iso;
     const series = this.resources?.historyJson(r.name, (atMs) => iso.of(atMs) ?? "") ?? "[]";

@@ -3,6 +3,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { statusDocJson } from "../../control/status-json.js";
 import type { HttpConfig } from "../../manifest/types.js";
 import type { Logger } from "../logger.js";
 import { UnknownServiceError } from "../supervisor.js";
@@ -143,7 +144,10 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
     if ((READ_PATHS as readonly string[]).includes(path)) {
       if (method !== "GET" && method !== "HEAD") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "GET, HEAD" });
       if (path === "/api/heartbeat/status") return sendJson(res, 200, backend.heartbeatStatus());
-      if (path === "/api/status") return sendJson(res, 200, backend.status(url.searchParams.getAll("service").filter(Boolean), { history: wantsHistory(url) }));
+      if (path === "/api/status") {
+        const doc = backend.status(url.searchParams.getAll("service").filter(Boolean), { history: wantsHistory(url) });
+        return void res.writeHead(200, JSON_HEADERS).end(`${statusDocJson(doc)}\n`);
+      }
       const text = await metrics.scrape();
       return void res.writeHead(200, { "content-type": metrics.contentType, "cache-control": "no-store" }).end(text);
     }

@@ -1,0 +1,52 @@
+// One local client must not harm another: what one client sends costs that client, never the stack.
+import { readFile } from "node:fs/promises";
+import { createConnection } from "node:net";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { useStacks, waitUntil } from "../support/stack.js";
+
+const stack = useStacks();
+
+async function tokenOf(dir: string, file: string): Promise<string> {
+  await waitUntil(async () => (await readFile(join(dir, file), "utf8").catch(() => "")).trim().length > 0, `${file} written`);
+  return (await readFile(join(dir, file), "utf8")).trim();
+}
+
+function send(path: string, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = createConnection(path, () => c.end(text, () => resolve()));
+    c.on("error", reject);
+  });
+}
+
+describe("beat data", () => {
+  it("refuses a beat whose data is nested 10,000 deep, and status still answers for the whole stack", async () => {
+    const s = await stack(`
+version: 1
+services:
+  victim:
+    command: sh -c 'echo "$VIGIL_TOKEN" > token.txt; exec sleep 300'
+  other:
+    command: sleep 300
+`);
+    s.start();
+    await s.waitFor("victim", (x) => x.state === "running", "to run");
+    const other = await s.waitFor("other", (x) => x.state === "running", "to run");
+    const token = await tokenOf(s.dir, "token.txt");
+    const sock = join(s.stateDir, "heartbeat.sock");
+    const beat = (data: string): string => `{"service":"victim","token":"${token}","type":"beat","data":${data}}\n`;
+    await send(sock, beat('{"n":1}'));
+    await s.waitFor("victim", (x) => x.beats === 1, "to count a good beat");
+    await send(sock, beat(`${"[".repeat(10_000)}${"]".repeat(10_000)}`));
+    // status.json goes on being written, and says the deep beat was refused
+    const victim = await s.waitFor("victim", (x) => x.rejected_messages === 1, "to count the deep beat as rejected");
+    expect(victim.beats).toBe(1);
+    expect(victim.last_beat_data).toEqual({ n: 1 });
+    const status = await s.run(["status", "--json"]);
+    expect(status.stderr).toBe("");
+    expect(status.code).toBe(0);
+    const doc = JSON.parse(status.stdout) as { services: { name: string; pid: number }[] };
+    expect(doc.services.find((x) => x.name === "other")?.pid).toBe(other.pid);
+    expect(s.stderr).toMatch(/rejected heartbeat input: .*nested deeper than 32/);
+  });
+});
