@@ -11,7 +11,7 @@ const REJECT_TEXT: Record<RejectKind, string> = {
   "unknown-service": "a message naming no known service",
   "bad-token": "a message with a wrong or outdated token",
   "line-too-long": "a line over 64 KiB; connection dropped",
-  "too-many-connections": "too many connections; connection refused",
+  evicted: "the socket was full: the connection quiet longest was closed to make room for a new one",
 };
 
 export function describeReject(kind: string): string {
@@ -27,15 +27,17 @@ const QUIET_MS = 5_000;
 export class RejectLog {
   private readonly throttle = new LogThrottle<string>(QUIET_MS);
 
+  /** `what` begins each line: what was rejected, or where */
   constructor(
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly what = "rejected heartbeat input",
   ) {}
 
   report(kind: string, service: string | undefined, detail: string): void {
     const folded = this.throttle.admit(`${kind}/${service ?? ""}`, this.clock.now());
     if (folded === null) return;
     const more = folded > 0 ? ` (and ${folded} more in the last ${QUIET_MS / 1000}s)` : "";
-    this.logger.log("warn", service ?? null, "message-rejected", `rejected heartbeat input: ${detail}${more}`, { kind, folded });
+    this.logger.log("warn", service ?? null, "message-rejected", `${this.what}: ${detail}${more}`, { kind, folded });
   }
 }

@@ -8,7 +8,7 @@ import { controlHandler, type ReloadOutcome } from "./control-handler.js";
 import { describePlan, planIsEmpty, planReload } from "../core/reload-plan.js";
 import { loadManifest } from "../manifest/load.js";
 import { ManifestError } from "../manifest/errors.js";
-import { startHeartbeatServer, type HeartbeatServer } from "./heartbeat-server.js";
+import { heartbeatIdleMs, startHeartbeatServer, type HeartbeatServer } from "./heartbeat-server.js";
 import { signalGroup } from "./kill.js";
 import { acquireLock, type Lock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -127,6 +127,7 @@ export class StackRuntime {
         supervisor.emit("rejected", kind, service);
       },
       logger,
+      { clock: this.clock, idleMs: () => heartbeatIdleMs(this.manifest.services.flatMap((c) => (c.heartbeat ? [c.heartbeat.intervalMs] : []))) },
     );
     this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor, () => this.reload()), logger);
     this.resources = new ResourceMonitor(supervisor, this.clock, logger, resourceSettings(manifest));

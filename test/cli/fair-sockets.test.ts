@@ -1,8 +1,10 @@
-// One local client must not harm another: what one client sends costs that client, never the stack.
+// One local client must not harm another: a crowd of idle connections or a beat of absurd data costs
+// that client, never the stack.
 import { readFile } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { Crowd } from "../support/crowd.js";
 import { useStacks, waitUntil } from "../support/stack.js";
 
 const stack = useStacks();
@@ -18,6 +20,32 @@ function send(path: string, text: string): Promise<void> {
     c.on("error", reject);
   });
 }
+
+describe("the heartbeat socket under a crowd", () => {
+  it("keeps taking the beats of a service that connects for each beat while 4,100 connections sit idle", async () => {
+    const s = await stack(`
+version: 1
+services:
+  beater:
+    command: sh -c 'while :; do vigil beat; sleep 0.2; done'
+    heartbeat: { via: socket, interval: 2s, misses: 5 }
+    restart: { policy: always, backoff: { initial: 0 } }
+`);
+    s.start();
+    const first = await s.waitFor("beater", (x) => x.beats >= 1, "to beat");
+    // an attacker who opens a new connection for every one the supervisor closes
+    const crowd = await Crowd.open({ path: join(s.stateDir, "heartbeat.sock") }, 4100, { refill: true });
+    try {
+      const before = (await s.service("beater"))!.beats;
+      const after = await s.waitFor("beater", (x) => x.beats >= before + 10, "to keep beating through the crowd", 40_000);
+      expect(after.pid).toBe(first.pid);
+      expect(after.restarts).toBe(0);
+      expect(after.last_exit).toBeNull();
+    } finally {
+      crowd.close();
+    }
+  }, 60_000);
+});
 
 describe("beat data", () => {
   it("refuses a beat whose data is nested 10,000 deep, and status still answers for the whole stack", async () => {
