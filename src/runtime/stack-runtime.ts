@@ -129,7 +129,7 @@ export class StackRuntime {
       logger,
       { clock: this.clock, idleMs: () => heartbeatIdleMs(this.manifest.services.flatMap((c) => (c.heartbeat ? [c.heartbeat.intervalMs] : []))) },
     );
-    this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor, () => this.reload()), logger);
+    this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor, () => this.reload()), logger, { clock: this.clock });
     this.resources = new ResourceMonitor(supervisor, this.clock, logger, resourceSettings(manifest));
     supervisor.resources = this.resources;
     this.resources.start();

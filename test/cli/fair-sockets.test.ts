@@ -1,10 +1,11 @@
-// One local client must not harm another: a crowd of idle connections or a beat of absurd data costs
-// that client, never the stack.
+// One local client must not harm another: a crowd of idle connections, a beat of absurd data or a
+// client that never reads its answers costs that client, never the stack.
 import { readFile } from "node:fs/promises";
-import { createConnection } from "node:net";
+import { createConnection, type Socket } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Crowd } from "../support/crowd.js";
+import { request } from "../../src/control/client.js";
+import { Crowd, rssBytes } from "../support/crowd.js";
 import { useStacks, waitUntil } from "../support/stack.js";
 
 const stack = useStacks();
@@ -76,5 +77,62 @@ services:
     const doc = JSON.parse(status.stdout) as { services: { name: string; pid: number }[] };
     expect(doc.services.find((x) => x.name === "other")?.pid).toBe(other.pid);
     expect(s.stderr).toMatch(/rejected heartbeat input: .*nested deeper than 32/);
+  });
+});
+
+describe("the control socket", () => {
+  const TEN_SLEEPERS = `
+version: 1
+services:
+${Array.from({ length: 10 }, (_, i) => `  sleeper-${i}: { command: sleep 30${i} }`).join("\n")}
+`;
+
+  it("keeps its memory bounded while a client pipelines status requests and never reads the answers", async () => {
+    const s = await stack(TEN_SLEEPERS);
+    const up = s.start();
+    await s.waitFor("sleeper-9", (x) => x.state === "running", "to run");
+    const baseline = rssBytes(up.pid!);
+    const flood: Socket = await new Promise((resolve, reject) => {
+      const c = createConnection(join(s.stateDir, "control.sock"), () => resolve(c));
+      c.on("error", reject);
+    });
+    flood.on("error", () => undefined);
+    // never read: the answers pile up wherever the supervisor lets them
+    flood.pause();
+    try {
+      flood.write('{"cmd":"status"}\n'.repeat(50_000));
+      // until the supervisor has taken every request, or has taken none over two other requests
+      let pending = flood.writableLength;
+      for (let quiet = 0; flood.writableLength > 0 && quiet < 2; ) {
+        await request(s.stateDir, { cmd: "ping" });
+        quiet = flood.writableLength === pending ? quiet + 1 : 0;
+        pending = flood.writableLength;
+      }
+      for (let i = 0; i < 20; i++) await request(s.stateDir, { cmd: "status" });
+      expect((await s.run(["status"])).code).toBe(0);
+      const grownBytes = rssBytes(up.pid!) - baseline;
+      expect(grownBytes).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      flood.destroy();
+    }
+  }, 60_000);
+
+  it("answers status and down while a crowd of idle connections sits on the control socket", async () => {
+    const s = await stack(TEN_SLEEPERS);
+    s.start();
+    const one = await s.waitFor("sleeper-0", (x) => x.state === "running", "to run");
+    const crowd = await Crowd.open({ path: join(s.stateDir, "control.sock") }, 300, { refill: true });
+    try {
+      const status = await s.run(["status", "sleeper-0"]);
+      expect(status.stderr).toBe("");
+      expect(status.code).toBe(0);
+      expect(status.stdout).toMatch(new RegExp(`^sleeper-0\\s+running\\s+unknown\\s+${one.pid}`, "m"));
+      const down = await s.run(["down"]);
+      expect(down.stderr).toBe("");
+      expect(down.code).toBe(0);
+      expect(await s.exited()).toBe(0);
+    } finally {
+      crowd.close();
+    }
   });
 });

@@ -30,8 +30,10 @@ export class Crowd {
   private connect(): Promise<void> {
     return new Promise((resolve) => {
       const socket = createConnection(this.target);
+      let connected = false;
       this.sockets.add(socket);
       socket.on("connect", () => {
+        connected = true;
         if (this.greeting !== "") socket.write(this.greeting);
         resolve();
       });
@@ -39,7 +41,8 @@ export class Crowd {
       socket.on("close", () => {
         this.sockets.delete(socket);
         resolve();
-        if (this.closing) return;
+        // a connection refused (the server has gone) is not tried again
+        if (this.closing || !connected) return;
         this.closedByServer++;
         if (this.refill) void this.connect();
       });
