@@ -121,7 +121,7 @@ ${Array.from({ length: 10 }, (_, i) => `  sleeper-${i}: { command: sleep 30${i} 
     const s = await stack(TEN_SLEEPERS);
     s.start();
     const one = await s.waitFor("sleeper-0", (x) => x.state === "running", "to run");
-    const crowd = await Crowd.open({ path: join(s.stateDir, "control.sock") }, 300, { refill: true });
+    const crowd = await Crowd.open({ path: join(s.stateDir, "control.sock") }, 260, { refill: true });
     try {
       const status = await s.run(["status", "sleeper-0"]);
       expect(status.stderr).toBe("");

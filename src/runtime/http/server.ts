@@ -5,18 +5,24 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo, Socket } from "node:net";
 import { statusDocJson } from "../../control/status-json.js";
 import type { HttpConfig } from "../../manifest/types.js";
+import { ConnectionPool, type ConnectionStats } from "../connection-pool.js";
 import type { Logger } from "../logger.js";
+import { realClock } from "../real-clock.js";
+import { RejectLog } from "../reject-log.js";
 import { UnknownServiceError } from "../supervisor.js";
 import { ShuttingDownError, type ApiBackend, type ControlCommand } from "./backend.js";
 import { createMetrics } from "./metrics.js";
 
 export interface HttpApi {
   readonly address: { readonly host: string; readonly port: number };
+  readonly stats: () => ConnectionStats;
   /** stops accepting, lets requests in flight answer, then closes every connection */
   close(): Promise<void>;
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/** more connections than this: the least valuable one is closed to make room for the newcomer */
+export const MAX_HTTP_CONNECTIONS = 256;
 const CLOSE_GRACE_MS = 2_000;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 const READ_PATHS = ["/api/status", "/api/heartbeat/status", "/metrics"] as const;
@@ -176,9 +182,24 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
     sendJson(res, error.status, { error: error.message, ...error.extra }, { ...error.headers, ...close });
   };
 
+  // a full server closes the connection worth least (still sending its first headers, then idle between
+  // requests, then slowest with its body) rather than refusing the newcomer: a crowd of idle or
+  // slowloris connections cannot lock /api/status and /metrics out
+  const rejects = new RejectLog(realClock, logger, "HTTP API");
+  const pool = new ConnectionPool({
+    capacity: MAX_HTTP_CONNECTIONS,
+    // the server's own timeouts close idle and slow connections
+    idleMs: null,
+    maxRejectsInARow: Infinity,
+    clock: realClock,
+    onClose: () => rejects.report("evicted", undefined, "the server was full: the connection worth least was closed to make room for a new one"),
+  });
   const server = createServer(
     { maxHeaderSize: 16 * 1024, headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
     (req, res) => {
+      const socket = req.socket;
+      pool.busy(socket);
+      res.on("close", () => pool.accepted(socket));
       res.on("error", () => res.destroy());
       route(req, res).catch((err: unknown) => {
         try {
@@ -189,7 +210,7 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
       });
     },
   );
-  server.maxConnections = 256;
+  server.on("connection", (socket: Socket) => pool.admit(socket));
   server.maxRequestsPerSocket = 1_000;
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
@@ -217,11 +238,13 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
   let closed: Promise<void> | null = null;
   return {
     address: { host: bound.address, port: bound.port },
+    stats: () => pool.stats(),
     close() {
       closed ??= new Promise((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
         server.close(() => {
           clearTimeout(force);
+          pool.closeAll();
           resolve();
         });
         server.closeIdleConnections();

@@ -5,7 +5,8 @@ import type { HttpConfig } from "../../../src/manifest/types.js";
 import type { Logger, LogLevel } from "../../../src/runtime/logger.js";
 import { UnknownServiceError } from "../../../src/runtime/supervisor.js";
 import { ShuttingDownError, type ApiBackend, type ControlCommand, type HeartbeatStatusDoc } from "../../../src/runtime/http/backend.js";
-import { MAX_BODY_BYTES, startHttpApi, type HttpApi } from "../../../src/runtime/http/server.js";
+import { MAX_BODY_BYTES, MAX_HTTP_CONNECTIONS, startHttpApi, type HttpApi } from "../../../src/runtime/http/server.js";
+import { Crowd } from "../../support/crowd.js";
 
 const TOKEN = "s3cret-token";
 const KNOWN = ["api", "worker"];
@@ -332,6 +333,26 @@ describe("HTTP API against hostile input", () => {
     );
     expect(posts.every((s) => s === 202)).toBe(true);
     expect(backend.calls).toHaveLength(50);
+  });
+
+  it("answers /api/status and /metrics while idle and slowloris connections fill it, closing the worst of them", async () => {
+    const { api, base } = await start();
+    const target = { port: api.address.port, host: "127.0.0.1" };
+    // connections that say nothing, and connections that never finish their headers, each reopened when closed
+    const idle = await Crowd.open(target, MAX_HTTP_CONNECTIONS / 2 + 2, { refill: true });
+    const slow = await Crowd.open(target, MAX_HTTP_CONNECTIONS / 2 + 2, { refill: true, greeting: "GET /api/status HTTP/1.1\r\nHost: x\r\n" });
+    try {
+      for (const path of ["/api/status", "/metrics", "/api/status"]) {
+        const res = await fetch(`${base}${path}`, { headers: { connection: "close" } });
+        expect(res.status).toBe(200);
+        await res.text();
+      }
+      expect(api.stats().evicted).toBeGreaterThanOrEqual(3);
+      expect(api.stats().open).toBeLessThanOrEqual(MAX_HTTP_CONNECTIONS);
+    } finally {
+      idle.close();
+      slow.close();
+    }
   });
 
   it("closes with a keep-alive connection open", async () => {
