@@ -79,6 +79,15 @@ export async function startControlServer(path: string, handler: ControlHandler, 
     const lines = new RequestLines(MAX_REQUEST_BYTES);
     /** a request of this connection is being answered, or its answer waits for the reader */
     let busy = false;
+    /** the connection was refused further requests and is ending */
+    let hungUp = false;
+
+    const hangUp = (): void => {
+      hungUp = true;
+      pool.close(socket, "rejected", true);
+      // read and drop what else comes: unread input would reset the connection and lose the last answer
+      socket.resume();
+    };
 
     const next = async (): Promise<void> => {
       while (!socket.destroyed) {
@@ -92,7 +101,7 @@ export async function startControlServer(path: string, handler: ControlHandler, 
         if (line === TOO_LONG) {
           const error = `request longer than ${MAX_REQUEST_BYTES} bytes`;
           socket.write(lineOf({ ok: false, error, code: "bad-request" }));
-          return pool.close(socket, "rejected", true);
+          return hangUp();
         }
         if (line === "") continue;
         busy = true;
@@ -100,7 +109,7 @@ export async function startControlServer(path: string, handler: ControlHandler, 
         const { text, valid } = await answerOf(socket, line);
         if (socket.destroyed) return;
         socket.write(text);
-        if (!valid && pool.rejected(socket)) return pool.close(socket, "rejected", true);
+        if (!valid && pool.rejected(socket)) return hangUp();
         if (valid) pool.accepted(socket);
         if (socket.writableLength > HIGH_WATER_BYTES) await writtenOut(socket);
         busy = false;
@@ -108,10 +117,12 @@ export async function startControlServer(path: string, handler: ControlHandler, 
     };
 
     socket.on("data", (chunk: Buffer) => {
+      if (hungUp) return;
       lines.push(chunk);
       if (!busy) void next();
     });
     socket.on("end", () => {
+      if (hungUp) return;
       lines.end();
       if (!busy) void next();
     });
