@@ -73,6 +73,26 @@ export interface SupervisorDoc {
   readonly rejected_messages: number;
   /** the machine, from the last resource sample (null before the first) */
   readonly host: HostDoc | null;
+  /** the supervisor's sockets and what they closed (null while they are not open) */
+  readonly connections: ConnectionsDoc | null;
+}
+
+/** one socket's connections now, and those it closed since start */
+export interface ConnectionStatsDoc {
+  readonly open: number;
+  /** closed to make room for a newcomer */
+  readonly evicted: number;
+  /** closed after going too long without valid input */
+  readonly idle_closed: number;
+  /** closed after rejected input */
+  readonly reject_closed: number;
+}
+
+export interface ConnectionsDoc {
+  readonly heartbeat: ConnectionStatsDoc;
+  readonly control: ConnectionStatsDoc;
+  /** null without an HTTP API */
+  readonly http: ConnectionStatsDoc | null;
 }
 
 export interface StatusDocument {

@@ -2,6 +2,7 @@
 // rather than refusing the newcomer, idle connections closed, and a connection that sends nothing but
 // rejected input cut off. The heartbeat socket, the control socket and the HTTP API each keep one.
 import type { Socket } from "node:net";
+import type { ConnectionStatsDoc } from "../control/status-document.js";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import { ConnectionBook } from "../core/connection-book.js";
 
@@ -23,15 +24,7 @@ export interface PoolOptions {
 }
 
 /** counters since the server started, for the status document */
-export interface ConnectionStats {
-  readonly open: number;
-  /** closed to make room for a newcomer */
-  readonly evicted: number;
-  /** closed after going too long without valid input */
-  readonly idle_closed: number;
-  /** closed after rejected input */
-  readonly reject_closed: number;
-}
+export type ConnectionStats = ConnectionStatsDoc;
 
 export class ConnectionPool {
   readonly #book: ConnectionBook<Socket>;

@@ -130,6 +130,9 @@ export class StackRuntime {
       { clock: this.clock, idleMs: () => heartbeatIdleMs(this.manifest.services.flatMap((c) => (c.heartbeat ? [c.heartbeat.intervalMs] : []))) },
     );
     this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor, () => this.reload()), logger, { clock: this.clock });
+    const heartbeat = this.heartbeat;
+    const control = this.control;
+    supervisor.connections = () => ({ heartbeat: heartbeat.stats(), control: control.stats(), http: this.http?.stats() ?? null });
     this.resources = new ResourceMonitor(supervisor, this.clock, logger, resourceSettings(manifest));
     supervisor.resources = this.resources;
     this.resources.start();

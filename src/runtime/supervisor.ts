@@ -3,7 +3,7 @@ import type { Clock } from "../core/clock.js";
 import type { ServiceStatus } from "../core/service-state.js";
 import { startOrder } from "../core/start-order.js";
 import type { Manifest, ServiceConfig } from "../manifest/types.js";
-import type { ResourcePointDoc, ServiceDoc, StatusDocument, SupervisorDoc } from "../control/status-document.js";
+import type { ConnectionsDoc, ResourcePointDoc, ServiceDoc, StatusDocument, SupervisorDoc } from "../control/status-document.js";
 import { serviceDocJson } from "../control/status-json.js";
 import type { HostStats } from "./resources/host.js";
 import type { ResourcePoint, ServiceSample } from "./resources/sampler.js";
@@ -181,6 +181,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** what the resource sampler knows; set by the stack runtime */
   resources: ResourceView | null = null;
+  /** the sockets' connection counters; set by the stack runtime */
+  connections: (() => ConnectionsDoc) | null = null;
 
   status(names?: readonly string[], opts: { history?: boolean } = {}): StatusDocument {
     const history = opts.history === true;
@@ -215,6 +217,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         mem_available_bytes: host.memAvailableBytes,
         disk: host.disk && { path: host.disk.path, total_bytes: host.disk.totalBytes, used_bytes: host.disk.usedBytes, used_percent: host.disk.usedPercent },
       },
+      connections: this.connections?.() ?? null,
     };
   }
 

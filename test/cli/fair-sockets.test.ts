@@ -5,6 +5,7 @@ import { createConnection, type Socket } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { request } from "../../src/control/client.js";
+import type { StatusDocument } from "../../src/control/status-document.js";
 import { Crowd, rssBytes } from "../support/crowd.js";
 import { useStacks, waitUntil } from "../support/stack.js";
 
@@ -42,6 +43,10 @@ services:
       expect(after.pid).toBe(first.pid);
       expect(after.restarts).toBe(0);
       expect(after.last_exit).toBeNull();
+      const doc = (await s.statusFile())!;
+      expect(doc.supervisor.connections?.heartbeat.evicted).toBeGreaterThanOrEqual(10);
+      expect(doc.supervisor.connections?.heartbeat.open).toBeLessThanOrEqual(4096);
+      expect(doc.supervisor.rejected_messages).toBeGreaterThanOrEqual(doc.supervisor.connections?.heartbeat.evicted ?? Infinity);
     } finally {
       crowd.close();
     }
@@ -127,6 +132,9 @@ ${Array.from({ length: 10 }, (_, i) => `  sleeper-${i}: { command: sleep 30${i} 
       expect(status.stderr).toBe("");
       expect(status.code).toBe(0);
       expect(status.stdout).toMatch(new RegExp(`^sleeper-0\\s+running\\s+unknown\\s+${one.pid}`, "m"));
+      const doc = JSON.parse((await s.run(["status", "--json"])).stdout) as StatusDocument;
+      expect(doc.supervisor.connections?.control.evicted).toBeGreaterThanOrEqual(1);
+      expect(doc.supervisor.connections?.http).toBeNull();
       const down = await s.run(["down"]);
       expect(down.stderr).toBe("");
       expect(down.code).toBe(0);

@@ -37,9 +37,14 @@ export class Crowd {
         if (this.greeting !== "") socket.write(this.greeting);
         resolve();
       });
-      socket.on("error", () => resolve());
+      let busyServer = false;
+      socket.on("error", (err: NodeJS.ErrnoException) => {
+        // a Unix socket's backlog is full for a moment: try again
+        busyServer = !connected && err.code === "EAGAIN";
+      });
       socket.on("close", () => {
         this.sockets.delete(socket);
+        if (busyServer && !this.closing) return void setImmediate(() => void this.connect().then(resolve));
         resolve();
         // a connection refused (the server has gone) is not tried again
         if (this.closing || !connected) return;
