@@ -56,7 +56,14 @@ export async function startControlServer(path: string, handler: ControlHandler, 
 
   /** the answer to one line; never throws */
   const answerOf = async (socket: Socket, line: string): Promise<{ text: string; valid: boolean }> => {
-    const request = requestOf(line);
+    let request: ControlRequest | string;
+    try {
+      request = requestOf(line);
+    } catch (err) {
+      // a bug in reading one request must cost that request, not the supervisor
+      logger.log("error", null, "control-error", `control request not understood: ${(err as Error).message}`);
+      return { text: lineOf({ ok: false, error: "request not understood", code: "bad-request" }), valid: false };
+    }
     if (typeof request === "string") return { text: lineOf({ ok: false, error: request, code: "bad-request" }), valid: false };
     pool.busy(socket);
     inFlight++;
