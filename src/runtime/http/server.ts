@@ -194,12 +194,22 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
     clock: realClock,
     onClose: () => rejects.report("evicted", undefined, "the server was full: the connection worth least was closed to make room for a new one"),
   });
+  /** responses under way per connection, and the refusal of a malformed request that waits for them */
+  const answering = new WeakMap<Socket, number>();
+  const refusals = new WeakMap<Socket, () => void>();
   const server = createServer(
     { maxHeaderSize: 16 * 1024, headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
     (req, res) => {
       const socket = req.socket;
       pool.busy(socket);
-      res.on("close", () => pool.accepted(socket));
+      answering.set(socket, (answering.get(socket) ?? 0) + 1);
+      res.on("close", () => {
+        pool.accepted(socket);
+        const left = (answering.get(socket) ?? 1) - 1;
+        if (left > 0) return void answering.set(socket, left);
+        answering.delete(socket);
+        refusals.get(socket)?.();
+      });
       res.on("error", () => res.destroy());
       route(req, res).catch((err: unknown) => {
         try {
@@ -218,7 +228,11 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
       : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
     const body = `${JSON.stringify({ error: `malformed request (${err.code ?? err.message})` })}\n`;
     const head = `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close`;
-    socket.end(`${head}\r\n\r\n${body}`, () => socket.destroy());
+    const refuse = (): void => void socket.end(`${head}\r\n\r\n${body}`, () => socket.destroy());
+    if (!answering.has(socket)) return refuse();
+    // requests pipelined before the malformed one are answered first, in order; a timeout ends it all
+    if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") return void socket.destroy();
+    refusals.set(socket, refuse);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -306,6 +306,15 @@ describe("HTTP API against hostile input", () => {
     expect(logger.records.filter((r) => r.level === "error")).toEqual([]);
   });
 
+  it("answers pipelined requests in order when a malformed one follows them, then refuses it", async () => {
+    const { api } = await start();
+    const ok = "GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n";
+    const answer = await raw(api.address.port, `${ok}${ok}FOO /api/status HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect([...answer.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => m[1])).toEqual(["200", "200", "400"]);
+    const big = await raw(api.address.port, `POST /api/status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n \r\n0\r\n\r\nGET /api/status HTTP/1.1\r\nHost: x\r\nX-Big: ${"h".repeat(20_000)}\r\n\r\n`);
+    expect([...big.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => m[1])).toEqual(["405", "431"]);
+  });
+
   it("answers oversized headers with 431", async () => {
     const { api, base } = await start();
     const answer = await raw(api.address.port, `GET /api/status HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(32 * 1024)}\r\n\r\n`);
