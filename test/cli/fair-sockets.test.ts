@@ -85,6 +85,36 @@ services:
   });
 });
 
+describe("beat data over IPC", () => {
+  it("refuses a beat nested 10,000 deep on a child's IPC channel, and status still answers", async () => {
+    const s = await stack(
+      `
+version: 1
+services:
+  deep:
+    command: python3 deep.py
+    heartbeat: { via: ipc, interval: 10s }
+`,
+      {
+        "deep.py": `
+import os, time
+fd = int(os.environ["NODE_CHANNEL_FD"])
+os.write(fd, b'{"type":"beat","data":{"n":1}}\\n')
+os.write(fd, b'{"type":"beat","data":' + b"[" * 10000 + b"]" * 10000 + b'}\\n')
+time.sleep(300)
+`,
+      },
+    );
+    s.start();
+    const deep = await s.waitFor("deep", (x) => x.rejected_messages === 1, "to refuse the deep beat");
+    expect(deep.beats).toBe(1);
+    expect(deep.last_beat_data).toEqual({ n: 1 });
+    const status = await s.run(["status", "--json"]);
+    expect(status.stderr).toBe("");
+    expect(status.code).toBe(0);
+  });
+});
+
 describe("the control socket", () => {
   const TEN_SLEEPERS = `
 version: 1
