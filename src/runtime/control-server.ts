@@ -3,7 +3,7 @@ import { createServer, type Socket } from "node:net";
 import type { Clock } from "../core/clock.js";
 import { MAX_REQUEST_BYTES, parseRequest, type ControlRequest, type ControlResponse } from "../control/protocol.js";
 import { ConnectionPool, type ConnectionStats } from "./connection-pool.js";
-import { RequestLines, TOO_LONG } from "./request-lines.js";
+import { LineReader, TOO_LONG } from "./line-reader.js";
 import { RejectLog } from "./reject-log.js";
 import type { Logger } from "./logger.js";
 
@@ -83,7 +83,7 @@ export async function startControlServer(path: string, handler: ControlHandler, 
     pool.admit(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
-    const lines = new RequestLines(MAX_REQUEST_BYTES);
+    const lines = new LineReader(MAX_REQUEST_BYTES);
     /** a request of this connection is being answered, or its answer waits for the reader */
     let busy = false;
     /** the connection was refused further requests and is ending */
@@ -98,18 +98,19 @@ export async function startControlServer(path: string, handler: ControlHandler, 
 
     const next = async (): Promise<void> => {
       while (!socket.destroyed) {
-        const line = lines.next();
-        if (line === null) {
+        const raw = lines.next();
+        if (raw === null) {
           // the client has said all it will: answered, it is done
           if (lines.ended) socket.end();
           else socket.resume();
           return;
         }
-        if (line === TOO_LONG) {
+        if (raw === TOO_LONG) {
           const error = `request longer than ${MAX_REQUEST_BYTES} bytes`;
           socket.write(lineOf({ ok: false, error, code: "bad-request" }));
           return hangUp();
         }
+        const line = raw.trim();
         if (line === "") continue;
         busy = true;
         socket.pause();

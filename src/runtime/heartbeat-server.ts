@@ -2,6 +2,7 @@ import { chmod, unlink } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import type { Clock } from "../core/clock.js";
 import { ConnectionPool, type ConnectionStats } from "./connection-pool.js";
+import { LineReader, TOO_LONG } from "./line-reader.js";
 import type { Logger } from "./logger.js";
 
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -82,25 +83,15 @@ export async function startHeartbeatServer(
     pool.admit(socket);
     socket.on("close", () => budget.forget(socket));
     socket.on("error", () => socket.destroy());
-    let rest: Buffer | null = null;
+    const lines = new LineReader(MAX_LINE_BYTES);
     socket.on("data", (chunk: Buffer) => {
-      let buf = rest ? Buffer.concat([rest, chunk]) : chunk;
-      rest = null;
-      let start = 0;
-      let nl = buf.indexOf(10, start);
-      while (nl >= 0) {
-        if (nl - start > MAX_LINE_BYTES) return tooLong(socket);
-        if (nl > start) takeLine(socket, buf.toString("utf8", start, nl));
+      lines.push(chunk);
+      for (let line = lines.next(); line !== null; line = lines.next()) {
+        // an endless line: drop the connection rather than the memory
+        if (line === TOO_LONG) return tooLong(socket);
+        if (line !== "") takeLine(socket, line);
         // the line closed the connection (too many rejected in a row): the rest is not read
         if (socket.destroyed) return;
-        start = nl + 1;
-        nl = buf.indexOf(10, start);
-      }
-      if (start < buf.length) {
-        buf = buf.subarray(start);
-        // an endless line: drop the connection rather than the memory
-        if (buf.length > MAX_LINE_BYTES) return tooLong(socket);
-        rest = Buffer.from(buf);
       }
       budget.took(socket, chunk.length);
     });

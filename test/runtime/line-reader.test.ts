@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { RequestLines, TOO_LONG } from "../../src/runtime/request-lines.js";
+import { LineReader, TOO_LONG } from "../../src/runtime/line-reader.js";
 
-describe("RequestLines", () => {
-  it("gives complete lines one at a time, trimmed, and keeps a partial one for later", () => {
-    const lines = new RequestLines(100);
-    lines.push(Buffer.from('{"cmd":"ping"}\r\n  \n{"cmd":'));
-    expect(lines.next()).toBe('{"cmd":"ping"}');
+describe("LineReader", () => {
+  it("gives complete lines one at a time, and keeps a partial one for later", () => {
+    const lines = new LineReader(100);
+    lines.push(Buffer.from('{"cmd":"ping"}\r\n\n{"cmd":'));
+    expect(lines.next()).toBe('{"cmd":"ping"}\r');
     expect(lines.next()).toBe("");
     expect(lines.next()).toBeNull();
     lines.push(Buffer.from('"status"}\n'));
@@ -15,7 +15,7 @@ describe("RequestLines", () => {
   });
 
   it("counts a last line without its newline once the writer is done", () => {
-    const lines = new RequestLines(100);
+    const lines = new LineReader(100);
     lines.push(Buffer.from("a\nb"));
     lines.end();
     expect([lines.next(), lines.next(), lines.next()]).toEqual(["a", "b", null]);
@@ -23,7 +23,7 @@ describe("RequestLines", () => {
   });
 
   it("decodes a character split between chunks whole", () => {
-    const lines = new RequestLines(100);
+    const lines = new LineReader(100);
     const bytes = Buffer.from("é€\n");
     lines.push(bytes.subarray(0, 2));
     expect(lines.next()).toBeNull();
@@ -31,14 +31,25 @@ describe("RequestLines", () => {
     expect(lines.next()).toBe("é€");
   });
 
+  it("takes a line sent a byte at a time whole", () => {
+    const lines = new LineReader(100);
+    const bytes = Buffer.from("héllo\nrest");
+    for (const byte of bytes) {
+      lines.push(Buffer.from([byte]));
+      if (byte === 0x0a) expect(lines.next()).toBe("héllo");
+      else expect(lines.next()).toBeNull();
+    }
+    expect(lines.pendingBytes).toBe(4);
+  });
+
   it("reports a line over the limit, with or without its newline", () => {
-    const long = new RequestLines(4);
+    const long = new LineReader(4);
     long.push(Buffer.from("12345\n"));
     expect(long.next()).toBe(TOO_LONG);
-    const endless = new RequestLines(4);
+    const endless = new LineReader(4);
     endless.push(Buffer.from("12345"));
     expect(endless.next()).toBe(TOO_LONG);
-    const fits = new RequestLines(4);
+    const fits = new LineReader(4);
     fits.push(Buffer.from("1234\n"));
     expect(fits.next()).toBe("1234");
   });
