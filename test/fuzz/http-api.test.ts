@@ -84,7 +84,6 @@ const malformedBytes: fc.Arbitrary<Buffer> = fc.oneof(
     "get /api/status HTTP/1.1\r\nHost: x\r\n\r\n",
     "GET /api/status HTTP/1.x\r\nHost: x\r\n\r\n",
     "GET /api/status HTTP/1.1\r\n\r\n",
-    "GET /api/status\r\n\r\n",
     "GET /api/status HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "POST /api/services/x/start HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
     "POST /api/services/x/start HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
