@@ -1,5 +1,6 @@
 import { createConnection } from "node:net";
 import { readClientEnv } from "../client/env.js";
+import { checkData, MAX_DATA_BYTES, MAX_DATA_DEPTH } from "../core/data-bounds.js";
 import { MAX_LINE_BYTES, signMessage, toLine, type ClientMessage } from "../client/messages.js";
 import { UserError } from "./user-error.js";
 
@@ -37,11 +38,18 @@ function messageFrom(opts: BeatOptions): ClientMessage {
   if (opts.ready === true) return { type: "ready" };
   if (opts.status !== undefined) return { type: "status", text: opts.status };
   if (opts.data === undefined) return { type: "beat" };
+  let data: unknown;
   try {
-    return { type: "beat", data: JSON.parse(opts.data) as unknown };
+    data = JSON.parse(opts.data) as unknown;
   } catch (err) {
     throw new UserError(`vigil beat: --data is not valid JSON: ${(err as Error).message}`, 1, { cause: err });
   }
+  const fault = checkData(data);
+  if (fault !== null) {
+    const bound = fault === "too-deep" ? `nested at most ${MAX_DATA_DEPTH} deep` : `at most ${MAX_DATA_BYTES / 1024} KiB as JSON`;
+    throw new UserError(`vigil beat: --data must be ${bound}; the supervisor refuses more`, 1);
+  }
+  return { type: "beat", data };
 }
 
 function writeLine(socketPath: string, line: string): Promise<void> {

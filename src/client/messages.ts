@@ -1,3 +1,5 @@
+import { checkData } from "../core/data-bounds.js";
+
 export type HeartbeatMessageType = "beat" | "ready" | "status" | "stopping";
 
 /** What a child says, before it is signed with its service name and token. */
@@ -28,16 +30,21 @@ export function toLine(message: HeartbeatMessage): string {
   return `${JSON.stringify(message)}\n`;
 }
 
-/** Shrinks a message until it can be sent: drops data JSON cannot encode or that is too long, cuts long status text. */
+/**
+ * Shrinks a message until it can be sent: drops data the supervisor would refuse (over the bounds of
+ * core/data-bounds.ts, or not JSON) or that makes the line too long, cuts long status text.
+ */
 export function toSendable(message: HeartbeatMessage): HeartbeatMessage {
   if (message.type === "status" && message.text.length > MAX_STATUS_CHARS) {
     return { ...message, text: message.text.slice(0, MAX_STATUS_CHARS) };
   }
   if (message.type !== "beat" || message.data === undefined) return message;
+  // the beat still proves the child is alive
+  if (checkData(message.data) !== null) return { service: message.service, token: message.token, type: "beat" };
   try {
     if (Buffer.byteLength(toLine(message)) <= MAX_LINE_BYTES) return message;
   } catch {
-    // circular or BigInt data: the beat still proves the child is alive
+    // what checkData let through and JSON.stringify still cannot write
   }
   return { service: message.service, token: message.token, type: "beat" };
 }

@@ -37,6 +37,19 @@ export function parseRequest(value: unknown): ControlRequest | string {
       if (!Array.isArray(names) || names.length === 0) return `${r["cmd"]} needs at least one service name`;
       return { cmd: r["cmd"], names: names as string[] };
     default:
-      return `unknown command ${JSON.stringify(r["cmd"])}`;
+      return `unknown command ${describeCommand(r["cmd"])}`;
   }
+}
+
+const SHOWN_COMMAND_CHARS = 40;
+
+/**
+ * An unknown command as the answer names it: a string quoted and cut short, anything else by its
+ * kind. Never the value itself: JSON.stringify overflows its stack on one nested some thousands deep.
+ */
+function describeCommand(cmd: unknown): string {
+  if (typeof cmd === "string") return JSON.stringify(cmd.length > SHOWN_COMMAND_CHARS ? `${cmd.slice(0, SHOWN_COMMAND_CHARS)}…` : cmd);
+  if (cmd === undefined) return "(none)";
+  if (cmd === null) return "null";
+  return Array.isArray(cmd) ? "(an array)" : `(a ${typeof cmd})`;
 }

@@ -75,6 +75,8 @@ export interface SupervisorDoc {
   readonly host: HostDoc | null;
   /** what is wrong with the supervisor's own files and resources now; empty when nothing is */
   readonly problems: readonly ProblemDoc[];
+  /** the supervisor's sockets and what they closed (null while they are not open) */
+  readonly connections: ConnectionsDoc | null;
 }
 
 /**
@@ -90,6 +92,24 @@ export interface ProblemDoc {
   readonly message: string;
   /** when it began */
   readonly since: string;
+}
+
+/** one socket's connections now, and those it closed since start */
+export interface ConnectionStatsDoc {
+  readonly open: number;
+  /** closed to make room for a newcomer */
+  readonly evicted: number;
+  /** closed after going too long without valid input */
+  readonly idle_closed: number;
+  /** closed after rejected input */
+  readonly reject_closed: number;
+}
+
+export interface ConnectionsDoc {
+  readonly heartbeat: ConnectionStatsDoc;
+  readonly control: ConnectionStatsDoc;
+  /** null without an HTTP API */
+  readonly http: ConnectionStatsDoc | null;
 }
 
 export interface StatusDocument {

@@ -1,11 +1,17 @@
 import { chmod, unlink } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
+import type { Clock } from "../core/clock.js";
+import { ConnectionPool, type ConnectionStats } from "./connection-pool.js";
+import { LineReader, TOO_LONG } from "./line-reader.js";
 import type { Logger } from "./logger.js";
 
 export const MAX_LINE_BYTES = 64 * 1024;
-const MAX_CONNECTIONS = 4096;
-/** a connection that sends nothing for this long is closed; clients reconnect on their next beat */
-const IDLE_TIMEOUT_MS = 10 * 60_000;
+/** more connections than this: the least valuable one is closed to make room for the newcomer */
+export const MAX_CONNECTIONS = 4096;
+/** rejected lines in a row after which a connection is closed */
+const MAX_REJECTS_IN_A_ROW = 3;
+/** the least time a connection may go without a valid message before it is closed */
+const IDLE_FLOOR_MS = 60_000;
 /**
  * Input taken from all connections in one turn of the event loop. libuv reads up to 32 × 64 KiB from a
  * busy socket before it moves on, so without a budget a flood of beats holds back the watchdog's own
@@ -15,86 +21,104 @@ const TURN_BUDGET_BYTES = 128 * 1024;
 /** paused connections let go per turn; each brings back about one chunk it had read ahead */
 const RESUMED_PER_TURN = 2;
 
-export type RejectKind = "bad-json" | "bad-message" | "unknown-service" | "bad-token" | "line-too-long" | "too-many-connections";
+export type RejectKind =
+  | "bad-json"
+  | "bad-message"
+  | "bad-data"
+  | "unknown-service"
+  | "bad-token"
+  | "line-too-long"
+  | "evicted";
 
 /** Decides what a line means; returns a rejection kind, or null when the message was taken. */
 export type LineHandler = (message: unknown) => { kind: RejectKind; service?: string } | null;
 
+export interface HeartbeatServerOptions {
+  readonly clock: Clock;
+  /** how long a connection may go without a valid message, read when it is checked (heartbeatIdleMs) */
+  readonly idleMs: () => number;
+}
+
 export interface HeartbeatServer {
   readonly path: string;
   readonly connections: () => number;
+  readonly stats: () => ConnectionStats;
   close(): Promise<void>;
 }
 
 /**
+ * A connection may stay quiet for twice the longest heartbeat interval, and at least a minute: a client
+ * that keeps its connection beats every half interval, and one closed reconnects on its next beat.
+ */
+export function heartbeatIdleMs(intervalsMs: Iterable<number>): number {
+  let longest = 0;
+  for (const ms of intervalsMs) longest = Math.max(longest, ms);
+  return Math.max(IDLE_FLOOR_MS, 2 * longest);
+}
+
+/**
  * STATE_DIR/heartbeat.sock: newline-delimited JSON from any language. Every malformed input is
- * reported through `onReject` and never reaches further than its own connection.
+ * reported through `onReject` and never reaches further than its own connection; the connections
+ * share the socket through a ConnectionPool, so that no crowd of them locks a beating child out.
  */
 export async function startHeartbeatServer(
   path: string,
   handle: LineHandler,
   onReject: (kind: RejectKind, service: string | undefined) => void,
   logger: Logger,
+  opts: HeartbeatServerOptions,
 ): Promise<HeartbeatServer> {
   await unlink(path).catch(() => undefined);
-  const sockets = new Set<Socket>();
   const budget = new TurnBudget();
+  const pool = new ConnectionPool({
+    capacity: MAX_CONNECTIONS,
+    idleMs: opts.idleMs,
+    maxRejectsInARow: MAX_REJECTS_IN_A_ROW,
+    clock: opts.clock,
+    onClose: (why) => {
+      if (why === "evicted") onReject("evicted", undefined);
+    },
+  });
   const server: Server = createServer({ noDelay: true }, (socket) => {
-    if (sockets.size >= MAX_CONNECTIONS) {
-      onReject("too-many-connections", undefined);
-      socket.destroy();
-      return;
-    }
-    sockets.add(socket);
-    socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
-    socket.on("close", () => {
-      sockets.delete(socket);
-      budget.forget(socket);
-    });
+    pool.admit(socket);
+    socket.on("close", () => budget.forget(socket));
     socket.on("error", () => socket.destroy());
-    let rest: Buffer | null = null;
+    const lines = new LineReader(MAX_LINE_BYTES);
     socket.on("data", (chunk: Buffer) => {
-      let buf = rest ? Buffer.concat([rest, chunk]) : chunk;
-      rest = null;
-      let start = 0;
-      let nl = buf.indexOf(10, start);
-      while (nl >= 0) {
-        if (nl - start > MAX_LINE_BYTES) {
-          onReject("line-too-long", undefined);
-          socket.destroy();
-          return;
-        }
-        if (nl > start) takeLine(buf.toString("utf8", start, nl));
-        start = nl + 1;
-        nl = buf.indexOf(10, start);
-      }
-      if (start < buf.length) {
-        buf = buf.subarray(start);
-        if (buf.length > MAX_LINE_BYTES) {
-          // an endless line: drop the connection rather than the memory
-          onReject("line-too-long", undefined);
-          socket.destroy();
-          return;
-        }
-        rest = Buffer.from(buf);
+      lines.push(chunk);
+      for (let line = lines.next(); line !== null; line = lines.next()) {
+        // an endless line: drop the connection rather than the memory
+        if (line === TOO_LONG) return tooLong(socket);
+        if (line !== "") takeLine(socket, line);
+        // the line closed the connection (too many rejected in a row): the rest is not read
+        if (socket.destroyed) return;
       }
       budget.took(socket, chunk.length);
     });
   });
 
-  const takeLine = (line: string): void => {
+  const tooLong = (socket: Socket): void => {
+    onReject("line-too-long", undefined);
+    pool.close(socket, "rejected");
+  };
+
+  const takeLine = (socket: Socket, line: string): void => {
     let message: unknown;
     try {
       message = JSON.parse(line);
     } catch {
-      onReject("bad-json", undefined);
-      return;
+      return rejected(socket, "bad-json", undefined);
     }
-    const rejected = handle(message);
-    if (rejected) onReject(rejected.kind, rejected.service);
+    const rejection = handle(message);
+    if (rejection) rejected(socket, rejection.kind, rejection.service);
+    else pool.accepted(socket);
   };
 
-  server.maxConnections = MAX_CONNECTIONS + 64;
+  const rejected = (socket: Socket, kind: RejectKind, service: string | undefined): void => {
+    onReject(kind, service);
+    if (pool.rejected(socket)) pool.close(socket, "rejected");
+  };
+
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(path, () => {
@@ -106,9 +130,10 @@ export async function startHeartbeatServer(
   await chmod(path, 0o600);
   return {
     path,
-    connections: () => sockets.size,
+    connections: () => pool.size,
+    stats: () => pool.stats(),
     async close() {
-      for (const s of sockets) s.destroy();
+      pool.closeAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await unlink(path).catch(() => undefined);
     },

@@ -97,27 +97,29 @@ export class HeartbeatHub {
 
   /** A line from the socket: it must name a service and carry that service's current token. */
   fromSocket(value: unknown): { kind: RejectKind; service?: string } | null {
-    const message = parseChildMessage(value);
-    if (!message) return { kind: "bad-message" };
-    if (message.service === undefined || !this.configs.has(message.service)) {
-      return { kind: "unknown-service" };
-    }
-    const current = this.tokens.get(message.service);
-    if (current === undefined || message.token !== current) return this.reject(message.service, "bad-token");
-    this.take(message.service, message);
+    const parsed = parseChildMessage(value);
+    if (!parsed.ok && parsed.fault === "bad-message") return { kind: "bad-message" };
+    const { service, token } = parsed.ok ? parsed.message : parsed;
+    if (service === undefined || !this.configs.has(service)) return { kind: "unknown-service" };
+    const current = this.tokens.get(service);
+    if (current === undefined || token !== current) return this.reject(service, "bad-token");
+    if (!parsed.ok) return this.reject(service, "bad-data");
+    this.take(service, parsed.message);
     return null;
   }
 
   /** A message over a child's own IPC channel: the channel says who it is; a token, if sent, must fit. */
   fromIpc(name: string, token: string, value: unknown): { kind: RejectKind; service?: string } | null {
-    const message = parseChildMessage(value);
-    if (!message) return this.reject(name, "bad-message");
+    const parsed = parseChildMessage(value);
+    if (!parsed.ok && parsed.fault === "bad-message") return this.reject(name, "bad-message");
+    const message = parsed.ok ? parsed.message : parsed;
     if ((message.service !== undefined && message.service !== name) || (message.token !== undefined && message.token !== token)) {
       return this.reject(name, "bad-token");
     }
+    if (!parsed.ok) return this.reject(name, "bad-data");
     // the last words of a child that has just exited ("stopping") arrive after its exit: drop them quietly
     if (this.tokens.get(name) !== token) return null;
-    this.take(name, message);
+    this.take(name, parsed.message);
     return null;
   }
 

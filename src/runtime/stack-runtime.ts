@@ -7,7 +7,7 @@ import { controlHandler, type ReloadOutcome } from "./control-handler.js";
 import { describePlan, planIsEmpty, planReload } from "../core/reload-plan.js";
 import { loadManifest } from "../manifest/load.js";
 import { ManifestError } from "../manifest/errors.js";
-import { startHeartbeatServer, type HeartbeatServer } from "./heartbeat-server.js";
+import { heartbeatIdleMs, startHeartbeatServer, type HeartbeatServer } from "./heartbeat-server.js";
 import { acquireLock, type Lock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ChildRegistry, reapOrphans } from "./orphans.js";
@@ -156,8 +156,12 @@ export class StackRuntime {
         supervisor.emit("rejected", kind, service);
       },
       serverLogger,
+      { clock: this.clock, idleMs: () => heartbeatIdleMs(this.manifest.services.flatMap((c) => (c.heartbeat ? [c.heartbeat.intervalMs] : []))) },
     );
-    this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor, () => this.reload()), serverLogger);
+    this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(supervisor, () => this.reload()), serverLogger, { clock: this.clock });
+    const heartbeat = this.heartbeat;
+    const control = this.control;
+    supervisor.connections = () => ({ heartbeat: heartbeat.stats(), control: control.stats(), http: this.http?.stats() ?? null });
     this.resources = new ResourceMonitor(supervisor, this.clock, logger, resourceSettings(manifest), this.fds);
     supervisor.resources = this.resources;
     this.resources.start();

@@ -3,7 +3,8 @@ import type { Clock } from "../core/clock.js";
 import type { ServiceStatus } from "../core/service-state.js";
 import { startOrder } from "../core/start-order.js";
 import type { Manifest, ServiceConfig } from "../manifest/types.js";
-import type { ProblemDoc, ResourcePointDoc, ServiceDoc, StatusDocument, SupervisorDoc } from "../control/status-document.js";
+import type { ConnectionsDoc, ProblemDoc, ResourcePointDoc, ServiceDoc, StatusDocument, SupervisorDoc } from "../control/status-document.js";
+import { serviceDocJson } from "../control/status-json.js";
 import type { HostStats } from "./resources/host.js";
 import type { ResourcePoint, ServiceSample } from "./resources/sampler.js";
 
@@ -188,6 +189,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   resources: ResourceView | null = null;
   /** what is wrong with the supervisor's own files and descriptors; set by the stack runtime */
   problems: { list(): readonly ProblemDoc[] } | null = null;
+  /** the sockets' connection counters; set by the stack runtime */
+  connections: (() => ConnectionsDoc) | null = null;
 
   status(names?: readonly string[], opts: { history?: boolean } = {}): StatusDocument {
     const history = opts.history === true;
@@ -223,6 +226,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         disk: host.disk && { path: host.disk.path, total_bytes: host.disk.totalBytes, used_bytes: host.disk.usedBytes, used_percent: host.disk.usedPercent },
       },
       problems: this.problems?.list() ?? [],
+      connections: this.connections?.() ?? null,
     };
   }
 
@@ -346,7 +350,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** JSON.stringify(serviceDoc(r, withHistory)), the history series written as text without objects */
   serviceJson(r: ServiceRunner, withHistory: boolean): string {
-    const json = JSON.stringify(this.serviceDoc(r, false));
+    const json = serviceDocJson(this.serviceDoc(r, false));
     if (!withHistory) return json;
     const iso = this.iso;
     const series = this.resources?.historyJson(r.name, (atMs) => iso.of(atMs) ?? "") ?? "[]";

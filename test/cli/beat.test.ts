@@ -74,6 +74,17 @@ describe("vigil beat", () => {
     expect(server.connectionCount + server.raw.length).toBe(0);
   });
 
+  it("refuses --data nested deeper or larger than the supervisor takes, and sends nothing", async () => {
+    server = await HeartbeatServer.listen(socketPath);
+    const deep = beat({ data: `${"[".repeat(33)}${"]".repeat(33)}` });
+    expect(await deep.waitForExit()).toEqual({ code: 1, signal: null });
+    expect(deep.stderr).toBe("vigil beat: --data must be nested at most 32 deep; the supervisor refuses more\n");
+    const large = beat({ data: JSON.stringify("x".repeat(17_000)) });
+    expect(await large.waitForExit()).toEqual({ code: 1, signal: null });
+    expect(large.stderr).toBe("vigil beat: --data must be at most 16 KiB as JSON; the supervisor refuses more\n");
+    expect(server.connectionCount + server.raw.length).toBe(0);
+  });
+
   it("refuses to combine messages", async () => {
     const child = beat({ ready: true, status: "x" });
 

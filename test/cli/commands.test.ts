@@ -73,6 +73,19 @@ describe("commands against a running supervisor", () => {
     expect(JSON.parse(status.stdout).services).toHaveLength(2);
   });
 
+  it("answers a request whose command is nested 20,000 deep or 60 KB long as bad, and lives on", async () => {
+    const s = await stack(MANIFEST);
+    s.start();
+    const web = await s.waitFor("web", (x) => x.state === "running", "to run");
+    const deep = JSON.parse(await rawControl(s.stateDir, `{"cmd":${"[".repeat(20_000)}${"]".repeat(20_000)}}\n`));
+    expect(deep).toEqual({ ok: false, error: "unknown command (an array)", code: "bad-request" });
+    const long = JSON.parse(await rawControl(s.stateDir, `${JSON.stringify({ cmd: "x".repeat(60_000) })}\n`));
+    expect(long).toEqual({ ok: false, error: `unknown command "${"x".repeat(40)}…"`, code: "bad-request" });
+    const status = await s.run(["status", "--json"]);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).services.find((x: { name: string }) => x.name === "web").pid).toBe(web.pid);
+  });
+
   it("keeps status.json valid JSON while it is rewritten under a flood of beats", async () => {
     const s = await stack(
       `

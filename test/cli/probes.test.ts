@@ -28,8 +28,7 @@ services:
     env: { PORT: "${port}" }
     restart: { policy: always, backoff: { initial: 0 } }
     probes:
-      # node may take a second to listen on a loaded machine: no verdict before it could
-      liveness: { http: "http://127.0.0.1:${port}/health", initial_delay: 1s, interval: 100ms, timeout: 500ms, failures: 2 }
+      liveness: { http: "http://127.0.0.1:${port}/health", interval: 100ms, timeout: 500ms, failures: 2, initial_delay: 3s }
   sibling:
     command: sleep 300
 `,
@@ -39,7 +38,8 @@ services:
     const web = await s.waitFor("web", (x) => x.probes?.liveness?.status === "passing", "to pass its probe");
     const sibling = await s.waitFor("sibling", (x) => x.state === "running", "to run");
     await writeFile(join(s.dir, "sick"), "");
-    const restarted = await s.waitFor("web", (x) => x.last_exit?.reason === "probe", "to be restarted for its probe");
+    // should a start be slower than the initial delay, it costs a restart (the probe refused before the server listened): count from here
+    const restarted = await s.waitFor("web", (x) => x.restarts > web.restarts && x.last_exit?.reason === "probe", "to be restarted for its probe");
     expect(restarted.restarts).toBeGreaterThanOrEqual(1);
     expect(s.stderr).toMatch(/web: probe: liveness probe failed 2 times: HTTP 500; restarting/);
     expect(isRunning(web.pid!)).toBe(false);
@@ -72,8 +72,9 @@ services:
     expect(db.health).not.toBe("healthy");
     await s.waitFor("app", (x) => x.state === "running", "to start once db accepts connections");
     expect((await s.service("db"))?.health).toBe("healthy");
-    // both wall-clock times: milliseconds since the epoch
+    // both wall-clock times: milliseconds since the epoch; the shell creates the file before date writes into it
     const listeningMs = Number(await readFile(join(s.dir, "db-listening.txt"), "utf8"));
+    await waitUntil(async () => (await readFile(join(s.dir, "app-started.txt"), "utf8")).trim() !== "", "app-started.txt written");
     const startedMs = Number((await readFile(join(s.dir, "app-started.txt"), "utf8")).trim()) / 1e6;
     expect(startedMs).toBeGreaterThanOrEqual(listeningMs);
   });

@@ -105,12 +105,14 @@ describe("heartbeat() over the socket", () => {
     expect(child.stderr).toBe("");
   });
 
-  it("never throws: data JSON cannot encode, or too long for a line, is dropped and the beat still goes out", async () => {
+  it("never throws: data JSON cannot encode, or over the supervisor's bounds, is dropped and the beat still goes out", async () => {
     const server = await listen();
     const code = `import { heartbeat } from ${JSON.stringify(CLIENT)};
       const hb = heartbeat({ auto: false, data: () => { throw new Error("no data today"); } });
       const circular = {}; circular.self = circular;
-      hb.beat(circular); hb.beat({ big: "x".repeat(70_000) }); hb.beat(10n); hb.status("y".repeat(70_000));
+      const deep = JSON.parse("[".repeat(33) + "]".repeat(33));
+      hb.beat(circular); hb.beat({ big: "x".repeat(70_000) }); hb.beat(10n); hb.beat(deep); hb.beat({ over: "z".repeat(17_000) });
+      hb.status("y".repeat(70_000));
       setTimeout(() => hb.stop(), 200);`;
     const child = runScript(code, vigilEnv(), { stdio: ["ignore", "pipe", "pipe"] });
 

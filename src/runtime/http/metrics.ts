@@ -119,6 +119,13 @@ export function createMetrics(backend: ApiBackend): MetricsExporter {
     registers,
   });
   const alertsInFlight = new Gauge({ name: "vigil_alerts_in_flight", help: "alert deliveries under way", registers });
+  const connections = new Gauge({ name: "vigil_connections", help: "open connections per socket of the supervisor", labelNames: ["socket"], registers });
+  const closed = new Counter({
+    name: "vigil_connections_closed_total",
+    help: "connections the supervisor closed: evicted (to make room for a newcomer), idle, rejected (after rejected input)",
+    labelNames: ["socket", "reason"],
+    registers,
+  });
   const hostCpu = new Gauge({ name: "vigil_host_cpu_percent", help: "host CPU use, all cores together, 0..100", registers });
   const hostMem = new Gauge({ name: "vigil_host_memory_bytes", help: "host memory", labelNames: ["kind"], registers });
   const hostDisk = new Gauge({ name: "vigil_host_disk_used_percent", help: "use of the disk holding the state directory (or checks.disk.path)", registers });
@@ -134,6 +141,15 @@ export function createMetrics(backend: ApiBackend): MetricsExporter {
       alerts.reset();
       for (const outcome of ["delivered", "failed", "dropped", "folded"] as const) alerts.inc({ outcome }, a[outcome]);
       alertsInFlight.set(a.inFlight);
+      connections.reset();
+      closed.reset();
+      for (const [socket, stats] of Object.entries(status.supervisor.connections ?? {})) {
+        if (!stats) continue;
+        connections.set({ socket }, stats.open);
+        closed.inc({ socket, reason: "evicted" }, stats.evicted);
+        closed.inc({ socket, reason: "idle" }, stats.idle_closed);
+        closed.inc({ socket, reason: "rejected" }, stats.reject_closed);
+      }
       const host = status.supervisor.host;
       hostCpu.reset();
       hostMem.reset();

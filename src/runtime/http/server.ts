@@ -3,19 +3,26 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { statusDocJson } from "../../control/status-json.js";
 import type { HttpConfig } from "../../manifest/types.js";
+import { ConnectionPool, type ConnectionStats } from "../connection-pool.js";
 import type { Logger } from "../logger.js";
+import { realClock } from "../real-clock.js";
+import { RejectLog } from "../reject-log.js";
 import { UnknownServiceError } from "../supervisor.js";
 import { ShuttingDownError, type ApiBackend, type ControlCommand } from "./backend.js";
 import { createMetrics } from "./metrics.js";
 
 export interface HttpApi {
   readonly address: { readonly host: string; readonly port: number };
+  readonly stats: () => ConnectionStats;
   /** stops accepting, lets requests in flight answer, then closes every connection */
   close(): Promise<void>;
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/** more connections than this: the least valuable one is closed to make room for the newcomer */
+export const MAX_HTTP_CONNECTIONS = 256;
 const CLOSE_GRACE_MS = 2_000;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 const READ_PATHS = ["/api/status", "/api/heartbeat/status", "/metrics"] as const;
@@ -143,7 +150,10 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
     if ((READ_PATHS as readonly string[]).includes(path)) {
       if (method !== "GET" && method !== "HEAD") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "GET, HEAD" });
       if (path === "/api/heartbeat/status") return sendJson(res, 200, backend.heartbeatStatus());
-      if (path === "/api/status") return sendJson(res, 200, backend.status(url.searchParams.getAll("service").filter(Boolean), { history: wantsHistory(url) }));
+      if (path === "/api/status") {
+        const doc = backend.status(url.searchParams.getAll("service").filter(Boolean), { history: wantsHistory(url) });
+        return void res.writeHead(200, JSON_HEADERS).end(`${statusDocJson(doc)}\n`);
+      }
       const text = await metrics.scrape();
       return void res.writeHead(200, { "content-type": metrics.contentType, "cache-control": "no-store" }).end(text);
     }
@@ -172,9 +182,34 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
     sendJson(res, error.status, { error: error.message, ...error.extra }, { ...error.headers, ...close });
   };
 
+  // a full server closes the connection worth least (still sending its first headers, then idle between
+  // requests, then slowest with its body) rather than refusing the newcomer: a crowd of idle or
+  // slowloris connections cannot lock /api/status and /metrics out
+  const rejects = new RejectLog(realClock, logger, "HTTP API");
+  const pool = new ConnectionPool({
+    capacity: MAX_HTTP_CONNECTIONS,
+    // the server's own timeouts close idle and slow connections
+    idleMs: null,
+    maxRejectsInARow: Infinity,
+    clock: realClock,
+    onClose: () => rejects.report("evicted", undefined, "the server was full: the connection worth least was closed to make room for a new one"),
+  });
+  /** responses under way per connection, and the refusal of a malformed request that waits for them */
+  const answering = new WeakMap<Socket, number>();
+  const refusals = new WeakMap<Socket, () => void>();
   const server = createServer(
     { maxHeaderSize: 16 * 1024, headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
     (req, res) => {
+      const socket = req.socket;
+      pool.busy(socket);
+      answering.set(socket, (answering.get(socket) ?? 0) + 1);
+      res.on("close", () => {
+        pool.accepted(socket);
+        const left = (answering.get(socket) ?? 1) - 1;
+        if (left > 0) return void answering.set(socket, left);
+        answering.delete(socket);
+        refusals.get(socket)?.();
+      });
       res.on("error", () => res.destroy());
       route(req, res).catch((err: unknown) => {
         try {
@@ -185,7 +220,7 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
       });
     },
   );
-  server.maxConnections = 256;
+  server.on("connection", (socket: Socket) => pool.admit(socket));
   server.maxRequestsPerSocket = 1_000;
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
@@ -193,7 +228,11 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
       : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
     const body = `${JSON.stringify({ error: `malformed request (${err.code ?? err.message})` })}\n`;
     const head = `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close`;
-    socket.end(`${head}\r\n\r\n${body}`, () => socket.destroy());
+    const refuse = (): void => void socket.end(`${head}\r\n\r\n${body}`, () => socket.destroy());
+    if (!answering.has(socket)) return refuse();
+    // requests pipelined before the malformed one are answered first, in order; a timeout ends it all
+    if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") return void socket.destroy();
+    refusals.set(socket, refuse);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -213,11 +252,13 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
   let closed: Promise<void> | null = null;
   return {
     address: { host: bound.address, port: bound.port },
+    stats: () => pool.stats(),
     close() {
       closed ??= new Promise((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
         server.close(() => {
           clearTimeout(force);
+          pool.closeAll();
           resolve();
         });
         server.closeIdleConnections();

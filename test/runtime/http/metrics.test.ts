@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { ServiceDoc, StatusDocument } from "../../../src/control/status-document.js";
+import type { ServiceDoc, StatusDocument, SupervisorDoc } from "../../../src/control/status-document.js";
 import { silentLogger } from "../../../src/runtime/logger.js";
 import type { ApiBackend, HeartbeatStatusDoc, RestartCounts } from "../../../src/runtime/http/backend.js";
 import { createMetrics } from "../../../src/runtime/http/metrics.js";
@@ -132,6 +132,7 @@ function service(name: string, fields: Partial<ServiceDoc> = {}): ServiceDoc {
 }
 
 class FakeBackend implements ApiBackend {
+  connections: SupervisorDoc["connections"] = null;
   services: ServiceDoc[] = [
     service("api", { health: "healthy", beats: 1870, rejected_messages: 2, cpu_percent: 1.5, memory_bytes: 48_234_496, restarts: 3 }),
     service("worker", { state: "backoff", pid: null }),
@@ -144,7 +145,7 @@ class FakeBackend implements ApiBackend {
     return {
       supervisor: {
         pid: 1, started_at: "2026-01-01T00:00:00.000Z", manifest: "/m.yaml", generation: 3, config_error: null,
-        state_dir: "/state", stopping: false, rejected_messages: 5, host: null, problems: [],
+        state_dir: "/state", stopping: false, rejected_messages: 5, host: null, problems: [], connections: this.connections,
       },
       services: this.services,
     };
@@ -194,6 +195,19 @@ describe("/metrics", () => {
     expect(value(m, "vigil_service_heartbeat_age_seconds", { service: "api" })).toBe(0.25);
     expect(value(m, "vigil_service_cpu_percent", { service: "api" })).toBe(1.5);
     expect(value(m, "vigil_service_memory_bytes", { service: "api" })).toBe(48_234_496);
+  });
+
+  it("counts the open connections of each socket and those the supervisor closed, by reason", async () => {
+    const backend = new FakeBackend();
+    const stats = (open: number, evicted: number) => ({ open, evicted, idle_closed: 2, reject_closed: 1 });
+    backend.connections = { heartbeat: stats(12, 40), control: stats(1, 0), http: null };
+    const m = await scrapeOverHttp(backend);
+    expect(value(m, "vigil_connections", { socket: "heartbeat" })).toBe(12);
+    expect(value(m, "vigil_connections", { socket: "control" })).toBe(1);
+    expect(value(m, "vigil_connections_closed_total", { socket: "heartbeat", reason: "evicted" })).toBe(40);
+    expect(value(m, "vigil_connections_closed_total", { socket: "control", reason: "idle" })).toBe(2);
+    expect(value(m, "vigil_connections_closed_total", { socket: "control", reason: "rejected" })).toBe(1);
+    expect(m.get("vigil_connections")?.samples.some((s) => s.labels["socket"] === "http")).toBe(false);
   });
 
   it("reports state and health as state sets: 1 for the current one, 0 for the others", async () => {

@@ -5,7 +5,8 @@ import type { HttpConfig } from "../../../src/manifest/types.js";
 import type { Logger, LogLevel } from "../../../src/runtime/logger.js";
 import { UnknownServiceError } from "../../../src/runtime/supervisor.js";
 import { ShuttingDownError, type ApiBackend, type ControlCommand, type HeartbeatStatusDoc } from "../../../src/runtime/http/backend.js";
-import { MAX_BODY_BYTES, startHttpApi, type HttpApi } from "../../../src/runtime/http/server.js";
+import { MAX_BODY_BYTES, MAX_HTTP_CONNECTIONS, startHttpApi, type HttpApi } from "../../../src/runtime/http/server.js";
+import { Crowd } from "../../support/crowd.js";
 
 const TOKEN = "s3cret-token";
 const KNOWN = ["api", "worker"];
@@ -19,7 +20,7 @@ function statusDoc(names: readonly string[]): StatusDocument {
   return {
     supervisor: {
       pid: 1, started_at: "2026-01-01T00:00:00.000Z", manifest: "/m.yaml", generation: 1, config_error: null,
-      state_dir: "/state", stopping: false, rejected_messages: 0, host: null, problems: [],
+      state_dir: "/state", stopping: false, rejected_messages: 0, host: null, problems: [], connections: null,
     },
     services: names.map(service),
   };
@@ -305,6 +306,15 @@ describe("HTTP API against hostile input", () => {
     expect(logger.records.filter((r) => r.level === "error")).toEqual([]);
   });
 
+  it("answers pipelined requests in order when a malformed one follows them, then refuses it", async () => {
+    const { api } = await start();
+    const ok = "GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n";
+    const answer = await raw(api.address.port, `${ok}${ok}FOO /api/status HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect([...answer.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => m[1])).toEqual(["200", "200", "400"]);
+    const big = await raw(api.address.port, `POST /api/status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n \r\n0\r\n\r\nGET /api/status HTTP/1.1\r\nHost: x\r\nX-Big: ${"h".repeat(20_000)}\r\n\r\n`);
+    expect([...big.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => m[1])).toEqual(["405", "431"]);
+  });
+
   it("answers oversized headers with 431", async () => {
     const { api, base } = await start();
     const answer = await raw(api.address.port, `GET /api/status HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(32 * 1024)}\r\n\r\n`);
@@ -332,6 +342,26 @@ describe("HTTP API against hostile input", () => {
     );
     expect(posts.every((s) => s === 202)).toBe(true);
     expect(backend.calls).toHaveLength(50);
+  });
+
+  it("answers /api/status and /metrics while idle and slowloris connections fill it, closing the worst of them", async () => {
+    const { api, base } = await start();
+    const target = { port: api.address.port, host: "127.0.0.1" };
+    // connections that say nothing, and connections that never finish their headers, each reopened when closed
+    const idle = await Crowd.open(target, MAX_HTTP_CONNECTIONS / 2 + 2, { refill: true });
+    const slow = await Crowd.open(target, MAX_HTTP_CONNECTIONS / 2 + 2, { refill: true, greeting: "GET /api/status HTTP/1.1\r\nHost: x\r\n" });
+    try {
+      for (const path of ["/api/status", "/metrics", "/api/status"]) {
+        const res = await fetch(`${base}${path}`, { headers: { connection: "close" } });
+        expect(res.status).toBe(200);
+        await res.text();
+      }
+      expect(api.stats().evicted).toBeGreaterThanOrEqual(3);
+      expect(api.stats().open).toBeLessThanOrEqual(MAX_HTTP_CONNECTIONS);
+    } finally {
+      idle.close();
+      slow.close();
+    }
   });
 
   it("closes with a keep-alive connection open", async () => {
