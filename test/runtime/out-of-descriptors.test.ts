@@ -99,9 +99,10 @@ say("ready");
     const socket = join(dir, "control.sock");
     await run(`
 import { startControlServer } from ${JSON.stringify(`${DIST}/runtime/control-server.js`)};
+import { realClock } from ${JSON.stringify(`${DIST}/runtime/real-clock.js`)};
 import { onCommand, say } from "./holder.mjs";
 const logger = { log: () => {}, flush: async () => {} };
-await startControlServer(${JSON.stringify(socket)}, async () => ({ ok: true, data: "pong" }), logger);
+await startControlServer(${JSON.stringify(socket)}, async () => ({ ok: true, data: "pong" }), logger, { clock: realClock });
 onCommand({});
 say("listening");
 `);
