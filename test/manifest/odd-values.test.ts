@@ -67,4 +67,10 @@ describe("values of an odd shape", () => {
       'supervisor.yaml:6:20: services.api.limits.for: expected a duration such as 250ms, 5s, 10m, 1h or 2h30m, or whole milliseconds, got "never"',
     ]);
   });
+
+  it("reports a command of ten megabytes at its node", () => {
+    expect(problems(lines("version: 1", "services:", "  api:", `    command: ${"a".repeat(10_000_000)}`))).toEqual([
+      "supervisor.yaml:4:14: services.api.command: an argument of 10000000 bytes is longer than Linux allows (131071 bytes); put it in a file or a script",
+    ]);
+  });
 });
