@@ -4,6 +4,7 @@
 // check is given the fields as unknowns, and runs only when the value is a mapping at all (`null`
 // and lists are the type check's to report).
 import { z } from "zod";
+import { unexpectedProblem } from "./errors.js";
 
 export type Fields = Readonly<Record<string, unknown>>;
 
@@ -19,8 +20,7 @@ export function crossCheck(check: Check): z.core.$ZodCheck<Fields> {
         check(fields, ctx);
       } catch (error) {
         // a check that cannot cope with some input must still leave the user a located problem
-        const reason = error instanceof Error ? error.message : String(error);
-        ctx.addIssue({ code: "custom", message: `vigil could not check this mapping (${reason}); please report this as a bug`, input: fields });
+        ctx.addIssue({ code: "custom", message: unexpectedProblem(error), input: fields });
       }
     },
     { when: (payload) => isFields(payload.value) },

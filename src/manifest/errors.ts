@@ -26,6 +26,12 @@ export class ManifestError extends Error {
   }
 }
 
+/** The message for a check that failed unexpectedly: a bug of vigil, told as a problem at the part it checked. */
+export function unexpectedProblem(error: unknown): string {
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return `vigil could not check this (${reason}); please report this as a bug`;
+}
+
 export function formatIssue(issue: ManifestIssue): string {
   const position = issue.line === undefined ? "" : `:${issue.line}:${issue.col ?? 1}`;
   const path = issue.path === "" ? "" : ` ${issue.path}:`;

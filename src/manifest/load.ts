@@ -5,12 +5,12 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { commandArgv } from "./command.js";
 import { checkDependencies, dependencyEdges } from "./dependencies.js";
-import { ManifestError, type ManifestIssue } from "./errors.js";
+import { ManifestError, unexpectedProblem, type ManifestIssue } from "./errors.js";
 import { checkRejectedService, effectiveDefaults, errorText, resolveService, type ResolveContext } from "./resolve.js";
 import { defaultsSchema, manifestSchema, serviceSchema, type ValidatedAlertRule } from "./schema.js";
 import { didYouMean } from "./suggest.js";
 import type { AlertRule, AlertTarget, Manifest, ServiceConfig } from "./types.js";
-import { keysInOrder, locate, parseYaml, type YamlSource } from "./yaml-source.js";
+import { keysInOrder, locate, parseYaml, type IssuePath, type YamlSource } from "./yaml-source.js";
 import { fromZodIssues, issueMessages, type PendingIssue } from "./zod-issues.js";
 
 export interface ParseOptions {
@@ -30,8 +30,21 @@ export async function loadManifest(file: string): Promise<Manifest> {
 
 const DEFAULT_SAMPLE_MS = 2_000;
 
-/** `file` is used as given in messages, and resolved for the paths in the manifest. */
+/**
+ * `file` is used as given in messages, and resolved for the paths in the manifest. Whatever the text,
+ * this returns a Manifest or throws a ManifestError: a check that fails unexpectedly on some input is
+ * a bug, but the user still gets a located problem instead of a crash.
+ */
 export function parseManifest(text: string, file: string, options: ParseOptions = {}): Manifest {
+  try {
+    return readManifest(text, file, options);
+  } catch (error) {
+    if (error instanceof ManifestError) throw error;
+    throw new ManifestError([{ file, line: 1, col: 1, path: "", message: unexpectedProblem(error) }], { cause: error });
+  }
+}
+
+function readManifest(text: string, file: string, options: ParseOptions): Manifest {
   const { source, problems } = parseYaml(text);
   if (problems.length > 0) {
     throw new ManifestError(problems.map((problem) => ({ file, line: problem.line, col: problem.col, path: "", message: problem.message })));
@@ -46,8 +59,19 @@ export function parseManifest(text: string, file: string, options: ParseOptions 
     throw new ManifestError([{ file, line: 1, col: 1, path: "", message: errorText(error) }], { cause: error });
   }
 
-  const parsed = manifestSchema.safeParse(input, { error: issueMessages, reportInput: true });
-  const issues: PendingIssue[] = parsed.success ? [] : fromZodIssues(parsed.error.issues, manifestSchema);
+  const issues: PendingIssue[] = [];
+  const bugs: unknown[] = [];
+  const guard = <T>(path: IssuePath, fallback: T, step: () => T): T => {
+    try {
+      return step();
+    } catch (error) {
+      bugs.push(error);
+      issues.push({ path, anchor: "value", message: unexpectedProblem(error) });
+      return fallback;
+    }
+  };
+  const parsed = guard([], undefined, () => manifestSchema.safeParse(input, { error: issueMessages, reportInput: true }));
+  if (parsed?.success === false) append(issues, fromZodIssues(parsed.error.issues, manifestSchema));
   const absolute = resolve(file);
   const ctx: ResolveContext = {
     dir: dirname(absolute),
@@ -58,15 +82,16 @@ export function parseManifest(text: string, file: string, options: ParseOptions 
   };
   const rawServices = field(input, "services");
   const names = serviceNames(source, rawServices);
-  issues.push(...checkDependencies(dependencyEdges(rawServices), names));
-  const services = resolveServices(names, input, ctx);
-  issues.push(...checkAlertServices(field(input, "alerts"), names));
-  const alerts = parsed.success ? resolveAlerts(parsed.data.alerts ?? [], ctx) : [];
+  append(issues, guard(["services"], [], () => checkDependencies(dependencyEdges(rawServices), names)));
+  const services = resolveServices(names, input, ctx, guard);
+  append(issues, guard(["alerts"], [], () => checkAlertServices(field(input, "alerts"), names)));
+  const alerts = parsed?.success === true ? guard(["alerts"], [], () => resolveAlerts(parsed.data.alerts ?? [], ctx)) : [];
 
   if (issues.length > 0 || ctx.located.length > 0) {
-    throw new ManifestError([...issues.map((issue) => toManifestIssue(issue, file, source)), ...ctx.located]);
+    const located = issues.map((issue) => toManifestIssue(issue, file, source));
+    throw new ManifestError([...located, ...ctx.located], bugs.length > 0 ? { cause: bugs[0] } : undefined);
   }
-  if (!parsed.success) throw new Error("bug: the schema rejected a manifest without reporting why");
+  if (parsed?.success !== true) throw new Error("bug: the schema rejected a manifest without reporting why");
   const data = parsed.data;
   const stateDir = resolve(ctx.dir, data.state_dir);
   const disk = data.checks?.disk;
@@ -128,18 +153,22 @@ function checkAlertServices(rawAlerts: unknown, names: readonly string[]): Pendi
   });
 }
 
+type Guard = <T>(path: IssuePath, fallback: T, step: () => T) => T;
+
 /** Services are resolved one by one so that a bad one does not hide the problems of the others. */
-function resolveServices(names: readonly string[], input: unknown, ctx: ResolveContext): ServiceConfig[] {
+function resolveServices(names: readonly string[], input: unknown, ctx: ResolveContext, guard: Guard): ServiceConfig[] {
   const defaults = defaultsSchema.safeParse(field(input, "defaults") ?? {});
   const effective = effectiveDefaults(defaults.success ? defaults.data : undefined);
   const rawServices = field(input, "services");
-  return names.flatMap((name) => {
-    const raw = field(rawServices, name);
-    const service = serviceSchema.safeParse(raw);
-    if (service.success) return [resolveService(name, service.data, effective, ctx)];
-    checkRejectedService(name, raw, ctx);
-    return [];
-  });
+  return names.flatMap((name) =>
+    guard(["services", name], [], () => {
+      const raw = field(rawServices, name);
+      const service = serviceSchema.safeParse(raw);
+      if (service.success) return [resolveService(name, service.data, effective, ctx)];
+      checkRejectedService(name, raw, ctx);
+      return [];
+    }),
+  );
 }
 
 function serviceNames(source: YamlSource, rawServices: unknown): string[] {
@@ -148,11 +177,22 @@ function serviceNames(source: YamlSource, rawServices: unknown): string[] {
   return [...inDocument.filter((name) => raw.includes(name)), ...raw.filter((name) => !inDocument.includes(name))];
 }
 
+/** push(...items) passes every item as an argument, and overflows the stack beyond about 100,000 */
+function append<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
+}
+
 function field(value: unknown, key: string): unknown {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
 }
 
 function toManifestIssue(issue: PendingIssue, file: string, source: YamlSource): ManifestIssue {
-  const { line, col } = locate(source, issue.path, issue.anchor);
+  let position = { line: 1, col: 1 };
+  try {
+    position = locate(source, issue.path, issue.anchor);
+  } catch {
+    // the problem is worth more than its position
+  }
+  const { line, col } = position;
   return { file, line, col, path: issue.path.map(String).join("."), message: issue.message };
 }

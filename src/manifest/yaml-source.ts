@@ -23,9 +23,13 @@ export interface YamlProblem extends Position {
 export function parseYaml(text: string): { source: YamlSource; problems: YamlProblem[] } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
-  const problems = doc.errors.map((error) => ({ ...lineCounter.linePos(error.pos[0]), message: error.message }));
+  const problems = doc.errors.map((error) => ({ ...lineCounter.linePos(error.pos[0]), message: readable(error.message) }));
   return { source: { doc, lineCounter }, problems };
 }
+
+// the parser reads nested collections recursively, and reports running out of stack as it is
+const readable = (message: string): string =>
+  message === "Maximum call stack size exceeded" ? "the document nests too deeply here" : message;
 
 function positionOf(source: YamlSource, node: unknown): Position | undefined {
   const offset = isNode(node) ? node.range?.[0] : undefined;
