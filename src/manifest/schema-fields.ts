@@ -5,6 +5,8 @@ import { z } from "zod";
 import { suggest } from "./suggest.js";
 import {
   DURATION_PATTERN,
+  MAX_DURATION_MS,
+  MAX_SIZE_BYTES,
   PERCENT_PATTERN,
   SIZE_PATTERN,
   describeValue,
@@ -45,10 +47,10 @@ function unitSchema(
 }
 
 export const duration = (options: UnitOptions = {}) =>
-  unitSchema(readDuration, DURATION_PATTERN, "a duration such as 250ms, 5s, 10m or 1h", { type: "integer", minimum: 0 }, options);
+  unitSchema(readDuration, DURATION_PATTERN, "a duration such as 250ms, 5s, 10m or 1h", { type: "integer", minimum: 0, maximum: MAX_DURATION_MS }, options);
 
 export const size = (options: UnitOptions = {}) =>
-  unitSchema(readSize, SIZE_PATTERN, "a size such as 512MiB, 1GB or 800KB", { type: "integer", minimum: 0 }, options);
+  unitSchema(readSize, SIZE_PATTERN, "a size such as 512MiB, 1GB or 800KB", { type: "integer", minimum: 0, maximum: MAX_SIZE_BYTES }, options);
 
 export const percent = (options: UnitOptions = {}) =>
   unitSchema(readPercent, PERCENT_PATTERN, "a percentage such as 95%", { type: "number", minimum: 0 }, options);

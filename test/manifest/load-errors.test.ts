@@ -38,6 +38,13 @@ describe("manifest errors", () => {
     ]);
   });
 
+  it("names the bound of a duration longer than a timer can wait", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: node app.js", "    restart: { backoff: { initial: 30d } }");
+    expect(problems(text)).toEqual([
+      'supervisor.yaml:5:36: services.api.restart.backoff.initial: must be at most 2147483647ms (about 24.8 days, the longest a timer can wait), got "30d"',
+    ]);
+  });
+
   it("names the expected and the actual type", () => {
     const text = lines("version: 1", "services:", "  api:", "    command: node app.js", "    shell: yes");
     expect(problems(text)).toEqual(['supervisor.yaml:5:12: services.api.shell: expected true or false, got "yes"']);
