@@ -8,7 +8,7 @@ import { checkDependencies, dependencyEdges } from "./dependencies.js";
 import { ManifestError, unexpectedProblem, type ManifestIssue } from "./errors.js";
 import { checkRejectedService, effectiveDefaults, errorText, resolveService, type ResolveContext } from "./resolve.js";
 import { defaultsSchema, manifestSchema, serviceSchema, type ValidatedAlertRule } from "./schema.js";
-import { didYouMean } from "./suggest.js";
+import { NameSuggestions } from "./suggest.js";
 import type { AlertRule, AlertTarget, Manifest, ServiceConfig } from "./types.js";
 import { keysInOrder, locate, parseYaml, type IssuePath, type YamlSource } from "./yaml-source.js";
 import { fromZodIssues, issueMessages, type PendingIssue } from "./zod-issues.js";
@@ -82,9 +82,10 @@ function readManifest(text: string, file: string, options: ParseOptions): Manife
   };
   const rawServices = field(input, "services");
   const names = serviceNames(source, rawServices);
-  append(issues, guard(["services"], [], () => checkDependencies(dependencyEdges(rawServices), names)));
+  const suggestions = new NameSuggestions(names);
+  append(issues, guard(["services"], [], () => checkDependencies(dependencyEdges(rawServices), names, suggestions)));
   const services = resolveServices(names, input, ctx, guard);
-  append(issues, guard(["alerts"], [], () => checkAlertServices(field(input, "alerts"), names)));
+  append(issues, guard(["alerts"], [], () => checkAlertServices(field(input, "alerts"), names, suggestions)));
   const alerts = parsed?.success === true ? guard(["alerts"], [], () => resolveAlerts(parsed.data.alerts ?? [], ctx)) : [];
 
   if (issues.length > 0 || ctx.located.length > 0) {
@@ -140,15 +141,16 @@ function resolveAlerts(rules: readonly ValidatedAlertRule[], ctx: ResolveContext
 }
 
 /** `alerts[].services` must name services of this manifest: a typo would silence a rule for good. */
-function checkAlertServices(rawAlerts: unknown, names: readonly string[]): PendingIssue[] {
+function checkAlertServices(rawAlerts: unknown, names: readonly string[], suggestions: NameSuggestions): PendingIssue[] {
   if (!Array.isArray(rawAlerts)) return [];
+  const known = new Set(names);
   return rawAlerts.flatMap((rule: unknown, index) => {
     const listed = field(rule, "services");
     if (!Array.isArray(listed)) return [];
     return listed.flatMap((name: unknown, at): PendingIssue[] =>
-      typeof name !== "string" || names.includes(name)
+      typeof name !== "string" || known.has(name)
         ? []
-        : [{ path: ["alerts", index, "services", at], anchor: "value", message: `unknown service "${name}"${didYouMean(name, names)}` }],
+        : [{ path: ["alerts", index, "services", at], anchor: "value", message: `unknown service "${name}"${suggestions.didYouMean(name)}` }],
     );
   });
 }
@@ -171,10 +173,13 @@ function resolveServices(names: readonly string[], input: unknown, ctx: ResolveC
   );
 }
 
+/** In document order; then those only merge keys (<<: *base) bring. */
 function serviceNames(source: YamlSource, rawServices: unknown): string[] {
   const inDocument = keysInOrder(source, ["services"]);
   const raw = typeof rawServices === "object" && rawServices !== null ? Object.keys(rawServices) : [];
-  return [...inDocument.filter((name) => raw.includes(name)), ...raw.filter((name) => !inDocument.includes(name))];
+  const rawSet = new Set(raw);
+  const documentSet = new Set(inDocument);
+  return [...new Set(inDocument.filter((name) => rawSet.has(name))), ...raw.filter((name) => !documentSet.has(name))];
 }
 
 /** push(...items) passes every item as an argument, and overflows the stack beyond about 100,000 */

@@ -1,5 +1,5 @@
 // The YAML side of the loader: parse with positions, and find the node a key path points at.
-import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from "yaml";
+import { LineCounter, isAlias, isMap, isNode, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 
 export type IssuePath = readonly PropertyKey[];
 
@@ -11,9 +11,17 @@ export interface Position {
 /** "key": the key itself (unknown keys); "value": the value, or the owning key when it is absent. */
 export type Anchor = "key" | "value";
 
+/** The pairs of one mapping by key, built when the mapping is first looked into. */
+interface MapIndex {
+  readonly own: ReadonlyMap<string, Pair<unknown, unknown>>;
+  /** the values of its merge keys (<<: *base), in order */
+  readonly merged: readonly unknown[];
+}
+
 export interface YamlSource {
   readonly doc: Document.Parsed;
   readonly lineCounter: LineCounter;
+  readonly index: WeakMap<YAMLMap, MapIndex>;
 }
 
 export interface YamlProblem extends Position {
@@ -22,14 +30,40 @@ export interface YamlProblem extends Position {
 
 export function parseYaml(text: string): { source: YamlSource; problems: YamlProblem[] } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
-  const problems = doc.errors.map((error) => ({ ...lineCounter.linePos(error.pos[0]), message: readable(error.message) }));
-  return { source: { doc, lineCounter }, problems };
+  // the parser's own check of duplicate keys compares each key with every earlier key of its mapping,
+  // which took seconds at 30,000 services: duplicateKeys() does it in one pass
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: false });
+  const errors = doc.errors.map((error) => ({ offset: error.pos[0], message: readable(error.message) }));
+  const problems = [...errors, ...duplicateKeys(doc)].map(({ offset, message }) => ({ ...lineCounter.linePos(offset), message }));
+  return { source: { doc, lineCounter, index: new WeakMap() }, problems };
 }
 
 // the parser reads nested collections recursively, and reports running out of stack as it is
 const readable = (message: string): string =>
   message === "Maximum call stack size exceeded" ? "the document nests too deeply here" : message;
+
+/** Keys that repeat within one mapping, as the parser would have found them (scalars of equal value). */
+function duplicateKeys(doc: Document.Parsed): { offset: number; message: string }[] {
+  const found: { offset: number; message: string }[] = [];
+  // a stack of its own: the document may nest deeper than the call stack reaches
+  const pending: unknown[] = [doc.contents];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          if (seen.has(pair.key.value)) found.push({ offset: pair.key.range?.[0] ?? 0, message: "Map keys must be unique" });
+          seen.add(pair.key.value);
+        }
+        pending.push(pair.key, pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) pending.push(isPair(item) ? item.value : item);
+    }
+  }
+  return found;
+}
 
 function positionOf(source: YamlSource, node: unknown): Position | undefined {
   const offset = isNode(node) ? node.range?.[0] : undefined;
@@ -39,19 +73,36 @@ function positionOf(source: YamlSource, node: unknown): Position | undefined {
 const isEmptyScalar = (node: unknown): boolean =>
   isScalar(node) && node.value === null && node.range != null && node.range[0] === node.range[1];
 
+/** A key as the loader names it: merge keys are symbols to the parser. */
+function keyOf(pair: Pair<unknown, unknown>): string {
+  const value: unknown = isScalar(pair.key) ? pair.key.value : pair.key;
+  return typeof value === "symbol" ? (value.description ?? "") : String(value);
+}
+
+function indexOf(source: YamlSource, map: YAMLMap): MapIndex {
+  const known = source.index.get(map);
+  if (known) return known;
+  const own = new Map<string, Pair<unknown, unknown>>();
+  const merged: unknown[] = [];
+  for (const pair of map.items) {
+    const key = keyOf(pair);
+    if (key === "<<") merged.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
+    else if (!own.has(key)) own.set(key, pair);
+  }
+  const index = { own, merged };
+  source.index.set(map, index);
+  return index;
+}
+
 function findPair(source: YamlSource, map: unknown, segment: PropertyKey, depth = 0): Pair<unknown, unknown> | undefined {
   if (!isMap(map) || depth > 20) return undefined;
-  const keyOf = (pair: Pair<unknown, unknown>): string => String(isScalar(pair.key) ? pair.key.value : pair.key);
-  const own = map.items.find((pair) => keyOf(pair) === String(segment));
-  if (own) return own;
+  const { own, merged } = indexOf(source, map);
+  const found = own.get(String(segment));
+  if (found) return found;
   // merge keys (<<: *base) pull pairs from the aliased mappings
-  for (const pair of map.items) {
-    if (keyOf(pair) !== "<<") continue;
-    const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
-    for (const merged of sources) {
-      const found = findPair(source, resolveAlias(source, merged), segment, depth + 1);
-      if (found) return found;
-    }
+  for (const from of merged) {
+    const pair = findPair(source, resolveAlias(source, from), segment, depth + 1);
+    if (pair) return pair;
   }
   return undefined;
 }
@@ -95,5 +146,5 @@ export function keysInOrder(source: YamlSource, path: IssuePath): string[] {
   for (const segment of path) node = findPair(source, resolveAlias(source, node), segment)?.value;
   node = resolveAlias(source, node);
   if (!isMap(node)) return [];
-  return node.items.map((pair) => String(isScalar(pair.key) ? pair.key.value : pair.key)).filter((key) => key !== "<<");
+  return node.items.map(keyOf).filter((key) => key !== "<<");
 }
