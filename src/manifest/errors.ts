@@ -9,6 +9,9 @@ export interface ManifestIssue {
   readonly message: string;
 }
 
+/** How many problems a rejected reload reports (in the log, the status document and to `vigil reload`). */
+export const RELOAD_SHOWN_ISSUES = 200;
+
 /** An invalid manifest: every problem found, ordered by position within each file. */
 export class ManifestError extends Error {
   override readonly name = "ManifestError";
@@ -20,9 +23,16 @@ export class ManifestError extends Error {
     this.issues = sorted;
   }
 
-  /** One line per issue: `FILE:LINE:COL: key.path: message`. */
-  format(): string {
-    return this.issues.map(formatIssue).join("\n");
+  /**
+   * One line per issue: `FILE:LINE:COL: key.path: message`; with a limit, the first `limit` of them
+   * and one line that counts the rest (for a status document or a log, which a generated manifest
+   * with 30,000 problems should not flood; `vigil check` prints every one, as its contract says).
+   */
+  format(limit = Number.POSITIVE_INFINITY): string {
+    const shown = this.issues.slice(0, limit).map(formatIssue);
+    const more = this.issues.length - shown.length;
+    if (more > 0) shown.push(`… and ${more} more problems (${this.issues.length} in all; vigil check prints every one)`);
+    return shown.join("\n");
   }
 }
 
