@@ -45,8 +45,18 @@ export function unexpectedProblem(error: unknown): string {
 export function formatIssue(issue: ManifestIssue): string {
   const position = issue.line === undefined ? "" : `:${issue.line}:${issue.col ?? 1}`;
   const path = issue.path === "" ? "" : ` ${issue.path}:`;
-  return `${issue.file}${position}:${path} ${issue.message}`;
+  return printable(`${issue.file}${position}:${path} ${issue.message}`);
 }
+
+/**
+ * Keys and values come from the file as they are: a line end would split a problem's line, a control
+ * character or a bidi override (the "Trojan Source" trick) would garble or disguise it. They are
+ * shown escaped, as are halves of surrogate pairs, which a terminal cannot show.
+ */
+const UNPRINTABLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+const printable = (text: string): string =>
+  text.replace(UNPRINTABLE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 function sortIssues(issues: readonly ManifestIssue[]): ManifestIssue[] {
   const fileOrder = [...new Set(issues.map((issue) => issue.file))];
