@@ -1,5 +1,5 @@
 // The YAML side of the loader: parse with positions, and find the node a key path points at.
-import { LineCounter, isAlias, isMap, isNode, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { isAlias, isMap, isNode, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 
 export type IssuePath = readonly PropertyKey[];
 
@@ -20,8 +20,31 @@ interface MapIndex {
 
 export interface YamlSource {
   readonly doc: Document.Parsed;
-  readonly lineCounter: LineCounter;
+  readonly lines: TextLines;
   readonly index: WeakMap<YAMLMap, MapIndex>;
+}
+
+/**
+ * Line and column of an offset, counted on the text itself: the parser's own LineCounter learns the
+ * line starts from its lexer, which skips some after a syntax error, and then names lines past the end.
+ */
+class TextLines {
+  private readonly starts: number[] = [0];
+
+  constructor(text: string) {
+    for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) this.starts.push(at + 1);
+  }
+
+  position(offset: number): Position {
+    let low = 0;
+    let high = this.starts.length - 1;
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      if ((this.starts[middle] ?? 0) <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return { line: low + 1, col: offset - (this.starts[low] ?? 0) + 1 };
+  }
 }
 
 export interface YamlProblem extends Position {
@@ -29,13 +52,13 @@ export interface YamlProblem extends Position {
 }
 
 export function parseYaml(text: string): { source: YamlSource; problems: YamlProblem[] } {
-  const lineCounter = new LineCounter();
+  const lines = new TextLines(text);
   // the parser's own check of duplicate keys compares each key with every earlier key of its mapping,
   // which took seconds at 30,000 services: duplicateKeys() does it in one pass
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: false });
+  const doc = parseDocument(text, { prettyErrors: false, merge: true, uniqueKeys: false });
   const errors = doc.errors.map((error) => ({ offset: error.pos[0], message: readable(error.message) }));
-  const problems = [...errors, ...duplicateKeys(doc)].map(({ offset, message }) => ({ ...lineCounter.linePos(offset), message }));
-  return { source: { doc, lineCounter, index: new WeakMap() }, problems };
+  const problems = [...errors, ...duplicateKeys(doc)].map(({ offset, message }) => ({ ...lines.position(offset), message }));
+  return { source: { doc, lines, index: new WeakMap() }, problems };
 }
 
 // the parser reads nested collections recursively, and reports running out of stack as it is
@@ -67,7 +90,7 @@ function duplicateKeys(doc: Document.Parsed): { offset: number; message: string 
 
 function positionOf(source: YamlSource, node: unknown): Position | undefined {
   const offset = isNode(node) ? node.range?.[0] : undefined;
-  return offset === undefined ? undefined : source.lineCounter.linePos(offset);
+  return offset === undefined ? undefined : source.lines.position(offset);
 }
 
 const isEmptyScalar = (node: unknown): boolean =>

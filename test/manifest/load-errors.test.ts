@@ -95,6 +95,21 @@ describe("manifest errors", () => {
     expect(first).toMatch(/^supervisor\.yaml:5:\d+: .*(end with a \]|indented)/);
   });
 
+  // found by the fuzzer: the parser's line counter skips line starts after such an error, and
+  // named line 2, column 19 for the ":" of line 3 (line 2 has 12 characters)
+  it("positions the tokens after a syntax error on their own lines", () => {
+    expect(problems(lines("version: 1", "services: }x", "  api: { command: x }"))).toEqual([
+      'supervisor.yaml:2:11: Unexpected flow-map-end token in YAML stream: "}"',
+      'supervisor.yaml:2:12: Unexpected scalar token in YAML stream: "x\\n  api"',
+      'supervisor.yaml:3:6: Unexpected map-value-ind token in YAML stream: ":"',
+      'supervisor.yaml:3:8: Unexpected flow-map-start token in YAML stream: "{"',
+      'supervisor.yaml:3:10: Unexpected scalar token in YAML stream: "command"',
+      'supervisor.yaml:3:17: Unexpected map-value-ind token in YAML stream: ":"',
+      'supervisor.yaml:3:19: Unexpected scalar token in YAML stream: "x"',
+      'supervisor.yaml:3:21: Unexpected flow-map-end token in YAML stream: "}"',
+    ]);
+  });
+
   it("reports duplicate keys", () => {
     const text = lines("version: 1", "services:", "  api:", "    command: x", "    command: y");
     expect(problems(text)).toEqual(["supervisor.yaml:5:5: Map keys must be unique"]);
