@@ -10,7 +10,7 @@ import { checkRejectedService, effectiveDefaults, errorText, resolveService, typ
 import { defaultsSchema, manifestSchema, serviceSchema, type ValidatedAlertRule } from "./schema.js";
 import { NameSuggestions } from "./suggest.js";
 import type { AlertRule, AlertTarget, Manifest, ServiceConfig } from "./types.js";
-import { keysInOrder, locate, parseYaml, type IssuePath, type YamlSource } from "./yaml-source.js";
+import { keysInOrder, locate, parseYaml, toData, type IssuePath, type YamlSource } from "./yaml-source.js";
 import { fromZodIssues, issueMessages, type PendingIssue } from "./zod-issues.js";
 
 export interface ParseOptions {
@@ -52,12 +52,9 @@ function readManifest(text: string, file: string, options: ParseOptions): Manife
   if (source.doc.contents === null) {
     throw new ManifestError([{ file, line: 1, col: 1, path: "", message: "the manifest is empty: it needs version: 1 and services" }]);
   }
-  let input: unknown;
-  try {
-    input = source.doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    throw new ManifestError([{ file, line: 1, col: 1, path: "", message: errorText(error) }], { cause: error });
-  }
+  const read = toData(source);
+  if (!read.ok) throw new ManifestError([{ file, line: 1, col: 1, path: "", message: read.message }], { cause: read.cause });
+  const input = read.data;
 
   const issues: PendingIssue[] = [];
   const bugs: unknown[] = [];

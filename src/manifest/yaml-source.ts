@@ -61,9 +61,29 @@ export function parseYaml(text: string): { source: YamlSource; problems: YamlPro
   return { source: { doc, lines, index: new WeakMap() }, problems };
 }
 
-// the parser reads nested collections recursively, and reports running out of stack as it is
-const readable = (message: string): string =>
-  message === "Maximum call stack size exceeded" ? "the document nests too deeply here" : message;
+/** The parser's words where they speak of its own API or of running out of stack. */
+function readable(message: string): string {
+  if (message === "Maximum call stack size exceeded") return "the document nests too deeply here";
+  if (message.startsWith("Source contains multiple documents")) return "a manifest is one YAML document; a second one starts here";
+  return message;
+}
+
+/** The most copies a document's aliases may make; a "billion laughs" makes billions. */
+export const MAX_ALIAS_COUNT = 100;
+
+/** The document as plain data, or why it cannot be (aliases that expand too far, nesting too deep). */
+export function toData(source: YamlSource): { ok: true; data: unknown } | { ok: false; message: string; cause: unknown } {
+  try {
+    return { ok: true, data: source.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    const message =
+      text.startsWith("Excessive alias count") ? `the aliases (*name) expand too far: the document may make at most ${MAX_ALIAS_COUNT} copies through them`
+      : text === "Maximum call stack size exceeded" ? "the document nests too deeply"
+      : text;
+    return { ok: false, message, cause: error };
+  }
+}
 
 /** Keys that repeat within one mapping, as the parser would have found them (scalars of equal value). */
 function duplicateKeys(doc: Document.Parsed): { offset: number; message: string }[] {

@@ -110,6 +110,17 @@ describe("manifest errors", () => {
     ]);
   });
 
+  it("says a manifest is one YAML document, where the second one starts", () => {
+    const service = ["version: 1", "services:", "  api:", "    command: x"];
+    expect(problems(lines(...service, "---", ...service))).toEqual(["supervisor.yaml:5:1: a manifest is one YAML document; a second one starts here"]);
+  });
+
+  it("refuses aliases that expand too far (a billion laughs)", () => {
+    const levels = Array.from({ length: 9 }, (_, i) => `  l${i + 1}: &l${i + 1} [${Array(9).fill(`*l${i}`).join(", ")}]`);
+    const text = lines("version: 1", "laughs:", "  l0: &l0 [lol, lol]", ...levels, "services:", "  api: { command: x, depends_on: *l9 }");
+    expect(problems(text)).toEqual(["supervisor.yaml:1:1: the aliases (*name) expand too far: the document may make at most 100 copies through them"]);
+  });
+
   it("reports duplicate keys", () => {
     const text = lines("version: 1", "services:", "  api:", "    command: x", "    command: y");
     expect(problems(text)).toEqual(["supervisor.yaml:5:5: Map keys must be unique"]);
