@@ -1,12 +1,11 @@
 // supervisor.yaml -> Manifest. Every problem is collected with its line and column, then thrown
 // as one ManifestError; nothing is half-applied.
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { commandArgv } from "./command.js";
 import { checkDependencies, dependencyEdges } from "./dependencies.js";
 import { ManifestError, unexpectedProblem, type ManifestIssue } from "./errors.js";
 import { checkRejectedService, effectiveDefaults, errorText, resolveService, type ResolveContext } from "./resolve.js";
+import { FileTooLargeError, MAX_ENV_FILE_BYTES, MAX_MANIFEST_BYTES, readBounded, readBoundedSync } from "./read-bounded.js";
 import { defaultsSchema, manifestSchema, serviceSchema, type ValidatedAlertRule } from "./schema.js";
 import { NameSuggestions } from "./suggest.js";
 import type { AlertRule, AlertTarget, Manifest, ServiceConfig } from "./types.js";
@@ -14,14 +13,14 @@ import { keysInOrder, locate, parseYaml, toData, type IssuePath, type YamlSource
 import { fromZodIssues, issueMessages, type PendingIssue } from "./zod-issues.js";
 
 export interface ParseOptions {
-  /** reads env_file contents; defaults to fs.readFileSync */
+  /** reads env_file contents; defaults to reading the file, up to MAX_ENV_FILE_BYTES */
   readonly readFile?: (absolutePath: string) => string;
 }
 
 export async function loadManifest(file: string): Promise<Manifest> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readBounded(file, MAX_MANIFEST_BYTES);
   } catch (error) {
     throw new ManifestError([{ file, path: "", message: `cannot read manifest: ${errorText(error)}` }], { cause: error });
   }
@@ -45,6 +44,9 @@ export function parseManifest(text: string, file: string, options: ParseOptions 
 }
 
 function readManifest(text: string, file: string, options: ParseOptions): Manifest {
+  if (text.length > MAX_MANIFEST_BYTES) {
+    throw new ManifestError([{ file, line: 1, col: 1, path: "", message: `the manifest is ${new FileTooLargeError(MAX_MANIFEST_BYTES).message}` }]);
+  }
   const { source, problems } = parseYaml(text);
   if (problems.length > 0) {
     throw new ManifestError(problems.map((problem) => ({ file, line: problem.line, col: problem.col, path: "", message: problem.message })));
@@ -73,7 +75,7 @@ function readManifest(text: string, file: string, options: ParseOptions): Manife
   const ctx: ResolveContext = {
     dir: dirname(absolute),
     displayDir: dirname(file),
-    readFile: options.readFile ?? ((path) => readFileSync(path, "utf8")),
+    readFile: options.readFile ?? ((path) => readBoundedSync(path, MAX_ENV_FILE_BYTES)),
     issues,
     located: [],
   };

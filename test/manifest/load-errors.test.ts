@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ManifestError } from "../../src/manifest/errors.js";
 import { loadManifest, parseManifest } from "../../src/manifest/load.js";
+import { MAX_MANIFEST_BYTES } from "../../src/manifest/read-bounded.js";
 
 const lines = (...text: string[]): string => `${text.join("\n")}\n`;
 
@@ -204,5 +205,27 @@ describe("manifest errors", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("refuses a manifest over 16 MiB after reading 16 MiB of it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-manifest-"));
+    try {
+      const file = join(dir, "huge.yaml");
+      writeFileSync(file, `${"#".repeat(99)}\n`.repeat(MAX_MANIFEST_BYTES / 100 + 1));
+      const error = await loadManifest(file).catch((caught: unknown) => caught);
+      expect((error as ManifestError).format()).toBe(`${file}: cannot read manifest: larger than 16777216 bytes (16 MiB), the most vigil reads`);
+      expect(problems(`version: 1\n${" ".repeat(MAX_MANIFEST_BYTES)}`)).toEqual([
+        "supervisor.yaml:1:1: the manifest is larger than 16777216 bytes (16 MiB), the most vigil reads",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses an env file that never ends, such as /dev/zero", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: x", "    env_file: /dev/zero");
+    expect(() => parseManifest(text, "supervisor.yaml")).toThrow(
+      'supervisor.yaml:5:15: services.api.env_file: cannot read env file "/dev/zero": larger than 1048576 bytes (1 MiB), the most vigil reads',
+    );
   });
 });
