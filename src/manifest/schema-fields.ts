@@ -86,11 +86,18 @@ export const command = z.union(
   { error: (issue) => `expected a command string or a list of strings, got ${describeValue(issue.input)}` },
 );
 
+const NUL_MESSAGE = "cannot contain a NUL character: no program can receive one";
+const hasNoNul = (text: string): boolean => !text.includes("\0");
+
+/** A path or an environment value: the kernel takes it as a C string, which a NUL would cut, and Node refuses it. */
+export const osString = () => z.string().refine(hasNoNul, NUL_MESSAGE);
+
 export const envValue = z
   .union([z.string(), z.number(), z.boolean()], {
     error: (issue) => `expected a string, number or boolean, got ${describeValue(issue.input)}`,
   })
-  .transform(String);
+  .transform(String)
+  .refine(hasNoNul, NUL_MESSAGE);
 
 export const envName = z
   .string()

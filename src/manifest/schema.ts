@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { AlertKind, DependencyCondition, HeartbeatTransport, RestartPolicy } from "./types.js";
 import { crossCheck, isFields } from "./cross-check.js";
 import { describeValue } from "./units.js";
-import { command, duration, envName, envValue, httpUrl, percent, serviceName, signal, size, tcpAddress } from "./schema-fields.js";
+import { command, duration, envName, envValue, httpUrl, osString, percent, serviceName, signal, size, tcpAddress } from "./schema-fields.js";
 
 export const RESTART_POLICIES = ["always", "on-failure", "never"] as const satisfies readonly RestartPolicy[];
 export const DEPENDENCY_CONDITIONS = ["started", "healthy", "completed"] as const satisfies readonly DependencyCondition[];
@@ -129,9 +129,9 @@ export const serviceSchema = z.strictObject({
   description: z.string().optional().describe("shown in status output"),
   command: command.describe("a string (split like a shell, no shell) or a list of arguments"),
   shell: z.boolean().default(false).describe("run command through /bin/sh -c"),
-  cwd: z.string().optional().describe("working directory, relative to this file"),
+  cwd: osString().optional().describe("working directory, relative to this file"),
   env: z.record(envName, envValue).optional().describe("environment variables; they override env_file"),
-  env_file: z.string().optional().describe("dotenv file (KEY=VALUE lines), relative to this file"),
+  env_file: osString().optional().describe("dotenv file (KEY=VALUE lines), relative to this file"),
   depends_on: dependsOnSchema.optional().describe("services to start first: a list, or name: started | healthy | completed"),
   restart: restartSchema.optional().describe("overrides defaults.restart key by key"),
   stop: stopSchema.optional().describe("overrides defaults.stop key by key"),
@@ -180,7 +180,7 @@ const resourcesSchema = z.strictObject({
 const checksSchema = z.strictObject({
   disk: z
     .strictObject({
-      path: z.string().optional().describe("a path on the disk to watch; default the state directory"),
+      path: osString().optional().describe("a path on the disk to watch; default the state directory"),
       warn: percent({ positive: true }).prefault("85%").describe("log a warning above this usage"),
       critical: percent({ positive: true }).prefault("95%").describe("log a critical event above this usage"),
     })
@@ -238,7 +238,7 @@ export const manifestSchema = z
     version: z
       .literal(1, { error: (issue) => `unsupported version ${describeValue(issue.input)}; this vigil reads version 1` })
       .describe("the manifest format; always 1"),
-    state_dir: z.string().min(1).default(".vigil").describe("sockets, status file, logs and lock; relative to this file"),
+    state_dir: osString().min(1).default(".vigil").describe("sockets, status file, logs and lock; relative to this file"),
     defaults: defaultsSchema.optional().describe("merged under every service, key by key"),
     http: httpSchema.optional().describe("HTTP API and Prometheus metrics; off unless set"),
     resources: resourcesSchema.optional().describe("CPU and memory sampling"),

@@ -73,4 +73,26 @@ describe("values of an odd shape", () => {
       "supervisor.yaml:4:14: services.api.command: an argument of 10000000 bytes is longer than Linux allows (131071 bytes); put it in a file or a script",
     ]);
   });
+
+  // check said ok, and then vigil up stopped with an internal error (state_dir) or failed every spawn
+  it("rejects a NUL in a path or an environment value, which no program can receive", () => {
+    const text = lines("version: 1", 'state_dir: "run\\0"', "services:", "  api:", "    command: x", '    cwd: "a\\0b"', '    env: { A: "x\\0y" }', "    env_file: .env");
+    const nul = "cannot contain a NUL character: no program can receive one";
+    expect(problemsWith(text, { ".env": "B=a\0b\n" })).toEqual([
+      `supervisor.yaml:2:12: state_dir: ${nul}`,
+      `supervisor.yaml:6:10: services.api.cwd: ${nul}`,
+      `supervisor.yaml:7:15: services.api.env.A: ${nul}`,
+      ".env:1:3: services.api.env_file: B: cannot contain a NUL character",
+    ]);
+  });
 });
+
+function problemsWith(text: string, files: Record<string, string>): string[] {
+  try {
+    parseManifest(text, "supervisor.yaml", { readFile: (path) => files[path.split("/").at(-1) ?? ""] ?? "" });
+  } catch (error) {
+    if (error instanceof ManifestError) return error.format().split("\n");
+    throw error;
+  }
+  throw new Error("expected the manifest to be rejected");
+}
