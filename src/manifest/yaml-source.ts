@@ -1,5 +1,6 @@
 // The YAML side of the loader: parse with positions, and find the node a key path points at.
-import { isAlias, isMap, isNode, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { keyProblems } from "./yaml-keys.js";
 
 export type IssuePath = readonly PropertyKey[];
 
@@ -54,10 +55,10 @@ export interface YamlProblem extends Position {
 export function parseYaml(text: string): { source: YamlSource; problems: YamlProblem[] } {
   const lines = new TextLines(text);
   // the parser's own check of duplicate keys compares each key with every earlier key of its mapping,
-  // which took seconds at 30,000 services: duplicateKeys() does it in one pass
+  // which took seconds at 30,000 services: keyProblems() does it in one pass
   const doc = parseDocument(text, { prettyErrors: false, merge: true, uniqueKeys: false });
   const errors = doc.errors.map((error) => ({ offset: error.pos[0], message: readable(error.message) }));
-  const problems = [...errors, ...duplicateKeys(doc)].map(({ offset, message }) => ({ ...lines.position(offset), message }));
+  const problems = [...errors, ...keyProblems(doc)].map(({ offset, message }) => ({ ...lines.position(offset), message }));
   return { source: { doc, lines, index: new WeakMap() }, problems };
 }
 
@@ -83,29 +84,6 @@ export function toData(source: YamlSource): { ok: true; data: unknown } | { ok: 
       : text;
     return { ok: false, message, cause: error };
   }
-}
-
-/** Keys that repeat within one mapping, as the parser would have found them (scalars of equal value). */
-function duplicateKeys(doc: Document.Parsed): { offset: number; message: string }[] {
-  const found: { offset: number; message: string }[] = [];
-  // a stack of its own: the document may nest deeper than the call stack reaches
-  const pending: unknown[] = [doc.contents];
-  while (pending.length > 0) {
-    const node = pending.pop();
-    if (isMap(node)) {
-      const seen = new Set<unknown>();
-      for (const pair of node.items) {
-        if (isScalar(pair.key)) {
-          if (seen.has(pair.key.value)) found.push({ offset: pair.key.range?.[0] ?? 0, message: "Map keys must be unique" });
-          seen.add(pair.key.value);
-        }
-        pending.push(pair.key, pair.value);
-      }
-    } else if (isSeq(node)) {
-      for (const item of node.items) pending.push(isPair(item) ? item.value : item);
-    }
-  }
-  return found;
 }
 
 function positionOf(source: YamlSource, node: unknown): Position | undefined {

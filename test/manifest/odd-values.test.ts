@@ -87,6 +87,16 @@ describe("values of an odd shape", () => {
   });
 });
 
+describe("the key __proto__", () => {
+  // the validation dropped it without a word: the service vanished ("at least one service is
+  // required"), the variable was never set
+  it("is refused as a service's name and as a variable's", () => {
+    const reserved = 'the key "__proto__" is reserved: it cannot name a service, a variable or anything else';
+    expect(problems(lines("version: 1", "services:", "  __proto__: { command: x }"))).toEqual([`supervisor.yaml:3:3: ${reserved}`]);
+    expect(problems(lines(...SERVICE, "    env: { __proto__: 1, A: 2 }"))).toEqual([`supervisor.yaml:5:12: ${reserved}`]);
+  });
+});
+
 function problemsWith(text: string, files: Record<string, string>): string[] {
   try {
     parseManifest(text, "supervisor.yaml", { readFile: (path) => files[path.split("/").at(-1) ?? ""] ?? "" });
