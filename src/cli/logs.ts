@@ -113,6 +113,21 @@ async function loggedNames(logsDir: string): Promise<string[]> {
 
 export async function logsCommand(names: readonly string[], file: string, opts: LogsOptions): Promise<void> {
   const logsDir = join(stateDirOf(resolve(file)), "logs");
+  try {
+    await showLogs(names, file, logsDir, opts);
+  } catch (err) {
+    throw unreadable(err, logsDir) ?? err;
+  }
+}
+
+/** The state directory is mode 0700: another user (or one without root's rights) gets one line, not a stack trace. */
+function unreadable(err: unknown, logsDir: string): UserError | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code !== "EACCES" && code !== "EPERM") return undefined;
+  return new UserError(`vigil: cannot read the logs in ${logsDir}: permission denied (${code})`, 1, { cause: err });
+}
+
+async function showLogs(names: readonly string[], file: string, logsDir: string, opts: LogsOptions): Promise<void> {
   const logged = await loggedNames(logsDir);
   const known = [...new Set([...manifestNames(resolve(file)), ...logged])];
   const unknown = names.filter((n) => !known.includes(n));

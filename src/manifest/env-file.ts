@@ -28,7 +28,8 @@ export function parseEnvFile(text: string): EnvFile {
     }
     const [, key = "", rest = ""] = match;
     const value = readValue(rest.trimEnd());
-    if (typeof value === "string") env[key] = value;
+    if (typeof value === "string" && value.includes("\0")) problems.push({ line, col: raw.length - rest.length + 1, message: `${key}: cannot contain a NUL character` });
+    else if (typeof value === "string") env[key] = value;
     else problems.push({ line, col: raw.length - rest.length + 1, message: `${key}: ${value.error}` });
   });
   return { env, problems };

@@ -1,27 +1,26 @@
 // supervisor.yaml -> Manifest. Every problem is collected with its line and column, then thrown
 // as one ManifestError; nothing is half-applied.
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { commandArgv } from "./command.js";
 import { checkDependencies, dependencyEdges } from "./dependencies.js";
-import { ManifestError, type ManifestIssue } from "./errors.js";
+import { ManifestError, unexpectedProblem, type ManifestIssue } from "./errors.js";
 import { checkRejectedService, effectiveDefaults, errorText, resolveService, type ResolveContext } from "./resolve.js";
+import { FileTooLargeError, MAX_ENV_FILE_BYTES, MAX_MANIFEST_BYTES, readBounded, readBoundedSync } from "./read-bounded.js";
 import { defaultsSchema, manifestSchema, serviceSchema, type ValidatedAlertRule } from "./schema.js";
-import { didYouMean } from "./suggest.js";
+import { NameSuggestions } from "./suggest.js";
 import type { AlertRule, AlertTarget, Manifest, ServiceConfig } from "./types.js";
-import { keysInOrder, locate, parseYaml, type YamlSource } from "./yaml-source.js";
+import { keysInOrder, locate, parseYaml, toData, type IssuePath, type YamlSource } from "./yaml-source.js";
 import { fromZodIssues, issueMessages, type PendingIssue } from "./zod-issues.js";
 
 export interface ParseOptions {
-  /** reads env_file contents; defaults to fs.readFileSync */
+  /** reads env_file contents; defaults to reading the file, up to MAX_ENV_FILE_BYTES */
   readonly readFile?: (absolutePath: string) => string;
 }
 
 export async function loadManifest(file: string): Promise<Manifest> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readBounded(file, MAX_MANIFEST_BYTES);
   } catch (error) {
     throw new ManifestError([{ file, path: "", message: `cannot read manifest: ${errorText(error)}` }], { cause: error });
   }
@@ -30,8 +29,24 @@ export async function loadManifest(file: string): Promise<Manifest> {
 
 const DEFAULT_SAMPLE_MS = 2_000;
 
-/** `file` is used as given in messages, and resolved for the paths in the manifest. */
+/**
+ * `file` is used as given in messages, and resolved for the paths in the manifest. Whatever the text,
+ * this returns a Manifest or throws a ManifestError: a check that fails unexpectedly on some input is
+ * a bug, but the user still gets a located problem instead of a crash.
+ */
 export function parseManifest(text: string, file: string, options: ParseOptions = {}): Manifest {
+  try {
+    return readManifest(text, file, options);
+  } catch (error) {
+    if (error instanceof ManifestError) throw error;
+    throw new ManifestError([{ file, line: 1, col: 1, path: "", message: unexpectedProblem(error) }], { cause: error });
+  }
+}
+
+function readManifest(text: string, file: string, options: ParseOptions): Manifest {
+  if (text.length > MAX_MANIFEST_BYTES) {
+    throw new ManifestError([{ file, line: 1, col: 1, path: "", message: `the manifest is ${new FileTooLargeError(MAX_MANIFEST_BYTES).message}` }]);
+  }
   const { source, problems } = parseYaml(text);
   if (problems.length > 0) {
     throw new ManifestError(problems.map((problem) => ({ file, line: problem.line, col: problem.col, path: "", message: problem.message })));
@@ -39,34 +54,44 @@ export function parseManifest(text: string, file: string, options: ParseOptions 
   if (source.doc.contents === null) {
     throw new ManifestError([{ file, line: 1, col: 1, path: "", message: "the manifest is empty: it needs version: 1 and services" }]);
   }
-  let input: unknown;
-  try {
-    input = source.doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    throw new ManifestError([{ file, line: 1, col: 1, path: "", message: errorText(error) }], { cause: error });
-  }
+  const read = toData(source);
+  if (!read.ok) throw new ManifestError([{ file, line: 1, col: 1, path: "", message: read.message }], { cause: read.cause });
+  const input = read.data;
 
-  const parsed = manifestSchema.safeParse(input, { error: issueMessages, reportInput: true });
-  const issues: PendingIssue[] = parsed.success ? [] : fromZodIssues(parsed.error.issues, manifestSchema);
+  const issues: PendingIssue[] = [];
+  const bugs: unknown[] = [];
+  const guard = <T>(path: IssuePath, fallback: T, step: () => T): T => {
+    try {
+      return step();
+    } catch (error) {
+      bugs.push(error);
+      issues.push({ path, anchor: "value", message: unexpectedProblem(error) });
+      return fallback;
+    }
+  };
+  const parsed = guard([], undefined, () => manifestSchema.safeParse(input, { error: issueMessages, reportInput: true }));
+  if (parsed?.success === false) append(issues, fromZodIssues(parsed.error.issues, manifestSchema));
   const absolute = resolve(file);
   const ctx: ResolveContext = {
     dir: dirname(absolute),
     displayDir: dirname(file),
-    readFile: options.readFile ?? ((path) => readFileSync(path, "utf8")),
+    readFile: options.readFile ?? ((path) => readBoundedSync(path, MAX_ENV_FILE_BYTES)),
     issues,
     located: [],
   };
   const rawServices = field(input, "services");
   const names = serviceNames(source, rawServices);
-  issues.push(...checkDependencies(dependencyEdges(rawServices), names));
-  const services = resolveServices(names, input, ctx);
-  issues.push(...checkAlertServices(field(input, "alerts"), names));
-  const alerts = parsed.success ? resolveAlerts(parsed.data.alerts ?? [], ctx) : [];
+  const suggestions = new NameSuggestions(names);
+  append(issues, guard(["services"], [], () => checkDependencies(dependencyEdges(rawServices), names, suggestions)));
+  const services = resolveServices(names, input, ctx, guard);
+  append(issues, guard(["alerts"], [], () => checkAlertServices(field(input, "alerts"), names, suggestions)));
+  const alerts = parsed?.success === true ? guard(["alerts"], [], () => resolveAlerts(parsed.data.alerts ?? [], ctx)) : [];
 
   if (issues.length > 0 || ctx.located.length > 0) {
-    throw new ManifestError([...issues.map((issue) => toManifestIssue(issue, file, source)), ...ctx.located]);
+    const located = issues.map((issue) => toManifestIssue(issue, file, source));
+    throw new ManifestError([...located, ...ctx.located], bugs.length > 0 ? { cause: bugs[0] } : undefined);
   }
-  if (!parsed.success) throw new Error("bug: the schema rejected a manifest without reporting why");
+  if (parsed?.success !== true) throw new Error("bug: the schema rejected a manifest without reporting why");
   const data = parsed.data;
   const stateDir = resolve(ctx.dir, data.state_dir);
   const disk = data.checks?.disk;
@@ -115,37 +140,50 @@ function resolveAlerts(rules: readonly ValidatedAlertRule[], ctx: ResolveContext
 }
 
 /** `alerts[].services` must name services of this manifest: a typo would silence a rule for good. */
-function checkAlertServices(rawAlerts: unknown, names: readonly string[]): PendingIssue[] {
+function checkAlertServices(rawAlerts: unknown, names: readonly string[], suggestions: NameSuggestions): PendingIssue[] {
   if (!Array.isArray(rawAlerts)) return [];
+  const known = new Set(names);
   return rawAlerts.flatMap((rule: unknown, index) => {
     const listed = field(rule, "services");
     if (!Array.isArray(listed)) return [];
     return listed.flatMap((name: unknown, at): PendingIssue[] =>
-      typeof name !== "string" || names.includes(name)
+      typeof name !== "string" || known.has(name)
         ? []
-        : [{ path: ["alerts", index, "services", at], anchor: "value", message: `unknown service "${name}"${didYouMean(name, names)}` }],
+        : [{ path: ["alerts", index, "services", at], anchor: "value", message: `unknown service "${name}"${suggestions.didYouMean(name)}` }],
     );
   });
 }
 
+type Guard = <T>(path: IssuePath, fallback: T, step: () => T) => T;
+
 /** Services are resolved one by one so that a bad one does not hide the problems of the others. */
-function resolveServices(names: readonly string[], input: unknown, ctx: ResolveContext): ServiceConfig[] {
+function resolveServices(names: readonly string[], input: unknown, ctx: ResolveContext, guard: Guard): ServiceConfig[] {
   const defaults = defaultsSchema.safeParse(field(input, "defaults") ?? {});
   const effective = effectiveDefaults(defaults.success ? defaults.data : undefined);
   const rawServices = field(input, "services");
-  return names.flatMap((name) => {
-    const raw = field(rawServices, name);
-    const service = serviceSchema.safeParse(raw);
-    if (service.success) return [resolveService(name, service.data, effective, ctx)];
-    checkRejectedService(name, raw, ctx);
-    return [];
-  });
+  return names.flatMap((name) =>
+    guard(["services", name], [], () => {
+      const raw = field(rawServices, name);
+      const service = serviceSchema.safeParse(raw);
+      if (service.success) return [resolveService(name, service.data, effective, ctx)];
+      checkRejectedService(name, raw, ctx);
+      return [];
+    }),
+  );
 }
 
+/** In document order; then those only merge keys (<<: *base) bring. */
 function serviceNames(source: YamlSource, rawServices: unknown): string[] {
   const inDocument = keysInOrder(source, ["services"]);
   const raw = typeof rawServices === "object" && rawServices !== null ? Object.keys(rawServices) : [];
-  return [...inDocument.filter((name) => raw.includes(name)), ...raw.filter((name) => !inDocument.includes(name))];
+  const rawSet = new Set(raw);
+  const documentSet = new Set(inDocument);
+  return [...new Set(inDocument.filter((name) => rawSet.has(name))), ...raw.filter((name) => !documentSet.has(name))];
+}
+
+/** push(...items) passes every item as an argument, and overflows the stack beyond about 100,000 */
+function append<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
 }
 
 function field(value: unknown, key: string): unknown {
@@ -153,6 +191,12 @@ function field(value: unknown, key: string): unknown {
 }
 
 function toManifestIssue(issue: PendingIssue, file: string, source: YamlSource): ManifestIssue {
-  const { line, col } = locate(source, issue.path, issue.anchor);
+  let position = { line: 1, col: 1 };
+  try {
+    position = locate(source, issue.path, issue.anchor);
+  } catch {
+    // the problem is worth more than its position
+  }
+  const { line, col } = position;
   return { file, line, col, path: issue.path.map(String).join("."), message: issue.message };
 }

@@ -137,7 +137,8 @@ export function checkRejectedService(name: string, raw: unknown, ctx: ResolveCon
     if (!result.ok) ctx.issues.push({ path: ["services", name, "command"], anchor: "value", message: result.message });
   }
   const envFile = fields["env_file"];
-  if (typeof envFile === "string") readEnvFile(resolve(ctx.dir, envFile), envFile, ["services", name, "env_file"], ctx);
+  // a NUL is the schema's to report; the file system would only refuse the name
+  if (typeof envFile === "string" && !envFile.includes("\0")) readEnvFile(resolve(ctx.dir, envFile), envFile, ["services", name, "env_file"], ctx);
 }
 
 function resolveProbe(probe: ValidatedProbe, execPath: IssuePath, ctx: ResolveContext): ProbeConfig {

@@ -5,6 +5,8 @@ import { z } from "zod";
 import { suggest } from "./suggest.js";
 import {
   DURATION_PATTERN,
+  MAX_DURATION_MS,
+  MAX_SIZE_BYTES,
   PERCENT_PATTERN,
   SIZE_PATTERN,
   describeValue,
@@ -45,10 +47,10 @@ function unitSchema(
 }
 
 export const duration = (options: UnitOptions = {}) =>
-  unitSchema(readDuration, DURATION_PATTERN, "a duration such as 250ms, 5s, 10m or 1h", { type: "integer", minimum: 0 }, options);
+  unitSchema(readDuration, DURATION_PATTERN, "a duration such as 250ms, 5s, 10m or 1h", { type: "integer", minimum: 0, maximum: MAX_DURATION_MS }, options);
 
 export const size = (options: UnitOptions = {}) =>
-  unitSchema(readSize, SIZE_PATTERN, "a size such as 512MiB, 1GB or 800KB", { type: "integer", minimum: 0 }, options);
+  unitSchema(readSize, SIZE_PATTERN, "a size such as 512MiB, 1GB or 800KB", { type: "integer", minimum: 0, maximum: MAX_SIZE_BYTES }, options);
 
 export const percent = (options: UnitOptions = {}) =>
   unitSchema(readPercent, PERCENT_PATTERN, "a percentage such as 95%", { type: "number", minimum: 0 }, options);
@@ -84,11 +86,18 @@ export const command = z.union(
   { error: (issue) => `expected a command string or a list of strings, got ${describeValue(issue.input)}` },
 );
 
+const NUL_MESSAGE = "cannot contain a NUL character: no program can receive one";
+const hasNoNul = (text: string): boolean => !text.includes("\0");
+
+/** A path or an environment value: the kernel takes it as a C string, which a NUL would cut, and Node refuses it. */
+export const osString = () => z.string().refine(hasNoNul, NUL_MESSAGE);
+
 export const envValue = z
   .union([z.string(), z.number(), z.boolean()], {
     error: (issue) => `expected a string, number or boolean, got ${describeValue(issue.input)}`,
   })
-  .transform(String);
+  .transform(String)
+  .refine(hasNoNul, NUL_MESSAGE);
 
 export const envName = z
   .string()

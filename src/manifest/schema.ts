@@ -3,8 +3,9 @@
 // BUILTIN_DEFAULTS <- defaults <- service key by key.
 import { z } from "zod";
 import type { AlertKind, DependencyCondition, HeartbeatTransport, RestartPolicy } from "./types.js";
+import { crossCheck, isFields } from "./cross-check.js";
 import { describeValue } from "./units.js";
-import { command, duration, envName, envValue, httpUrl, percent, serviceName, signal, size, tcpAddress } from "./schema-fields.js";
+import { command, duration, envName, envValue, httpUrl, osString, percent, serviceName, signal, size, tcpAddress } from "./schema-fields.js";
 
 export const RESTART_POLICIES = ["always", "on-failure", "never"] as const satisfies readonly RestartPolicy[];
 export const DEPENDENCY_CONDITIONS = ["started", "healthy", "completed"] as const satisfies readonly DependencyCondition[];
@@ -86,9 +87,10 @@ const limitsSchema = z
     for: duration().prefault("30s").describe("how long a limit must be exceeded before a restart"),
   })
   .check(
-    z.refine((limits) => limits.memory !== undefined || limits.cpu !== undefined, {
-      message: "limits needs memory, cpu or both",
-      when: () => true,
+    crossCheck((limits, ctx) => {
+      if (limits["memory"] === undefined && limits["cpu"] === undefined) {
+        ctx.addIssue({ code: "custom", message: "limits needs memory, cpu or both", input: limits });
+      }
     }),
   );
 
@@ -106,16 +108,16 @@ const probeSchema = z
     initial_delay: duration().prefault(0).describe("time after spawn before the first check"),
   })
   .check(
-    z.superRefine((probe, ctx) => {
-    const present = PROBE_CHECKS.filter((key) => probe[key] !== undefined);
-    if (present.length !== 1) {
-      const found = present.length === 0 ? "" : `; found ${present.join(" and ")}`;
-      ctx.addIssue({ code: "custom", message: `a probe needs exactly one of http, tcp or exec${found}`, input: probe, params: { at: "key" } });
-    }
-    if (probe.shell !== undefined && probe.exec === undefined) {
-      ctx.addIssue({ code: "custom", message: "shell applies only to exec probes", input: probe.shell, path: ["shell"], params: { at: "key" } });
-    }
-    }, { when: () => true }),
+    crossCheck((probe, ctx) => {
+      const present = PROBE_CHECKS.filter((key) => probe[key] !== undefined);
+      if (present.length !== 1) {
+        const found = present.length === 0 ? "" : `; found ${present.join(" and ")}`;
+        ctx.addIssue({ code: "custom", message: `a probe needs exactly one of http, tcp or exec${found}`, input: probe, params: { at: "key" } });
+      }
+      if (probe["shell"] !== undefined && probe["exec"] === undefined) {
+        ctx.addIssue({ code: "custom", message: "shell applies only to exec probes", input: probe["shell"], path: ["shell"], params: { at: "key" } });
+      }
+    }),
   );
 
 const dependsOnSchema = z.union(
@@ -127,9 +129,9 @@ export const serviceSchema = z.strictObject({
   description: z.string().optional().describe("shown in status output"),
   command: command.describe("a string (split like a shell, no shell) or a list of arguments"),
   shell: z.boolean().default(false).describe("run command through /bin/sh -c"),
-  cwd: z.string().optional().describe("working directory, relative to this file"),
+  cwd: osString().optional().describe("working directory, relative to this file"),
   env: z.record(envName, envValue).optional().describe("environment variables; they override env_file"),
-  env_file: z.string().optional().describe("dotenv file (KEY=VALUE lines), relative to this file"),
+  env_file: osString().optional().describe("dotenv file (KEY=VALUE lines), relative to this file"),
   depends_on: dependsOnSchema.optional().describe("services to start first: a list, or name: started | healthy | completed"),
   restart: restartSchema.optional().describe("overrides defaults.restart key by key"),
   stop: stopSchema.optional().describe("overrides defaults.stop key by key"),
@@ -156,16 +158,19 @@ const httpSchema = z
     token_env: envName.optional().describe("environment variable holding the bearer token that mutations (and non-loopback reads) need"),
   })
   .check(
-    z.superRefine((http, ctx) => {
-      if (!LOOPBACK.test(http.listen.host) && http.token_env === undefined) {
+    crossCheck((http, ctx) => {
+      // a listen that failed its own check is reported as such, and says nothing about loopback
+      const listen = http["listen"];
+      const host = isFields(listen) ? listen["host"] : undefined;
+      if (typeof host === "string" && !LOOPBACK.test(host) && http["token_env"] === undefined) {
         ctx.addIssue({
           code: "custom",
-          message: `listening on ${http.listen.host} (not loopback) needs token_env: the API would be open to the network`,
-          input: http.listen,
+          message: `listening on ${host} (not loopback) needs token_env: the API would be open to the network`,
+          input: listen,
           path: ["listen"],
         });
       }
-    }, { when: () => true }),
+    }),
   );
 
 const resourcesSchema = z.strictObject({
@@ -175,7 +180,7 @@ const resourcesSchema = z.strictObject({
 const checksSchema = z.strictObject({
   disk: z
     .strictObject({
-      path: z.string().optional().describe("a path on the disk to watch; default the state directory"),
+      path: osString().optional().describe("a path on the disk to watch; default the state directory"),
       warn: percent({ positive: true }).prefault("85%").describe("log a warning above this usage"),
       critical: percent({ positive: true }).prefault("95%").describe("log a critical event above this usage"),
     })
@@ -208,23 +213,24 @@ const alertRuleSchema = z
     retry_backoff: duration({ positive: true }).prefault("1s").describe("delay before the first retry, doubled for each further one"),
   })
   .check(
-    z.superRefine((rule, ctx) => {
+    crossCheck((rule, ctx) => {
       const present = ALERT_TARGETS.filter((key) => rule[key] !== undefined);
+      const { shell, format, command, telegram } = rule;
       if (present.length !== 1) {
         const found = present.length === 0 ? "" : `; found ${present.join(" and ")}`;
         ctx.addIssue({ code: "custom", message: `an alert rule needs exactly one of webhook, url_env, telegram or command${found}`, input: rule, params: { at: "key" } });
       }
-      if (rule.shell !== undefined && rule.command === undefined) {
-        ctx.addIssue({ code: "custom", message: "shell applies only to command", input: rule.shell, path: ["shell"], params: { at: "key" } });
+      if (shell !== undefined && command === undefined) {
+        ctx.addIssue({ code: "custom", message: "shell applies only to command", input: shell, path: ["shell"], params: { at: "key" } });
       }
-      if (rule.format !== undefined && rule.command !== undefined) {
-        ctx.addIssue({ code: "custom", message: "format applies only to webhooks; a command gets the alert as JSON on stdin", input: rule.format, path: ["format"], params: { at: "key" } });
-      } else if (rule.format === "telegram" && rule.telegram === undefined && present.length === 1) {
-        ctx.addIssue({ code: "custom", message: "format telegram needs telegram: { token_env, chat_id_env }", input: rule.format, path: ["format"] });
-      } else if (rule.telegram !== undefined && rule.format !== undefined && rule.format !== "telegram") {
-        ctx.addIssue({ code: "custom", message: `telegram sends its own body; format ${rule.format} does not apply`, input: rule.format, path: ["format"] });
+      if (format !== undefined && command !== undefined) {
+        ctx.addIssue({ code: "custom", message: "format applies only to webhooks; a command gets the alert as JSON on stdin", input: format, path: ["format"], params: { at: "key" } });
+      } else if (format === "telegram" && telegram === undefined && present.length === 1) {
+        ctx.addIssue({ code: "custom", message: "format telegram needs telegram: { token_env, chat_id_env }", input: format, path: ["format"] });
+      } else if (telegram !== undefined && typeof format === "string" && format !== "telegram") {
+        ctx.addIssue({ code: "custom", message: `telegram sends its own body; format ${format} does not apply`, input: format, path: ["format"] });
       }
-    }, { when: () => true }),
+    }),
   );
 
 export const manifestSchema = z
@@ -232,7 +238,7 @@ export const manifestSchema = z
     version: z
       .literal(1, { error: (issue) => `unsupported version ${describeValue(issue.input)}; this vigil reads version 1` })
       .describe("the manifest format; always 1"),
-    state_dir: z.string().min(1).default(".vigil").describe("sockets, status file, logs and lock; relative to this file"),
+    state_dir: osString().min(1).default(".vigil").describe("sockets, status file, logs and lock; relative to this file"),
     defaults: defaultsSchema.optional().describe("merged under every service, key by key"),
     http: httpSchema.optional().describe("HTTP API and Prometheus metrics; off unless set"),
     resources: resourcesSchema.optional().describe("CPU and memory sampling"),

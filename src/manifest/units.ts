@@ -25,6 +25,17 @@ const SIZE_UNITS_BYTES: Readonly<Record<string, number>> = {
   tib: 2 ** 40,
 };
 
+/**
+ * Node's setTimeout waits at most 2^31-1 ms (about 24.8 days) and fires a longer delay after 1 ms:
+ * a `backoff.initial: 30d` would restart at once, a `stop.timeout: 30d` SIGKILL at once.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+/** 1 PiB: more than any machine's memory or any log file, and far below where numbers lose precision. */
+export const MAX_SIZE_BYTES = 2 ** 50;
+
+const DURATION_BOUND = `${MAX_DURATION_MS}ms (about 24.8 days, the longest a timer can wait)`;
+const SIZE_BOUND = `${MAX_SIZE_BYTES} bytes (1024TiB)`;
+
 /** JSON Schema patterns for the string forms (the number forms are integers). */
 export const DURATION_PATTERN = "^\\s*(\\d+|(\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*)+)$";
 export const SIZE_PATTERN = "^\\s*\\d+(\\.\\d+)?\\s*(([kKmMgGtT][iI]?)?[bB])?\\s*$";
@@ -52,7 +63,17 @@ function readWholeNumber(value: number, unit: string, hint: string): UnitResult 
   return ok(value);
 }
 
+function atMost(result: UnitResult, max: number, bound: string, value: unknown): UnitResult {
+  // a string of 400 digits reads as Infinity
+  if (!result.ok || result.value <= max) return result;
+  return fail(`must be at most ${bound}, got ${describeValue(value)}`);
+}
+
 export function readDuration(value: unknown): UnitResult {
+  return atMost(readAnyDuration(value), MAX_DURATION_MS, DURATION_BOUND, value);
+}
+
+function readAnyDuration(value: unknown): UnitResult {
   if (typeof value === "number") return readWholeNumber(value, "milliseconds", DURATION_HINT);
   if (typeof value !== "string") return fail(`expected ${DURATION_HINT}, got ${describeValue(value)}`);
   const text = value.trim();
@@ -72,12 +93,19 @@ export function readDuration(value: unknown): UnitResult {
 }
 
 export function readSize(value: unknown): UnitResult {
+  return atMost(readAnySize(value), MAX_SIZE_BYTES, SIZE_BOUND, value);
+}
+
+function readAnySize(value: unknown): UnitResult {
   if (typeof value === "number") return readWholeNumber(value, "bytes", SIZE_HINT);
   if (typeof value !== "string") return fail(`expected ${SIZE_HINT}, got ${describeValue(value)}`);
   const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(value.trim());
   if (!match) return fail(`expected ${SIZE_HINT}, got ${describeValue(value)}`);
   const [, amount, unit = ""] = match;
-  if (unit === "") return Number.isInteger(Number(amount)) ? ok(Number(amount)) : fail(`a size without a unit is whole bytes, got ${describeValue(value)}`);
+  if (unit === "") {
+    const bytes = Number(amount);
+    return Number.isFinite(bytes) && !Number.isInteger(bytes) ? fail(`a size without a unit is whole bytes, got ${describeValue(value)}`) : ok(bytes);
+  }
   const factor = SIZE_UNITS_BYTES[unit.toLowerCase()];
   if (factor === undefined) {
     return fail(`unknown size unit "${unit}" in ${describeValue(value)}; use B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024)`);
@@ -91,8 +119,10 @@ export function readPercent(value: unknown): UnitResult {
   }
   if (typeof value !== "string") return fail(`expected ${PERCENT_HINT}, got ${describeValue(value)}`);
   const match = /^(\d+(?:\.\d+)?)\s*%$/.exec(value.trim());
-  if (!match) return fail(`expected ${PERCENT_HINT}, got ${describeValue(value)}`);
-  return ok(Number(match[1]));
+  const percent = Number(match?.[1]);
+  // a string of 400 digits reads as Infinity
+  if (!match || !Number.isFinite(percent)) return fail(`expected ${PERCENT_HINT}, got ${describeValue(value)}`);
+  return ok(percent);
 }
 
 function unwrap(result: UnitResult): number {

@@ -1,5 +1,6 @@
 // The YAML side of the loader: parse with positions, and find the node a key path points at.
-import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from "yaml";
+import { isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { keyProblems } from "./yaml-keys.js";
 
 export type IssuePath = readonly PropertyKey[];
 
@@ -11,9 +12,40 @@ export interface Position {
 /** "key": the key itself (unknown keys); "value": the value, or the owning key when it is absent. */
 export type Anchor = "key" | "value";
 
+/** The pairs of one mapping by key, built when the mapping is first looked into. */
+interface MapIndex {
+  readonly own: ReadonlyMap<string, Pair<unknown, unknown>>;
+  /** the values of its merge keys (<<: *base), in order */
+  readonly merged: readonly unknown[];
+}
+
 export interface YamlSource {
   readonly doc: Document.Parsed;
-  readonly lineCounter: LineCounter;
+  readonly lines: TextLines;
+  readonly index: WeakMap<YAMLMap, MapIndex>;
+}
+
+/**
+ * Line and column of an offset, counted on the text itself: the parser's own LineCounter learns the
+ * line starts from its lexer, which skips some after a syntax error, and then names lines past the end.
+ */
+class TextLines {
+  private readonly starts: number[] = [0];
+
+  constructor(text: string) {
+    for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) this.starts.push(at + 1);
+  }
+
+  position(offset: number): Position {
+    let low = 0;
+    let high = this.starts.length - 1;
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      if ((this.starts[middle] ?? 0) <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return { line: low + 1, col: offset - (this.starts[low] ?? 0) + 1 };
+  }
 }
 
 export interface YamlProblem extends Position {
@@ -21,33 +53,77 @@ export interface YamlProblem extends Position {
 }
 
 export function parseYaml(text: string): { source: YamlSource; problems: YamlProblem[] } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
-  const problems = doc.errors.map((error) => ({ ...lineCounter.linePos(error.pos[0]), message: error.message }));
-  return { source: { doc, lineCounter }, problems };
+  const lines = new TextLines(text);
+  // the parser's own check of duplicate keys compares each key with every earlier key of its mapping,
+  // which took seconds at 30,000 services: keyProblems() does it in one pass
+  const doc = parseDocument(text, { prettyErrors: false, merge: true, uniqueKeys: false });
+  const errors = doc.errors.map((error) => ({ offset: error.pos[0], message: readable(error.message) }));
+  const problems = [...errors, ...keyProblems(doc)].map(({ offset, message }) => ({ ...lines.position(offset), message }));
+  return { source: { doc, lines, index: new WeakMap() }, problems };
+}
+
+/** The parser's words where they speak of its own API or of running out of stack. */
+function readable(message: string): string {
+  if (message === "Maximum call stack size exceeded") return "the document nests too deeply here";
+  if (message.startsWith("Source contains multiple documents")) return "a manifest is one YAML document; a second one starts here";
+  return message;
+}
+
+/** The most copies a document's aliases may make; a "billion laughs" makes billions. */
+export const MAX_ALIAS_COUNT = 100;
+
+/** The document as plain data, or why it cannot be (aliases that expand too far, nesting too deep). */
+export function toData(source: YamlSource): { ok: true; data: unknown } | { ok: false; message: string; cause: unknown } {
+  try {
+    return { ok: true, data: source.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    const message =
+      text.startsWith("Excessive alias count") ? `the aliases (*name) expand too far: the document may make at most ${MAX_ALIAS_COUNT} copies through them`
+      : text === "Maximum call stack size exceeded" ? "the document nests too deeply"
+      : text;
+    return { ok: false, message, cause: error };
+  }
 }
 
 function positionOf(source: YamlSource, node: unknown): Position | undefined {
   const offset = isNode(node) ? node.range?.[0] : undefined;
-  return offset === undefined ? undefined : source.lineCounter.linePos(offset);
+  return offset === undefined ? undefined : source.lines.position(offset);
 }
 
 const isEmptyScalar = (node: unknown): boolean =>
   isScalar(node) && node.value === null && node.range != null && node.range[0] === node.range[1];
 
+/** A key as the loader names it: merge keys are symbols to the parser. */
+function keyOf(pair: Pair<unknown, unknown>): string {
+  const value: unknown = isScalar(pair.key) ? pair.key.value : pair.key;
+  return typeof value === "symbol" ? (value.description ?? "") : String(value);
+}
+
+function indexOf(source: YamlSource, map: YAMLMap): MapIndex {
+  const known = source.index.get(map);
+  if (known) return known;
+  const own = new Map<string, Pair<unknown, unknown>>();
+  const merged: unknown[] = [];
+  for (const pair of map.items) {
+    const key = keyOf(pair);
+    if (key === "<<") merged.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
+    else if (!own.has(key)) own.set(key, pair);
+  }
+  const index = { own, merged };
+  source.index.set(map, index);
+  return index;
+}
+
 function findPair(source: YamlSource, map: unknown, segment: PropertyKey, depth = 0): Pair<unknown, unknown> | undefined {
   if (!isMap(map) || depth > 20) return undefined;
-  const keyOf = (pair: Pair<unknown, unknown>): string => String(isScalar(pair.key) ? pair.key.value : pair.key);
-  const own = map.items.find((pair) => keyOf(pair) === String(segment));
-  if (own) return own;
+  const { own, merged } = indexOf(source, map);
+  const found = own.get(String(segment));
+  if (found) return found;
   // merge keys (<<: *base) pull pairs from the aliased mappings
-  for (const pair of map.items) {
-    if (keyOf(pair) !== "<<") continue;
-    const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
-    for (const merged of sources) {
-      const found = findPair(source, resolveAlias(source, merged), segment, depth + 1);
-      if (found) return found;
-    }
+  for (const from of merged) {
+    const pair = findPair(source, resolveAlias(source, from), segment, depth + 1);
+    if (pair) return pair;
   }
   return undefined;
 }
@@ -91,5 +167,5 @@ export function keysInOrder(source: YamlSource, path: IssuePath): string[] {
   for (const segment of path) node = findPair(source, resolveAlias(source, node), segment)?.value;
   node = resolveAlias(source, node);
   if (!isMap(node)) return [];
-  return node.items.map((pair) => String(isScalar(pair.key) ? pair.key.value : pair.key)).filter((key) => key !== "<<");
+  return node.items.map(keyOf).filter((key) => key !== "<<");
 }

@@ -6,7 +6,7 @@ import { startControlServer, type ControlServer } from "./control-server.js";
 import { controlHandler, type ReloadOutcome } from "./control-handler.js";
 import { describePlan, planIsEmpty, planReload } from "../core/reload-plan.js";
 import { loadManifest } from "../manifest/load.js";
-import { ManifestError } from "../manifest/errors.js";
+import { ManifestError, RELOAD_SHOWN_ISSUES } from "../manifest/errors.js";
 import { heartbeatIdleMs, startHeartbeatServer, type HeartbeatServer } from "./heartbeat-server.js";
 import { acquireLock, type Lock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -227,7 +227,7 @@ export class StackRuntime {
     try {
       next = await loadManifest(this.manifest.file);
     } catch (err) {
-      const error = err instanceof ManifestError ? err.format() : `${this.manifest.file}: ${(err as Error).message}`;
+      const error = err instanceof ManifestError ? err.format(RELOAD_SHOWN_ISSUES) : `${this.manifest.file}: ${(err as Error).message}`;
       return this.reject(error);
     }
     const plan = planReload(this.manifest, next);

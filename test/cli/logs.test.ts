@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -192,4 +192,39 @@ services:
       if (f.child.exitCode === null) f.child.kill("SIGKILL");
     }
   });
+
+  it("says in one line that it cannot read a state directory the user may not read", async () => {
+    const s = await stack(TWO_PRINTERS);
+    await mkdir(join(s.stateDir, "logs"), { recursive: true, mode: 0o700 });
+    await writeFile(join(s.stateDir, "logs", "alpha.log"), "2026-11-22T10:00:00.000Z out a1\n");
+    await chmod(s.dir, 0o755);
+    await chmod(s.stateDir, 0o700);
+    for (const args of [["logs"], ["logs", "alpha"], ["logs", "-f", "alpha"]]) {
+      const res = await asOtherUser(s, args);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/^vigil: cannot read the logs in \/\S+\/\.vigil\/logs: permission denied \(EACCES\)\n$/);
+    }
+  });
 });
+
+/**
+ * Runs the CLI as a user without access to the state directory: as nobody when the tests run as root
+ * (root reads everything), else as ourselves with the directory closed.
+ */
+async function asOtherUser(s: Stack, args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
+  const root = process.getuid?.() === 0;
+  if (!root) await chmod(s.stateDir, 0o000);
+  try {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: s.dir,
+      env: { ...process.env, NO_COLOR: "1" },
+      ...(root ? { uid: 65_534, gid: 65_534 } : {}),
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+    return { code, stderr };
+  } finally {
+    if (!root) await chmod(s.stateDir, 0o700);
+  }
+}

@@ -97,4 +97,21 @@ services:
     expect(after.health).toBe("healthy");
     expect(after.beats).toBeGreaterThanOrEqual(before.beats);
   });
+
+  it("reports an edit of an odd shape (http: {}, limits: null) with its line and column, keeping the generation", async () => {
+    const s = await stack(BEFORE);
+    s.start();
+    const a = await s.waitFor("a", (x) => x.state === "running", "to run");
+    const odd = BEFORE.replace("    command: sleep 302", "    command: sleep 302\n    limits: null") + "http: {}\n";
+    await writeFile(join(s.dir, "supervisor.yaml"), odd);
+    const bad = await s.run(["reload"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).not.toMatch(/internal error|TypeError|    at /);
+    expect(bad.stderr).toMatch(/^\/.*supervisor\.yaml:8:13: services\.b\.limits: expected a mapping, got null$/m);
+    expect(bad.stderr).toMatch(/^\/.*supervisor\.yaml:11:1: http\.listen: missing required key "listen"$/m);
+    const doc = await s.statusFile();
+    expect(doc?.supervisor.generation).toBe(1);
+    expect(doc?.supervisor.config_error).toMatch(/supervisor\.yaml:11:1: http\.listen/);
+    expect((await s.service("a"))?.pid).toBe(a.pid);
+  });
 });

@@ -35,6 +35,14 @@ describe("startOrder", () => {
     expect(startOrder([])).toEqual([]);
   });
 
+  it("orders a chain of 20,000 services without running out of stack", () => {
+    const chain = Array.from({ length: 20_000 }, (_, i) => node(`s${i}`, ...(i + 1 < 20_000 ? [`s${i + 1}`] : [])));
+    const order = startOrder(chain);
+    expect(order).toHaveLength(20_000);
+    expect(order.slice(0, 2)).toEqual(["s19999", "s19998"]);
+    expect(order.at(-1)).toBe("s0");
+  });
+
   it("treats a cycle that reached it as a bug", () => {
     expect(() => startOrder([node("a", "b"), node("b", "a")])).toThrow(/bug: dependency cycle/);
   });

@@ -34,6 +34,22 @@ describe("splitCommand", () => {
   it("accepts operators inside quotes", () => {
     expect(splitCommand(`grep "a|b" '*.js'`)).toEqual({ ok: true, argv: ["grep", "a|b", "*.js"] });
   });
+
+  it("reads # as a comment only at the start of a word, and an escaped glob literally, as a shell does", () => {
+    expect(splitCommand(`curl http://x/#top \\*.js ""`)).toEqual({ ok: true, argv: ["curl", "http://x/#top", "*.js", ""] });
+  });
+
+  // shell-quote, used before, concatenated its result once per word (65,536 words took 46 s, these
+  // 100,000 about two minutes) and overflowed the stack on a long quoted word
+  it("splits a hundred thousand words in one pass", () => {
+    const words = splitCommand("a ".repeat(100_000));
+    expect(words.ok && words.argv.length).toBe(100_000);
+  });
+
+  it("splits a quoted word of ten million characters", () => {
+    const long = splitCommand(`echo "${"x".repeat(10_000_000)}"`);
+    expect(long.ok && long.argv[1]?.length).toBe(10_000_000);
+  });
 });
 
 describe("commandArgv", () => {
@@ -47,5 +63,15 @@ describe("commandArgv", () => {
 
   it("takes a list as argv without a shell", () => {
     expect(commandArgv(["echo", "a b"], false)).toEqual({ ok: true, display: "echo 'a b'", argv: ["echo", "a b"] });
+  });
+
+  it("refuses what exec would refuse: an argument over Linux's 128 KiB, or a NUL", () => {
+    expect(commandArgv(`echo ${"x".repeat(131_071)}`, false).ok).toBe(true);
+    expect(commandArgv(`echo ${"x".repeat(131_072)}`, false)).toEqual({
+      ok: false,
+      message: "an argument of 131072 bytes is longer than Linux allows (131071 bytes); put it in a file or a script",
+    });
+    expect(commandArgv("x".repeat(200_000), true)).toMatchObject({ ok: false, message: /argument of 200000 bytes/ });
+    expect(commandArgv(["echo", "a\0b"], false)).toEqual({ ok: false, message: "a command cannot contain a NUL character" });
   });
 });

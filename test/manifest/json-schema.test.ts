@@ -30,11 +30,11 @@ describe("manifestJsonSchema", () => {
     );
   });
 
-  it("gives durations as a string with a pattern or an integer, with the effective default", () => {
+  it("gives durations as a string with a pattern or an integer up to 2^31-1 ms, with the effective default", () => {
     const initial = at(schema, "properties", "defaults", "properties", "restart", "properties", "backoff", "properties", "initial");
     expect(initial.anyOf).toEqual([
       { type: "string", pattern: expect.any(String) },
-      { type: "integer", minimum: 0 },
+      { type: "integer", minimum: 0, maximum: 2_147_483_647 },
     ]);
     expect(initial.default).toBe("200ms");
     expect(typeof initial.description).toBe("string");

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ManifestError } from "../../src/manifest/errors.js";
 import { loadManifest, parseManifest } from "../../src/manifest/load.js";
+import { MAX_MANIFEST_BYTES } from "../../src/manifest/read-bounded.js";
 
 const lines = (...text: string[]): string => `${text.join("\n")}\n`;
 
@@ -35,6 +36,13 @@ describe("manifest errors", () => {
     const text = lines("version: 1", "services:", "  api:", "    command: node app.js", "    stop: { timeout: 5 sec }");
     expect(problems(text)).toEqual([
       'supervisor.yaml:5:22: services.api.stop.timeout: unknown duration unit "sec" in "5 sec"; use ms, s, m, h or d',
+    ]);
+  });
+
+  it("names the bound of a duration longer than a timer can wait", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: node app.js", "    restart: { backoff: { initial: 30d } }");
+    expect(problems(text)).toEqual([
+      'supervisor.yaml:5:36: services.api.restart.backoff.initial: must be at most 2147483647ms (about 24.8 days, the longest a timer can wait), got "30d"',
     ]);
   });
 
@@ -86,6 +94,32 @@ describe("manifest errors", () => {
     const text = lines("version: 1", "services:", "  api:", "    command: [node, app.js", "  db: {}");
     const [first] = problems(text);
     expect(first).toMatch(/^supervisor\.yaml:5:\d+: .*(end with a \]|indented)/);
+  });
+
+  // found by the fuzzer: the parser's line counter skips line starts after such an error, and
+  // named line 2, column 19 for the ":" of line 3 (line 2 has 12 characters)
+  it("positions the tokens after a syntax error on their own lines", () => {
+    expect(problems(lines("version: 1", "services: }x", "  api: { command: x }"))).toEqual([
+      'supervisor.yaml:2:11: Unexpected flow-map-end token in YAML stream: "}"',
+      'supervisor.yaml:2:12: Unexpected scalar token in YAML stream: "x\\n  api"',
+      'supervisor.yaml:3:6: Unexpected map-value-ind token in YAML stream: ":"',
+      'supervisor.yaml:3:8: Unexpected flow-map-start token in YAML stream: "{"',
+      'supervisor.yaml:3:10: Unexpected scalar token in YAML stream: "command"',
+      'supervisor.yaml:3:17: Unexpected map-value-ind token in YAML stream: ":"',
+      'supervisor.yaml:3:19: Unexpected scalar token in YAML stream: "x"',
+      'supervisor.yaml:3:21: Unexpected flow-map-end token in YAML stream: "}"',
+    ]);
+  });
+
+  it("says a manifest is one YAML document, where the second one starts", () => {
+    const service = ["version: 1", "services:", "  api:", "    command: x"];
+    expect(problems(lines(...service, "---", ...service))).toEqual(["supervisor.yaml:5:1: a manifest is one YAML document; a second one starts here"]);
+  });
+
+  it("refuses aliases that expand too far (a billion laughs)", () => {
+    const levels = Array.from({ length: 9 }, (_, i) => `  l${i + 1}: &l${i + 1} [${Array(9).fill(`*l${i}`).join(", ")}]`);
+    const text = lines("version: 1", "laughs:", "  l0: &l0 [lol, lol]", ...levels, "services:", "  api: { command: x, depends_on: *l9 }");
+    expect(problems(text)).toEqual(["supervisor.yaml:1:1: the aliases (*name) expand too far: the document may make at most 100 copies through them"]);
   });
 
   it("reports duplicate keys", () => {
@@ -171,5 +205,27 @@ describe("manifest errors", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("refuses a manifest over 16 MiB after reading 16 MiB of it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-manifest-"));
+    try {
+      const file = join(dir, "huge.yaml");
+      writeFileSync(file, `${"#".repeat(99)}\n`.repeat(MAX_MANIFEST_BYTES / 100 + 1));
+      const error = await loadManifest(file).catch((caught: unknown) => caught);
+      expect((error as ManifestError).format()).toBe(`${file}: cannot read manifest: larger than 16777216 bytes (16 MiB), the most vigil reads`);
+      expect(problems(`version: 1\n${" ".repeat(MAX_MANIFEST_BYTES)}`)).toEqual([
+        "supervisor.yaml:1:1: the manifest is larger than 16777216 bytes (16 MiB), the most vigil reads",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses an env file that never ends, such as /dev/zero", () => {
+    const text = lines("version: 1", "services:", "  api:", "    command: x", "    env_file: /dev/zero");
+    expect(() => parseManifest(text, "supervisor.yaml")).toThrow(
+      'supervisor.yaml:5:15: services.api.env_file: cannot read env file "/dev/zero": larger than 1048576 bytes (1 MiB), the most vigil reads',
+    );
   });
 });

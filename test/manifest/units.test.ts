@@ -33,6 +33,21 @@ describe("parseDuration", () => {
     expect(() => parseDuration(input)).toThrow(message);
   });
 
+  it.each([["24d", 2_073_600_000], ["2147483647ms", 2_147_483_647], [2_147_483_647, 2_147_483_647]])(
+    "reads %j, within the longest delay a timer can wait",
+    (input, expected) => {
+      expect(parseDuration(input)).toBe(expected);
+    },
+  );
+
+  // Node's setTimeout fires a longer delay after 1 ms: 30d of backoff restarted 1,000 times in 6 s
+  it.each(["30d", "25d", "2147483648", 2_147_483_648, 1e300, `${"9".repeat(400)}h`, "9".repeat(400)])(
+    "rejects %j as longer than a timer can wait, naming the bound",
+    (input) => {
+      expect(() => parseDuration(input)).toThrow(/^must be at most 2147483647ms \(about 24\.8 days, the longest a timer can wait\), got /);
+    },
+  );
+
   it("returns the message instead of throwing when read", () => {
     expect(readDuration("5 sec")).toEqual({ ok: false, message: 'unknown duration unit "sec" in "5 sec"; use ms, s, m, h or d' });
     expect(readDuration("5s")).toEqual({ ok: true, value: 5_000 });
@@ -66,6 +81,17 @@ describe("parseSize", () => {
   });
 });
 
+describe("the upper bound of sizes", () => {
+  it("reads up to 1024TiB", () => {
+    expect(parseSize("1024TiB")).toBe(2 ** 50);
+    expect(parseSize(2 ** 50)).toBe(2 ** 50);
+  });
+
+  it.each(["1025TiB", "2000TB", 2 ** 50 + 1, 1e300, `${"9".repeat(400)}GB`, "9".repeat(400)])("rejects %j, naming the bound", (input) => {
+    expect(() => parseSize(input)).toThrow(/^must be at most 1125899906842624 bytes \(1024TiB\), got /);
+  });
+});
+
 describe("parsePercent", () => {
   it.each([
     ["95%", 95],
@@ -76,7 +102,7 @@ describe("parsePercent", () => {
     expect(parsePercent(input)).toBe(expected);
   });
 
-  it.each([["95"], ["%"], ["lots%"], [-5], [{}]])("rejects %j", (input) => {
+  it.each([["95"], ["%"], ["lots%"], [-5], [{}], [`${"9".repeat(400)}%`]])("rejects %j", (input) => {
     expect(() => parsePercent(input)).toThrow(/expected a percentage/);
   });
 });
