@@ -123,6 +123,7 @@ export function resolveService(name: string, service: ValidatedService, defaults
     logs: mergeLogs(defaults.logs, service.logs),
     limits: limits === undefined ? null : { memoryBytes: limits.memory ?? null, cpuPercent: limits.cpu ?? null, forMs: limits.for },
     probes: { liveness: probe("liveness"), readiness: probe("readiness") },
+    replicas: service.replicas,
   };
 }
 

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { AlertKind, DependencyCondition, HeartbeatTransport, RestartPolicy } from "./types.js";
 import { crossCheck, isFields } from "./cross-check.js";
 import { describeValue } from "./units.js";
+import { MAX_REPLICAS } from "../core/stack/ids.js";
 import { command, duration, envName, envValue, httpUrl, osString, percent, serviceName, signal, size, tcpAddress } from "./schema-fields.js";
 
 export const RESTART_POLICIES = ["always", "on-failure", "never"] as const satisfies readonly RestartPolicy[];
@@ -23,6 +24,7 @@ export const ALERT_KINDS = [
   "disk",
 ] as const satisfies readonly AlertKind[];
 export const WEBHOOK_FORMATS = ["json", "slack", "telegram"] as const;
+
 
 export const BUILTIN_DEFAULTS = {
   restart: {
@@ -135,6 +137,7 @@ export const serviceSchema = z.strictObject({
   depends_on: dependsOnSchema.optional().describe("services to start first: a list, or name: started | healthy | completed"),
   restart: restartSchema.optional().describe("overrides defaults.restart key by key"),
   stop: stopSchema.optional().describe("overrides defaults.stop key by key"),
+  replicas: z.int().min(0).max(MAX_REPLICAS).default(1).describe("how many instances run: web, or web.0 … web.N-1"),
   heartbeat: heartbeatSchema.optional().describe("require heartbeats from the child"),
   logs: logsSchema.optional().describe("overrides defaults.logs key by key"),
   limits: limitsSchema.optional().describe("restart when over a memory or CPU limit for a while"),

@@ -1,5 +1,6 @@
 // The resolved, validated manifest: what the rest of vigil consumes. Readonly, durations in ms,
-// sizes in bytes, paths absolute. Runtime state lives elsewhere (core/service-state.ts).
+// sizes in bytes, paths absolute. Runtime state lives elsewhere (core/stack/state.ts).
+import type { SignalName } from "../core/types.js";
 
 export type RestartPolicy = "always" | "on-failure" | "never";
 export type DependencyCondition = "started" | "healthy" | "completed";
@@ -24,7 +25,7 @@ export interface RestartConfig {
 }
 
 export interface StopConfig {
-  readonly signal: NodeJS.Signals;
+  readonly signal: SignalName;
   readonly timeoutMs: number;
 }
 
@@ -88,6 +89,8 @@ export interface ServiceConfig {
     readonly liveness: ProbeConfig | null;
     readonly readiness: ProbeConfig | null;
   };
+  /** how many instances run (SPEC §6.1) */
+  readonly replicas: number;
 }
 
 export interface HttpConfig {

@@ -90,6 +90,7 @@ describe("parseManifest", () => {
       logs: { staleAfterMs: null, maxBytes: 10 * 1024 ** 2, keep: 3 },
       limits: null,
       probes: { liveness: null, readiness: null },
+      replicas: 1,
     });
   });
 
