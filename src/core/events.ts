@@ -1,4 +1,5 @@
-import type { ExitReason, FailureReason } from "./types.js";
+import type { EventFields } from "./stack/domain-events.js";
+import type { ExitReason, FailureReason, SignalName } from "./types.js";
 
 /** What can happen to one service. Past tense for facts, "Requested" for wishes. */
 export type ServiceEvent =
@@ -43,19 +44,17 @@ export const SERVICE_EVENT_TYPES: readonly ServiceEventType[] = [
 
 export type TimerName = "backoff" | "stop";
 
+/** What the machine says happened, with its figures: published as a domain event. */
+export type NoteKind = "spawned" | "spawn-failed" | "start-abandoned" | "failure" | "stop-timeout" | "exit" | "fatal" | "restart-scheduled";
+export type Note = { readonly [K in NoteKind]: { readonly kind: K; readonly fields: EventFields[K] } }[NoteKind];
+
 /** What the runtime must do. Imperative names; results come back as events. */
 export type Effect =
   | { readonly type: "Spawn"; readonly incarnation: number }
-  /** send a signal to the child's process group */
-  | { readonly type: "Signal"; readonly signal: NodeJS.Signals }
-  /** SIGKILL the child's process tree and group */
+  /** the stop signal to every process of the child's job (then SIGCONT) */
+  | { readonly type: "Signal"; readonly signal: SignalName }
+  /** SIGKILL to every process of the child's job */
   | { readonly type: "KillTree" }
   | { readonly type: "StartTimer"; readonly timer: TimerName; readonly delayMs: number }
   | { readonly type: "CancelTimer"; readonly timer: TimerName }
-  | {
-      readonly type: "Log";
-      readonly level: "info" | "warn" | "error";
-      readonly event: string;
-      readonly msg: string;
-      readonly fields?: Readonly<Record<string, unknown>>;
-    };
+  | { readonly type: "Note"; readonly note: Note };

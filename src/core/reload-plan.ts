@@ -8,6 +8,9 @@
 //                with reason `config`;
 // - updated    → only supervision changed (restart, stop, heartbeat timing, logs, limits, probes,
 //                depends_on): the new rules apply in place, the child keeps its PID;
+// - scaled     → `replicas` changed: instances are added, or stopped from the highest index down; the
+//                others keep running (and are restarted only if their definition changed too);
+// - alerts     → the rules changed: delivery follows the new ones from now on;
 // - unchanged  → untouched.
 // `defaults` need no rule of their own: the services are compared resolved, so a changed default shows
 // up in every service that inherits it and in none that overrides it.
@@ -40,12 +43,15 @@ export interface ReloadPlan {
   readonly updated: readonly ServiceChange[];
   /** in the start order of the new manifest */
   readonly unchanged: readonly string[];
+  /** `replicas` changed (with or without other changes): instances are added or stopped, the rest keep running */
+  readonly scaled: readonly { readonly name: string; readonly from: number; readonly to: number }[];
   /** added and restarted together in the start order of the new manifest: what to spawn, and when */
   readonly spawnOrder: readonly string[];
   readonly stateDirChanged: boolean;
   readonly httpChanged: boolean;
   readonly resourcesChanged: boolean;
   readonly checksChanged: boolean;
+  readonly alertsChanged: boolean;
 }
 
 type FieldRule = "spawn" | "supervision" | "special";
@@ -66,6 +72,7 @@ const FIELD_RULES = {
   logs: "supervision",
   limits: "supervision",
   probes: "supervision",
+  replicas: "special",
 } as const satisfies Record<keyof ServiceConfig, FieldRule>;
 
 export function planReload(current: Manifest, next: Manifest): ReloadPlan {
@@ -76,6 +83,7 @@ export function planReload(current: Manifest, next: Manifest): ReloadPlan {
   const updated: ServiceChange[] = [];
   const unchanged: string[] = [];
   const spawnOrder: string[] = [];
+  const scaled: { name: string; from: number; to: number }[] = [];
   const byName = new Map(next.services.map((s) => [s.name, s]));
   for (const name of startOrder(next.services)) {
     const old = before.get(name);
@@ -86,13 +94,14 @@ export function planReload(current: Manifest, next: Manifest): ReloadPlan {
       spawnOrder.push(name);
       continue;
     }
+    if (old.replicas !== now.replicas) scaled.push({ name, from: old.replicas, to: now.replicas });
     const { spawn, supervision } = compareService(old, now);
     if (spawn.length > 0) {
       restarted.push({ name, changes: [...spawn, ...supervision] });
       spawnOrder.push(name);
     } else if (supervision.length > 0) {
       updated.push({ name, changes: supervision });
-    } else {
+    } else if (old.replicas === now.replicas) {
       unchanged.push(name);
     }
   }
@@ -103,19 +112,21 @@ export function planReload(current: Manifest, next: Manifest): ReloadPlan {
     restarted,
     updated,
     unchanged,
+    scaled,
     spawnOrder,
     stateDirChanged: current.stateDir !== next.stateDir,
     httpChanged: !sameValue(current.http, next.http),
     resourcesChanged: !sameValue(current.resources, next.resources),
     checksChanged: !sameValue(current.checks, next.checks),
+    alertsChanged: !sameValue(current.alerts, next.alerts),
   };
 }
 
 /** True when applying the plan would change nothing at all. */
 export function planIsEmpty(plan: ReloadPlan): boolean {
   return (
-    plan.added.length + plan.removed.length + plan.restarted.length + plan.updated.length === 0 &&
-    !plan.stateDirChanged && !plan.httpChanged && !plan.resourcesChanged && !plan.checksChanged
+    plan.added.length + plan.removed.length + plan.restarted.length + plan.updated.length + plan.scaled.length === 0 &&
+    !plan.stateDirChanged && !plan.httpChanged && !plan.resourcesChanged && !plan.checksChanged && !plan.alertsChanged
   );
 }
 
@@ -126,11 +137,13 @@ export function describePlan(plan: ReloadPlan): string[] {
     ...plan.removed.map((name) => `${name}: stop (removed)`),
     ...plan.restarted.map((s) => `${s.name}: restart (${list(s.changes)})`),
     ...plan.updated.map((s) => `${s.name}: updated in place (${list(s.changes)})`),
+    ...plan.scaled.map((s) => `${s.name}: scale ${s.from} -> ${s.to}`),
     ...plan.added.map((name) => `${name}: start (added)`),
     ...(plan.stateDirChanged ? ["state_dir: changed"] : []),
     ...(plan.httpChanged ? ["http: changed"] : []),
     ...(plan.resourcesChanged ? ["resources: changed"] : []),
     ...(plan.checksChanged ? ["checks: changed"] : []),
+    ...(plan.alertsChanged ? ["alerts: changed"] : []),
   ];
 }
 

@@ -1,9 +1,8 @@
 import type { RestartConfig, StopConfig } from "../manifest/types.js";
-import type { Effect, ServiceEvent } from "./events.js";
+import type { Effect, Note, ServiceEvent } from "./events.js";
 import { decideRestart } from "./restart-decision.js";
 import type { PendingStop, ServiceStatus } from "./service-state.js";
 import type { ExitInfo } from "./types.js";
-import { formatMs } from "./format.js";
 
 export interface MachineContext {
   readonly nowMs: number;
@@ -87,7 +86,7 @@ function fromStarting(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): T
       return stay({ ...s, state: "stopped" });
     case "StartAbandoned":
       if (s.spawnInFlight) return stay(s);
-      return { status: { ...s, state: "fatal" }, effects: [log("error", "start-abandoned", `not started: ${e.detail}`)] };
+      return { status: { ...s, state: "fatal" }, effects: [note({ kind: "start-abandoned", fields: { detail: e.detail } })] };
     case "FailureDetected":
     case "KillRequested":
     case "BackoffElapsed":
@@ -104,7 +103,7 @@ function fromStarting(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): T
         startedAtMs: ctx.nowMs,
         pending: null,
       };
-      const spawned: Effect = log("info", "spawned", `started (pid ${e.pid})`, { pid: e.pid, incarnation: e.incarnation });
+      const spawned = note({ kind: "spawned", fields: { pid: e.pid, incarnation: e.incarnation } });
       // a stop asked for while the spawn was in flight is carried out now
       if (s.pending) return withEffects(beginStop(running, s.pending, ctx), [spawned], true);
       return { status: running, effects: [spawned] };
@@ -112,7 +111,7 @@ function fromStarting(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): T
     case "SpawnFailed": {
       if (!s.spawnInFlight) return stay(s);
       const exit: ExitInfo = { code: null, signal: null, reason: "exit", atMs: ctx.nowMs, error: e.error };
-      const failed = log("error", "spawn-failed", `cannot start: ${e.error}`, { error: e.error });
+      const failed = note({ kind: "spawn-failed", fields: { error: e.error } });
       if (s.pending?.then === "hold") {
         return { status: { ...ended(s, exit), state: "stopped" }, effects: [failed] };
       }
@@ -139,7 +138,7 @@ function fromRunning(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): Tr
       return beginStop(s, { then: "restart", reason: e.reason }, ctx);
     case "FailureDetected": {
       const t = beginStop(s, { then: "restart", reason: e.reason }, ctx);
-      return withEffects(t, [log("warn", "failure", `${e.reason}: ${e.detail}; restarting`, { reason: e.reason })], true);
+      return withEffects(t, [note({ kind: "failure", fields: { reason: e.reason, detail: e.detail } })], true);
     }
     case "KillRequested": {
       const t = beginStop(s, { then: "hold", reason: "manual" }, ctx);
@@ -147,7 +146,7 @@ function fromRunning(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): Tr
     }
     case "ChildExited": {
       const exit: ExitInfo = { code: e.code, signal: e.signal, reason: "exit", atMs: ctx.nowMs };
-      return withEffects(afterExit(s, exit, ctx), [logExit(exit)], true);
+      return withEffects(afterExit(s, exit, ctx), [logExit(exit, s.pid)], true);
     }
     default:
       return assertNever(e);
@@ -173,16 +172,13 @@ function fromStopping(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): T
     case "StopTimedOut":
       return {
         status: s,
-        effects: [
-          { type: "KillTree" },
-          log("warn", "stop-timeout", `did not stop within ${formatMs(ctx.stop.timeoutMs)}; killing its process tree`),
-        ],
+        effects: [{ type: "KillTree" }, note({ kind: "stop-timeout", fields: { timeoutMs: ctx.stop.timeoutMs } })],
       };
     case "KillRequested":
       return { status: s, effects: [{ type: "KillTree" }] };
     case "ChildExited": {
       const exit: ExitInfo = { code: e.code, signal: e.signal, reason: pending.reason, atMs: ctx.nowMs };
-      const effects: Effect[] = [{ type: "CancelTimer", timer: "stop" }, logExit(exit)];
+      const effects: Effect[] = [{ type: "CancelTimer", timer: "stop" }, logExit(exit, s.pid)];
       if (pending.then === "hold") {
         return { status: { ...ended(s, exit), state: "stopped" }, effects };
       }
@@ -264,18 +260,12 @@ function afterExit(s: ServiceStatus, exit: ExitInfo, ctx: MachineContext): Trans
     case "done":
       return { status: { ...base, state: "exited" }, effects: [] };
     case "fatal": {
-      const msg =
-        `crash loop: ${decision.restartsInWindow} restarts within ${formatMs(ctx.restart.windowMs)} ` +
-        `(max_restarts ${ctx.restart.maxRestarts}); giving up, state fatal`;
-      return { status: { ...base, state: "fatal" }, effects: [log("error", "fatal", msg, { restarts: decision.restartsInWindow })] };
+      const fields = { restarts: decision.restartsInWindow, windowMs: ctx.restart.windowMs, maxRestarts: ctx.restart.maxRestarts };
+      return { status: { ...base, state: "fatal" }, effects: [note({ kind: "fatal", fields })] };
     }
     case "restart": {
       const next: ServiceStatus = { ...base, attempt: decision.attempt, restartTimes: decision.restartTimes };
-      const scheduled = log("info", "restart-scheduled", `restarting in ${formatMs(decision.delayMs)} (reason ${exit.reason})`, {
-        delayMs: decision.delayMs,
-        reason: exit.reason,
-        attempt: decision.attempt,
-      });
+      const scheduled = note({ kind: "restart-scheduled", fields: { delayMs: decision.delayMs, reason: exit.reason, attempt: decision.attempt } });
       if (decision.delayMs === 0) return withEffects(spawn(next, true), [scheduled], true);
       return {
         status: { ...next, state: "backoff", nextRestartAtMs: ctx.nowMs + decision.delayMs },
@@ -287,15 +277,12 @@ function afterExit(s: ServiceStatus, exit: ExitInfo, ctx: MachineContext): Trans
   }
 }
 
-function logExit(exit: ExitInfo): Effect {
-  const how = exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
-  const level = exit.reason === "exit" && exit.code !== 0 ? "warn" : "info";
-  const msg = exit.reason === "exit" ? how : `stopped, ${how} (reason ${exit.reason})`;
-  return log(level, "exit", msg, { code: exit.code, signal: exit.signal, reason: exit.reason });
+function logExit(exit: ExitInfo, pid: number | null): Effect {
+  return note({ kind: "exit", fields: { code: exit.code, signal: exit.signal, reason: exit.reason, pid } });
 }
 
-function log(level: "info" | "warn" | "error", event: string, msg: string, fields?: Record<string, unknown>): Effect {
-  return fields ? { type: "Log", level, event, msg, fields } : { type: "Log", level, event, msg };
+function note(n: Note): Effect {
+  return { type: "Note", note: n };
 }
 
 function withEffects(t: Transition, extra: readonly Effect[], before: boolean): Transition {

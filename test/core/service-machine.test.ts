@@ -84,7 +84,7 @@ const events: { readonly [T in ServiceEventType]: Extract<ServiceEvent, { type: 
   StopTimedOut: { type: "StopTimedOut" },
 };
 
-/** Effects written compactly: "Spawn", "Signal SIGTERM", "StartTimer stop", "Log warn failure", … */
+/** Effects written compactly: "Spawn", "Signal SIGTERM", "StartTimer stop", "Note failure", … */
 function show(effect: Effect): string {
   switch (effect.type) {
     case "Spawn":
@@ -95,15 +95,15 @@ function show(effect: Effect): string {
     case "StartTimer":
     case "CancelTimer":
       return `${effect.type} ${effect.timer}`;
-    case "Log":
-      return `Log ${effect.level} ${effect.event}`;
+    case "Note":
+      return `Note ${effect.note.kind}`;
   }
 }
 
 type Row = readonly [Shape, ServiceEventType, ServiceState, readonly string[]];
 
 const stopChild = ["Signal SIGTERM", "StartTimer stop"];
-const scheduleRestart = ["Log info restart-scheduled", "StartTimer backoff"];
+const scheduleRestart = ["Note restart-scheduled", "StartTimer backoff"];
 const idle = (shape: Shape): Row[] => [
   [shape, "Queued", "starting", []],
   [shape, "StartRequested", "starting", ["Spawn"]],
@@ -132,8 +132,8 @@ const table: readonly Row[] = [
   ["starting, spawn in flight", "FailureDetected",  "starting", []],
   ["starting, spawn in flight", "StartAbandoned",   "starting", []],
   ["starting, spawn in flight", "KillRequested",    "starting", []],
-  ["starting, spawn in flight", "Spawned",          "running",  ["Log info spawned"]],
-  ["starting, spawn in flight", "SpawnFailed",      "backoff",  ["Log error spawn-failed", ...scheduleRestart]],
+  ["starting, spawn in flight", "Spawned",          "running",  ["Note spawned"]],
+  ["starting, spawn in flight", "SpawnFailed",      "backoff",  ["Note spawn-failed", ...scheduleRestart]],
   ["starting, spawn in flight", "ChildExited",      "starting", []],
   ["starting, spawn in flight", "BackoffElapsed",   "starting", []],
   ["starting, spawn in flight", "StopTimedOut",     "starting", []],
@@ -143,7 +143,7 @@ const table: readonly Row[] = [
   ["starting, queued", "StopRequested",    "stopped",  []],
   ["starting, queued", "RestartRequested", "starting", ["Spawn"]],
   ["starting, queued", "FailureDetected",  "starting", []],
-  ["starting, queued", "StartAbandoned",   "fatal",    ["Log error start-abandoned"]],
+  ["starting, queued", "StartAbandoned",   "fatal",    ["Note start-abandoned"]],
   ["starting, queued", "KillRequested",    "starting", []],
   ["starting, queued", "Spawned",          "starting", []],                   // no spawn was asked for
   ["starting, queued", "SpawnFailed",      "starting", []],                   // no spawn was asked for
@@ -155,12 +155,12 @@ const table: readonly Row[] = [
   ["running", "StartRequested",   "running",  []],
   ["running", "StopRequested",    "stopping", stopChild],
   ["running", "RestartRequested", "stopping", stopChild],
-  ["running", "FailureDetected",  "stopping", ["Log warn failure", ...stopChild]],
+  ["running", "FailureDetected",  "stopping", ["Note failure", ...stopChild]],
   ["running", "StartAbandoned",   "running",  []],
   ["running", "KillRequested",    "stopping", [...stopChild, "KillTree"]],
   ["running", "Spawned",          "running",  []],
   ["running", "SpawnFailed",      "running",  []],
-  ["running", "ChildExited",      "backoff",  ["Log warn exit", ...scheduleRestart]],
+  ["running", "ChildExited",      "backoff",  ["Note exit", ...scheduleRestart]],
   ["running", "BackoffElapsed",   "running",  []],
   ["running", "StopTimedOut",     "running",  []],
 
@@ -173,9 +173,9 @@ const table: readonly Row[] = [
   ["stopping to hold", "KillRequested",    "stopping", ["KillTree"]],
   ["stopping to hold", "Spawned",          "stopping", []],
   ["stopping to hold", "SpawnFailed",      "stopping", []],
-  ["stopping to hold", "ChildExited",      "stopped",  ["CancelTimer stop", "Log info exit"]],
+  ["stopping to hold", "ChildExited",      "stopped",  ["CancelTimer stop", "Note exit"]],
   ["stopping to hold", "BackoffElapsed",   "stopping", []],
-  ["stopping to hold", "StopTimedOut",     "stopping", ["KillTree", "Log warn stop-timeout"]],
+  ["stopping to hold", "StopTimedOut",     "stopping", ["KillTree", "Note stop-timeout"]],
 
   ["stopping to restart (manual)", "Queued",           "stopping", []],
   ["stopping to restart (manual)", "StartRequested",   "stopping", []],
@@ -186,9 +186,9 @@ const table: readonly Row[] = [
   ["stopping to restart (manual)", "KillRequested",    "stopping", ["KillTree"]],
   ["stopping to restart (manual)", "Spawned",          "stopping", []],
   ["stopping to restart (manual)", "SpawnFailed",      "stopping", []],
-  ["stopping to restart (manual)", "ChildExited",      "starting", ["CancelTimer stop", "Log info exit", "Spawn"]],
+  ["stopping to restart (manual)", "ChildExited",      "starting", ["CancelTimer stop", "Note exit", "Spawn"]],
   ["stopping to restart (manual)", "BackoffElapsed",   "stopping", []],
-  ["stopping to restart (manual)", "StopTimedOut",     "stopping", ["KillTree", "Log warn stop-timeout"]],
+  ["stopping to restart (manual)", "StopTimedOut",     "stopping", ["KillTree", "Note stop-timeout"]],
 
   ["stopping to restart (heartbeat)", "Queued",           "stopping", []],
   ["stopping to restart (heartbeat)", "StartRequested",   "stopping", []],
@@ -199,9 +199,9 @@ const table: readonly Row[] = [
   ["stopping to restart (heartbeat)", "KillRequested",    "stopping", ["KillTree"]],
   ["stopping to restart (heartbeat)", "Spawned",          "stopping", []],
   ["stopping to restart (heartbeat)", "SpawnFailed",      "stopping", []],
-  ["stopping to restart (heartbeat)", "ChildExited",      "backoff",  ["CancelTimer stop", "Log info exit", ...scheduleRestart]],
+  ["stopping to restart (heartbeat)", "ChildExited",      "backoff",  ["CancelTimer stop", "Note exit", ...scheduleRestart]],
   ["stopping to restart (heartbeat)", "BackoffElapsed",   "stopping", []],
-  ["stopping to restart (heartbeat)", "StopTimedOut",     "stopping", ["KillTree", "Log warn stop-timeout"]],
+  ["stopping to restart (heartbeat)", "StopTimedOut",     "stopping", ["KillTree", "Note stop-timeout"]],
 
   ["backoff", "Queued",           "backoff",  []],
   ["backoff", "StartRequested",   "starting", ["CancelTimer backoff", "Spawn"]],
@@ -275,14 +275,14 @@ describe("what a cell records", () => {
     expect(waiting.pending).toEqual({ then: "hold", reason: "manual" });
     const t = transition(waiting, events.Spawned, tableCtx);
     expect(t.status).toMatchObject({ state: "stopping", pid: 4242, pending: { then: "hold", reason: "manual" } });
-    expect(t.effects.map(show)).toEqual(["Log info spawned", "Signal SIGTERM", "StartTimer stop"]);
+    expect(t.effects.map(show)).toEqual(["Note spawned", "Signal SIGTERM", "StartTimer stop"]);
   });
 
   it("holds a service down when its spawn fails after a stop was asked for", () => {
     const waiting = transition(shapes["starting, spawn in flight"], events.StopRequested, tableCtx).status;
     const t = transition(waiting, events.SpawnFailed, tableCtx);
     expect(t.status).toMatchObject({ state: "stopped", pending: null, lastExit: { error: "spawn node ENOENT" } });
-    expect(t.effects.map(show)).toEqual(["Log error spawn-failed"]);
+    expect(t.effects.map(show)).toEqual(["Note spawn-failed"]);
   });
 
   it("records the pid, the start time and the end of the spawn on Spawned", () => {
@@ -409,8 +409,8 @@ describe("scenarios", () => {
 
     expect(backoffDelays(m.effectsOfAll())).toEqual([200, 400, 800]);
     expect(m.status).toMatchObject({ state: "fatal", restarts: 3, pid: null, nextRestartAtMs: null });
-    expect(last.map(show)).toEqual(["Log warn exit", "Log error fatal"]);
-    expect(last.find((e) => e.type === "Log" && e.level === "error")).toMatchObject({ fields: { restarts: 4 } });
+    expect(last.map(show)).toEqual(["Note exit", "Note fatal"]);
+    expect(last.find((e) => e.type === "Note" && e.note.kind === "fatal")).toMatchObject({ note: { fields: { restarts: 4 } } });
   });
 
   it("a crash loop reports when the next restart is due while it waits", () => {
@@ -427,7 +427,7 @@ describe("scenarios", () => {
     m.spawned();
     const effects = m.advance(5000).exited(0);
     expect(m.status).toMatchObject({ state: "exited", pid: null, lastExit: { code: 0, signal: null, reason: "exit" } });
-    expect(effects.map(show)).toEqual(["Log info exit"]);
+    expect(effects.map(show)).toEqual(["Note exit"]);
   });
 
   it("on-failure restarts a child killed by a signal from outside", () => {
@@ -464,11 +464,11 @@ describe("scenarios", () => {
     expect(stopping).toContainEqual({ type: "StartTimer", timer: "stop", delayMs: 10_000 });
 
     const timedOut = m.advance(10_000).send({ type: "StopTimedOut" });
-    expect(timedOut.map(show)).toEqual(["KillTree", "Log warn stop-timeout"]);
+    expect(timedOut.map(show)).toEqual(["KillTree", "Note stop-timeout"]);
     expect(m.status).toMatchObject({ state: "stopping", pid: 4123 });
 
     const gone = m.advance(5).exited(null, "SIGKILL");
-    expect(gone.map(show)).toEqual(["CancelTimer stop", "Log info exit"]);
+    expect(gone.map(show)).toEqual(["CancelTimer stop", "Note exit"]);
     expect(m.status).toMatchObject({ state: "stopped", pid: null, lastExit: { signal: "SIGKILL", reason: "manual" } });
   });
 
@@ -483,7 +483,7 @@ describe("scenarios", () => {
 
     m.advance(1000).send({ type: "RestartRequested", reason: "manual" });
     const afterExit = m.advance(20).exited(null, "SIGTERM");
-    expect(afterExit.map(show)).toEqual(["CancelTimer stop", "Log info exit", "Spawn"]);
+    expect(afterExit.map(show)).toEqual(["CancelTimer stop", "Note exit", "Spawn"]);
     expect(m.status).toMatchObject({
       state: "starting",
       restarts: 2,
@@ -517,7 +517,7 @@ describe("scenarios", () => {
     m.start();
     m.spawned();
     const effects = m.advance(100).exited(1);
-    expect(effects.map(show)).toEqual(["Log warn exit", "Log info restart-scheduled", "Spawn"]);
+    expect(effects.map(show)).toEqual(["Note exit", "Note restart-scheduled", "Spawn"]);
     expect(m.status).toMatchObject({ state: "starting", restarts: 1, spawnInFlight: true, nextRestartAtMs: null });
   });
 
@@ -541,7 +541,7 @@ describe("scenarios", () => {
     m.spawned();
     const detected = m.advance(20_000).send({ type: "FailureDetected", reason: "heartbeat", detail: "no beat for 15s" });
     expect(detected).toEqual([
-      expect.objectContaining({ type: "Log", level: "warn", event: "failure", fields: { reason: "heartbeat" } }),
+      expect.objectContaining({ type: "Note", note: { kind: "failure", fields: expect.objectContaining({ reason: "heartbeat" }) } }),
       { type: "Signal", signal: "SIGINT" },
       { type: "StartTimer", timer: "stop", delayMs: 5000 },
     ]);
@@ -549,7 +549,7 @@ describe("scenarios", () => {
 
     // the child obeys the signal and even exits 0: on-failure still restarts, because the supervisor ended it
     const exited = m.advance(300).exited(0);
-    expect(exited.map(show)).toEqual(["CancelTimer stop", "Log info exit", "Log info restart-scheduled", "StartTimer backoff"]);
+    expect(exited.map(show)).toEqual(["CancelTimer stop", "Note exit", "Note restart-scheduled", "StartTimer backoff"]);
     expect(m.status).toMatchObject({ state: "backoff", lastExit: { code: 0, reason: "heartbeat", atMs: 20_300 } });
     m.backoffElapses();
     expect(m.status).toMatchObject({ state: "starting", restarts: 1 });
@@ -583,7 +583,7 @@ describe("scenarios", () => {
     const m = machine(restartConfig({ policy: "on-failure" }));
     m.start();
     const effects = m.send({ type: "SpawnFailed", incarnation: m.status.incarnation, error: "spawn nodee ENOENT" });
-    expect(effects.map(show)).toEqual(["Log error spawn-failed", "Log info restart-scheduled", "StartTimer backoff"]);
+    expect(effects.map(show)).toEqual(["Note spawn-failed", "Note restart-scheduled", "StartTimer backoff"]);
     expect(m.status).toMatchObject({
       state: "backoff",
       spawnInFlight: false,
@@ -644,7 +644,7 @@ describe("scenarios", () => {
     m.send({ type: "StopRequested", reason: "manual" });
     expect(m.status.state).toBe("starting");
     const effects = m.spawned(555);
-    expect(effects.map(show)).toEqual(["Log info spawned", "Signal SIGTERM", "StartTimer stop"]);
+    expect(effects.map(show)).toEqual(["Note spawned", "Signal SIGTERM", "StartTimer stop"]);
     m.advance(10).exited(null, "SIGTERM");
     expect(m.status).toMatchObject({ state: "stopped", pid: null });
   });

@@ -1,0 +1,16 @@
+// What people and programs ask of a running stack (the control socket, the HTTP API, the library).
+
+export type StackCommand =
+  | { readonly cmd: "status"; readonly names: readonly string[]; readonly history: boolean }
+  | { readonly cmd: "start" | "stop" | "restart"; readonly names: readonly string[] }
+  | { readonly cmd: "scale"; readonly service: string; readonly replicas: number }
+  | { readonly cmd: "reload" }
+  | { readonly cmd: "down" };
+
+export type CommandErrorCode = "bad-request" | "unknown-service" | "shutting-down" | "invalid-manifest" | "internal";
+
+/** What a command answers. `status` names the instances to show; the renderer reads them from the state. */
+export type CommandAnswer =
+  | { readonly ok: true; readonly status: { readonly ids: readonly string[]; readonly history: boolean } }
+  | { readonly ok: true; readonly data?: unknown }
+  | { readonly ok: false; readonly error: string; readonly code: CommandErrorCode };

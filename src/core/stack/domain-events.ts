@@ -1,0 +1,132 @@
+// What happens to a stack, as typed events: the loop publishes them on one bus, and the journal, the
+// alerts, the logger, status.json, metrics and the library's emitter subscribe. Each carries its figures
+// in `fields` (typed per kind) and a sentence for people in `message`; nothing downstream parses text.
+import type { ExitReason, FailureReason, Health, ServiceState } from "../types.js";
+import { formatMs } from "../format.js";
+
+export type Level = "debug" | "info" | "warn" | "error";
+
+/** The figures of each kind of event. */
+export interface EventFields {
+  up: { readonly services: number; readonly instances: number; readonly file: string; readonly pid: number };
+  shutdown: { readonly kill: boolean };
+  /** every instance has stopped; the supervisor closes and exits */
+  down: Record<string, never>;
+  /** the instance's state changed (every change; the others tell why) */
+  state: { readonly state: ServiceState; readonly previous: ServiceState; readonly pid: number | null };
+  spawned: { readonly pid: number; readonly incarnation: number };
+  exit: { readonly code: number | null; readonly signal: string | null; readonly reason: ExitReason; readonly pid: number | null };
+  "spawn-failed": { readonly error: string };
+  "restart-scheduled": { readonly delayMs: number; readonly reason: ExitReason; readonly attempt: number };
+  fatal: { readonly restarts: number; readonly windowMs: number; readonly maxRestarts: number };
+  failure: { readonly reason: FailureReason; readonly detail: string };
+  "stop-timeout": { readonly timeoutMs: number };
+  "start-abandoned": { readonly detail: string };
+  health: { readonly health: Health; readonly previous: Health };
+  readiness: { readonly status: "passing" | "failing" };
+  "limit-breach": {
+    readonly kind: "memory" | "cpu";
+    readonly reason: "memory" | "cpu";
+    readonly measured: number;
+    readonly limit: number;
+    readonly text: string;
+  };
+  disk: {
+    readonly level: "ok" | "warn" | "critical";
+    readonly kind: "warn" | "critical" | "recovered";
+    readonly path: string;
+    readonly usedPercent: number;
+    readonly thresholdPercent: number;
+  };
+  "config-applied": { readonly generation: number; readonly changes: readonly string[] };
+  "config-rejected": { readonly error: string };
+  "message-rejected": { readonly kind: string; readonly detail: string; readonly folded: number };
+  "job-leftovers": { readonly pids: readonly number[]; readonly text: string; readonly daemon: boolean };
+  "job-escaped": { readonly pid: number; readonly command: string };
+  "job-stuck": { readonly text: string };
+  scaled: { readonly from: number; readonly to: number };
+  removed: Record<string, never>;
+}
+
+export type EventKind = keyof EventFields;
+
+export type DomainEvent = {
+  readonly [K in EventKind]: {
+    readonly kind: K;
+    /** ISO wall-clock time */
+    readonly at: string;
+    /** null for the supervisor itself */
+    readonly service: string | null;
+    /** the instance's name (web, or web.1 of a replicated service); null for the supervisor */
+    readonly instance: string | null;
+    readonly level: Level;
+    readonly message: string;
+    readonly fields: EventFields[K];
+  };
+}[EventKind];
+
+export interface Subject {
+  readonly service: string | null;
+  readonly instance: string | null;
+}
+
+export const SUPERVISOR: Subject = { service: null, instance: null };
+
+/** An event of `kind` about `subject` at wall-clock `wallMs`, with its level and message. */
+export function domainEvent<K extends EventKind>(kind: K, subject: Subject, fields: EventFields[K], wallMs: number): DomainEvent {
+  const { level, message } = describe(kind, fields);
+  return { kind, at: new Date(wallMs).toISOString(), service: subject.service, instance: subject.instance, level, message, fields } as DomainEvent;
+}
+
+type Description = { readonly level: Level; readonly message: string };
+
+const DESCRIBE: { readonly [K in EventKind]: (f: EventFields[K]) => Description } = {
+  up: (f) => info(`supervising ${f.services} services from ${f.file} (pid ${f.pid})`),
+  shutdown: (f) => (f.kill ? warn("killing every service now") : info("stopping all services")),
+  down: () => info("all services stopped"),
+  state: (f) => ({ level: "debug", message: `state ${f.previous} -> ${f.state}` }),
+  spawned: (f) => info(`started (pid ${f.pid})`),
+  exit: (f) => {
+    const how = f.signal ? `killed by ${f.signal}` : `exited with code ${f.code}`;
+    if (f.reason === "exit") return { level: f.code !== 0 ? "warn" : "info", message: how };
+    return info(`stopped, ${how} (reason ${f.reason})`);
+  },
+  "spawn-failed": (f) => error(`cannot start: ${f.error}`),
+  "restart-scheduled": (f) => info(`restarting in ${formatMs(f.delayMs)} (reason ${f.reason})`),
+  fatal: (f) =>
+    error(`crash loop: ${f.restarts} restarts within ${formatMs(f.windowMs)} (max_restarts ${f.maxRestarts}); giving up, state fatal`),
+  failure: (f) => warn(`${f.reason}: ${f.detail}; restarting`),
+  "stop-timeout": (f) => warn(`did not stop within ${formatMs(f.timeoutMs)}; killing its process tree`),
+  "start-abandoned": (f) => error(`not started: ${f.detail}`),
+  health: (f) => ({
+    level: f.health === "critical" || f.health === "failed" ? "warn" : "info",
+    message: `health ${f.previous} -> ${f.health}`,
+  }),
+  readiness: (f) => ({ level: f.status === "passing" ? "info" : "warn", message: `readiness probe ${f.status}` }),
+  "limit-breach": (f) => warn(f.text),
+  disk: (f) => {
+    const where = `${f.path} is ${f.usedPercent.toFixed(1)}% full`;
+    if (f.kind === "recovered") return info(`disk back under ${f.thresholdPercent}%: ${where}`);
+    return { level: f.kind === "critical" ? "error" : "warn", message: `disk ${f.kind}: ${where} (threshold ${f.thresholdPercent}%)` };
+  },
+  "config-applied": (f) => info(`generation ${f.generation}: ${f.changes.length === 0 ? "no changes" : f.changes.join("; ")}`),
+  "config-rejected": (f) => error(`manifest not applied, the running configuration stays:\n${f.error}`),
+  "message-rejected": (f) => warn(`rejected heartbeat input: ${f.detail}${f.folded > 0 ? ` (and ${f.folded} more in the last 5s)` : ""}`),
+  "job-leftovers": (f) => warn(f.text),
+  "job-escaped": (f) =>
+    warn(`pid ${f.pid} (${f.command}) escaped its job and outlived it; killed it. A daemon must run in the foreground to be supervised`),
+  "job-stuck": (f) => error(f.text),
+  scaled: (f) => info(`scaled from ${f.from} to ${f.to} ${f.to === 1 ? "instance" : "instances"}`),
+  removed: () => info("removed"),
+};
+
+function describe<K extends EventKind>(kind: K, fields: EventFields[K]): Description {
+  return (DESCRIBE[kind] as (f: EventFields[K]) => Description)(fields);
+}
+
+const info = (message: string): Description => ({ level: "info", message });
+const warn = (message: string): Description => ({ level: "warn", message });
+const error = (message: string): Description => ({ level: "error", message });
+
+/** Kinds about the supervisor's own plumbing, logged but kept out of the journal and alerts. */
+export const NOT_JOURNALED: ReadonlySet<EventKind> = new Set(["message-rejected", "state"]);

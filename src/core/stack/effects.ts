@@ -1,0 +1,65 @@
+// What step() asks of the world. Adapters carry these out; what comes of them returns as inputs.
+import type { ProbeConfig, Manifest } from "../../manifest/types.js";
+import type { SignalName } from "../types.js";
+import type { DomainEvent } from "./domain-events.js";
+import type { InstanceId } from "./ids.js";
+import type { CommandAnswer } from "./commands.js";
+import type { ReplyTo } from "./inputs.js";
+
+export type TimerKind = "backoff" | "stop" | "heartbeat" | "output" | "probe:liveness" | "probe:readiness";
+
+/** A timer belongs to one child (incarnation) of one instance: when it fires late for an older one, nothing happens. */
+export interface TimerKey {
+  readonly id: InstanceId;
+  readonly incarnation: number;
+  readonly kind: TimerKind;
+}
+
+/** Everything the process adapter needs to start one child. */
+export interface SpawnSpec {
+  /** the instance's name: log prefix, log file, VIGIL_INSTANCE's service part */
+  readonly name: string;
+  readonly service: string;
+  readonly index: number;
+  readonly replicas: number;
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  /** the manifest's env and the VIGIL_* variables; the adapter adds the supervisor's own and the token */
+  readonly env: Readonly<Record<string, string>>;
+  /** a Node IPC channel on fd 3 */
+  readonly ipc: boolean;
+  readonly stop: { readonly signal: SignalName; readonly timeoutMs: number };
+  readonly log: { readonly maxBytes: number; readonly keep: number };
+}
+
+export type Effect =
+  | { readonly type: "Spawn"; readonly id: InstanceId; readonly incarnation: number; readonly spec: SpawnSpec }
+  /** the stop signal to every process of the child's job, then SIGCONT (a frozen child must act on it) */
+  | { readonly type: "Signal"; readonly id: InstanceId; readonly incarnation: number; readonly signal: SignalName }
+  /** SIGKILL to every process of the child's job */
+  | { readonly type: "KillJob"; readonly id: InstanceId; readonly incarnation: number }
+  | { readonly type: "SetTimer"; readonly key: TimerKey; readonly delayMs: number }
+  | { readonly type: "CancelTimer"; readonly key: TimerKey }
+  | {
+      readonly type: "RunProbe";
+      readonly id: InstanceId;
+      readonly incarnation: number;
+      readonly probe: "liveness" | "readiness";
+      readonly config: ProbeConfig;
+      readonly cwd: string;
+    }
+  | { readonly type: "Publish"; readonly event: DomainEvent }
+  | { readonly type: "Reply"; readonly to: ReplyTo; readonly answer: CommandAnswer }
+  /** read the manifest again and report ManifestLoaded or ManifestRejected */
+  | { readonly type: "LoadManifest"; readonly replyTo: ReplyTo | null }
+  /** a new generation is applied: the adapters that follow the manifest (http, sampling, alerts, the watcher) take it */
+  | { readonly type: "Reconfigure"; readonly manifest: Manifest; readonly previous: Manifest }
+  /** the instance is gone for good (removed, scaled down): its log and cgroup may be closed */
+  | { readonly type: "ForgetInstance"; readonly id: InstanceId }
+  /** every instance has stopped after a shutdown */
+  | { readonly type: "Stopped" };
+
+/** the timer's key as one string, for the adapter's map */
+export function timerKeyText(key: TimerKey): string {
+  return `${key.id}\u0000${key.incarnation}\u0000${key.kind}`;
+}

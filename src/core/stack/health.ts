@@ -1,0 +1,24 @@
+// An instance's health (SPEC §3): from its heartbeats where the manifest asks for them, else from its
+// readiness probe (failing = critical: not ready, yet not restarted), else from a `ready` message.
+import { observe } from "../beat-watch.js";
+import type { Health } from "../types.js";
+import { configOf, type Instance, type StackState } from "./state.js";
+
+export function healthOf(state: StackState, instance: Instance, nowMs: number): Health {
+  if (instance.status.pid === null) return "unknown";
+  const config = configOf(state, instance);
+  if (config.heartbeat) {
+    const health = instance.heartbeat ? observe(instance.heartbeat, nowMs).health : "unknown";
+    return health === "unknown" && instance.messages.ready ? "healthy" : health;
+  }
+  const readiness = instance.probes.readiness?.state.status;
+  if (readiness === "passing") return "healthy";
+  if (readiness === "failing") return "critical";
+  return instance.messages.ready ? "healthy" : "unknown";
+}
+
+/** false when nothing (heartbeat, ready message, readiness probe) is expected to say the service is healthy */
+export function canBeHealthy(state: StackState, instance: Instance): boolean {
+  const config = configOf(state, instance);
+  return config.heartbeat !== null || config.probes.readiness !== null;
+}

@@ -1,0 +1,190 @@
+// The state of a supervised stack: one record per instance, the manifest it runs, and what the stack as a
+// whole is doing. Only step() changes it, and only the loop calls step(); everything else reads it.
+import type { Manifest, ServiceConfig } from "../../manifest/types.js";
+import { BeatRing } from "../beat-ring.js";
+import type { BeatWatch } from "../beat-watch.js";
+import { LogThrottle } from "../log-throttle.js";
+import { INITIAL_PROBE_STATE, type ProbeState } from "../probe-tracker.js";
+import { NO_OVER_RUN, type LimitState } from "../limits.js";
+import { initialStatus, type ServiceStatus } from "../service-state.js";
+import type { ExitReason } from "../types.js";
+import type { DiskLevel } from "../disk-level.js";
+import { instanceId, instanceName, type InstanceId } from "./ids.js";
+import type { HostSample, InstanceSample, ReplyTo } from "./inputs.js";
+import { startOrder } from "../start-order.js";
+
+/** beats kept per instance for history queries */
+export const BEAT_HISTORY = 100;
+
+/** What the children of an instance have said, since its current child was spawned. */
+export interface Messages {
+  beats: number;
+  lastBeatWallMs: number | null;
+  lastBeatData: unknown;
+  ready: boolean;
+  statusText: string | null;
+  /** the last beats (times and data) */
+  readonly ring: BeatRing;
+}
+
+export interface ProbeSlot {
+  state: ProbeState;
+}
+
+export interface Instance {
+  readonly id: InstanceId;
+  readonly service: string;
+  readonly index: number;
+  /** the state machine's value, replaced (never changed) by each transition */
+  status: ServiceStatus;
+  /** the VIGIL_TOKEN of the current child; null while there is none */
+  token: string | null;
+  messages: Messages;
+  /** heartbeat deadlines of the current child, where the service asks for heartbeats */
+  heartbeat: BeatWatch | null;
+  /** output staleness of the current child, where logs.stale_after is set: a line is a beat */
+  output: BeatWatch | null;
+  probes: { liveness: ProbeSlot | null; readiness: ProbeSlot | null };
+  limits: LimitState;
+  /** the last resource sample of the current child */
+  sample: InstanceSample | null;
+  /** restarts by the reason the child before ended */
+  readonly restartsByReason: Partial<Record<ExitReason, number>>;
+  /** removed from the manifest or scaled away: dropped once its child is gone */
+  removing: boolean;
+}
+
+export interface ServiceEntry {
+  config: ServiceConfig;
+  /** the instance count asked for: the manifest's, or `vigil scale`'s until the manifest's changes */
+  replicas: number;
+  /** instance ids by index; a hole where a removed instance was, until those above it are gone too */
+  readonly instances: (InstanceId | undefined)[];
+  /** refused messages that named this service (wrong token, malformed over IPC) */
+  rejected: number;
+}
+
+export interface StackState {
+  manifest: Manifest;
+  generation: number;
+  configError: string | null;
+  /** the last rejected edit, published once */
+  lastRejected: string | null;
+  startedAtWallMs: number;
+  /** services in start order (dependencies first) */
+  order: string[];
+  readonly services: Map<string, ServiceEntry>;
+  readonly instances: Map<InstanceId, Instance>;
+  /** token of a live child → its instance */
+  readonly tokens: Map<string, InstanceId>;
+  /** instances queued that wait for their dependencies */
+  readonly waiting: Set<InstanceId>;
+  shuttingDown: boolean;
+  /** services asked to stop during the shutdown */
+  readonly stopAsked: Set<string>;
+  /** the stop order, made when the shutdown begins */
+  stopPlan: readonly { readonly name: string; readonly dependants: readonly string[] }[] | null;
+  /** `vigil down` requests answered once everything has stopped */
+  readonly downReplies: ReplyTo[];
+  stopped: boolean;
+  rejectedTotal: number;
+  readonly rejectLog: LogThrottle<string>;
+  host: HostSample | null;
+  diskLevel: DiskLevel;
+}
+
+export function newMessages(): Messages {
+  return { beats: 0, lastBeatWallMs: null, lastBeatData: null, ready: false, statusText: null, ring: new BeatRing(BEAT_HISTORY) };
+}
+
+export function newInstance(service: string, index: number): Instance {
+  return {
+    id: instanceId(service, index),
+    service,
+    index,
+    status: initialStatus,
+    token: null,
+    messages: newMessages(),
+    heartbeat: null,
+    output: null,
+    probes: { liveness: null, readiness: null },
+    limits: NO_OVER_RUN,
+    sample: null,
+    restartsByReason: {},
+    removing: false,
+  };
+}
+
+export function newProbeSlot(): ProbeSlot {
+  return { state: INITIAL_PROBE_STATE };
+}
+
+/** The state of a stack that has not started: every instance of every service, stopped. */
+export function initialState(manifest: Manifest, startedAtWallMs: number): StackState {
+  const state: StackState = {
+    manifest,
+    generation: 1,
+    configError: null,
+    lastRejected: null,
+    startedAtWallMs,
+    order: startOrder(manifest.services),
+    services: new Map(),
+    instances: new Map(),
+    tokens: new Map(),
+    waiting: new Set(),
+    shuttingDown: false,
+    stopAsked: new Set(),
+    stopPlan: null,
+    downReplies: [],
+    stopped: false,
+    rejectedTotal: 0,
+    rejectLog: new LogThrottle(REJECT_QUIET_MS),
+    host: null,
+    diskLevel: "ok",
+  };
+  for (const config of manifest.services) addService(state, config);
+  return state;
+}
+
+/** rejected input of one kind is logged at most once per this long, with a count of the rest */
+export const REJECT_QUIET_MS = 5_000;
+
+export function addService(state: StackState, config: ServiceConfig): ServiceEntry {
+  const entry: ServiceEntry = { config, replicas: config.replicas, instances: [], rejected: 0 };
+  state.services.set(config.name, entry);
+  for (let index = 0; index < entry.replicas; index++) addInstance(state, entry, index);
+  return entry;
+}
+
+export function addInstance(state: StackState, entry: ServiceEntry, index: number): Instance {
+  const instance = newInstance(entry.config.name, index);
+  entry.instances[index] = instance.id;
+  state.instances.set(instance.id, instance);
+  return instance;
+}
+
+export function configOf(state: StackState, instance: Instance): ServiceConfig {
+  const entry = state.services.get(instance.service);
+  if (!entry) throw new Error(`bug: instance ${instance.id} of unknown service ${instance.service}`);
+  return entry.config;
+}
+
+/** The name people see: `web`, or `web.1` of a replicated service. */
+export function nameOf(state: StackState, instance: Instance): string {
+  return instanceName(instance.service, instance.index, state.services.get(instance.service)?.instances.length ?? 1);
+}
+
+/** The instances of a service, by index. */
+export function instancesOf(state: StackState, entry: ServiceEntry): Instance[] {
+  const found: Instance[] = [];
+  for (const id of entry.instances) {
+    const instance = id === undefined ? undefined : state.instances.get(id);
+    if (instance) found.push(instance);
+  }
+  return found;
+}
+
+/** Every instance of the stack, services in manifest order, instances by index. */
+export function* instancesInOrder(state: StackState): Generator<Instance> {
+  for (const entry of state.services.values()) yield* instancesOf(state, entry);
+}

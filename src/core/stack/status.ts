@@ -1,0 +1,54 @@
+// The status document (SPEC §4) as a projection of the state: one entry per instance. Times are turned
+// into ISO text by the caller's functions (the renderer keeps a memo of them).
+import type { ProbeDoc, ServiceDoc } from "../../control/status-document.js";
+import type { ProbeState } from "../probe-tracker.js";
+import { unmetDependencies, isWaiting } from "./gating.js";
+import { healthOf } from "./health.js";
+import { configOf, nameOf, type Instance, type StackState } from "./state.js";
+
+export interface TimeText {
+  /** a monotonic instant as ISO text; null for null */
+  ofMonotonic(ms: number | null): string | null;
+  ofWall(ms: number): string;
+}
+
+export function instanceDoc(state: StackState, instance: Instance, nowMs: number, time: TimeText): ServiceDoc {
+  const s = instance.status;
+  const config = configOf(state, instance);
+  const sample = s.pid !== null ? instance.sample : null;
+  const exit = s.lastExit;
+  const m = instance.messages;
+  const probes = instance.probes;
+  return {
+    name: nameOf(state, instance),
+    state: s.state,
+    health: healthOf(state, instance, nowMs),
+    pid: s.pid,
+    restarts: s.restarts,
+    started_at: time.ofMonotonic(s.startedAtMs),
+    last_beat_at: m.lastBeatWallMs === null ? null : time.ofWall(m.lastBeatWallMs),
+    beats: m.beats,
+    last_beat_data: m.lastBeatData ?? null,
+    cpu_percent: sample?.cpuPercent ?? null,
+    memory_bytes: sample?.rssBytes ?? null,
+    last_exit: exit
+      ? { code: exit.code, signal: exit.signal, reason: exit.reason, at: time.ofMonotonic(exit.atMs) ?? "", ...(exit.error ? { error: exit.error } : {}) }
+      : null,
+    next_restart_at: time.ofMonotonic(s.nextRestartAtMs),
+    command: config.command,
+    waiting_for: isWaiting(s) ? unmetDependencies(state, config, nowMs) : [],
+    own_cpu_percent: sample?.ownCpuPercent ?? null,
+    own_memory_bytes: sample?.ownRssBytes ?? null,
+    processes: sample?.processes ?? null,
+    probes: probes.liveness || probes.readiness ? { liveness: probeDoc(probes.liveness?.state), readiness: probeDoc(probes.readiness?.state) } : null,
+    rejected_messages: state.services.get(instance.service)?.rejected ?? 0,
+    status_text: m.statusText,
+    service: instance.service,
+    instance: instance.index,
+  };
+}
+
+function probeDoc(state: ProbeState | undefined): ProbeDoc | null {
+  if (!state) return null;
+  return { status: state.status, last_detail: state.lastDetail, consecutive_failures: state.consecutiveFailures, checks: state.totalChecks };
+}
