@@ -1,6 +1,6 @@
 // vigil's library API: the pieces a Node program can use on its own.
-export { HeartbeatMonitor } from "./core/heartbeat-monitor.js";
-export type { BeatRecord, HealthChange, MonitorEvents, WatchOptions, WatchStats, MonitorStats } from "./core/heartbeat-monitor.js";
+export { HeartbeatMonitor } from "./runtime/heartbeat-monitor.js";
+export type { BeatRecord, HealthChange, MonitorEvents, WatchOptions, WatchStats, MonitorStats } from "./runtime/heartbeat-monitor.js";
 export { healthAt, startupDeadlineMs } from "./core/heartbeat-health.js";
 export { backoffDelayMs } from "./core/backoff.js";
 export type { Clock } from "./core/clock.js";
@@ -10,9 +10,10 @@ export { ManifestError } from "./manifest/errors.js";
 export type { ManifestIssue } from "./manifest/errors.js";
 export type { Manifest, ServiceConfig } from "./manifest/types.js";
 export { realClock } from "./runtime/real-clock.js";
-export { Supervisor, UnknownServiceError } from "./runtime/supervisor.js";
+export { UnknownServiceError, ShuttingDownError } from "./runtime/http/backend.js";
+export type { DomainEvent, EventKind, EventFields } from "./core/stack/domain-events.js";
 export type { StatusDocument, ServiceDoc } from "./control/status-document.js";
 export { createSupervisor, VigilSupervisor } from "./api.js";
 export type { SupervisorEventMap, CreateOptions } from "./api.js";
 export type { ManifestInput } from "./manifest/schema.js";
-export { LockError } from "./runtime/lock.js";
+export { LockError } from "./runtime/state/lock.js";

@@ -11,3 +11,9 @@ export async function reloadCommand(file: string): Promise<void> {
   const lines = outcome.changes.length === 0 ? ["no changes"] : outcome.changes;
   process.stdout.write(`vigil: generation ${outcome.generation}: ${lines.join("; ")}\n`);
 }
+
+export async function scaleCommand(service: string, replicas: number, file: string): Promise<void> {
+  const answer = (await ask(file, { cmd: "scale", service, replicas })) as { from: number; to: number };
+  const what = answer.from === answer.to ? `runs ${answer.to}` : `scaled from ${answer.from} to ${answer.to}`;
+  process.stdout.write(`vigil: ${service} ${what} ${answer.to === 1 ? "instance" : "instances"}\n`);
+}

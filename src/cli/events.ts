@@ -4,8 +4,8 @@ import { watch, type FSWatcher } from "node:fs";
 import { resolve } from "node:path";
 import { readDuration } from "../manifest/units.js";
 import { stateDirOf } from "../manifest/state-dir.js";
-import type { VigilEvent } from "../runtime/events/event.js";
-import { JournalFollower, journalPath, readJournal } from "../runtime/events/journal.js";
+import type { VigilEvent } from "../runtime/outputs/event.js";
+import { JournalFollower, journalPath, readJournal } from "../runtime/outputs/journal.js";
 import { UserError } from "./user-error.js";
 
 export interface EventsOptions {

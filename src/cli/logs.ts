@@ -5,7 +5,7 @@ import { open, readdir, stat, type FileHandle } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { stateDirOf } from "../manifest/state-dir.js";
-import { createPrinter, wantsColor, type Printer } from "../runtime/printer.js";
+import { createPrinter, wantsColor, type Printer } from "../runtime/outputs/printer.js";
 import { UserError } from "./user-error.js";
 
 export interface LogsOptions {
@@ -135,7 +135,7 @@ async function showLogs(names: readonly string[], file: string, logsDir: string,
     const list = known.length > 0 ? known.join(", ") : "none";
     throw new UserError(`vigil: unknown service${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (known: ${list})`, 1);
   }
-  const shown = names.length > 0 ? [...new Set(names)] : logged;
+  const shown = names.length > 0 ? instanceLogs(names, logged) : logged;
   if (shown.length === 0 && !opts.follow) {
     process.stderr.write(`vigil: no logs yet in ${logsDir}\n`);
     return;
@@ -154,7 +154,22 @@ async function showLogs(names: readonly string[], file: string, logsDir: string,
   const merged = tails.flat().sort((a, b) => a.atMs - b.atMs);
   for (const e of merged.slice(Math.max(0, merged.length - opts.lines))) printer.line(e.service, e.stream, e.text);
   printer.flush();
-  if (opts.follow) await follow(logsDir, followers, names.length === 0, printer);
+  // while following, logs that appear are followed too: any (no names given), or a named service's new instances
+  const wanted = (name: string): boolean => names.length === 0 || instanceLogs(names, [name]).includes(name);
+  if (opts.follow) await follow(logsDir, followers, wanted, printer);
+}
+
+/**
+ * The logs a list of names means: a service's own (`web.log`) and its instances' (`web.0.log`, `web.1.log`
+ * of a service with replicas), or one instance's.
+ */
+export function instanceLogs(names: readonly string[], logged: readonly string[]): string[] {
+  const shown = new Set<string>();
+  for (const name of names) {
+    shown.add(name);
+    for (const other of logged) if (other.startsWith(`${name}.`) && /^\d+$/.test(other.slice(name.length + 1))) shown.add(other);
+  }
+  return [...shown];
 }
 
 function toEntries(service: string, lines: readonly string[]): LogEntry[] {
@@ -178,7 +193,7 @@ interface Follower {
 }
 
 /** Prints what is appended until SIGINT or SIGTERM; a change in the logs directory, or the poll, triggers a round. */
-async function follow(logsDir: string, followers: Map<string, Follower>, discover: boolean, printer: Printer): Promise<void> {
+async function follow(logsDir: string, followers: Map<string, Follower>, wanted: (name: string) => boolean, printer: Printer): Promise<void> {
   // set from callbacks, hence an object: the compiler does not narrow its fields away
   const live: { watcher: FSWatcher | null; running: Promise<void> | null } = { watcher: null, running: null };
   let again = false;
@@ -188,8 +203,8 @@ async function follow(logsDir: string, followers: Map<string, Follower>, discove
   const stop = (): void => end();
   const fail = (err: unknown): void => end(err);
   const round = async (): Promise<void> => {
-    if (discover) {
-      const added = (await loggedNames(logsDir)).filter((n) => !followers.has(n));
+    {
+      const added = (await loggedNames(logsDir)).filter((n) => !followers.has(n) && wanted(n));
       // a file that appears while following is new: it is read from its start
       for (const name of added) followers.set(name, { name, path: join(logsDir, `${name}.log`), file: null, ino: null, offset: 0, partial: EMPTY, lastAtMs: 0 });
       if (added.length > 0) printer.setNames([...followers.keys()]);

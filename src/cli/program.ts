@@ -22,7 +22,7 @@ export function buildProgram(): Command {
     .addOption(fileOption())
     .action(async (opts: { file: string }) => {
       // before loading the supervisor, whose modules alone need more descriptors than a tiny limit allows
-      const floor = (await import("../runtime/fd-limit.js")).fdFloorProblem();
+      const floor = (await import("../runtime/state/fd-limit.js")).fdFloorProblem();
       if (floor !== null) throw new UserError(floor, 1);
       const { upCommand } = await import("./up.js");
       process.exitCode = await upCommand(opts.file);
@@ -55,6 +55,13 @@ export function buildProgram(): Command {
       .addOption(fileOption())
       .action(async (names: string[], opts: { file: string }) => (await import("./control.js")).controlCommand(cmd, names, opts.file));
   }
+  program
+    .command("scale")
+    .description("run N instances of a service (added ones start, surplus ones stop from the highest index down)")
+    .argument("<name>", "the service")
+    .argument("<replicas>", "how many instances", replicaCount)
+    .addOption(fileOption())
+    .action(async (name: string, replicas: number, opts: { file: string }) => (await import("./control.js")).scaleCommand(name, replicas, opts.file));
   program
     .command("reload")
     .description("re-read the manifest now and apply what changed (the same as saving it, or SIGHUP)")
@@ -103,6 +110,11 @@ export function buildProgram(): Command {
     .option("--data <JSON>", "attach JSON data to the beat")
     .action(async (opts: { ready?: boolean; status?: string; data?: string }) => (await import("./beat.js")).beatCommand(opts));
   return program;
+}
+
+function replicaCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a whole number of instances, e.g. 3");
+  return Number(value);
 }
 
 function lineCount(value: string): number {

@@ -1,7 +1,7 @@
 import type { StatusDocument } from "../control/status-document.js";
 import { ControlError, NoSupervisorError } from "../control/client.js";
 import type { ControlRequest } from "../control/protocol.js";
-import { wantsColor } from "../runtime/printer.js";
+import { wantsColor } from "../runtime/outputs/printer.js";
 import { ask, askText } from "./target.js";
 import { renderTable } from "./status-table.js";
 import { UserError } from "./user-error.js";

@@ -2,10 +2,10 @@ import { join } from "node:path";
 import { loadManifest } from "../manifest/load.js";
 import { ManifestError } from "../manifest/errors.js";
 import type { Manifest } from "../manifest/types.js";
-import { LockError } from "../runtime/lock.js";
-import { createLogger } from "../runtime/logger.js";
-import { createPrinter, wantsColor } from "../runtime/printer.js";
-import { StackRuntime } from "../runtime/stack-runtime.js";
+import { LockError } from "../runtime/state/lock.js";
+import { createLogger } from "../runtime/outputs/logger.js";
+import { createPrinter, wantsColor } from "../runtime/outputs/printer.js";
+import { Stack } from "../runtime/stack.js";
 import { losable } from "./losable-output.js";
 import { UserError } from "./user-error.js";
 
@@ -18,9 +18,9 @@ export async function upCommand(file: string): Promise<number> {
   const stderr = losable(process.stderr, outputLost("stderr"));
   const stdout = losable(process.stdout, outputLost("stdout"));
   const logger = createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr, color: wantsColor(process.stderr) });
-  let stack: StackRuntime;
+  let stack: Stack;
   try {
-    stack = await StackRuntime.open(manifest, { logger, printer: createPrinter(stdout, wantsColor(process.stdout)) });
+    stack = await Stack.open(manifest, { logger, printer: createPrinter(stdout, wantsColor(process.stdout)) });
   } catch (err) {
     if (err instanceof LockError) throw new UserError(`vigil: ${err.message}`, 1, { cause: err });
     throw new UserError(`vigil: cannot use state directory ${manifest.stateDir}: ${(err as Error).message}`, 1, { cause: err });
@@ -42,7 +42,7 @@ export async function upCommand(file: string): Promise<number> {
       logger.log("info", null, "signal", `${signal} received; stopping (again to kill at once)`);
       void stack.shutdown();
     } else {
-      stack.supervisor.killAll();
+      stack.killAll();
     }
   };
   process.on("SIGINT", onSignal);

@@ -1,4 +1,7 @@
 // The control socket speaks newline-delimited JSON: one request per line, one response per request.
+import type { CommandErrorCode } from "../core/stack/commands.js";
+
+export type ControlErrorCode = CommandErrorCode;
 
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
@@ -6,6 +9,7 @@ export type ControlRequest =
   | { readonly cmd: "status"; readonly names?: readonly string[]; readonly history?: boolean }
   | { readonly cmd: "down" }
   | { readonly cmd: "start" | "stop" | "restart"; readonly names: readonly string[] }
+  | { readonly cmd: "scale"; readonly service: string; readonly replicas: number }
   | { readonly cmd: "reload" }
   | { readonly cmd: "ping" };
 
@@ -13,7 +17,6 @@ export type ControlResponse =
   | { readonly ok: true; readonly data?: unknown }
   | { readonly ok: false; readonly error: string; readonly code: ControlErrorCode };
 
-export type ControlErrorCode = "bad-request" | "unknown-service" | "shutting-down" | "invalid-manifest" | "internal";
 
 /** Checks the shape of an untrusted request; returns a message naming what is wrong. */
 export function parseRequest(value: unknown): ControlRequest | string {
@@ -31,6 +34,13 @@ export function parseRequest(value: unknown): ControlRequest | string {
       return { cmd: "ping" };
     case "reload":
       return { cmd: "reload" };
+    case "scale": {
+      const service = r["service"];
+      const replicas = r["replicas"];
+      if (typeof service !== "string" || service === "") return "scale needs a service name";
+      if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) return "scale needs replicas, a whole number from 0";
+      return { cmd: "scale", service, replicas };
+    }
     case "start":
     case "stop":
     case "restart":

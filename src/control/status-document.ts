@@ -1,6 +1,13 @@
 // The status document of SPEC §4: what `vigil status --json` prints and STATE_DIR/status.json holds.
 import type { ExitReason, Health, ServiceState } from "../core/types.js";
-import type { ProbeDoc } from "../runtime/probes/probe-hub.js";
+import type { ProbeStatus } from "../core/probe-tracker.js";
+
+export interface ProbeDoc {
+  readonly status: ProbeStatus;
+  readonly last_detail: string | null;
+  readonly consecutive_failures: number;
+  readonly checks: number;
+}
 
 export interface LastExitDoc {
   readonly code: number | null;
@@ -12,6 +19,7 @@ export interface LastExitDoc {
 }
 
 export interface ServiceDoc {
+  /** the instance's name: the service's (`web`), or `web.1` of a replicated service */
   readonly name: string;
   readonly state: ServiceState;
   readonly health: Health;
@@ -42,6 +50,9 @@ export interface ServiceDoc {
   readonly rejected_messages: number;
   /** the last `status` message's text */
   readonly status_text: string | null;
+  /** the service it is an instance of, and its index (SPEC §6.1) */
+  readonly service: string;
+  readonly instance: number;
 }
 
 export interface ResourcePointDoc {

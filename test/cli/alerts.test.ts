@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readJournal } from "../../src/runtime/events/journal.js";
-import type { VigilEvent } from "../../src/runtime/events/event.js";
+import { readJournal } from "../../src/runtime/outputs/journal.js";
+import type { VigilEvent } from "../../src/runtime/outputs/event.js";
 import { useStacks, waitUntil } from "../support/stack.js";
 import { useReceivers, type Receiver } from "../support/receiver.js";
 
@@ -58,7 +58,7 @@ alerts:
     const r = await receiver(() => "hang");
     const s = await stack(`
 version: 1
-services:${CRASHER(6, "300ms")}
+services:${CRASHER(4, "100ms")}
 alerts:
   - on: [restart, fatal]
     webhook: ${r.url}/hook
@@ -66,21 +66,15 @@ alerts:
     timeout: 1m
 `);
     s.start();
+    // a delivery waits a minute for this receiver: reaching fatal in the test's time means none held a restart up
     await waitUntil(async () => (await s.service("crasher"))?.state === "fatal", () => `crasher to become fatal\n${s.stderr}`);
-    // the first restart alert hangs in the receiver, the later ones wait behind it in order; none
-    // held a restart up
+    // the first restart alert hangs in the receiver, the later ones wait behind it in order
     expect(r.received).toHaveLength(1);
     const events = (await readJournal(s.stateDir)).events.filter((e) => e.service === "crasher");
-    const gaps = restartGaps(events);
-    expect(gaps).toHaveLength(6);
-    for (const { delayMs, tookMs } of gaps) {
-      expect(delayMs).toBe(300);
-      expect(tookMs).toBeLessThan(delayMs + 700);
-    }
-    const stopping = performance.now();
+    expect(restartGaps(events).map((g) => g.delayMs)).toEqual([100, 100, 100, 100]);
+    // nor does the hanging delivery hold up the shutdown (it is abandoned after a moment, not waited for)
     s.up?.kill("SIGTERM");
     expect(await s.exited()).toBe(0);
-    expect(performance.now() - stopping).toBeLessThan(8_000);
   });
 
   it("runs a command for a failure and again when the service has recovered", async () => {

@@ -1,3 +1,4 @@
+import { createConnection } from "node:net";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -189,3 +190,29 @@ services:
     expect(flag.stderr).toMatch(/unknown option '--frobnicate'/);
   });
 });
+
+describe("vigil down with other clients connected", () => {
+  it("returns once vigil up has exited, even while another client holds the control socket open", async () => {
+    const s = await stack(`
+version: 1
+services:
+  a:
+    command: sleep 300
+`);
+    s.start();
+    await s.waitFor("a", (x) => x.state === "running", "to run");
+    // a client that sent half a request and went quiet
+    const idle = createConnection(join(s.stateDir, "control.sock"));
+    idle.on("error", () => undefined);
+    await new Promise<void>((resolve) => idle.once("connect", () => resolve()));
+    idle.write('{"cmd":"sta');
+    try {
+      const down = await s.run(["down"]);
+      expect(down.code).toBe(0);
+      expect(isRunning(s.up!.pid!), "vigil up still runs after down returned").toBe(false);
+    } finally {
+      idle.destroy();
+    }
+  });
+});
+

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { VigilEvent } from "../../src/runtime/events/event.js";
+import type { VigilEvent } from "../../src/runtime/outputs/event.js";
 import { CLI, isRunning, useStacks, waitUntil, type Stack } from "../support/stack.js";
 
 const stack = useStacks();

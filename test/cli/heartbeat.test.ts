@@ -114,39 +114,6 @@ services:
     expect(shell.rejected_messages).toBe(0);
   });
 
-  it("fails a child that never beats once its startup grace is over", async () => {
-    const s = await stack(`
-version: 1
-services:
-  mute:
-    command: sleep 300
-    heartbeat: { via: socket, interval: 100ms, misses: 2, startup_grace: 600ms }
-    restart: { policy: on-failure, max_restarts: 0 }
-`);
-    s.start();
-    const running = await s.waitFor("mute", (x) => x.state === "running", "to run");
-    expect(running.health).toBe("unknown");
-    const failed = await s.waitFor("mute", (x) => x.state === "fatal", "to fail and go fatal");
-    expect(failed.last_exit?.reason).toBe("heartbeat");
-    expect(s.stderr).toMatch(/mute: heartbeat: no heartbeat since the start/);
-  });
-
-  it("restarts a child whose output goes stale, with reason log-stale", async () => {
-    const s = await stack(`
-version: 1
-services:
-  quiet:
-    command: sh -c 'echo one line; exec sleep 300'
-    logs: { stale_after: 400ms }
-    restart: { policy: always, backoff: { initial: 0 } }
-`);
-    s.start();
-    const first = await s.waitFor("quiet", (x) => x.state === "running", "to run");
-    const again = await s.waitFor("quiet", (x) => x.restarts >= 1 && x.last_exit?.reason === "log-stale", "to restart for stale output");
-    expect(again.pid).not.toBe(first.pid);
-    expect(s.stderr).toMatch(/quiet: log-stale: no output for 400ms; restarting/);
-  });
-
   it("gets the output of a Python child that never flushes, so log staleness does not kill it", async () => {
     const s = await stack(`
 version: 1
@@ -164,65 +131,6 @@ services:
     expect((await s.service("py"))?.restarts).toBe(0);
     // the manifest's own value stands
     expect(s.stdout).toMatch(/^own +\| unbuffered=0$/m);
-  });
-
-  it("holds a dependant until its dependency says ready", async () => {
-    const s = await stack(
-      `
-version: 1
-services:
-  app:
-    command: sh -c 'date +%s%N > app-started.txt; exec sleep 300'
-    depends_on: { db: healthy }
-  db:
-    command: node db.cjs
-    heartbeat: { via: ipc, interval: 5s }
-`,
-      {
-        "db.cjs": `
-setTimeout(() => {
-  require("node:fs").writeFileSync("db-ready.txt", String(process.hrtime.bigint()));
-  process.send({ type: "ready" });
-}, 600);
-setInterval(() => process.send({ type: "beat" }), 2000);
-`,
-      },
-    );
-    s.start();
-    const waiting = await s.waitFor("app", (x) => x.waiting_for.includes("db"), "to wait for db");
-    expect(waiting.state).toBe("starting");
-    expect(waiting.pid).toBeNull();
-    await s.waitFor("app", (x) => x.state === "running", "to run after db is ready");
-    const db = await s.service("db");
-    expect(db?.health).toBe("healthy");
-    const readyAt = Number(await readFile(join(s.dir, "db-ready.txt"), "utf8"));
-    expect(readyAt).toBeGreaterThan(0);
-    // the shell creates the file before date writes into it
-    await waitUntil(async () => /^\d+/.test(await readFile(join(s.dir, "app-started.txt"), "utf8").catch(() => "")), "app-started.txt written");
-    // the ready line was written before app was spawned
-    expect(s.stderr.indexOf("app: started")).toBeGreaterThan(s.stderr.indexOf("db: started"));
-  });
-});
-
-describe("readiness that never comes", () => {
-  it("makes the dependant give up with a clear error once the dependency fails its startup grace", async () => {
-    const s = await stack(`
-version: 1
-services:
-  app:
-    command: sleep 300
-    depends_on: { db: healthy }
-  db:
-    command: sleep 300
-    heartbeat: { via: socket, interval: 100ms, misses: 2, startup_grace: 500ms }
-    restart: { policy: always, backoff: { initial: 1s } }
-`);
-    s.start();
-    const app = await s.waitFor("app", (x) => x.state === "fatal", "to give up");
-    expect(app.pid).toBeNull();
-    expect(s.stderr).toMatch(/app: not started: db did not become healthy \(no heartbeat since the start/);
-    // the dependency itself goes on under its own restart policy
-    await s.waitFor("db", (x) => x.last_exit?.reason === "heartbeat", "to be restarted for missing beats");
   });
 });
 

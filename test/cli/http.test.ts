@@ -46,8 +46,8 @@ services:
     await s.waitFor("api", (x) => x.state === "running" && x.pid !== api.pid, "to restart");
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/^vigil_service_up\{service="api"\} 1$/m);
-    expect(metrics).toMatch(/^vigil_service_restarts_total\{service="api",reason="manual"\} 1$/m);
+    expect(metrics).toMatch(/^vigil_service_up\{service="api",instance="api"\} 1$/m);
+    expect(metrics).toMatch(/^vigil_service_restarts_total\{service="api",instance="api",reason="manual"\} 1$/m);
     expect(metrics).toMatch(/^# TYPE vigil_service_restarts_total counter$/m);
   });
 

@@ -29,31 +29,6 @@ services:
     expect(now?.memory_bytes).toBeLessThan(50 * 1024 * 1024);
   });
 
-  it("restarts a CPU spinner with reason cpu, reporting its figures in the status", async () => {
-    const s = await stack(`
-version: 1
-resources: { interval: 150ms }
-services:
-  spinner:
-    command: node -e "for (;;) {}"
-    limits: { cpu: 30%, for: 2500ms }
-    restart: { policy: on-failure, max_restarts: 0 }
-`);
-    s.start();
-    const busy = await s.waitFor("spinner", (x) => (x.cpu_percent ?? 0) > 30, "to show its CPU use");
-    expect(busy.own_cpu_percent).toBeGreaterThan(30);
-    expect(busy.processes).toBe(1);
-    const ended = await s.waitFor("spinner", (x) => x.state === "fatal", "to be ended for cpu");
-    expect(ended.last_exit?.reason).toBe("cpu");
-    expect(s.stderr).toMatch(/spinner: cpu \d+(\.\d)?% over limit 30% for [\d.]+(ms|s)$/m);
-    expect(s.stderr).toMatch(/spinner: cpu: \d+(\.\d)?% over limit 30% for [\d.]+(ms|s); restarting$/m);
-    const json = JSON.parse((await s.run(["status", "--history", "spinner"])).stdout);
-    expect(json.services[0].history.length).toBeGreaterThan(2);
-    expect(json.services[0].history.at(-1)).toEqual({ at: expect.any(String), cpu_percent: expect.any(Number), memory_bytes: expect.any(Number) });
-    // the plain document leaves the series out
-    expect(JSON.parse((await s.run(["status", "--json", "spinner"])).stdout).services[0]).not.toHaveProperty("history");
-  });
-
   it("logs a disk warning when the disk holding the state directory is past checks.disk.warn", async () => {
     const s = await stack(`
 version: 1

@@ -1,6 +1,6 @@
 // SPEC §5: after `vigil up` exits, nothing it started is still running, whatever the children did to
 // their session, group or parent. Each case runs with and without the per-service cgroup.
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isRunning, useStacks, waitUntil, type Stack } from "../support/stack.js";
@@ -80,6 +80,29 @@ services:
       const alive = pids.filter(isRunning);
       expect(alive.length).toBeLessThanOrEqual(20);
       await downLeavesNothing(s, await pidsIn(s, "storm.pids", pids.length));
+    });
+
+    it("ends a daemon its SIGKILLed predecessor left behind, before starting anew", async () => {
+      const s = await stack(`
+version: 1
+services:
+  keeper:
+    command: sh -c 'sh -c "setsid sleep 3666 & echo \\$! > daemon.pid"; exec sleep 1666'
+`);
+      const first = s.start([], env);
+      const old = await s.waitFor("keeper", (x) => x.state === "running", "to run");
+      const [daemon] = await pidsIn(s, "daemon.pid", 1);
+      await waitUntil(async () => (await readFile(join(s.stateDir, "children.json"), "utf8").catch(() => "")).includes(String(old.pid)), "child recorded");
+      first.kill("SIGKILL");
+      await s.exited();
+      expect(isRunning(daemon!)).toBe(true);
+      await rm(join(s.dir, "daemon.pid"));
+      s.start([], env);
+      await s.waitFor("keeper", (x) => x.state === "running" && x.pid !== old.pid, "to run anew");
+      expect(isRunning(old.pid!)).toBe(false);
+      expect(isRunning(daemon!)).toBe(false);
+      const [fresh] = await pidsIn(s, "daemon.pid", 1);
+      await downLeavesNothing(s, [fresh!]);
     });
   });
 }

@@ -1,7 +1,7 @@
 import { chmod, chown, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readProcStat } from "../../src/runtime/proc.js";
+import { readProcStat } from "../../src/runtime/process/proc.js";
 import { useProcesses, waitFor } from "../support/processes.js";
 import { isRoot, OTHER_UID } from "../support/root.js";
 import { isRunning, useStacks } from "../support/stack.js";

@@ -9,7 +9,7 @@ const ago = (ms: number): string => new Date(NOW - ms).toISOString();
 
 function service(over: Partial<ServiceDoc> & { name: string }): ServiceDoc {
   return {
-    state: "running", health: "unknown", pid: null, restarts: 0, started_at: null, last_beat_at: null, beats: 0,
+    service: over.name, instance: 0, state: "running", health: "unknown", pid: null, restarts: 0, started_at: null, last_beat_at: null, beats: 0,
     last_beat_data: null, cpu_percent: null, memory_bytes: null, last_exit: null, next_restart_at: null,
     command: "x", waiting_for: [], own_cpu_percent: null, own_memory_bytes: null, processes: null, probes: null, rejected_messages: 0, status_text: null, ...over,
   };

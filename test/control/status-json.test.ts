@@ -7,6 +7,7 @@ function service(name: string, data: unknown): ServiceDoc {
     name, state: "running", health: "healthy", pid: 100, restarts: 0, started_at: null, last_beat_at: null, beats: 1,
     last_beat_data: data, cpu_percent: null, memory_bytes: null, last_exit: null, next_restart_at: null, command: "x",
     waiting_for: [], own_cpu_percent: null, own_memory_bytes: null, processes: null, probes: null, rejected_messages: 0, status_text: null,
+    service: name, instance: 0,
   };
 }
 

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach } from "vitest";
-import { descendants, listPids, readProcStat } from "../../src/runtime/proc.js";
+import { descendants, listPids, readProcStat } from "../../src/runtime/process/proc.js";
 
 export type GroupLeader = ChildProcess & { pid: number };
 

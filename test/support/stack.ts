@@ -1,5 +1,6 @@
 // Runs the real `vigil` CLI against a manifest in a temporary directory, and cleans up after it.
 import { spawn, type ChildProcess } from "node:child_process";
+import { watch, type FSWatcher } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -45,7 +46,9 @@ export class Stack {
   /** every pid any service ever had, to prove none is left behind */
   readonly seenPids = new Set<number>();
 
-  private constructor(readonly dir: string) {}
+  private constructor(readonly dir: string) {
+    changes.add(dir);
+  }
 
   static async create(manifest: string, files: Record<string, string> = {}): Promise<Stack> {
     const dir = await mkdtemp(join(tmpdir(), "vigil-test-"));
@@ -100,13 +103,18 @@ export class Stack {
   }
 
   async service(name: string): Promise<ServiceDoc | undefined> {
+    // the state dir exists once up has made it; from then on its changes wake the waits
+    changes.add(this.stateDir);
     const doc = await this.statusFile();
     const s = doc?.services.find((x) => x.name === name);
     if (s?.pid) this.seenPids.add(s.pid);
     return s;
   }
 
-  /** Polls status.json until `predicate` holds for the service. */
+  /**
+   * Waits until `predicate` holds for the service in status.json, looking again each time the supervisor
+   * rewrites it (on every event, and within a second of a beat), not on a clock of its own.
+   */
   async waitFor(name: string, predicate: (s: ServiceDoc) => boolean, what: string, timeoutMs = 15_000): Promise<ServiceDoc> {
     let last: ServiceDoc | undefined;
     await waitUntil(async () => {
@@ -143,6 +151,8 @@ export class Stack {
         // already gone
       }
     }
+    changes.remove(this.stateDir);
+    changes.remove(this.dir);
     await rm(this.dir, { recursive: true, force: true });
   }
 }
@@ -151,7 +161,11 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Polls `check` every 25 ms until it is true; fails with `what` after the timeout. */
+/**
+ * Waits until `check` is true: it is looked at once, then again whenever a file changes in the directory
+ * of a stack of this test (status.json rewritten on every event, a pid file a child wrote), and at least
+ * every 100 ms for what no file shows (a process that ended). Fails with `what` after the timeout.
+ */
 export async function waitUntil(
   check: () => boolean | Promise<boolean>,
   what: string | (() => string),
@@ -161,9 +175,52 @@ export async function waitUntil(
   for (;;) {
     if (await check()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting: ${typeof what === "string" ? what : what()}`);
-    await sleep(25);
+    await changes.next(Math.min(FALLBACK_MS, Math.max(1, deadline - Date.now())));
   }
 }
+
+const FALLBACK_MS = 100;
+
+/** Watches the directories of the live stacks; next() resolves at the next change in any, or after ms. */
+class Changes {
+  readonly #watchers = new Map<string, FSWatcher>();
+  #waiting: (() => void)[] = [];
+
+  add(dir: string): void {
+    if (this.#watchers.has(dir)) return;
+    try {
+      const watcher = watch(dir, () => this.#changed());
+      watcher.on("error", () => undefined);
+      this.#watchers.set(dir, watcher);
+    } catch {
+      // not there yet (a state dir before up made it): the fallback covers it
+    }
+  }
+
+  remove(dir: string): void {
+    this.#watchers.get(dir)?.close();
+    this.#watchers.delete(dir);
+  }
+
+  next(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#waiting.push(done);
+    });
+  }
+
+  #changed(): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const wake of waiting) wake();
+  }
+}
+
+const changes = new Changes();
 
 /** For a test file: a factory of stacks, each cleaned up (processes ended, directory removed) after its test. */
 export function useStacks(): (manifest: string, files?: Record<string, string>) => Promise<Stack> {

@@ -1,6 +1,7 @@
 // What the HTTP API needs from the supervisor; the supervisor is adapted to it, so the server is tested with a plain object.
 import type { StatusDocument } from "../../control/status-document.js";
 import type { ExitReason, Health } from "../../core/types.js";
+import type { AlertCounters } from "../outputs/alerts/dispatcher.js";
 
 export type ControlCommand = "start" | "stop" | "restart";
 
@@ -28,16 +29,29 @@ export interface HeartbeatStatusDoc {
   readonly services: readonly HeartbeatServiceDoc[];
 }
 
-/** restarts per service, then per reason since the supervisor started; monotonic, a missing reason is 0 */
+/** restarts per instance (by its name), then per reason since the supervisor started; monotonic, a missing reason is 0 */
 export type RestartCounts = Readonly<Record<string, Readonly<Partial<Record<ExitReason, number>>>>>;
 
 export interface ApiBackend {
-  /** every service when names is absent or empty; throws UnknownServiceError (runtime/supervisor.ts) */
+  /** every instance when names is absent or empty; throws UnknownServiceError */
   status(names?: readonly string[], opts?: { readonly history?: boolean }): StatusDocument;
   heartbeatStatus(): HeartbeatStatusDoc;
   /** throws UnknownServiceError, or ShuttingDownError once the supervisor is stopping */
   control(command: ControlCommand, names: readonly string[]): void;
   restartCounts(): RestartCounts;
+  /** the alerts of this stack by outcome, and deliveries in hand */
+  alertCounters(): AlertCounters;
+}
+
+/** a name that is no service or instance of the stack; answered with 404 */
+export class UnknownServiceError extends Error {
+  constructor(
+    message: string,
+    readonly known: readonly string[],
+  ) {
+    super(message);
+    this.name = "UnknownServiceError";
+  }
 }
 
 /** thrown by ApiBackend.control() while the supervisor shuts down; answered with 503 */

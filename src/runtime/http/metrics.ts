@@ -4,7 +4,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { ServiceDoc, StatusDocument } from "../../control/status-document.js";
 import { EXIT_REASONS, HEALTHS, SERVICE_STATES, type ExitReason } from "../../core/types.js";
-import { alertCounters } from "../alerts/dispatcher.js";
 import type { ApiBackend } from "./backend.js";
 
 export interface MetricsExporter {
@@ -87,7 +86,7 @@ const SERVICE_FAMILIES: readonly ServiceFamily[] = [
 
 export function renderServiceFamilies(views: readonly ServiceView[]): string {
   const lines: string[] = [];
-  const serviceLabels = views.map((view) => `{service="${escapeLabelValue(view.doc.name)}"`);
+  const serviceLabels = views.map((view) => `{service="${escapeLabelValue(view.doc.service ?? view.doc.name)}",instance="${escapeLabelValue(view.doc.name)}"`);
   for (const family of SERVICE_FAMILIES) {
     lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
     views.forEach((view, i) => {
@@ -137,7 +136,7 @@ export function createMetrics(backend: ApiBackend): MetricsExporter {
       generation.set(status.supervisor.generation);
       rejected.reset();
       rejected.inc(status.supervisor.rejected_messages);
-      const a = alertCounters();
+      const a = backend.alertCounters();
       alerts.reset();
       for (const outcome of ["delivered", "failed", "dropped", "folded"] as const) alerts.inc({ outcome }, a[outcome]);
       alertsInFlight.set(a.inFlight);

@@ -5,12 +5,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo, Socket } from "node:net";
 import { statusDocJson } from "../../control/status-json.js";
 import type { HttpConfig } from "../../manifest/types.js";
-import { ConnectionPool, type ConnectionStats } from "../connection-pool.js";
-import type { Logger } from "../logger.js";
+import { ConnectionPool, type ConnectionStats } from "../transports/connection-pool.js";
+import type { Logger } from "../outputs/logger.js";
 import { realClock } from "../real-clock.js";
-import { RejectLog } from "../reject-log.js";
-import { UnknownServiceError } from "../supervisor.js";
-import { ShuttingDownError, type ApiBackend, type ControlCommand } from "./backend.js";
+import { RejectLog } from "../transports/reject-log.js";
+import { ShuttingDownError, UnknownServiceError, type ApiBackend, type ControlCommand } from "./backend.js";
 import { createMetrics } from "./metrics.js";
 
 export interface HttpApi {

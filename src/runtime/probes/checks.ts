@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { performance } from "node:perf_hooks";
 import { formatMs } from "../../core/format.js";
 import type { ProbeCheck } from "../../manifest/types.js";
-import { runBounded, withOutput } from "../run-bounded.js";
+import { runBounded, withOutput } from "../process/run-bounded.js";
 
 export interface CheckResult {
   readonly ok: boolean;

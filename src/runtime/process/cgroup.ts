@@ -6,7 +6,7 @@
 // its own leaf right after (about 30 µs for both moves), because moving the child in after the spawn
 // leaves it a moment to fork something that escapes. vigil's own leaf ("supervisor") is a sibling of the
 // instances', so that no cgroup vigil kills can hold vigil.
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeSync, constants as fsConstants } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeSync, constants as fsConstants } from "node:fs";
 import { join } from "node:path";
 
 /** name of the directory of one supervisor's cgroups, under the cgroup vigil itself runs in */
@@ -141,7 +141,21 @@ export function openCgroupRoot(env: NodeJS.ProcessEnv = process.env): CgroupOutc
     removeTree(dir);
     return { root: null, reason: `cannot move vigil into ${home.path}` };
   }
+  removeEmptyLeftovers(origin.path);
   return { root: cgroupRoot(dir, home, origin) };
+}
+
+/**
+ * The empty cgroup directories of supervisors that died without removing theirs (SIGKILL). Only empty
+ * ones: what is still in a dead supervisor's cgroups is for that stack's next start to end.
+ */
+function removeEmptyLeftovers(parent: string): void {
+  for (const name of subdirectories(parent)) {
+    const owner = Number(name.slice(CGROUP_DIR_PREFIX.length));
+    if (!name.startsWith(CGROUP_DIR_PREFIX) || !Number.isInteger(owner) || owner === process.pid) continue;
+    if (existsSync(`/proc/${owner}`)) continue;
+    removeTree(join(parent, name));
+  }
 }
 
 /** vigil's own leaf, beside the instances' cgroups */
@@ -201,6 +215,11 @@ function subdirectories(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Removes a cgroup directory and the cgroups under it (each must be empty by then). */
+export function removeCgroupTree(dir: string): void {
+  removeTree(dir);
 }
 
 function removeTree(dir: string): void {

@@ -2,7 +2,7 @@
 // the main process, its process group, its descendants (also once they leave the group), the members of
 // its cgroup, and processes found carrying its VIGIL_TOKEN (token-scan.ts). Stopping or killing a job
 // reaches all of them; the job has ended when none is left.
-import { isLiveState, type ProcStat } from "../proc.js";
+import { isLiveState, type ProcStat } from "./proc.js";
 import type { Cgroup } from "./cgroup.js";
 import { liveDescendants, type ProcSnapshot } from "./proc-snapshot.js";
 import { readCommandLine } from "./token-scan.js";

@@ -1,6 +1,6 @@
 // One look at every process in /proc, shared by everything that asks within one turn of the event loop:
 // a shutdown of 1,000 services reads the table a few times, not once per service.
-import { isLiveState, scanProcesses, type ProcStat } from "../proc.js";
+import { isLiveState, scanProcesses, type ProcStat } from "./proc.js";
 
 export interface ProcSnapshot {
   readonly byPid: ReadonlyMap<number, ProcStat>;

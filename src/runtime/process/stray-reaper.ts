@@ -2,7 +2,7 @@
 // searched for processes still carrying the job's token (a daemon that double-forked out of the tree and
 // the group while no cgroup held it). Each one found is killed and named in a warning.
 import type { Clock, TimerHandle } from "../../core/clock.js";
-import { isSameProcess, type ProcStat } from "../proc.js";
+import { isSameProcess, type ProcStat } from "./proc.js";
 import type { ProcScanner } from "./proc-snapshot.js";
 import { findTokenHolders, readCommandLine } from "./token-scan.js";
 

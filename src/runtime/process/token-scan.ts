@@ -1,7 +1,7 @@
 // Every child runs with its own VIGIL_TOKEN in its environment, and so does everything it starts, even a
 // double-forked daemon that left its process tree, group and session. Reading /proc/PID/environ finds them.
 import { readFileSync } from "node:fs";
-import { isLiveState, listPids, readProcStat, type ProcStat } from "../proc.js";
+import { isLiveState, listPids, readProcStat, type ProcStat } from "./proc.js";
 import type { ProcSnapshot } from "./proc-snapshot.js";
 
 const TOKEN_KEY = Buffer.from("VIGIL_TOKEN=");

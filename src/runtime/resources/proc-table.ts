@@ -3,7 +3,7 @@
 // stay open between sweeps and are re-read with pread; a descriptor of a process that has died reads
 // ESRCH and is closed, so a reused pid never reads as the old process.
 import { closeSync, openSync, readSync } from "node:fs";
-import { listPids, type ProcStat } from "../proc.js";
+import { listPids, type ProcStat } from "../process/proc.js";
 import { TimeSlice } from "../time-slice.js";
 
 export interface ProcUsage extends ProcStat {

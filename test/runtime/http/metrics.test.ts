@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ServiceDoc, StatusDocument, SupervisorDoc } from "../../../src/control/status-document.js";
-import { silentLogger } from "../../../src/runtime/logger.js";
+import { silentLogger } from "../../../src/runtime/outputs/logger.js";
 import type { ApiBackend, HeartbeatStatusDoc, RestartCounts } from "../../../src/runtime/http/backend.js";
 import { createMetrics } from "../../../src/runtime/http/metrics.js";
 import { startHttpApi, type HttpApi } from "../../../src/runtime/http/server.js";
@@ -125,7 +125,7 @@ function value(families: Map<string, Family>, name: string, labels: Labels = {})
 
 function service(name: string, fields: Partial<ServiceDoc> = {}): ServiceDoc {
   return {
-    name, state: "running", health: "unknown", pid: 4123, restarts: 0, started_at: null, last_beat_at: null, beats: 0,
+    name, service: name, instance: 0, state: "running", health: "unknown", pid: 4123, restarts: 0, started_at: null, last_beat_at: null, beats: 0,
     last_beat_data: null, cpu_percent: null, memory_bytes: null, last_exit: null, next_restart_at: null, command: "node app.js",
     waiting_for: [], own_cpu_percent: null, own_memory_bytes: null, processes: null, probes: null, rejected_messages: 0, status_text: null, ...fields,
   };
@@ -156,6 +156,10 @@ class FakeBackend implements ApiBackend {
   control(): void {}
   restartCounts(): RestartCounts {
     return this.restarts;
+  }
+  alerts = { delivered: 0, failed: 0, dropped: 0, retries: 0, folded: 0, inFlight: 0, queued: 0 };
+  alertCounters() {
+    return this.alerts;
   }
 }
 
@@ -188,13 +192,13 @@ describe("/metrics", () => {
     expect(value(m, "vigil_up")).toBe(1);
     expect(value(m, "vigil_supervisor_generation")).toBe(3);
     expect(value(m, "vigil_rejected_messages_total")).toBe(5);
-    expect(value(m, "vigil_service_up", { service: "api" })).toBe(1);
-    expect(value(m, "vigil_service_up", { service: "worker" })).toBe(0);
-    expect(value(m, "vigil_service_rejected_messages_total", { service: "api" })).toBe(2);
-    expect(value(m, "vigil_service_beats_total", { service: "api" })).toBe(1870);
-    expect(value(m, "vigil_service_heartbeat_age_seconds", { service: "api" })).toBe(0.25);
-    expect(value(m, "vigil_service_cpu_percent", { service: "api" })).toBe(1.5);
-    expect(value(m, "vigil_service_memory_bytes", { service: "api" })).toBe(48_234_496);
+    expect(value(m, "vigil_service_up", { service: "api", instance: "api" })).toBe(1);
+    expect(value(m, "vigil_service_up", { service: "worker", instance: "worker" })).toBe(0);
+    expect(value(m, "vigil_service_rejected_messages_total", { service: "api", instance: "api" })).toBe(2);
+    expect(value(m, "vigil_service_beats_total", { service: "api", instance: "api" })).toBe(1870);
+    expect(value(m, "vigil_service_heartbeat_age_seconds", { service: "api", instance: "api" })).toBe(0.25);
+    expect(value(m, "vigil_service_cpu_percent", { service: "api", instance: "api" })).toBe(1.5);
+    expect(value(m, "vigil_service_memory_bytes", { service: "api", instance: "api" })).toBe(48_234_496);
   });
 
   it("counts the open connections of each socket and those the supervisor closed, by reason", async () => {
@@ -224,9 +228,9 @@ describe("/metrics", () => {
   it("counts restarts by reason, every reason present from 0", async () => {
     const m = await scrapeOverHttp(new FakeBackend());
     expect(m.get("vigil_service_restarts_total")!.type).toBe("counter");
-    expect(value(m, "vigil_service_restarts_total", { service: "api", reason: "exit" })).toBe(2);
-    expect(value(m, "vigil_service_restarts_total", { service: "api", reason: "heartbeat" })).toBe(1);
-    expect(value(m, "vigil_service_restarts_total", { service: "api", reason: "manual" })).toBe(0);
+    expect(value(m, "vigil_service_restarts_total", { service: "api", instance: "api", reason: "exit" })).toBe(2);
+    expect(value(m, "vigil_service_restarts_total", { service: "api", instance: "api", reason: "heartbeat" })).toBe(1);
+    expect(value(m, "vigil_service_restarts_total", { service: "api", instance: "api", reason: "manual" })).toBe(0);
     expect(m.get("vigil_service_restarts_total")!.samples.filter((s) => s.labels["service"] === "worker").map((s) => s.value))
       .toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
   });
@@ -252,7 +256,7 @@ describe("/metrics", () => {
     backend.services = [backend.services[0]!];
     backend.restarts = { api: { exit: 3, heartbeat: 1 } };
     const m = parseExposition(await metrics.scrape());
-    expect(value(m, "vigil_service_restarts_total", { service: "api", reason: "exit" })).toBe(3);
+    expect(value(m, "vigil_service_restarts_total", { service: "api", instance: "api", reason: "exit" })).toBe(3);
     for (const f of m.values()) expect(f.samples.some((s) => s.labels["service"] === "worker")).toBe(false);
   });
 
@@ -261,7 +265,7 @@ describe("/metrics", () => {
     const weird = 'we"ird\\na\nme';
     backend.services = [service(weird, { memory_bytes: 1 })];
     const m = parseExposition(await createMetrics(backend).scrape());
-    expect(value(m, "vigil_service_memory_bytes", { service: weird })).toBe(1);
+    expect(value(m, "vigil_service_memory_bytes", { service: weird, instance: weird })).toBe(1);
   });
 
   it("scrapes 1,000 services cheaply", async () => {
@@ -280,7 +284,7 @@ describe("/metrics", () => {
     console.log(`scrape of 1,000 services: ${perScrapeMs.toFixed(1)} ms, ${(text.length / 1024).toFixed(0)} KiB`);
     const m = parseExposition(text);
     expect(m.get("vigil_service_state")!.samples).toHaveLength(7000);
-    expect(value(m, "vigil_service_beats_total", { service: "svc-999" })).toBe(999);
+    expect(value(m, "vigil_service_beats_total", { service: "svc-999", instance: "svc-999" })).toBe(999);
     // ~14 ms on an idle machine; prom-client's own per-series path took ~75 ms
     expect(perScrapeMs).toBeLessThan(150);
   });

@@ -2,9 +2,8 @@ import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StatusDocument } from "../../../src/control/status-document.js";
 import type { HttpConfig } from "../../../src/manifest/types.js";
-import type { Logger, LogLevel } from "../../../src/runtime/logger.js";
-import { UnknownServiceError } from "../../../src/runtime/supervisor.js";
-import { ShuttingDownError, type ApiBackend, type ControlCommand, type HeartbeatStatusDoc } from "../../../src/runtime/http/backend.js";
+import type { Logger, LogLevel } from "../../../src/runtime/outputs/logger.js";
+import { ShuttingDownError, UnknownServiceError, type ApiBackend, type ControlCommand, type HeartbeatStatusDoc } from "../../../src/runtime/http/backend.js";
 import { MAX_BODY_BYTES, MAX_HTTP_CONNECTIONS, startHttpApi, type HttpApi } from "../../../src/runtime/http/server.js";
 import { Crowd } from "../../support/crowd.js";
 
@@ -13,7 +12,7 @@ const KNOWN = ["api", "worker"];
 
 function statusDoc(names: readonly string[]): StatusDocument {
   const service = (name: string) => ({
-    name, state: "running" as const, health: "healthy" as const, pid: 100, restarts: 0, started_at: null,
+    name, service: name, instance: 0, state: "running" as const, health: "healthy" as const, pid: 100, restarts: 0, started_at: null,
     last_beat_at: null, beats: 0, last_beat_data: null, cpu_percent: null, memory_bytes: null, last_exit: null,
     next_restart_at: null, command: "node app.js", waiting_for: [], own_cpu_percent: null, own_memory_bytes: null, processes: null, probes: null, rejected_messages: 0, status_text: null,
   });
@@ -38,7 +37,7 @@ class FakeBackend implements ApiBackend {
   status(names?: readonly string[], opts?: { readonly history?: boolean }): StatusDocument {
     this.historyAsked.push(opts?.history === true);
     const unknown = (names ?? []).filter((n) => !KNOWN.includes(n));
-    if (unknown.length > 0) throw new UnknownServiceError(unknown, KNOWN);
+    if (unknown.length > 0) throw new UnknownServiceError(`unknown service${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (known: ${KNOWN.join(", ")})`, KNOWN);
     return statusDoc(names && names.length > 0 ? names : KNOWN);
   }
   heartbeatStatus(): HeartbeatStatusDoc {
@@ -47,11 +46,14 @@ class FakeBackend implements ApiBackend {
   control(command: ControlCommand, names: readonly string[]): void {
     if (this.failWith) throw this.failWith;
     const unknown = names.filter((n) => !KNOWN.includes(n));
-    if (unknown.length > 0) throw new UnknownServiceError(unknown, KNOWN);
+    if (unknown.length > 0) throw new UnknownServiceError(`unknown service${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (known: ${KNOWN.join(", ")})`, KNOWN);
     this.calls.push([command, names]);
   }
   restartCounts() {
     return { api: { exit: 2 } };
+  }
+  alertCounters() {
+    return { delivered: 0, failed: 0, dropped: 0, retries: 0, folded: 0, inFlight: 0, queued: 0 };
   }
 }
 
@@ -133,7 +135,7 @@ describe("HTTP API routes", () => {
     const res = await fetch(`${base}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
-    expect(await res.text()).toContain('vigil_service_up{service="api"} 1');
+    expect(await res.text()).toContain('vigil_service_up{service="api",instance="api"} 1');
   });
 
   it("answers an unknown route with 404 and a wrong method with 405 and Allow", async () => {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { OUTPUT_LIMIT_BYTES, runCheck } from "../../../src/runtime/probes/checks.js";
-import { readProcStat } from "../../../src/runtime/proc.js";
+import { readProcStat } from "../../../src/runtime/process/proc.js";
 
 const ENV = { PATH: process.env["PATH"] ?? "/usr/bin:/bin" };
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Job } from "../../../src/runtime/process/job.js";
 import { takeSnapshot } from "../../../src/runtime/process/proc-snapshot.js";
 import { holdersOf, readCommandLine, readEnvironToken } from "../../../src/runtime/process/token-scan.js";
-import { isSameProcess } from "../../../src/runtime/proc.js";
+import { isSameProcess } from "../../../src/runtime/process/proc.js";
 import { isGone, isRunning, useProcesses, waitFor } from "../../support/processes.js";
 
 const { adopt } = useProcesses();
@@ -47,6 +47,8 @@ function readText(path: string): string {
 describe("Job", () => {
   it("counts a descendant that left the group with setsid, and stops it with the rest", async () => {
     const { job, pids } = await startJob("setsid sleep 1001 & echo $! > esc.pid; exec sleep 1002", ["esc.pid"]);
+    // $! is known before setsid has made its new session and exec'd sleep
+    await waitFor(() => readText(`/proc/${pids["esc.pid"]}/cmdline`).startsWith("sleep\0"));
     const members = job.members(takeSnapshot()).map((m) => m.pid);
     expect(members).toEqual(expect.arrayContaining([job.pid, pids["esc.pid"]]));
     expect(job.describe(takeSnapshot()).find((m) => m.pid === pids["esc.pid"])).toMatchObject({ escaped: true, command: "sleep 1001" });
@@ -65,6 +67,7 @@ describe("Job", () => {
   it("keeps a member it was told of after its parent is gone, and tells a reused pid from it", async () => {
     const { job, pids, child } = await startJob("setsid sleep 1004 & echo $! > esc.pid; exec sleep 0.2", ["esc.pid"]);
     const esc = pids["esc.pid"]!;
+    await waitFor(() => readText(`/proc/${esc}/cmdline`).startsWith("sleep\0"));
     // reaped, as a supervisor's child is by the time its exit is reported
     if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once("exit", resolve));
     // the escaped one is no descendant now and not in the group: only what the job was told keeps it

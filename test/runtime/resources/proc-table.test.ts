@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { readProcStat } from "../../../src/runtime/proc.js";
+import { readProcStat } from "../../../src/runtime/process/proc.js";
 import { kernelPageBytes, parseProcUsage, ProcTable } from "../../../src/runtime/resources/proc-table.js";
 
 async function waitForGone(pid: number): Promise<void> {

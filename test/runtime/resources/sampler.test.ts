@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { isAlive } from "../../../src/runtime/proc.js";
+import { isAlive } from "../../../src/runtime/process/proc.js";
 import type { ProcUsage } from "../../../src/runtime/resources/proc-table.js";
 import { ResourceSampler, type ServiceSample } from "../../../src/runtime/resources/sampler.js";
 

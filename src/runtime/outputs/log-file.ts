@@ -1,0 +1,200 @@
+// STATE_DIR/logs/NAME.log with size-based rotation. Lines are collected and written once per
+// tick through one append fd, so a chatty child costs one write per tick, not one per line.
+import { mkdir, rename, unlink, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { Gate } from "../state/gate.js";
+import type { WriteReport } from "../state/problems.js";
+import { openStateFile } from "../state/state-dir.js";
+
+/** How logs treat their descriptors (FdBudget decides). */
+export interface LogFdPolicy {
+  /** false while descriptors are scarce: a log's file is then closed after each write */
+  holdFiles(): boolean;
+  /** and meanwhile the writes, each opening its file, go through this gate a few at a time */
+  readonly gate: Gate;
+}
+
+/** What the stack tells every service's log. */
+export interface LogFileHooks {
+  /** told of every write's outcome (a full disk, and its end) */
+  readonly report?: WriteReport;
+  readonly fds?: LogFdPolicy;
+}
+
+export interface RotatingLogOptions extends LogFileHooks {
+  /** rotate when the file would pass this size */
+  readonly maxBytes: number;
+  /** rotated files kept: NAME.log.1 … NAME.log.KEEP */
+  readonly keep: number;
+  /** lines waiting beyond this are dropped (and counted) while the disk lags; default 16 MiB */
+  readonly maxQueuedBytes?: number;
+  /** failures of the writes that run by themselves */
+  readonly onError?: (err: unknown) => void;
+}
+
+export class RotatingLog {
+  private queue: string[] = [];
+  private queuedBytes = 0;
+  private droppedLines = 0;
+  /** lines whose write failed (a full disk): counted, and said in the file once it can be written */
+  private lostLines = 0;
+  private file: FileHandle | null = null;
+  private size = 0;
+  private scheduled = false;
+  private writing: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly options: RotatingLogOptions,
+  ) {
+    if (!(options.maxBytes > 0)) throw new RangeError(`maxBytes must be > 0, got ${options.maxBytes}`);
+    if (!Number.isInteger(options.keep) || options.keep < 0) throw new RangeError(`keep must be an integer >= 0, got ${options.keep}`);
+  }
+
+  /** Appends line + "\n" soon; lines written after close() are dropped. */
+  write(line: string): void {
+    if (this.closed) return;
+    const bytes = Buffer.byteLength(line) + 1;
+    if (this.queuedBytes + bytes > (this.options.maxQueuedBytes ?? 16 * 1024 * 1024)) {
+      this.droppedLines++;
+      return;
+    }
+    this.queue.push(line);
+    this.queuedBytes += bytes;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush().catch((err) => this.options.onError?.(err));
+      });
+    }
+  }
+
+  /** Resolves once every line written so far is in the file; one write in flight at most. */
+  flush(): Promise<void> {
+    const fds = this.options.fds;
+    this.writing ??= (fds && !fds.holdFiles() ? fds.gate.run(() => this.drain()) : this.drain()).finally(() => {
+      this.writing = null;
+    });
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    const file = this.file;
+    this.file = null;
+    await file?.close();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.droppedLines > 0) {
+      const { queue, droppedLines: dropped, lostLines: lost } = this;
+      // the queue as it is, unless there is something to say about lines that are not in it
+      const lines =
+        lost === 0 && dropped === 0
+          ? queue
+          : [
+              ...(lost > 0 ? [`[vigil: ${lost} lines lost, the log could not be written]`] : []),
+              ...queue,
+              ...(dropped > 0 ? [`[vigil: ${dropped} lines dropped, the log could not keep up]`] : []),
+            ];
+      this.queue = [];
+      this.queuedBytes = 0;
+      this.droppedLines = 0;
+      this.lostLines = 0;
+      try {
+        await this.writeLines(lines);
+      } catch (err) {
+        // the batch is gone (part of it may be in the file): counted, to be said once a write works
+        this.lostLines = lost + queue.length + dropped;
+        this.options.report?.failed(err, this.path);
+        await this.releaseFile();
+        throw err;
+      }
+      this.options.report?.succeeded();
+    }
+    if (this.options.fds?.holdFiles() === false) await this.releaseFile();
+  }
+
+  private async releaseFile(): Promise<void> {
+    const file = this.file;
+    this.file = null;
+    await file?.close().catch(() => undefined);
+  }
+
+  private async writeLines(lines: string[]): Promise<void> {
+    await this.openFile(); // for the size of a file that already exists
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    for (const line of lines) {
+      const bytes = Buffer.from(`${line}\n`);
+      if (this.size + batchBytes + bytes.length > this.options.maxBytes && this.size + batchBytes > 0) {
+        await this.append(batch);
+        await this.rotate();
+        batch = [];
+        batchBytes = 0;
+      }
+      batch.push(bytes);
+      batchBytes += bytes.length;
+    }
+    await this.append(batch);
+  }
+
+  private async append(batch: Buffer[]): Promise<void> {
+    if (batch.length === 0) return;
+    const file = await this.openFile();
+    const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
+    try {
+      // a disk at the brink takes part of a write; the rest then fails with ENOSPC
+      for (let offset = 0; offset < bytes.length; ) {
+        const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset);
+        if (bytesWritten === 0) throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: "ENOSPC" });
+        offset += bytesWritten;
+      }
+    } catch (err) {
+      // reopen next time: the fd may be what broke
+      this.file = null;
+      await file.close().catch(() => undefined);
+      throw err;
+    }
+    this.size += bytes.length;
+  }
+
+  private async openFile(): Promise<FileHandle> {
+    if (this.file) return this.file;
+    let file: FileHandle;
+    try {
+      file = await openStateFile(this.path, "append");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      file = await openStateFile(this.path, "append");
+    }
+    this.size = (await file.stat()).size;
+    this.file = file;
+    return file;
+  }
+
+  private async rotate(): Promise<void> {
+    const file = this.file;
+    this.file = null;
+    await file?.close();
+    const { keep } = this.options;
+    if (keep === 0) {
+      await unlink(this.path).catch(ignoreMissing);
+    } else {
+      for (let i = keep - 1; i >= 1; i--) {
+        await rename(`${this.path}.${i}`, `${this.path}.${i + 1}`).catch(ignoreMissing);
+      }
+      await rename(this.path, `${this.path}.1`).catch(ignoreMissing);
+    }
+    this.size = 0;
+  }
+}
+
+function ignoreMissing(err: NodeJS.ErrnoException): void {
+  if (err.code !== "ENOENT") throw err;
+}
+

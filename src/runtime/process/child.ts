@@ -1,0 +1,144 @@
+import { spawn } from "node:child_process";
+import { statSync } from "node:fs";
+import type { Readable } from "node:stream";
+import { LineSplitter } from "./line-splitter.js";
+import type { Cgroup, CgroupRoot } from "./cgroup.js";
+
+export interface ChildCallbacks {
+  onLine(stream: "out" | "err", line: string): void;
+  /** the main process ended (its descendants may live on; the caller ends them) */
+  onExit(code: number | null, signal: string | null): void;
+  /** the command could not be started at all */
+  onSpawnError(message: string): void;
+  /** a line on the IPC channel: the parsed message, or NOT_JSON */
+  onMessage?(message: unknown): void;
+}
+
+export const NOT_JSON: unique symbol = Symbol("not JSON");
+
+/** fd 3 of an IPC child: Node children open it as their process.send channel (JSON lines) */
+const IPC_FD = 3;
+
+export interface ChildHandle {
+  /** undefined when the spawn failed; onSpawnError follows */
+  readonly pid: number | undefined;
+  /** the child was born inside the cgroup it was given */
+  readonly inCgroup: boolean;
+  /**
+   * The job has ended: output pipes still open are closed after a moment to read what is left, so
+   * that a process vigil could not end (one that escaped it unseen) cannot hold vigil up.
+   */
+  release(): void;
+}
+
+/** how long the pipes of an ended job may still deliver output */
+const RELEASE_GRACE_MS = 200;
+
+const NO_CHILD: ChildHandle = { pid: undefined, inCgroup: false, release: () => undefined };
+
+/**
+ * Start one child in its own process group (detached), stdin closed, stdout/stderr read line by line.
+ * Errors never throw: a failed spawn is reported through onSpawnError.
+ *
+ * node:child_process rather than execa (which run-bounded.ts uses for one-off commands): this is the
+ * hot path of start-up and restarts, and execa's per-spawn setup cost about 1.1 ms and 56 KiB of
+ * supervisor memory per child (BENCHMARKS.md, "Scale"), which also makes every later fork slower.
+ */
+/** what to run and where */
+export interface Command {
+  readonly argv: readonly string[];
+  /** absolute */
+  readonly cwd: string;
+}
+
+export function spawnChild(
+  service: Command,
+  baseEnv: Readonly<Record<string, string>>,
+  ipc: boolean,
+  cb: ChildCallbacks,
+  cgroup: { readonly root: CgroupRoot; readonly cgroup: Cgroup } | null = null,
+): ChildHandle {
+  const env = ipc ? { ...baseEnv, NODE_CHANNEL_FD: String(IPC_FD), NODE_CHANNEL_SERIALIZATION_MODE: "json" } : baseEnv;
+  const [file = "", ...args] = service.argv;
+  let sub;
+  let inCgroup = false;
+  const start = () =>
+    spawn(file, args, {
+      cwd: service.cwd,
+      env,
+      detached: true,
+      // Node's own IPC would throw a child's malformed line into the supervisor; a plain socket pair
+      // on fd 3, read here line by line, gives the child the same process.send() without that risk
+      stdio: ipc ? ["ignore", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"],
+    });
+  try {
+    if (cgroup) {
+      const born = cgroup.root.spawnInside(cgroup.cgroup, start);
+      sub = born.value;
+      inCgroup = born.inside;
+    } else {
+      sub = start();
+    }
+  } catch (err) {
+    // invalid arguments (a NUL byte in the command): reported like any failed spawn, on a later turn
+    const message = (err as Error).message;
+    queueMicrotask(() => cb.onSpawnError(message));
+    return NO_CHILD;
+  }
+  let exited = false;
+  sub.on("error", (err: NodeJS.ErrnoException) => {
+    // after a successful spawn, an error is about a signal or a pipe: the exit still comes
+    if (sub.pid !== undefined || exited) return;
+    exited = true;
+    cb.onSpawnError(spawnErrorMessage(err, service.cwd));
+  });
+  const out = new LineSplitter((line) => cb.onLine("out", line));
+  const err = new LineSplitter((line) => cb.onLine("err", line));
+  sub.stdout?.on("data", (chunk: Buffer) => out.push(chunk));
+  sub.stderr?.on("data", (chunk: Buffer) => err.push(chunk));
+  sub.stdout?.on("end", () => out.end());
+  sub.stderr?.on("end", () => err.end());
+  const channel = ipc ? (sub.stdio[IPC_FD] as Readable | null | undefined) : undefined;
+  if (channel) {
+    const lines = new LineSplitter((line) => {
+      let message: unknown;
+      try {
+        message = JSON.parse(line);
+      } catch {
+        message = NOT_JSON;
+      }
+      cb.onMessage?.(message);
+    });
+    channel.on("data", (chunk: Buffer) => lines.push(chunk));
+    channel.on("error", () => undefined);
+  }
+  // 'exit', not 'close': a grandchild holding the pipes open must not hide the main process's end
+  sub.on("exit", (code, signal) => {
+    if (exited) return;
+    exited = true;
+    cb.onExit(code, signal);
+  });
+  const pipes = [sub.stdout, sub.stderr, channel].filter((p): p is Readable => p !== null && p !== undefined);
+  return {
+    pid: sub.pid,
+    inCgroup,
+    release() {
+      if (pipes.every((p) => p.readableEnded || p.destroyed)) return;
+      setTimeout(() => {
+        for (const p of pipes) p.destroy();
+      }, RELEASE_GRACE_MS).unref();
+    },
+  };
+}
+
+/** "spawn ./x ENOENT", and when the working directory is what is missing, that said first */
+function spawnErrorMessage(err: NodeJS.ErrnoException, cwd: string): string {
+  if (err.code === "ENOENT") {
+    try {
+      if (!statSync(cwd).isDirectory()) return `the "cwd" ${cwd} is not a directory\n${err.message}`;
+    } catch (statErr) {
+      return `the "cwd" ${cwd} cannot be used: ${(statErr as Error).message}\n${err.message}`;
+    }
+  }
+  return err.message;
+}

@@ -1,0 +1,309 @@
+// The process adapter: starts children (Spawn), signals and kills their jobs (Signal, KillJob), carries
+// their output to the terminal and the per-instance log, reads their IPC channel, and reports spawn,
+// exit and output to the loop. A child has exited when its whole job has (job.ts), not before.
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import type { Clock } from "../../core/clock.js";
+import { parseChildMessage } from "../../core/heartbeat-message.js";
+import type { SpawnSpec } from "../../core/stack/effects.js";
+import type { InstanceId } from "../../core/stack/ids.js";
+import type { Input } from "../../core/stack/inputs.js";
+import type { SignalName } from "../../core/types.js";
+import { NOT_JSON, spawnChild, type ChildHandle } from "./child.js";
+import { WallIso } from "../iso-time.js";
+import { RotatingLog, type LogFileHooks } from "../outputs/log-file.js";
+import type { ChildRegistry } from "./orphans.js";
+import type { Printer } from "../outputs/printer.js";
+import { isSameProcess, readProcStat, type ProcStat } from "./proc.js";
+import type { CgroupRoot } from "./cgroup.js";
+import { Job, type JobMember } from "./job.js";
+import type { ProcScanner } from "./proc-snapshot.js";
+import type { StrayReaper } from "./stray-reaper.js";
+import { holdersOf } from "./token-scan.js";
+
+/** What the spawner needs to find and end every process of a child's job. */
+export interface JobDeps {
+  readonly scanner: ProcScanner;
+  /** null where vigil cannot make cgroups */
+  readonly cgroups: CgroupRoot | null;
+  readonly strays: StrayReaper;
+}
+
+export interface SpawnerOptions {
+  readonly clock: Clock;
+  readonly post: (input: Input) => void;
+  readonly printer: Printer;
+  /** STATE_DIR/logs */
+  readonly logsDir: string;
+  /** environment every child gets besides its own: VIGIL_SOCKET, PATH */
+  readonly childEnv: Readonly<Record<string, string>>;
+  readonly jobs: JobDeps;
+  readonly registry: ChildRegistry;
+  /** the supervisor's own environment; process.env by default */
+  readonly env?: NodeJS.ProcessEnv;
+  /** what the log files are told: where to report failed writes, how to treat their descriptors */
+  readonly logFiles?: LogFileHooks;
+  /** null when a child may be spawned now; else why not (too few file descriptors), as a spawn error */
+  readonly admitSpawn?: (spec: SpawnSpec) => string | null;
+}
+
+interface Running {
+  readonly incarnation: number;
+  readonly pid: number;
+  readonly token: string;
+  readonly spec: SpawnSpec;
+  readonly handle: ChildHandle;
+  readonly job: Job;
+  /** what the child's environment has beyond the supervisor's own */
+  readonly ownEnv: Readonly<Record<string, string>>;
+}
+
+/** how often a job whose main process has exited is looked at until the rest of it is gone */
+const DRAIN_POLL_MS = 25;
+/** after SIGKILL, how long before a process that will not go is given up (and named in an error) */
+const KILL_WAIT_MS = 3_000;
+const TOKEN_BYTES = 16;
+const PYTHON_UNBUFFERED: Readonly<Record<string, string>> = { PYTHONUNBUFFERED: "1" };
+
+export class Spawner {
+  readonly #running = new Map<InstanceId, Running>();
+  /** by file name: an instance renamed by a scale writes to its new file from its next child on */
+  readonly #logs = new Map<string, RotatingLog>();
+  readonly #logOf = new Map<InstanceId, string>();
+  readonly #wallIso = new WallIso();
+  readonly #tokens = new TokenPool();
+  /** instances whose output was seen since the loop last heard of it */
+  readonly #outputSeen = new Map<InstanceId, number>();
+  /** children spawned this turn, recorded in children.json a turn later */
+  readonly #toRecord = new Map<number, Running & { readonly id: InstanceId }>();
+  #envOfTurn: Readonly<Record<string, string>> | null = null;
+
+  constructor(private readonly opts: SpawnerOptions) {}
+
+  spawn(id: InstanceId, incarnation: number, spec: SpawnSpec): void {
+    const { post, printer, clock, jobs } = this.opts;
+    const refused = this.opts.admitSpawn?.(spec) ?? null;
+    // as a failed spawn is: on a later turn, then by the restart policy
+    if (refused !== null) return queueMicrotask(() => post({ type: "SpawnFailed", id, incarnation, error: refused }));
+    const token = this.#tokens.next();
+    const ownEnv: Record<string, string> = {
+      ...this.opts.childEnv,
+      // Python buffers what it prints to a pipe: a child that prints and does not flush would look silent
+      ...((this.opts.env ?? process.env)["PYTHONUNBUFFERED"] === undefined ? PYTHON_UNBUFFERED : {}),
+      ...spec.env,
+      VIGIL_TOKEN: token,
+    };
+    const log = this.#log(id, spec);
+    const root = jobs.cgroups;
+    const cgroup = root?.forInstance(spec.name) ?? null;
+    let running: Running | undefined;
+    const handle = spawnChild(spec, { ...this.#supervisorEnv(), ...ownEnv }, spec.ipc, {
+      onLine: (stream, line) => {
+        printer.line(spec.name, stream, line);
+        log.write(`${this.#wallIso.of(clock.wallNow())} ${stream} ${line}`);
+        this.#sawOutput(id, incarnation);
+      },
+      onExit: (code, signal) => {
+        if (running) this.#exited(id, running, code, signal);
+      },
+      onSpawnError: (error) => post({ type: "SpawnFailed", id, incarnation, error }),
+      onMessage: (message) => {
+        if (message === NOT_JSON) return post({ type: "MessageRejected", kind: "bad-json", service: spec.service });
+        post({ type: "IpcMessageReceived", id, incarnation, message: parseChildMessage(message) });
+      },
+    }, root && cgroup ? { root, cgroup } : null);
+    const pid = handle.pid;
+    if (pid === undefined) return;
+    running = { incarnation, pid, token, spec, handle, job: new Job(token, pid, handle.inCgroup ? cgroup : null), ownEnv };
+    this.#running.set(id, running);
+    this.#record(id, running);
+    post({ type: "ChildSpawned", id, incarnation, pid, token });
+  }
+
+  /** The stop signal, then SIGCONT, to every process of the child's job. */
+  signal(id: InstanceId, incarnation: number, signal: SignalName): void {
+    const running = this.#current(id, incarnation);
+    running?.job.stop(signal, this.opts.jobs.scanner.current());
+  }
+
+  kill(id: InstanceId, incarnation: number): void {
+    const running = this.#current(id, incarnation);
+    running?.job.kill(this.opts.jobs.scanner.current());
+  }
+
+  /** SIGKILL to every job now, at once (a crash of the supervisor itself). */
+  killAll(): void {
+    for (const running of this.#running.values()) running.job.kill(this.opts.jobs.scanner.current());
+  }
+
+  /** The instance is gone for good: its log file is closed. */
+  forget(id: InstanceId): void {
+    const file = this.#logOf.get(id);
+    this.#logOf.delete(id);
+    if (file !== undefined && ![...this.#logOf.values()].includes(file)) {
+      void this.#logs.get(file)?.close();
+      this.#logs.delete(file);
+    }
+  }
+
+  /** The whole environment of the instance's current child (its exec probes run with it). */
+  envOf(id: InstanceId): Record<string, string> {
+    return { ...this.#supervisorEnv(), ...this.#running.get(id)?.ownEnv };
+  }
+
+  /** Main pids of the running children, for the resource sweep. */
+  pids(): Map<InstanceId, number> {
+    const pids = new Map<InstanceId, number>();
+    for (const [id, running] of this.#running) pids.set(id, running.pid);
+    return pids;
+  }
+
+  /** A sweep of /proc saw this tree under the main process `pid`: its members belong to that child's job. */
+  adopt(id: InstanceId, pid: number, tree: readonly ProcStat[]): void {
+    const running = this.#running.get(id);
+    if (running?.pid === pid) running.job.adopt(tree);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#logs.values()].map((log) => log.close()));
+    this.#logs.clear();
+  }
+
+  #current(id: InstanceId, incarnation: number): Running | undefined {
+    const running = this.#running.get(id);
+    return running?.incarnation === incarnation ? running : undefined;
+  }
+
+  #log(id: InstanceId, spec: SpawnSpec): RotatingLog {
+    const file = join(this.opts.logsDir, `${spec.name}.log`);
+    const previous = this.#logOf.get(id);
+    if (previous !== file) {
+      if (previous !== undefined) this.forget(id);
+      this.#logOf.set(id, file);
+    }
+    let log = this.#logs.get(file);
+    if (!log) this.#logs.set(file, (log = new RotatingLog(file, { maxBytes: spec.log.maxBytes, keep: spec.log.keep, ...this.opts.logFiles })));
+    return log;
+  }
+
+  /** Output is reported once per chunk of it, not once per line. */
+  #sawOutput(id: InstanceId, incarnation: number): void {
+    if (this.#outputSeen.size === 0) queueMicrotask(() => this.#reportOutput());
+    this.#outputSeen.set(id, incarnation);
+  }
+
+  #reportOutput(): void {
+    for (const [id, incarnation] of this.#outputSeen) this.opts.post({ type: "OutputSeen", id, incarnation });
+    this.#outputSeen.clear();
+  }
+
+  /**
+   * The main process has exited. Whatever else of its job still runs (in its group, its cgroup, known
+   * from its tree, or carrying its token) gets the stop signal and SIGCONT, then SIGKILL after
+   * stop.timeout; the exit is reported once nothing is left.
+   */
+  #exited(id: InstanceId, running: Running, code: number | null, signal: string | null): void {
+    const { scanner } = this.opts.jobs;
+    const { clock, post } = this.opts;
+    const { job, spec } = running;
+    const ended = (): void => {
+      running.handle.release();
+      if (this.#running.get(id) === running) this.#running.delete(id);
+      this.#unrecord(running.pid);
+      // born inside a cgroup, a job cannot have escaped it; without one, look once more a moment later
+      if (job.cgroup === null) this.opts.jobs.strays.ended(job.token, id);
+      post({ type: "ChildExited", id, incarnation: running.incarnation, code, signal });
+    };
+    const left = (): boolean => job.mayLive(isSameProcess) && job.members(scanner.current()).length > 0;
+    // without a cgroup, what left the tree and the group is found by its token (a daemon's double fork)
+    if (job.cgroup === null) job.adopt(holdersOf(job.token, job.pid));
+    if (!left()) return ended();
+    const snap = scanner.fresh();
+    const members = job.describe(snap);
+    if (members.length > 0) post({ type: "JobNoticed", id, note: leftovers(members, code) });
+    job.stop(spec.stop.signal, snap);
+    const startedMs = clock.now();
+    let killedAtMs: number | null = null;
+    const poll = (): void => {
+      if (!left()) return ended();
+      const now = clock.now();
+      if (killedAtMs === null && now - startedMs >= spec.stop.timeoutMs) {
+        killedAtMs = now;
+        job.kill(scanner.fresh());
+      } else if (killedAtMs !== null && now - killedAtMs >= KILL_WAIT_MS) {
+        const stuck = job.describe(scanner.fresh()).map(describeMember).join(", ");
+        post({ type: "JobNoticed", id, note: { kind: "stuck", text: `cannot end what its child left: ${stuck}` } });
+        return ended();
+      }
+      clock.setTimer(DRAIN_POLL_MS, poll);
+    };
+    clock.setTimer(DRAIN_POLL_MS, poll);
+  }
+
+  /** Children are recorded a turn after their spawn, in a batch: /proc/PID/stat of a process still finishing its exec reads slowly. */
+  #record(id: InstanceId, running: Running): void {
+    if (this.#toRecord.size === 0) setImmediate(() => this.#recordBatch());
+    this.#toRecord.set(running.pid, { ...running, id });
+  }
+
+  #recordBatch(): void {
+    for (const [pid, running] of this.#toRecord) {
+      const stat = readProcStat(pid);
+      if (!stat) continue;
+      this.opts.registry.add({
+        service: running.spec.name,
+        pid,
+        pgid: pid,
+        startTime: stat.startTime,
+        stopSignal: running.spec.stop.signal,
+        stopTimeoutMs: running.spec.stop.timeoutMs,
+        token: running.token,
+        ...(running.job.cgroup ? { cgroup: running.job.cgroup.path } : {}),
+      });
+    }
+    this.#toRecord.clear();
+  }
+
+  #unrecord(pid: number): void {
+    // gone before it was recorded: never read the stat of a pid that may be someone else's by now
+    if (!this.#toRecord.delete(pid)) this.opts.registry.remove(pid);
+  }
+
+  /** process.env as plain strings, read once per turn: a start of 1,000 services reads it once, not 1,000 times */
+  #supervisorEnv(): Readonly<Record<string, string>> {
+    if (this.#envOfTurn === null) {
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(this.opts.env ?? process.env)) if (v !== undefined) env[k] = v;
+      this.#envOfTurn = env;
+      queueMicrotask(() => (this.#envOfTurn = null));
+    }
+    return this.#envOfTurn;
+  }
+}
+
+function leftovers(members: readonly JobMember[], code: number | null): { kind: "leftovers"; text: string; pids: number[]; daemon: boolean } {
+  const daemon = members.some((m) => m.escaped) && code === 0;
+  const hint = daemon ? "; it daemonized: run it in the foreground (its --foreground / --no-daemon / daemonize no option) so that vigil supervises it" : "";
+  const count = members.length === 1 ? "1 process" : `${members.length} processes`;
+  const text = `its main process exited but left ${count} running: ${members.map(describeMember).join(", ")}; stopping them${hint}`;
+  return { kind: "leftovers", text, pids: members.map((m) => m.pid), daemon };
+}
+
+function describeMember(m: JobMember): string {
+  return `pid ${m.pid} (${m.command})`;
+}
+
+/** random bytes for 256 tokens at a time: one call to the CSPRNG per 256 spawns instead of one each */
+class TokenPool {
+  #pool = Buffer.alloc(0);
+  #at = 0;
+
+  next(): string {
+    if (this.#at + TOKEN_BYTES > this.#pool.length) {
+      this.#pool = randomBytes(TOKEN_BYTES * 256);
+      this.#at = 0;
+    }
+    this.#at += TOKEN_BYTES;
+    return this.#pool.toString("hex", this.#at - TOKEN_BYTES, this.#at);
+  }
+}

@@ -1,0 +1,383 @@
+// One supervised stack: the loop and the adapters around it, wired. Opens the state directory (its lock),
+// ends what a killed predecessor left, opens the sockets, and turns every effect of the loop into the
+// adapter that carries it out. `vigil up` and the library API both run a stack through this.
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Clock } from "../core/clock.js";
+import type { CommandAnswer, StackCommand } from "../core/stack/commands.js";
+import type { Input } from "../core/stack/inputs.js";
+import { initialState, type StackState } from "../core/stack/state.js";
+import type { Manifest } from "../manifest/types.js";
+import { ManifestError, RELOAD_SHOWN_ISSUES } from "../manifest/errors.js";
+import { loadManifest } from "../manifest/load.js";
+import { acquireLock, type Lock } from "./state/lock.js";
+import { createLogger, type Logger } from "./outputs/logger.js";
+import { Loop, type Adapters } from "./loop.js";
+import { ManifestWatcher } from "./manifest-watcher.js";
+import { ChildRegistry, reapOrphans } from "./process/orphans.js";
+import { EventBus } from "./outputs/bus.js";
+import { createEventSinks, type EventSinks } from "./outputs/sinks.js";
+import { newAlertTotals, type AlertCounters } from "./outputs/alerts/dispatcher.js";
+import { StatusRenderer } from "./outputs/status-render.js";
+import { createPrinter, type Printer } from "./outputs/printer.js";
+import { killCgroupTree, openCgroupRoot, type CgroupRoot } from "./process/cgroup.js";
+import { ProcScanner } from "./process/proc-snapshot.js";
+import { Spawner } from "./process/spawner.js";
+import { StrayReaper } from "./process/stray-reaper.js";
+import { runProbe } from "./probes/run-probe.js";
+import { realClock } from "./real-clock.js";
+import { Replies } from "./replies.js";
+import { Sampling, type SamplingSettings } from "./resources/sampling.js";
+import { AtomicJsonWriter } from "./outputs/status-writer.js";
+import { FdBudget } from "./state/fd-budget.js";
+import { describeError, problemKind, Problems } from "./state/problems.js";
+import { prepareStateDir, removeLeftoverTemps } from "./state/state-dir.js";
+import { throttledLogger } from "./outputs/throttled-logger.js";
+import { startControlServer, type ControlServer } from "./transports/control-socket.js";
+import { controlHandler } from "./transports/control-handler.js";
+import { heartbeatIdleMs, startHeartbeatServer, type HeartbeatServer } from "./transports/heartbeat-socket.js";
+import { parseChildMessage } from "../core/heartbeat-message.js";
+import { identify } from "../core/stack/heartbeats.js";
+import type { HttpApi } from "./http/server.js";
+import { stackBackend } from "./http/stack-backend.js";
+
+/** status.json is rewritten on every event, but not more often than this */
+const STATUS_MIN_INTERVAL_MS = 100;
+/** and within this after anything else changed (a beat) */
+const STATUS_STALE_MS = 1_000;
+
+export interface StackOptions {
+  readonly clock?: Clock;
+  /** the supervisor's own log; default: STATE_DIR/vigil.log only */
+  readonly logger?: Logger;
+  /** children's output; default: none (still in STATE_DIR/logs) */
+  readonly printer?: Printer;
+  /** follow edits of the manifest and its env files (default true) */
+  readonly watch?: boolean;
+  /** uniform draws in [0, 1) for backoff jitter */
+  readonly random?: () => number;
+}
+
+export class Stack {
+  readonly loop: Loop;
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  readonly renderer: StatusRenderer;
+  readonly replies = new Replies();
+  readonly spawner: Spawner;
+  readonly sampling: Sampling;
+  private readonly ownsLogger: boolean;
+  private readonly registry: ChildRegistry;
+  private readonly statusFile: AtomicJsonWriter;
+  private readonly cgroups: CgroupRoot | null;
+  private readonly strays: StrayReaper;
+  private readonly clock: Clock;
+  /** what is wrong with the state files and descriptors: supervisor.problems */
+  private readonly problems: Problems;
+  private readonly fds = new FdBudget();
+  private stopFdWatch: (() => void) | null = null;
+  private sinks: EventSinks;
+  private readonly alertTotals = newAlertTotals();
+  private control: ControlServer | null = null;
+  private heartbeat: HeartbeatServer | null = null;
+  private http: HttpApi | null = null;
+  private watcher: ManifestWatcher | null = null;
+  private loading: Promise<void> = Promise.resolve();
+  private readonly torndown: Promise<void>;
+  private stoppedNow!: () => void;
+
+  private constructor(
+    manifest: Manifest,
+    private readonly lock: Lock,
+    private readonly opts: StackOptions,
+  ) {
+    const clock = opts.clock ?? realClock;
+    this.clock = clock;
+    this.ownsLogger = opts.logger === undefined;
+    this.logger = opts.logger ?? createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr: null, color: false });
+    const logger = this.logger;
+    this.problems = new Problems({ stateDir: manifest.stateDir, clock, logger, changed: () => this.statusFile.markDirty() });
+    logger.reportFileTo?.(this.problems.writes("vigil.log"));
+    this.bus = new EventBus((err, event) => logger.log("error", null, "event-listener", `a listener of ${event.kind} failed: ${(err as Error)?.message ?? String(err)}`));
+    this.loop = new Loop(initialState(manifest, clock.wallNow()), clock, this.adapters(), opts.random ?? Math.random);
+    const post = (input: Input): void => this.loop.post(input);
+    this.registry = new ChildRegistry(manifest.stateDir, this.problems.writes("children.json"));
+    const scanner = new ProcScanner();
+    const cgroups = openCgroupRoot();
+    this.cgroups = cgroups.root;
+    logger.log("debug", null, "jobs", cgroups.root ? `each instance's processes in a cgroup under ${cgroups.root.dir}` : `no cgroups (${cgroups.reason}): jobs tracked through /proc`);
+    this.strays = new StrayReaper(clock, scanner, ({ service: id, pid, command }) => post({ type: "JobNoticed", id, note: { kind: "escaped", pid, command } }));
+    this.spawner = new Spawner({
+      clock,
+      post,
+      printer: opts.printer ?? createPrinter(null, false),
+      logsDir: join(manifest.stateDir, "logs"),
+      childEnv: { VIGIL_SOCKET: join(manifest.stateDir, "heartbeat.sock"), PATH: childPath() },
+      jobs: { scanner, cgroups: cgroups.root, strays: this.strays },
+      registry: this.registry,
+      // one problem for every service's log: a full disk fails them all alike
+      logFiles: { report: this.problems.writes("logs"), fds: this.fds },
+      admitSpawn: (spec) => {
+        const config = this.loop.state.services.get(spec.service)?.config;
+        return config ? this.fds.admitSpawn(config) : null;
+      },
+    });
+    this.sampling = new Sampling(
+      {
+        clock,
+        post,
+        pids: () => this.spawner.pids(),
+        adopt: (id, pid, tree) => this.spawner.adopt(id, pid, tree),
+        onError: (err) => logger.log("error", null, "sampling", `resource sampling failed: ${err.message}`),
+        holdHandles: () => this.fds.holdFiles(),
+      },
+      samplingSettings(manifest),
+    );
+    this.renderer = new StatusRenderer({
+      state: () => this.loop.state,
+      clock,
+      pid: process.pid,
+      history: (id) => this.sampling.history(id),
+      historyJson: (id, isoOf) => this.sampling.historyJson(id, isoOf),
+      problems: () => this.problems.list(),
+      connections: () =>
+        this.heartbeat && this.control ? { heartbeat: this.heartbeat.stats(), control: this.control.stats(), http: this.http?.stats() ?? null } : null,
+    });
+    this.statusFile = new AtomicJsonWriter(
+      join(manifest.stateDir, "status.json"),
+      () => this.renderer.json({ lines: true }),
+      STATUS_MIN_INTERVAL_MS,
+      this.problems.writes("status.json"),
+    );
+    this.loop.afterDrain = () => this.statusFile.markStale(STATUS_STALE_MS);
+    this.sinks = createEventSinks(manifest, logger, clock, this.alertTotals, this.problems.writes("events.jsonl"));
+    this.bus.subscribe((event) => {
+      logger.log(event.level, event.instance ?? event.service, event.kind, event.message, event.fields);
+      this.sinks.publish(event);
+      this.statusFile.markDirty();
+    });
+    this.torndown = new Promise((resolve) => (this.stoppedNow = resolve));
+  }
+
+  /**
+   * Prepares the state directory and takes its lock: StateDirError when the directory, or a file in it,
+   * is not the running user's own (or is a symbolic link), LockError when another supervisor holds it.
+   */
+  static async open(manifest: Manifest, opts: StackOptions = {}): Promise<Stack> {
+    await prepareStateDir(manifest.stateDir);
+    const lock = await acquireLock(manifest.stateDir);
+    await removeLeftoverTemps(manifest.stateDir);
+    return new Stack(manifest, lock, opts);
+  }
+
+  get state(): StackState {
+    return this.loop.state;
+  }
+
+  get manifest(): Manifest {
+    return this.loop.state.manifest;
+  }
+
+  /** Ends what a killed predecessor left, opens the sockets, then starts every service in order. */
+  async start(): Promise<void> {
+    const { manifest, logger } = this;
+    // a socket out of descriptors fails every connection it is offered: one line per kind in 5 s
+    const serverLogger = throttledLogger(logger, this.clock);
+    const reaped = await reapOrphans(manifest.stateDir, (msg) => logger.log("warn", null, "orphans", msg));
+    for (const r of reaped) {
+      if (r.outcome === "exited" || r.outcome === "killed") {
+        logger.log("warn", r.service, "orphan-ended", `ended pid ${r.pid} left behind by a supervisor that died (${r.outcome})`);
+      }
+    }
+    const post = (input: Input): void => this.loop.post(input);
+    this.heartbeat = await startHeartbeatServer(
+      join(manifest.stateDir, "heartbeat.sock"),
+      (value) => {
+        // refused lines are the socket's to count too (a connection that sends only those is closed)
+        const message = parseChildMessage(value);
+        const who = identify(this.loop.state, message);
+        if (!who.ok) return { kind: who.kind, ...(who.service === undefined ? {} : { service: who.service }) };
+        post({ type: "MessageReceived", message });
+        return null;
+      },
+      (kind, service) => post({ type: "MessageRejected", kind, service }),
+      serverLogger,
+      { clock: this.clock, idleMs: () => heartbeatIdleMs(this.manifest.services.flatMap((c) => (c.heartbeat ? [c.heartbeat.intervalMs] : []))) },
+    );
+    this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(this), serverLogger, { clock: this.clock });
+    this.sampling.start();
+    if (manifest.http) this.http = await startHttp(manifest.http, stackBackend(this), serverLogger);
+    if (this.opts.watch ?? true) {
+      this.watcher = new ManifestWatcher({
+        manifest: manifest.file,
+        extraFiles: () => this.manifest.services.flatMap((c) => (c.envFile ? [c.envFile] : [])),
+        onChange: () => {
+          logger.log("info", null, "manifest-changed", "the manifest changed on disk; reloading");
+          this.load(null);
+        },
+        onError: (err) => serverLogger.log("error", null, "watch-error", `watching the manifest: ${err.message}`),
+        onStopped: (err) =>
+          this.problems.raise(
+            "manifest-watch",
+            problemKind(err),
+            `cannot watch the manifest: ${describeError(err)}; edits are not applied until it resumes (vigil reload applies them now)`,
+            "the manifest is watched again",
+          ),
+        onResumed: () => this.problems.clear("manifest-watch"),
+      });
+      await this.watcher.start();
+    }
+    // what vigil holds itself, now that its sockets are open, against what the services will need
+    this.fds.measureOwn();
+    this.planFds(manifest);
+    this.stopFdWatch = this.fds.watchUsage(this.clock, {
+      exhausted: (message) => this.problems.raise("fds", "fds", message, "file descriptors are free again"),
+      relieved: () => this.problems.clear("fds"),
+    });
+    post({ type: "Started", pid: process.pid });
+    this.statusFile.markDirty();
+  }
+
+  /** A command, answered when the loop has decided (at once for most; `reload` and `down` take longer). */
+  command(command: StackCommand): Promise<CommandAnswer> {
+    return new Promise((resolve) => {
+      const replyTo = this.replies.open(resolve);
+      this.loop.post({ type: "ControlRequested", replyTo, command });
+    });
+  }
+
+  /** Stops every service (dependants first) and closes everything; resolves when all is gone. */
+  shutdown(): Promise<void> {
+    this.loop.post({ type: "ShutdownRequested", kill: false });
+    return this.stopped();
+  }
+
+  /** Second Ctrl-C: SIGKILL every job now. */
+  killAll(): void {
+    this.loop.post({ type: "ShutdownRequested", kill: true });
+  }
+
+  /** For a crash: SIGKILL every child's job at once, synchronously. */
+  killAllNow(): void {
+    this.spawner.killAll();
+    if (this.cgroups) killCgroupTree(this.cgroups.dir);
+  }
+
+  /** Re-reads the manifest (a change on disk, SIGHUP, `vigil reload`): applied, or kept out with config_error. */
+  reload(): Promise<CommandAnswer> {
+    return this.command({ cmd: "reload" });
+  }
+
+  /** This stack's alerts by outcome, across the dispatchers of its reloads. */
+  alertCounters(): AlertCounters {
+    return { ...this.alertTotals, inFlight: this.sinks.alerts?.inFlight ?? 0, queued: this.sinks.alerts?.queued ?? 0 };
+  }
+
+  /** Resolves once the stack has stopped and closed, whoever asked for it. */
+  stopped(): Promise<void> {
+    return this.torndown;
+  }
+
+  /** Where the loop's effects go. */
+  private adapters(): Adapters {
+    return {
+      spawn: (id, incarnation, spec) => this.spawner.spawn(id, incarnation, spec),
+      signal: (id, incarnation, signal) => this.spawner.signal(id, incarnation, signal),
+      kill: (id, incarnation) => this.spawner.kill(id, incarnation),
+      runProbe: (probe) => runProbe(probe, this.spawner.envOf(probe.id), (input) => this.loop.post(input)),
+      publish: (event) => this.bus.publish(event),
+      reply: (to, answer) => this.replies.answer(to, answer),
+      loadManifest: (replyTo) => this.load(replyTo),
+      reconfigure: (next, previous) => void this.reconfigure(next, previous),
+      forget: (id) => {
+        this.spawner.forget(id);
+        this.sampling.forget(id);
+      },
+      stopped: () => void this.teardown(),
+    };
+  }
+
+  /** Reads the manifest again, one read at a time, and tells the loop what it found. */
+  private load(replyTo: number | null): void {
+    const file = this.manifest.file;
+    this.loading = this.loading.then(async () => {
+      try {
+        const manifest = await loadManifest(file);
+        // before the new services spawn, which the plan for descriptors decides on
+        if (!this.loop.state.shuttingDown) this.planFds(manifest);
+        this.loop.post({ type: "ManifestLoaded", manifest, replyTo });
+      } catch (err) {
+        const error = err instanceof ManifestError ? err.format(RELOAD_SHOWN_ISSUES) : `${file}: ${(err as Error).message}`;
+        this.loop.post({ type: "ManifestRejected", error, replyTo });
+      }
+    });
+  }
+
+  /** Whether the open-file limit leaves enough for the services; said once when it does not. */
+  private planFds(manifest: Manifest): void {
+    const warning = this.fds.plan(manifest.services);
+    if (warning !== null) this.logger.log("warn", null, "fd-limit", warning, { limit: this.fds.limitFds });
+  }
+
+  /** A new generation: the adapters that follow the manifest take it. */
+  private async reconfigure(next: Manifest, previous: Manifest): Promise<void> {
+    if (JSON.stringify(next.alerts) !== JSON.stringify(previous.alerts)) {
+      const old = this.sinks;
+      this.sinks = createEventSinks(next, this.logger, this.clock, this.alertTotals, this.problems.writes("events.jsonl"));
+      void old.close();
+    }
+    this.sampling.configure(samplingSettings(next));
+    await this.watcher?.refresh();
+    if (JSON.stringify(next.http) !== JSON.stringify(previous.http)) await this.restartHttp(previous, next);
+  }
+
+  private async restartHttp(previous: Manifest, next: Manifest): Promise<void> {
+    await this.http?.close();
+    this.http = null;
+    if (!next.http) return;
+    try {
+      this.http = await startHttp(next.http, stackBackend(this), throttledLogger(this.logger, this.clock));
+    } catch (err) {
+      const was = previous.http ? `${previous.http.host}:${previous.http.port}` : "off";
+      this.logger.log("error", null, "http-error", `cannot move the HTTP API (was ${was}): ${(err as Error).message}`);
+    }
+  }
+
+  private async teardown(): Promise<void> {
+    this.stopFdWatch?.();
+    this.sampling.stop();
+    this.loop.close();
+    await this.watcher?.close();
+    await this.control?.close();
+    await this.http?.close();
+    await this.heartbeat?.close();
+    await this.strays.finish();
+    this.cgroups?.close();
+    await this.spawner.close();
+    this.statusFile.markDirty();
+    await this.statusFile.settle();
+    await this.registry.clear();
+    await this.sinks.close();
+    // a logger of its own ends with the stack (a library user's process goes on)
+    if (this.ownsLogger) await (this.logger.close?.() ?? this.logger.flush());
+    await this.lock.release();
+    this.stoppedNow();
+  }
+}
+
+/** The HTTP API and its metrics (prom-client, 3 MiB of heap) are loaded only for a stack that serves them. */
+async function startHttp(...args: Parameters<typeof import("./http/server.js").startHttpApi>): Promise<HttpApi> {
+  const { startHttpApi } = await import("./http/server.js");
+  return startHttpApi(...args);
+}
+
+function samplingSettings(m: Manifest): SamplingSettings {
+  return { intervalMs: m.resources.intervalMs, diskPath: m.checks.disk?.path ?? m.stateDir };
+}
+
+/** Children find `vigil beat` on their PATH, after whatever `vigil` they may have of their own. */
+function childPath(): string {
+  const bin = fileURLToPath(new URL("../../bin", import.meta.url));
+  const path = process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin";
+  return `${path}${delimiter}${bin}`;
+}

@@ -1,0 +1,154 @@
+// One supervisor per state dir: STATE_DIR/vigil.lock names the holder by pid and start time.
+import { randomBytes } from "node:crypto";
+import { unlinkSync } from "node:fs";
+import { link, mkdir, rename, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { isSameProcess, readProcStat } from "../process/proc.js";
+import { readStateFile, readStateFileSync, writeNewStateFile } from "./state-dir.js";
+
+export const LOCK_FILE = "vigil.lock";
+
+export interface LockHolder {
+  readonly pid: number;
+  readonly startTime: number;
+  /** distinguishes two acquisitions by the same process */
+  readonly token?: string;
+}
+
+export interface Lock {
+  readonly path: string;
+  readonly holder: LockHolder;
+  /** removes the lock file if it is still ours */
+  release(): Promise<void>;
+  /** the same, for process "exit" handlers */
+  releaseSync(): void;
+}
+
+export class LockError extends Error {
+  override readonly name = "LockError";
+  constructor(
+    readonly holderPid: number,
+    readonly stateDir: string,
+  ) {
+    super(`another vigil (pid ${holderPid}) is already supervising this stack (${stateDir})`);
+  }
+}
+
+function parseHolder(text: string): LockHolder | null {
+  try {
+    const value = JSON.parse(text) as { pid?: unknown; startTime?: unknown; token?: unknown };
+    const pid = Number(value.pid);
+    const startTime = Number(value.startTime);
+    if (!Number.isInteger(pid) || pid <= 0 || !Number.isSafeInteger(startTime)) return null;
+    return typeof value.token === "string" ? { pid, startTime, token: value.token } : { pid, startTime };
+  } catch {
+    return null;
+  }
+}
+
+/** The lock's text; null when there is none. Never through a symbolic link, nor another user's file (StateDirError). */
+async function readText(path: string): Promise<string | null> {
+  try {
+    return await readStateFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+}
+
+async function ignoreMissing(op: Promise<unknown>): Promise<void> {
+  try {
+    await op;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+}
+
+/** The recorded holder, whether or not it still runs; null without a readable lock file. */
+export async function readLockHolder(stateDir: string): Promise<(LockHolder & { alive: boolean }) | null> {
+  const text = await readText(join(stateDir, LOCK_FILE));
+  const holder = text === null ? null : parseHolder(text);
+  return holder && { ...holder, alive: isSameProcess(holder.pid, holder.startTime) };
+}
+
+/**
+ * Replaces a stale lock with ours. Only the holder of LOCK.takeover may do so, and it checks again
+ * under that guard, so two racers that both saw the stale lock cannot both replace it.
+ */
+async function replaceStale(lockPath: string, tmp: string, holder: LockHolder): Promise<boolean> {
+  const guard = `${lockPath}.takeover`;
+  try {
+    await link(tmp, guard);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    const text = await readText(guard);
+    const guardHolder = text === null ? null : parseHolder(text);
+    // a guard left by a supervisor that died during its takeover
+    if (text !== null && !(guardHolder && isSameProcess(guardHolder.pid, guardHolder.startTime))) {
+      await ignoreMissing(unlink(guard));
+    }
+    return false;
+  }
+  try {
+    const text = await readText(lockPath);
+    const current = text === null ? null : parseHolder(text);
+    if (current && isSameProcess(current.pid, current.startTime)) return false;
+    await rename(tmp, lockPath);
+    return true;
+  } finally {
+    if (isOurs(await readText(guard), holder)) await ignoreMissing(unlink(guard));
+  }
+}
+
+export async function acquireLock(stateDir: string): Promise<Lock> {
+  const self = readProcStat(process.pid);
+  if (!self) throw new Error("cannot read /proc/self/stat: vigil needs Linux /proc");
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const lockPath = join(stateDir, LOCK_FILE);
+  const holder: LockHolder = { pid: process.pid, startTime: self.startTime, token: randomBytes(8).toString("hex") };
+  const tmp = `${lockPath}.${holder.pid}.${holder.token}.tmp`;
+  await writeNewStateFile(tmp, `${JSON.stringify(holder)}\n`);
+  try {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      try {
+        // link fails if the path exists, so of two racers exactly one puts a complete file in place
+        await link(tmp, lockPath);
+        return makeLock(lockPath, holder);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
+      const text = await readText(lockPath);
+      if (text === null) continue;
+      const current = parseHolder(text);
+      if (current && isSameProcess(current.pid, current.startTime)) throw new LockError(current.pid, stateDir);
+      if (await replaceStale(lockPath, tmp, holder)) return makeLock(lockPath, holder);
+      await sleep(2 + Math.random() * 8);
+    }
+    throw new Error(`could not take ${lockPath}: it keeps changing under contention`);
+  } finally {
+    await ignoreMissing(unlink(tmp));
+  }
+}
+
+function isOurs(text: string | null, holder: LockHolder): boolean {
+  const current = text === null ? null : parseHolder(text);
+  return current !== null && current.pid === holder.pid && current.token === holder.token;
+}
+
+function makeLock(path: string, holder: LockHolder): Lock {
+  return {
+    path,
+    holder,
+    async release() {
+      if (isOurs(await readText(path), holder)) await ignoreMissing(unlink(path));
+    },
+    releaseSync() {
+      try {
+        if (isOurs(readStateFileSync(path), holder)) unlinkSync(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      }
+    },
+  };
+}

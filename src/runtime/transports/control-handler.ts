@@ -1,0 +1,34 @@
+// Answers the control socket's requests through the loop: each becomes a command with a reply slot.
+// A status answer names the instances; their document is rendered here, in slices.
+import type { StackCommand } from "../../core/stack/commands.js";
+import type { ControlRequest } from "../../control/protocol.js";
+import type { ControlAnswer, ControlHandler } from "./control-socket.js";
+import type { Stack } from "../stack.js";
+
+export function controlHandler(stack: Stack): ControlHandler {
+  return async (req) => {
+    if (req.cmd === "ping") return { ok: true, data: { pid: process.pid } };
+    const answer = await stack.command(toCommand(req));
+    if (!answer.ok) return answer;
+    if ("status" in answer) return { ok: true, dataJson: await stack.renderer.json({ ids: answer.status.ids, history: answer.status.history }) };
+    // the client of `down` waits for this pid to be gone: `vigil down` returns once `vigil up` has exited
+    if (req.cmd === "down") return { ok: true, data: { pid: process.pid } };
+    return answer.data === undefined ? { ok: true } : { ok: true, data: answer.data };
+  };
+}
+
+function toCommand(req: Exclude<ControlRequest, { cmd: "ping" }>): StackCommand {
+  switch (req.cmd) {
+    case "status":
+      return { cmd: "status", names: req.names ?? [], history: req.history === true };
+    case "start":
+    case "stop":
+    case "restart":
+      return { cmd: req.cmd, names: req.names };
+    case "scale":
+      return { cmd: "scale", service: req.service, replicas: req.replicas };
+    case "reload":
+    case "down":
+      return { cmd: req.cmd };
+  }
+}
