@@ -306,12 +306,10 @@ async function loadGenerator() {
  * after the start-up burst. Restarts wait an hour: the figure is detection, with the stops it causes.
  */
 async function detection() {
-  const [{ parseManifest }, { Supervisor }, { realClock }, { silentLogger }, { createPrinter }] = await Promise.all([
+  const [{ parseManifest }, { Stack }, { silentLogger }] = await Promise.all([
     import("../dist/manifest/load.js"),
-    import("../dist/runtime/supervisor.js"),
-    import("../dist/runtime/real-clock.js"),
-    import("../dist/runtime/logger.js"),
-    import("../dist/runtime/printer.js"),
+    import("../dist/runtime/stack.js"),
+    import("../dist/runtime/outputs/logger.js"),
   ]);
   const dir = mkdtempSync(join(tmpdir(), "vigil-hb-"));
   const names = Array.from({ length: SERVICES }, (_, i) => `svc${String(i).padStart(3, "0")}`);
@@ -326,8 +324,8 @@ async function detection() {
       .join("")}`,
     join(dir, "supervisor.yaml"),
   );
-  const sup = new Supervisor(manifest, { clock: realClock, logger: silentLogger, printer: createPrinter(null, false) });
-  const hub = sup.heartbeats;
+  const stack = await Stack.open(manifest, { logger: silentLogger, watch: false });
+  const instanceOf = (name) => stack.loop.state.instances.get(`${name}#0`);
   const startupDeadlineMs = Math.max(STARTUP_GRACE_MS, MISSES * INTERVAL_MS);
   const spawnedAt = new Map();
   const pids = new Set();
@@ -341,33 +339,38 @@ async function detection() {
   let allActed;
   const actedAll = new Promise((resolve) => (allActed = resolve));
 
+  // a beat as the heartbeat socket hands it to the loop: the figure is the supervisor's, not the transport's
   const beat = (name) => {
-    const rejected = hub.fromSocket({ service: name, token: sup.runners.get(name).token, type: "beat", data: { at: Date.now() } });
-    if (rejected) throw new Error(`beat of ${name} rejected: ${rejected.kind}`);
+    const token = instanceOf(name)?.token;
+    if (!token) throw new Error(`${name} has no child to beat for`);
+    stack.loop.post({ type: "MessageReceived", message: { ok: true, message: { type: "beat", service: name, token, data: { at: Date.now() }, text: undefined } } });
   };
-  sup.on("spawned", (name, pid) => {
-    // the watch began in the same synchronous step, just before this event
-    spawnedAt.set(name, performance.now());
-    pids.add(pid);
-    if (++spawns === SERVICES) allSpawned();
-    if (silent.has(name)) return;
-    beat(name);
-    beaters.set(name, setInterval(() => beat(name), INTERVAL_MS / 2));
-  });
-  sup.on("change", (name, status, previous) => {
-    if (status.state !== "stopping" || previous.state !== "running" || sup.isShuttingDown) return;
+  stack.bus.subscribe((event) => {
+    const name = event.service;
+    if (event.kind === "spawned") {
+      // the watch began in the step that published this
+      spawnedAt.set(name, performance.now());
+      pids.add(event.fields.pid);
+      if (++spawns === SERVICES) allSpawned();
+      if (silent.has(name)) return;
+      beat(name);
+      beaters.set(name, setInterval(() => beat(name), INTERVAL_MS / 2));
+      return;
+    }
+    if (event.kind !== "state" || event.fields.state !== "stopping" || event.fields.previous !== "running" || stack.loop.state.shuttingDown) return;
     const now = performance.now();
-    const last = hub.monitor.lastBeat(name);
-    const delay = now - (last ? last.atMs + MISSES * INTERVAL_MS : spawnedAt.get(name) + startupDeadlineMs);
+    const lastAtMs = instanceOf(name)?.heartbeat?.lastAtMs ?? Number.NaN;
+    const beaten = !Number.isNaN(lastAtMs);
+    const delay = now - (beaten ? lastAtMs + MISSES * INTERVAL_MS : spawnedAt.get(name) + startupDeadlineMs);
     if (delay < 0) early++;
-    (last ? fromBeat : fromStartup).push(delay);
+    (beaten ? fromBeat : fromStartup).push(delay);
     if (fromBeat.length + fromStartup.length === SERVICES) allActed();
   });
 
   // the loop's own lateness while the deadlines pass, and how busy this process was meanwhile
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   let phase = null;
-  sup.start();
+  await stack.start();
   try {
     await withTimeout(spawnedAll, 120_000, () => `only ${spawns} of ${SERVICES} services spawned`);
     // starting 500 children keeps the loop busy for a while: let it settle before the first deadline
@@ -389,8 +392,7 @@ async function detection() {
     phase = { cpuPercent: (100 * (cpu.user + cpu.system)) / 1000 / (performance.now() - phaseStart) };
   } finally {
     for (const t of beaters.values()) clearInterval(t);
-    await sup.shutdown();
-    await sup.close();
+    await stack.shutdown();
     for (const pid of pids) killQuietly(pid); // a no-op when shutdown did its job
     rmSync(dir, { recursive: true, force: true });
   }

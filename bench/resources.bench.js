@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { descendantsIn, scanProcesses } from "../dist/runtime/proc.js";
+import { descendantsIn, scanProcesses } from "../dist/runtime/process/proc.js";
 import { ResourceSampler } from "../dist/runtime/resources/sampler.js";
 import { round, saveResult, summary, table } from "./lib.js";
 

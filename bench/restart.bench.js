@@ -6,10 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseManifest } from "../dist/manifest/load.js";
-import { Supervisor } from "../dist/runtime/supervisor.js";
-import { realClock } from "../dist/runtime/real-clock.js";
-import { silentLogger } from "../dist/runtime/logger.js";
-import { createPrinter } from "../dist/runtime/printer.js";
+import { Stack } from "../dist/runtime/stack.js";
+import { silentLogger } from "../dist/runtime/outputs/logger.js";
 import { round, saveResult, summary, table } from "./lib.js";
 
 const COMMAND = "true";
@@ -45,15 +43,21 @@ services:
 `,
     join(dir, "supervisor.yaml"),
   );
-  const sup = new Supervisor(manifest, { clock: realClock, logger: silentLogger, printer: createPrinter(null, false) });
+  const stack = await Stack.open(manifest, { logger: silentLogger, watch: false });
   const latencies = []; // exit noticed -> replacement spawned
   const cycles = []; // spawn -> next spawn: what a crashing child costs end to end
   let exitAt = null;
   let lastSpawn = null;
   let count = 0;
+  // the exit is noticed when the process adapter reports it to the loop
+  const post = stack.loop.post.bind(stack.loop);
+  stack.loop.post = (input) => {
+    if (input.type === "ChildExited") exitAt = performance.now();
+    post(input);
+  };
   const done = new Promise((resolve) => {
-    sup.on("exited", () => (exitAt = performance.now()));
-    sup.on("spawned", () => {
+    stack.bus.subscribe((event) => {
+      if (event.kind !== "spawned") return;
       const now = performance.now();
       if (exitAt !== null) latencies.push(now - exitAt);
       if (lastSpawn !== null) cycles.push(now - lastSpawn);
@@ -62,10 +66,9 @@ services:
       if (++count > n) resolve();
     });
   });
-  sup.start();
+  await stack.start();
   await done;
-  await sup.shutdown();
-  await sup.close();
+  await stack.shutdown();
   rmSync(dir, { recursive: true, force: true });
   return { latencies, cycles };
 }

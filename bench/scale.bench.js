@@ -331,7 +331,11 @@ async function libPartInChild(dir, beater) {
 }
 
 async function libPart(dir, beater) {
-  const [{ loadManifest }, { StackRuntime }] = await Promise.all([import("../dist/manifest/load.js"), import("../dist/runtime/stack-runtime.js")]);
+  const [{ loadManifest }, { Stack }, { stackView }] = await Promise.all([
+    import("../dist/manifest/load.js"),
+    import("../dist/runtime/stack.js"),
+    import("./stack-view.js"),
+  ]);
   const stateDir = join(dir, "lib-state");
   const file = join(dir, "lib.yaml");
   writeManifest(file, stateDir, beater, SERVICES);
@@ -339,8 +343,9 @@ async function libPart(dir, beater) {
   let stack = null;
   let stopped = false;
   try {
-    stack = await StackRuntime.open(await loadManifest(file), { watch: false });
-    const sup = stack.supervisor;
+    stack = await Stack.open(await loadManifest(file), { watch: false });
+    const sup = stackView(stack);
+    stack.view = sup;
     sup.on("spawned", (_name, pid) => tracker.add(pid));
     let running = 0;
     const allRunning = new Promise((resolve) => {
@@ -377,7 +382,7 @@ async function sleepUntilGone(tracker) {
 
 /** raw spawns of `true` (as restart.bench.js does), then a flapping `true` added by a reload, then raw again */
 async function restartLatency(stack, file, beater) {
-  const sup = stack.supervisor;
+  const sup = stack.view;
   const spawnOnly = [];
   const raw = await rawSpawnAndExit(RESTARTS, spawnOnly);
   appendFileSync(
@@ -494,7 +499,7 @@ async function exitToState(sup) {
  * each go at once, so the restarts (a fork each) run among the later deadlines, as in a real outage.
  */
 async function deadlineToAction(sup, { offset, restarts }) {
-  const monitor = sup.heartbeats.monitor;
+  const monitor = sup;
   const chosen = [];
   for (let i = 0; i < STOPS; i++) {
     const name = serviceName(i * 5 + offset);
