@@ -53,6 +53,16 @@ export class Job {
     return [...found.values()];
   }
 
+  /** The main process and the members known so far (no /proc read). */
+  known(): IterableIterator<number> {
+    return this.#members.keys();
+  }
+
+  /** Where the job's trees start: the main process, the members known so far, the cgroup's. */
+  roots(): number[] {
+    return [this.pid, ...this.#members.keys(), ...(this.cgroup?.pids() ?? [])];
+  }
+
   /**
    * Whether anything of the job may still live, without a full /proc scan: the group, the cgroup and
    * the known members. A process that escaped all three unseen is left to the token scan.

@@ -67,6 +67,8 @@ const PYTHON_UNBUFFERED: Readonly<Record<string, string>> = { PYTHONUNBUFFERED: 
 
 export class Spawner {
   readonly #running = new Map<InstanceId, Running>();
+  /** jobs whose main process exited, waiting for the next token search */
+  readonly #toSearch = new Map<Running, () => void>();
   /** by file name: an instance renamed by a scale writes to its new file from its next child on */
   readonly #logs = new Map<string, RotatingLog>();
   readonly #logOf = new Map<InstanceId, string>();
@@ -123,17 +125,30 @@ export class Spawner {
   /** The stop signal, then SIGCONT, to every process of the child's job. */
   signal(id: InstanceId, incarnation: number, signal: SignalName): void {
     const running = this.#current(id, incarnation);
-    running?.job.stop(signal, this.opts.jobs.scanner.current());
+    // the job's own trees, read before the signal: a descendant that left the group is found while its
+    // parent still holds it (the process group and the cgroup are signalled whole anyway)
+    if (running) running.job.stop(signal, this.opts.jobs.scanner.tree(running.job.roots()));
   }
 
   kill(id: InstanceId, incarnation: number): void {
     const running = this.#current(id, incarnation);
-    running?.job.kill(this.opts.jobs.scanner.current());
+    if (running) running.job.kill(this.opts.jobs.scanner.tree(running.job.roots()));
   }
 
   /** SIGKILL to every job now, at once (a crash of the supervisor itself). */
   killAll(): void {
     for (const running of this.#running.values()) running.job.kill(this.opts.jobs.scanner.current());
+  }
+
+  /** Every process known to belong to a live job (but those of `except`): main processes and known members. */
+  livePids(except: ReadonlySet<Running> = new Set()): Set<number> {
+    const pids = new Set<number>();
+    for (const running of this.#running.values()) {
+      if (except.has(running)) continue;
+      pids.add(running.pid);
+      for (const pid of running.job.known()) pids.add(pid);
+    }
+    return pids;
   }
 
   /** The instance is gone for good: its log file is closed. */
@@ -204,8 +219,8 @@ export class Spawner {
    */
   #exited(id: InstanceId, running: Running, code: number | null, signal: string | null): void {
     const { scanner } = this.opts.jobs;
-    const { clock, post } = this.opts;
-    const { job, spec } = running;
+    const { post } = this.opts;
+    const { job } = running;
     const ended = (): void => {
       running.handle.release();
       if (this.#running.get(id) === running) this.#running.delete(id);
@@ -216,8 +231,16 @@ export class Spawner {
     };
     const left = (): boolean => job.mayLive(isSameProcess) && job.members(scanner.current()).length > 0;
     // without a cgroup, what left the tree and the group is found by its token (a daemon's double fork)
-    if (job.cgroup === null) job.adopt(holdersOf(job.token, job.pid));
+    if (job.cgroup === null) return this.#searchTokens(running, () => (left() ? this.#drain(id, running, code, ended, left) : ended()));
     if (!left()) return ended();
+    this.#drain(id, running, code, ended, left);
+  }
+
+  /** What the main process left gets its stop signal, then SIGKILL after stop.timeout; then `ended`. */
+  #drain(id: InstanceId, running: Running, code: number | null, ended: () => void, left: () => boolean): void {
+    const { scanner } = this.opts.jobs;
+    const { clock, post } = this.opts;
+    const { job, spec } = running;
     const snap = scanner.fresh();
     const members = job.describe(snap);
     if (members.length > 0) post({ type: "JobNoticed", id, note: leftovers(members, code) });
@@ -238,6 +261,29 @@ export class Spawner {
       clock.setTimer(DRAIN_POLL_MS, poll);
     };
     clock.setTimer(DRAIN_POLL_MS, poll);
+  }
+
+  /**
+   * The token of each job whose main process has exited is looked for in the next turn, all of that
+   * turn's exits in one pass over /proc: a burst of exits (a deadline missed by many, a shutdown) costs
+   * one pass, and a timer due meanwhile is not held up behind it.
+   */
+  #searchTokens(running: Running, then: () => void): void {
+    if (this.#toSearch.size === 0) this.opts.clock.setTimer(0, () => this.#searchBatch());
+    this.#toSearch.set(running, then);
+  }
+
+  #searchBatch(): void {
+    const batch = [...this.#toSearch];
+    this.#toSearch.clear();
+    const owners = new Map<string, Running>();
+    for (const [running] of batch) owners.set(running.token, running);
+    const skip = this.livePids(new Set(owners.values()));
+    const found = holdersOf(owners, Math.min(...batch.map(([running]) => running.pid)), skip);
+    for (const [running, then] of batch) {
+      running.job.adopt(found.get(running) ?? []);
+      then();
+    }
   }
 
   /** Children are recorded a turn after their spawn, in a batch: /proc/PID/stat of a process still finishing its exec reads slowly. */

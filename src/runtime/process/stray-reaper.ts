@@ -26,6 +26,8 @@ export class StrayReaper {
     private readonly clock: Clock,
     private readonly scanner: ProcScanner,
     private readonly onStray: (stray: Stray) => void,
+    /** processes known to belong to live jobs: they carry their own token, and are not read */
+    private readonly live: () => ReadonlySet<number> = () => new Set(),
   ) {}
 
   /** The job of `service` that ran with `token` has ended: look for what it left. */
@@ -61,7 +63,7 @@ export class StrayReaper {
     if (this.#pending.size === 0) return [];
     const services = new Map<string, string>();
     for (const [token, { service }] of this.#pending) services.set(token, service);
-    const byService = findTokenHolders(this.scanner.fresh(), services);
+    const byService = findTokenHolders(this.scanner.fresh(), services, 0, this.live());
     const killed: ProcStat[] = [];
     for (const [service, procs] of byService) {
       for (const p of procs) {

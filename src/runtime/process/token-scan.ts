@@ -63,19 +63,27 @@ export function findTokenHolders<T>(
 }
 
 /**
- * The live processes carrying `token`, without a scan of the whole table: pids are handed out in
- * increasing order, so what a child started after its birth has a higher pid than the child (unless the
- * pid counter wrapped meanwhile, in which case every pid is looked at).
+ * The live processes carrying one of the tokens, by its owner, without a scan of the whole table: pids
+ * are handed out in increasing order, so what a child started after its birth has a higher pid than the
+ * child (unless the pid counter wrapped meanwhile, in which case every pid is looked at); `afterPid` is
+ * the lowest of the children's pids. `skip`: processes known to belong to other jobs, which carry their
+ * own token (reading every environment of a large stack is what costs).
  */
-export function holdersOf(token: string, childPid: number): ProcStat[] {
+export function holdersOf<T>(tokens: ReadonlyMap<string, T>, afterPid: number, skip: ReadonlySet<number> = new Set()): Map<T, ProcStat[]> {
+  const found = new Map<T, ProcStat[]>();
+  if (tokens.size === 0) return found;
   const pids = listPids();
-  const wrapped = !pids.some((pid) => pid > childPid);
-  const found: ProcStat[] = [];
+  const wrapped = !pids.some((pid) => pid > afterPid);
   for (const pid of pids) {
-    if ((!wrapped && pid <= childPid) || pid === process.pid) continue;
-    if (readEnvironToken(pid) !== token) continue;
+    if ((!wrapped && pid <= afterPid) || pid === process.pid || skip.has(pid)) continue;
+    const token = readEnvironToken(pid);
+    const owner = token === null ? undefined : tokens.get(token);
+    if (owner === undefined) continue;
     const stat = readProcStat(pid);
-    if (stat && isLiveState(stat.state)) found.push(stat);
+    if (!stat || !isLiveState(stat.state)) continue;
+    const list = found.get(owner);
+    if (list) list.push(stat);
+    else found.set(owner, [stat]);
   }
   return found;
 }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Job } from "../../../src/runtime/process/job.js";
-import { takeSnapshot } from "../../../src/runtime/process/proc-snapshot.js";
+import { takeSnapshot, treeSnapshot } from "../../../src/runtime/process/proc-snapshot.js";
 import { holdersOf, readCommandLine, readEnvironToken } from "../../../src/runtime/process/token-scan.js";
 import { isSameProcess } from "../../../src/runtime/process/proc.js";
 import { isGone, isRunning, useProcesses, waitFor } from "../../support/processes.js";
@@ -56,6 +56,18 @@ describe("Job", () => {
     await waitFor(() => isGone(job.pid) && isGone(pids["esc.pid"]!));
   });
 
+  it("finds an escaped descendant from the job's own tree, without reading the whole table", async () => {
+    const { job, pids } = await startJob("sh -c 'setsid sleep 1008 & echo $! > esc.pid; exec sleep 1009' & exec sleep 1010", ["esc.pid"]);
+    await waitFor(() => readText(`/proc/${pids["esc.pid"]}/cmdline`).startsWith("sleep\0"));
+    const tree = treeSnapshot(job.roots());
+    if (tree === null) return; // a kernel without /proc/PID/task/TID/children: the whole table is read instead
+    // the main sleep, the inner shell turned sleep 1009, and the escaped sleep 1008: nothing else
+    expect(tree.byPid.size).toBe(3);
+    expect(job.members(tree).map((m) => m.pid)).toEqual(expect.arrayContaining([job.pid, pids["esc.pid"]]));
+    job.stop("SIGTERM", tree);
+    await waitFor(() => isGone(job.pid) && isGone(pids["esc.pid"]!));
+  });
+
   it("sends SIGCONT after the stop signal, so a stopped member can act on it", async () => {
     const { job } = await startJob("exec sleep 1003", []);
     process.kill(job.pid, "SIGSTOP");
@@ -72,7 +84,7 @@ describe("Job", () => {
     if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once("exit", resolve));
     // the escaped one is no descendant now and not in the group: only what the job was told keeps it
     expect(job.mayLive(isSameProcess)).toBe(false);
-    job.adopt(holdersOf(TOKEN, job.pid));
+    job.adopt(holdersOf(new Map([[TOKEN, 0]]), job.pid).get(0) ?? []);
     expect(job.mayLive(isSameProcess)).toBe(true);
     expect(job.members(takeSnapshot()).map((m) => m.pid)).toEqual([esc]);
     job.kill(takeSnapshot());
@@ -92,7 +104,16 @@ describe("token scan", () => {
 
   it("finds a double-forked daemon by its token", async () => {
     const { job, pids } = await startJob('sh -c "setsid sleep 1006 & echo \\$! > d.pid"; exec sleep 1007', ["d.pid"]);
-    expect(holdersOf(TOKEN, job.pid).map((p) => p.pid)).toEqual(expect.arrayContaining([pids["d.pid"]]));
+    expect((holdersOf(new Map([[TOKEN, 0]]), job.pid).get(0) ?? []).map((p) => p.pid)).toEqual(expect.arrayContaining([pids["d.pid"]]));
     expect(isRunning(pids["d.pid"]!)).toBe(true);
+  });
+
+  it("looks for several tokens in one pass and passes over the processes it is told to skip", async () => {
+    const { job, pids } = await startJob('sh -c "setsid sleep 1011 & echo \\$! > d.pid"; exec sleep 1012', ["d.pid"]);
+    const daemon = pids["d.pid"]!;
+    const found = holdersOf(new Map([[TOKEN, "a"], ["f".repeat(32), "b"]]), job.pid);
+    expect(found.get("a")?.map((p) => p.pid)).toEqual(expect.arrayContaining([daemon]));
+    expect(found.has("b")).toBe(false);
+    expect(holdersOf(new Map([[TOKEN, "a"]]), job.pid, new Set([daemon])).get("a")?.map((p) => p.pid) ?? []).not.toContain(daemon);
   });
 });
