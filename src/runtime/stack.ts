@@ -71,6 +71,8 @@ export class Stack {
   private readonly statusFile: AtomicJsonWriter;
   private readonly cgroups: CgroupRoot | null;
   private readonly strays: StrayReaper;
+  /** the heartbeat socket's idle limit, worked out once per manifest (it is asked on every connection) */
+  private idle: { readonly manifest: Manifest; readonly ms: number } | null = null;
   private readonly clock: Clock;
   /** what is wrong with the state files and descriptors: supervisor.problems */
   private readonly problems: Problems;
@@ -106,7 +108,7 @@ export class Stack {
     const cgroups = openCgroupRoot();
     this.cgroups = cgroups.root;
     logger.log("debug", null, "jobs", cgroups.root ? `each instance's processes in a cgroup under ${cgroups.root.dir}` : `no cgroups (${cgroups.reason}): jobs tracked through /proc`);
-    this.strays = new StrayReaper(clock, scanner, ({ service: id, pid, command }) => post({ type: "JobNoticed", id, note: { kind: "escaped", pid, command } }));
+    this.strays = new StrayReaper(clock, scanner, ({ service: id, pid, command }) => post({ type: "JobNoticed", id, note: { kind: "escaped", pid, command } }), () => this.spawner.livePids());
     this.spawner = new Spawner({
       clock,
       post,
@@ -202,7 +204,7 @@ export class Stack {
       },
       (kind, service) => post({ type: "MessageRejected", kind, service }),
       serverLogger,
-      { clock: this.clock, idleMs: () => heartbeatIdleMs(this.manifest.services.flatMap((c) => (c.heartbeat ? [c.heartbeat.intervalMs] : []))) },
+      { clock: this.clock, idleMs: () => this.heartbeatIdleMs() },
     );
     this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(this), serverLogger, { clock: this.clock });
     this.sampling.start();
@@ -314,6 +316,14 @@ export class Stack {
   }
 
   /** Whether the open-file limit leaves enough for the services; said once when it does not. */
+  private heartbeatIdleMs(): number {
+    const manifest = this.manifest;
+    if (this.idle?.manifest !== manifest) {
+      this.idle = { manifest, ms: heartbeatIdleMs(manifest.services.flatMap((c) => (c.heartbeat ? [c.heartbeat.intervalMs] : []))) };
+    }
+    return this.idle.ms;
+  }
+
   private planFds(manifest: Manifest): void {
     const warning = this.fds.plan(manifest.services);
     if (warning !== null) this.logger.log("warn", null, "fd-limit", warning, { limit: this.fds.limitFds });
