@@ -46,15 +46,19 @@ function works(file, args) {
 
 export const serviceName = (i) => `beater-${String(i + 1).padStart(4, "0")}`;
 
-/** The manifest of the run: `count` beaters, each beating once a second, half its interval. */
-export function writeManifest(file, stateDir, beater, count, extra = "") {
+/**
+ * The manifest of the run: `count` beaters, each beating once a second, half its interval. `held(i)`:
+ * beaters whose restarts wait an hour (until a start command), so that a measure of detection alone is
+ * not mixed with the respawns it causes.
+ */
+export function writeManifest(file, stateDir, beater, count, extra = "", held = () => false) {
   const command = JSON.stringify(beater.argv);
   let text = `version: 1\nstate_dir: ${JSON.stringify(stateDir)}\nservices:\n`;
   for (let i = 0; i < count; i++) {
     text +=
       `  ${serviceName(i)}:\n    command: ${command}\n` +
       "    heartbeat: { via: socket, interval: 2s, misses: 3, startup_grace: 30s }\n" +
-      "    restart: { policy: always }\n";
+      (held(i) ? "    restart: { policy: always, backoff: { initial: 1h, max: 1h, jitter: 0 } }\n" : "    restart: { policy: always }\n");
   }
   writeFileSync(file, text + extra);
 }

@@ -40,6 +40,8 @@ const SETTLE_S = 10;
 /** `vigil up` is started this many times; the start figure is the median */
 const START_RUNS = Number(process.env.BENCH_SCALE_START_RUNS ?? 3);
 const NODE_ARGS = (process.env.BENCH_SCALE_NODE_ARGS ?? "").split(" ").filter(Boolean);
+// node options of the library part (part 2), e.g. "--cpu-prof --cpu-prof-dir=DIR"
+const LIB_NODE_ARGS = (process.env.BENCH_SCALE_LIB_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const PARTS = new Set((process.env.BENCH_SCALE_PARTS ?? "cli,floor,lib").split(","));
 const RESTARTS = 200;
 /** each killed or stopped once: services 1, 6, 11… are killed, 3, 8, 13… and 5, 10, 15… stopped */
@@ -315,7 +317,7 @@ async function floorServer(path, argvText) {
  * megabytes of status documents.
  */
 async function libPartInChild(dir, beater) {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--lib-part"], {
+  const child = spawn(process.execPath, [...LIB_NODE_ARGS, fileURLToPath(import.meta.url), "--lib-part"], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, BENCH_SCALE_LIB: JSON.stringify({ dir, beater }) },
   });
@@ -338,7 +340,8 @@ async function libPart(dir, beater) {
   ]);
   const stateDir = join(dir, "lib-state");
   const file = join(dir, "lib.yaml");
-  writeManifest(file, stateDir, beater, SERVICES);
+  // the beaters of the detection-alone measure (offset 2) are not respawned until it is over
+  writeManifest(file, stateDir, beater, SERVICES, "", (i) => i % 5 === 2);
   const tracker = new Tracker();
   let stack = null;
   let stopped = false;
@@ -494,8 +497,8 @@ async function exitToState(sup) {
 /**
  * SIGSTOP beaters spread over 4 s: each misses its deadline (its last beat as the supervisor took it
  * + misses × interval) and is restarted; the delay is from that deadline to the move to `stopping`.
- * `restarts: "after"` lets the stopped beaters go (SIGCONT, so that the pending SIGTERM ends them) only
- * once every deadline has been acted on: detection alone, with 1,000 services beating. `"during"` lets
+ * `restarts: "after"` holds their respawns (an hour's backoff, see writeManifest) until every deadline
+ * has been acted on, then starts them: detection alone, with 1,000 services beating. `"during"` lets
  * each go at once, so the restarts (a fork each) run among the later deadlines, as in a real outage.
  */
 async function deadlineToAction(sup, { offset, restarts }) {
@@ -560,6 +563,9 @@ async function deadlineToAction(sup, { offset, restarts }) {
     sup.off("spawned", onSpawned);
     for (const name of stoppedPids.keys()) cont(name);
   }
+  // vigil sends SIGCONT after the stop signal, so the stopped beaters end at once; held in backoff for
+  // the detection-alone measure, they are started again now
+  if (restarts === "after") await sup.control("start", chosen);
   // let the stopped ones be restarted before anything else is measured
   await waitFor(() => chosen.every((n) => sup.runners.get(n)?.status.state === "running"), 30_000, "stopped beaters did not come back");
   return {
