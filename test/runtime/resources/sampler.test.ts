@@ -86,7 +86,8 @@ describe("ResourceSampler on real processes", () => {
     expect(first?.cpuPercent).toBeNull();
     expect(first?.ownCpuPercent).toBeNull();
     await sleep(1000);
-    const seen = await sampleUntil(s, pids, "spin", (x) => x.cpuPercent !== null && x.cpuPercent >= 50);
+    // a spinner takes what it is given: a whole core on a quiet machine, a share of one beside other work
+    const seen = await sampleUntil(s, pids, "spin", (x) => x.cpuPercent !== null && x.cpuPercent >= 20);
     for (const later of seen) {
       expect(later.cpuPercent).not.toBeNull();
       expect(later.ownCpuPercent).toBe(later.cpuPercent);
@@ -99,8 +100,8 @@ describe("ResourceSampler on real processes", () => {
     const pids = new Map([["spin", wrapper]]);
     await s.sample(pids);
     await sleep(1000);
-    const seen = await sampleUntil(s, pids, "spin", (x) => x.cpuPercent !== null && x.cpuPercent >= 50);
-    expect(seen.at(-1)!.ownCpuPercent).toBeLessThan(10);
+    const seen = await sampleUntil(s, pids, "spin", (x) => x.cpuPercent !== null && x.cpuPercent >= 20);
+    expect(seen.at(-1)!.ownCpuPercent).toBeLessThan(5);
   });
 
   it("counts the cpu of short-lived children that came and went between two sweeps", async () => {
@@ -111,7 +112,9 @@ describe("ResourceSampler on real processes", () => {
     const pids = new Map([["cron", wrapper]]);
     await s.sample(pids);
     await sleep(1000);
-    await sampleUntil(s, pids, "cron", (x) => x.cpuPercent !== null && x.cpuPercent >= 50);
+    // alone, the shell would show about 0 %; its children spin all the time they are given, which on a
+    // busy machine (other tests, a CPU hog beside the suite) is well under a whole core
+    await sampleUntil(s, pids, "cron", (x) => x.cpuPercent !== null && x.cpuPercent >= 10);
   });
 
   it("leaves out a service whose pid is gone, and samples the others", async () => {
