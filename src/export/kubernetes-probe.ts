@@ -28,9 +28,11 @@ export function startupProbe(liveness: ProbeConfig, graceMs: number): Record<str
   const periodSeconds = Math.max(1, wholeSeconds(liveness.intervalMs));
   return {
     ...handler(liveness.check, "", () => undefined),
+    initialDelaySeconds: wholeSeconds(liveness.initialDelayMs),
     periodSeconds,
     timeoutSeconds: Math.max(1, wholeSeconds(liveness.timeoutMs)),
-    failureThreshold: Math.max(1, Math.ceil(graceMs / (periodSeconds * 1000))),
+    // never stricter than liveness itself
+    failureThreshold: Math.max(liveness.failures, Math.ceil(graceMs / (periodSeconds * 1000))),
   };
 }
 

@@ -65,7 +65,7 @@ export function serviceObjects(service: ServiceConfig, ctx: WorkloadContext): { 
 function deployment(service: ServiceConfig, name: string, labels: Record<string, string>, podSpec: Record<string, unknown>, lose: Lose): K8sObject {
   if (service.restart.policy === "on-failure") lose("restart.policy", "on-failure: a Deployment restarts its pods after any exit, 0 too");
   lose("restart.backoff", "the kubelet's back-off between restarts is its own (10s, doubling up to 5m)");
-  lose("restart.max_restarts, restart.window", "a Deployment never gives up: a crash loop is retried for ever (CrashLoopBackOff)");
+  lose("restart.max_restarts", `${service.restart.maxRestarts} in ${vigilSpan(service.restart.windowMs)}: a Deployment never gives up; a crash loop is retried for ever (CrashLoopBackOff)`);
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -124,10 +124,9 @@ function resources(service: ServiceConfig, lose: Lose): Record<string, unknown> 
   if (service.limits === null) return {};
   const { memoryBytes, cpuPercent, forMs } = service.limits;
   const limits: Record<string, string> = {};
-  if (memoryBytes !== null) {
-    limits["memory"] = quantity(memoryBytes);
-    lose("limits.for", `${vigilSpan(forMs)}: the memory limit acts at once (the kernel's OOM killer ends the container)`);
-  }
+  if (memoryBytes !== null) limits["memory"] = quantity(memoryBytes);
+  const memory = memoryBytes === null ? "" : "the memory limit acts at once (the kernel's OOM killer ends the container)";
+  lose("limits.for", `${vigilSpan(forMs)}: ${memory || "no limit restarts a container after a time over it"}`);
   if (cpuPercent !== null) {
     limits["cpu"] = `${Math.max(1, Math.round(cpuPercent * 10))}m`;
     lose("limits.cpu", "a CPU limit holds the container at it; it is never restarted for it");

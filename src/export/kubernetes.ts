@@ -31,7 +31,7 @@ export function exportKubernetes(input: ExportInput): ExportResult {
 }
 
 function render(object: K8sObject, header: string, losses: readonly Loss[]): ExportFile {
-  const doc = new Document(object);
+  const doc = new Document(object, { aliasDuplicateObjects: false });
   doc.commentBefore = [header, ...losses.map((loss) => lossComment(loss, "kubernetes").slice(1))].map((line) => ` ${line.trimStart()}`).join("\n");
   return { name: `${object.metadata.name}.${object.kind.toLowerCase()}.yaml`, text: `---\n${doc.toString({ lineWidth: 0 })}` };
 }

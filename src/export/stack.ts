@@ -67,7 +67,7 @@ const DEFAULT_LOG_KEEP = BUILTIN_DEFAULTS.logs.keep;
 export function logRotationLosses(service: ServiceConfig, store: string): Loss[] {
   const { maxBytes, keep } = service.logs;
   if (maxBytes === DEFAULT_LOG_BYTES && keep === DEFAULT_LOG_KEEP) return [];
-  return [{ subject: service.name, key: "logs.max_size, logs.keep", why: `output goes to ${store}, which rotates it by its own settings` }];
+  return [{ subject: service.name, key: "logs.max_size", why: `${maxBytes} bytes, keep ${keep}: output goes to ${store}, rotated by its own settings` }];
 }
 
 /** Stack-wide keys that belong to the supervisor itself, which neither target runs. */

@@ -99,7 +99,8 @@ export function serviceUnit(service: ServiceConfig, ctx: UnitContext): { file: E
       body.push(`CPUQuota=${cpuPercent}%`);
       lose("limits.cpu", "CPUQuota= holds the service at the limit; it is never restarted for it");
     }
-    if (memoryBytes !== null) lose("limits.for", `${vigilSpan(forMs)}: MemoryMax= acts at once (the kernel's OOM killer ends the service, and Restart= applies)`);
+    const memory = memoryBytes === null ? "" : "MemoryMax= acts at once (the kernel's OOM killer ends the service, and Restart= applies)";
+    lose("limits.for", `${vigilSpan(forMs)}: ${memory || "systemd has no limit that restarts after a time over it"}`);
   }
   if (service.probes.liveness !== null) lose("probes.liveness", "systemd runs no health checks");
   if (service.probes.readiness !== null) lose("probes.readiness", "systemd runs no health checks; its readiness is READY=1 (heartbeat.via: notify)");
