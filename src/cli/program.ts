@@ -103,6 +103,23 @@ export function buildProgram(): Command {
       }),
     );
   program
+    .command("export")
+    .description("write the stack as systemd units or Kubernetes manifests; every key that does not map is named in a warning")
+    .argument("<target>", "systemd or kubernetes")
+    .option("-o, --output <DIR>", "write one file per unit or object into DIR (created if missing); default: all to stdout")
+    .addOption(fileOption())
+    .action(async (target: string, opts: { file: string; output?: string }) => (await import("./export.js")).exportCommand(target, opts.file, opts.output));
+  program
+    .command("install")
+    .description("write a systemd unit that runs `vigil up` for this manifest at boot (never runs systemctl itself)")
+    .option("--user", "a user unit in ~/.config/systemd/user instead of a system unit in /etc/systemd/system")
+    .option("--print", "print the unit instead of writing it")
+    .option("--force", "replace a different unit of the same name")
+    .addOption(fileOption())
+    .action(async (opts: { file: string; user?: boolean; print?: boolean; force?: boolean }) =>
+      (await import("./install.js")).installCommand(opts.file, { user: opts.user === true, print: opts.print === true, force: opts.force === true }),
+    );
+  program
     .command("beat")
     .description("send one heartbeat message from a child, using the VIGIL_* variables")
     .option("--ready", "report the service ready (for depends_on: healthy)")

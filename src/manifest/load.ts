@@ -17,14 +17,14 @@ export interface ParseOptions {
   readonly readFile?: (absolutePath: string) => string;
 }
 
-export async function loadManifest(file: string): Promise<Manifest> {
+export async function loadManifest(file: string, options: ParseOptions = {}): Promise<Manifest> {
   let text: string;
   try {
     text = await readBounded(file, MAX_MANIFEST_BYTES);
   } catch (error) {
     throw new ManifestError([{ file, path: "", message: `cannot read manifest: ${errorText(error)}` }], { cause: error });
   }
-  return parseManifest(text, file);
+  return parseManifest(text, file, options);
 }
 
 const DEFAULT_SAMPLE_MS = 2_000;

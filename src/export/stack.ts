@@ -1,0 +1,89 @@
+// What both targets need to know about the stack as a whole.
+import { basename } from "node:path";
+import { BUILTIN_DEFAULTS } from "../manifest/schema.js";
+import { parseSize } from "../manifest/units.js";
+import type { Manifest, ServiceConfig } from "../manifest/types.js";
+import type { ExportTarget, Loss } from "./losses.js";
+
+export interface ExportInput {
+  readonly manifest: Manifest;
+  /** names the systemd target and units, and labels the Kubernetes objects */
+  readonly stackName: string;
+  /** each env_file's own variables, by absolute path, as vigil reads the file */
+  readonly envFiles: ReadonlyMap<string, Readonly<Record<string, string>>>;
+}
+
+/** A stack's name from its manifest's directory, as docker compose names a project. */
+export function defaultStackName(manifestFile: string): string {
+  const dir = basename(manifestFile.replace(/\/[^/]*$/, "")) || "vigil";
+  const name = dir.replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^[-.]+/, "");
+  return name === "" ? "vigil" : name;
+}
+
+/** Services that another one depends on with `completed`: they run to an end, they are jobs. */
+export function completedDependencies(manifest: Manifest): ReadonlySet<string> {
+  const names = new Set<string>();
+  for (const service of manifest.services) {
+    for (const [dep, condition] of Object.entries(service.dependsOn)) if (condition === "completed") names.add(dep);
+  }
+  return names;
+}
+
+/** `healthy` means no more than `started` for a dependency that has neither heartbeats nor a readiness probe. */
+export function healthyMeansStarted(dep: ServiceConfig): boolean {
+  return dep.heartbeat === null && dep.probes.readiness === null;
+}
+
+/** The heartbeat transport, widened: `notify` (SPEC §6.3) may not be in the manifest schema yet. */
+export function heartbeatVia(service: ServiceConfig): string | null {
+  return service.heartbeat === null ? null : service.heartbeat.via;
+}
+
+export interface EnvSplit {
+  /** what env sets beyond the env_file: the file's own values are left to the file */
+  readonly inline: Readonly<Record<string, string>>;
+  /** names that env sets over a different value in the env_file */
+  readonly overridden: readonly string[];
+  /** the env_file's variables, empty without one */
+  readonly fromFile: Readonly<Record<string, string>>;
+}
+
+export function splitEnv(service: ServiceConfig, envFiles: ExportInput["envFiles"]): EnvSplit {
+  const fromFile = service.envFile === null ? {} : (envFiles.get(service.envFile) ?? {});
+  const inline: Record<string, string> = {};
+  const overridden: string[] = [];
+  for (const [name, value] of Object.entries(service.env)) {
+    if (fromFile[name] === value) continue;
+    inline[name] = value;
+    if (name in fromFile) overridden.push(name);
+  }
+  return { inline, overridden, fromFile };
+}
+
+const DEFAULT_LOG_BYTES = parseSize(BUILTIN_DEFAULTS.logs.max_size);
+const DEFAULT_LOG_KEEP = BUILTIN_DEFAULTS.logs.keep;
+
+/** Log rotation set to other than the built-in values: the target's own log store decides instead. */
+export function logRotationLosses(service: ServiceConfig, store: string): Loss[] {
+  const { maxBytes, keep } = service.logs;
+  if (maxBytes === DEFAULT_LOG_BYTES && keep === DEFAULT_LOG_KEEP) return [];
+  return [{ subject: service.name, key: "logs.max_size", why: `${maxBytes} bytes, keep ${keep}: output goes to ${store}, rotated by its own settings` }];
+}
+
+/** Stack-wide keys that belong to the supervisor itself, which neither target runs. */
+export function stackLosses(manifest: Manifest, target: ExportTarget): Loss[] {
+  const subject = basename(manifest.file);
+  const instead = target === "systemd" ? "systemd's own tools" : "the cluster's own tools";
+  const losses: Loss[] = [];
+  if (manifest.http !== null) {
+    losses.push({ subject, key: "http", why: `vigil's HTTP API and /metrics are not there without vigil; use ${instead}` });
+  }
+  if (manifest.alerts.length > 0) {
+    const n = manifest.alerts.length;
+    losses.push({ subject, key: "alerts", why: `${n} rule${n === 1 ? "" : "s"} that vigil would deliver; ${target === "systemd" ? "an OnFailure= unit" : "an alerting rule on the cluster's metrics"} can take their place` });
+  }
+  if (manifest.checks.disk !== null) {
+    losses.push({ subject, key: "checks.disk", why: "the disk is not watched; use a monitoring agent" });
+  }
+  return losses;
+}
