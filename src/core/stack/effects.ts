@@ -28,6 +28,8 @@ export interface SpawnSpec {
   readonly env: Readonly<Record<string, string>>;
   /** a Node IPC channel on fd 3 */
   readonly ipc: boolean;
+  /** a notify datagram socket of this child's own, as NOTIFY_SOCKET (`heartbeat.via: notify`) */
+  readonly notify: boolean;
   readonly stop: { readonly signal: SignalName; readonly timeoutMs: number };
   readonly log: { readonly maxBytes: number; readonly keep: number };
 }

@@ -12,6 +12,7 @@ import type { Effect, TimerKey } from "./effects.js";
 import { abandonDependants, isWaiting, startReady } from "./gating.js";
 import { heartbeatDue, ipcMessage, outputDue, reject, socketMessage } from "./heartbeats.js";
 import type { Input } from "./inputs.js";
+import { notifyReceived } from "./notify.js";
 import { probeFinished, probeDue } from "./probes.js";
 import { manifestLoaded, manifestRejected } from "./reload.js";
 import { resourcesSampled } from "./resources.js";
@@ -88,6 +89,8 @@ function take(t: Turn, input: Input): void {
       return socketMessage(t, input.message);
     case "IpcMessageReceived":
       return ipcMessage(t, input.id, input.incarnation, input.message);
+    case "NotifyReceived":
+      return notifyReceived(t, input.id, input.incarnation, input.datagram);
     case "MessageRejected":
       return reject(t, input.kind, input.service);
     case "TimerFired":
