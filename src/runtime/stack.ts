@@ -9,6 +9,8 @@ import type { Input } from "../core/stack/inputs.js";
 import type { SpawnSpec } from "../core/stack/effects.js";
 import type { InstanceId } from "../core/stack/ids.js";
 import { NotifySockets } from "./notify/notify-sockets.js";
+import { SystemdNotifier, type ManagerEnv } from "./notify/systemd-notifier.js";
+import { summary } from "../core/stack/announce.js";
 import { initialState, type StackState } from "../core/stack/state.js";
 import type { Manifest } from "../manifest/types.js";
 import { ManifestError, RELOAD_SHOWN_ISSUES } from "../manifest/errors.js";
@@ -59,6 +61,8 @@ export interface StackOptions {
   readonly watch?: boolean;
   /** uniform draws in [0, 1) for backoff jitter */
   readonly random?: () => number;
+  /** the environment a service manager started `vigil up` with (NOTIFY_SOCKET, WATCHDOG_*); default: none is told */
+  readonly manager?: ManagerEnv;
 }
 
 export class Stack {
@@ -69,6 +73,8 @@ export class Stack {
   readonly replies = new Replies();
   readonly spawner: Spawner;
   private readonly notify: NotifySockets;
+  /** systemd above `vigil up`, when it listens */
+  private readonly systemd: SystemdNotifier | null;
   readonly sampling: Sampling;
   private readonly ownsLogger: boolean;
   private readonly registry: ChildRegistry;
@@ -158,7 +164,13 @@ export class Stack {
       STATUS_MIN_INTERVAL_MS,
       this.problems.writes("status.json"),
     );
-    this.loop.afterDrain = () => this.statusFile.markStale(STATUS_STALE_MS);
+    this.systemd = opts.manager
+      ? SystemdNotifier.fromEnv(opts.manager, process.pid, { clock, logger: throttledLogger(logger, clock), post, summary: () => summary(this.loop.state) })
+      : null;
+    this.loop.afterDrain = () => {
+      this.statusFile.markStale(STATUS_STALE_MS);
+      this.systemd?.changed();
+    };
     this.sinks = createEventSinks(manifest, logger, clock, this.alertTotals, this.problems.writes("events.jsonl"));
     this.bus.subscribe((event) => {
       logger.log(event.level, event.instance ?? event.service, event.kind, event.message, event.fields);
@@ -243,6 +255,7 @@ export class Stack {
       exhausted: (message) => this.problems.raise("fds", "fds", message, "file descriptors are free again"),
       relieved: () => this.problems.clear("fds"),
     });
+    this.systemd?.start();
     post({ type: "Started", pid: process.pid });
     this.statusFile.markDirty();
   }
@@ -304,6 +317,7 @@ export class Stack {
         this.sampling.forget(id);
       },
       stopped: () => void this.teardown(),
+      announce: (what) => this.systemd?.announce(what),
     };
   }
 
@@ -381,6 +395,7 @@ export class Stack {
     // a logger of its own ends with the stack (a library user's process goes on)
     if (this.ownsLogger) await (this.logger.close?.() ?? this.logger.flush());
     await this.lock.release();
+    this.systemd?.close();
     this.stoppedNow();
   }
 }

@@ -54,6 +54,8 @@ export type Input =
   /** input refused before it could be read as a message (not JSON, too long, too many connections) */
   | { readonly type: "MessageRejected"; readonly kind: RejectKind; readonly service: string | undefined }
   | { readonly type: "TimerFired"; readonly key: TimerKey }
+  /** the supervisor's own watchdog timer: answered with Announce watchdog, so a stalled loop stops the pings */
+  | { readonly type: "WatchdogDue" }
   | {
       readonly type: "ProbeFinished";
       readonly id: InstanceId;
