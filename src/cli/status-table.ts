@@ -44,7 +44,16 @@ export function renderTable(doc: StatusDocument, nowWallMs: number, options: Tab
   const sup = doc.supervisor;
   const header = `vigil pid ${sup.pid}, generation ${sup.generation}, ${sup.manifest}${hostLine(doc)}`;
   const error = sup.config_error ? `\nconfig error (running the previous version): ${sup.config_error}` : "";
-  return `${header}${error}${problemsLine(doc, nowWallMs)}\n${lines.join("\n")}\n`;
+  return `${header}${error}${problemsLine(doc, nowWallMs)}\n${lines.join("\n")}\n${statusLines(doc)}`;
+}
+
+/** What children said of themselves (`status` messages, STATUS=), one line each below the table. */
+function statusLines(doc: StatusDocument): string {
+  const said = doc.services.filter((s) => s.status_text);
+  if (said.length === 0) return "";
+  const width = Math.max(...said.map((s) => s.name.length));
+  // a child's text is shown on one line, without terminal controls
+  return said.map((s) => `${s.name.padEnd(width)}  says: ${(s.status_text ?? "").replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ")}\n`).join("");
 }
 
 /** "\nproblems: disk: cannot write status.json: no space left on device (ENOSPC), for 2m; …" */

@@ -6,6 +6,7 @@ import { LockError } from "../runtime/state/lock.js";
 import { createLogger } from "../runtime/outputs/logger.js";
 import { createPrinter, wantsColor } from "../runtime/outputs/printer.js";
 import { Stack } from "../runtime/stack.js";
+import type { ManagerEnv } from "../runtime/notify/systemd-notifier.js";
 import { losable } from "./losable-output.js";
 import { UserError } from "./user-error.js";
 
@@ -20,7 +21,7 @@ export async function upCommand(file: string): Promise<number> {
   const logger = createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr, color: wantsColor(process.stderr) });
   let stack: Stack;
   try {
-    stack = await Stack.open(manifest, { logger, printer: createPrinter(stdout, wantsColor(process.stdout)) });
+    stack = await Stack.open(manifest, { logger, printer: createPrinter(stdout, wantsColor(process.stdout)), manager: managerEnv() });
   } catch (err) {
     if (err instanceof LockError) throw new UserError(`vigil: ${err.message}`, 1, { cause: err });
     throw new UserError(`vigil: cannot use state directory ${manifest.stateDir}: ${(err as Error).message}`, 1, { cause: err });
@@ -74,6 +75,12 @@ function drained(stream: NodeJS.WriteStream): Promise<void> {
     if (stream.destroyed || !stream.writable) return resolve();
     stream.write("", () => resolve());
   });
+}
+
+/** What systemd (or another manager speaking its protocol) told `vigil up` of itself. */
+function managerEnv(): ManagerEnv {
+  const { NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID } = process.env;
+  return { NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID };
 }
 
 async function load(file: string): Promise<Manifest> {

@@ -17,7 +17,8 @@ export interface WatchSettings {
 export interface BeatWatch {
   readonly intervalMs: number;
   readonly misses: number;
-  readonly startupDeadlineMs: number;
+  /** from watchedAtMs; moved later by extendStartup */
+  startupDeadlineMs: number;
   /** delay from a fresh beat to its first level change */
   readonly firstChangeMs: number;
   readonly ladder: readonly BeatHealth[];
@@ -93,6 +94,20 @@ export function beat(w: BeatWatch, nowMs: number): BeatOutcome {
   const previous = w.reported;
   w.reported = "healthy";
   return { previous: previous === "healthy" ? null : previous, gapMs, arm };
+}
+
+/**
+ * More time before the first beat is required (EXTEND_TIMEOUT_USEC): the deadline becomes at least
+ * `extraMs` from now. Returns the delay to (re)arm the timer with, or null when nothing changed (a later
+ * deadline stands, or the child has beaten already and the startup is over).
+ */
+export function extendStartup(w: BeatWatch, nowMs: number, extraMs: number): number | null {
+  if (hasBeaten(w)) return null;
+  const sinceMs = nowMs - w.watchedAtMs;
+  if (sinceMs + extraMs <= w.startupDeadlineMs) return null;
+  w.startupDeadlineMs = sinceMs + extraMs;
+  w.dueMs = nowMs + extraMs;
+  return extraMs;
 }
 
 export interface TimerOutcome {

@@ -4,7 +4,17 @@ import { checkData, type DataFault } from "./data-bounds.js";
 export const MESSAGE_TYPES = ["beat", "ready", "status", "stopping"] as const;
 
 /** Why input was refused: counted, and logged at a bounded rate. */
-export type RejectKind = "bad-json" | "bad-message" | "bad-data" | "unknown-service" | "bad-token" | "line-too-long" | "evicted";
+export type RejectKind =
+  | "bad-json"
+  | "bad-message"
+  | "bad-data"
+  | "unknown-service"
+  | "bad-token"
+  | "line-too-long"
+  | "evicted"
+  /** notify protocol: a datagram that is not text of assignments, or holds invalid ones */
+  | "bad-datagram"
+  | "datagram-too-long";
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 export interface ChildMessage {

@@ -8,6 +8,7 @@ import { checkRejectedService, effectiveDefaults, errorText, resolveService, typ
 import { FileTooLargeError, MAX_ENV_FILE_BYTES, MAX_MANIFEST_BYTES, readBounded, readBoundedSync } from "./read-bounded.js";
 import { defaultsSchema, manifestSchema, serviceSchema, type ValidatedAlertRule } from "./schema.js";
 import { NameSuggestions } from "./suggest.js";
+import { notifyUnavailable } from "../runtime/notify/unix-dgram.js";
 import type { AlertRule, AlertTarget, Manifest, ServiceConfig } from "./types.js";
 import { keysInOrder, locate, parseYaml, toData, type IssuePath, type YamlSource } from "./yaml-source.js";
 import { fromZodIssues, issueMessages, type PendingIssue } from "./zod-issues.js";
@@ -15,6 +16,8 @@ import { fromZodIssues, issueMessages, type PendingIssue } from "./zod-issues.js
 export interface ParseOptions {
   /** reads env_file contents; defaults to reading the file, up to MAX_ENV_FILE_BYTES */
   readonly readFile?: (absolutePath: string) => string;
+  /** why `heartbeat.via: notify` cannot work here, or null; defaults to trying to load unix-dgram */
+  readonly notifyUnavailable?: () => string | null;
 }
 
 export async function loadManifest(file: string, options: ParseOptions = {}): Promise<Manifest> {
@@ -84,6 +87,7 @@ function readManifest(text: string, file: string, options: ParseOptions): Manife
   const suggestions = new NameSuggestions(names);
   append(issues, guard(["services"], [], () => checkDependencies(dependencyEdges(rawServices), names, suggestions)));
   const services = resolveServices(names, input, ctx, guard);
+  append(issues, checkNotify(services, options.notifyUnavailable ?? notifyUnavailable));
   append(issues, guard(["alerts"], [], () => checkAlertServices(field(input, "alerts"), names, suggestions)));
   const alerts = parsed?.success === true ? guard(["alerts"], [], () => resolveAlerts(parsed.data.alerts ?? [], ctx)) : [];
 
@@ -152,6 +156,14 @@ function checkAlertServices(rawAlerts: unknown, names: readonly string[], sugges
         : [{ path: ["alerts", index, "services", at], anchor: "value", message: `unknown service "${name}"${suggestions.didYouMean(name)}` }],
     );
   });
+}
+
+/** One line per service that asks for the notify protocol where datagram sockets cannot be had. */
+function checkNotify(services: readonly ServiceConfig[], unavailable: () => string | null): PendingIssue[] {
+  const asking = services.filter((s) => s.heartbeat?.via === "notify");
+  const why = asking.length > 0 ? unavailable() : null;
+  if (why === null) return [];
+  return asking.map((s) => ({ path: ["services", s.name, "heartbeat", "via"], anchor: "value", message: `heartbeat.via: notify is unavailable: ${why}` }));
 }
 
 type Guard = <T>(path: IssuePath, fallback: T, step: () => T) => T;

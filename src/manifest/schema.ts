@@ -10,7 +10,7 @@ import { command, duration, envName, envValue, httpUrl, osString, percent, servi
 
 export const RESTART_POLICIES = ["always", "on-failure", "never"] as const satisfies readonly RestartPolicy[];
 export const DEPENDENCY_CONDITIONS = ["started", "healthy", "completed"] as const satisfies readonly DependencyCondition[];
-export const HEARTBEAT_TRANSPORTS = ["ipc", "socket"] as const satisfies readonly HeartbeatTransport[];
+export const HEARTBEAT_TRANSPORTS = ["ipc", "socket", "notify"] as const satisfies readonly HeartbeatTransport[];
 export const ALERT_KINDS = [
   "failed",
   "fatal",
@@ -76,7 +76,7 @@ const logsSchema = z.strictObject({
 });
 
 const heartbeatSchema = z.strictObject({
-  via: z.enum(HEARTBEAT_TRANSPORTS).default("ipc").describe("ipc: process.send from a Node child; socket: the VIGIL_SOCKET Unix socket"),
+  via: z.enum(HEARTBEAT_TRANSPORTS).default("ipc").describe("ipc: process.send from a Node child; socket: the VIGIL_SOCKET Unix socket; notify: the systemd notify protocol (NOTIFY_SOCKET, WATCHDOG_USEC)"),
   interval: duration({ positive: true }).prefault("5s").describe("expected time between beats"),
   misses: z.int().min(1).default(3).describe("no beat for misses × interval fails the service"),
   startup_grace: duration().prefault("30s").describe("time after spawn before beats are required"),

@@ -4,7 +4,7 @@ import type { SignalName } from "../core/types.js";
 
 export type RestartPolicy = "always" | "on-failure" | "never";
 export type DependencyCondition = "started" | "healthy" | "completed";
-export type HeartbeatTransport = "ipc" | "socket";
+export type HeartbeatTransport = "ipc" | "socket" | "notify";
 
 export interface BackoffConfig {
   readonly initialMs: number;

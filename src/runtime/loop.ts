@@ -28,6 +28,7 @@ export interface Adapters {
   reconfigure(next: Manifest, previous: Manifest): void;
   forget(id: InstanceId): void;
   stopped(): void;
+  announce(what: Extract<Effect, { type: "Announce" }>["what"]): void;
 }
 
 export class Loop {
@@ -109,6 +110,8 @@ export class Loop {
         return a.forget(effect.id);
       case "Stopped":
         return a.stopped();
+      case "Announce":
+        return a.announce(effect.what);
       default: {
         const never: never = effect;
         throw new Error(`bug: unknown effect ${JSON.stringify(never)}`);

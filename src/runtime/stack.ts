@@ -6,6 +6,11 @@ import { fileURLToPath } from "node:url";
 import type { Clock } from "../core/clock.js";
 import type { CommandAnswer, StackCommand } from "../core/stack/commands.js";
 import type { Input } from "../core/stack/inputs.js";
+import type { SpawnSpec } from "../core/stack/effects.js";
+import type { InstanceId } from "../core/stack/ids.js";
+import { NotifySockets } from "./notify/notify-sockets.js";
+import { SystemdNotifier, type ManagerEnv } from "./notify/systemd-notifier.js";
+import { summary } from "../core/stack/announce.js";
 import { initialState, type StackState } from "../core/stack/state.js";
 import type { Manifest } from "../manifest/types.js";
 import { ManifestError, RELOAD_SHOWN_ISSUES } from "../manifest/errors.js";
@@ -56,6 +61,8 @@ export interface StackOptions {
   readonly watch?: boolean;
   /** uniform draws in [0, 1) for backoff jitter */
   readonly random?: () => number;
+  /** the environment a service manager started `vigil up` with (NOTIFY_SOCKET, WATCHDOG_*); default: none is told */
+  readonly manager?: ManagerEnv;
 }
 
 export class Stack {
@@ -65,6 +72,9 @@ export class Stack {
   readonly renderer: StatusRenderer;
   readonly replies = new Replies();
   readonly spawner: Spawner;
+  private readonly notify: NotifySockets;
+  /** systemd above `vigil up`, when it listens */
+  private readonly systemd: SystemdNotifier | null;
   readonly sampling: Sampling;
   private readonly ownsLogger: boolean;
   private readonly registry: ChildRegistry;
@@ -103,6 +113,7 @@ export class Stack {
     this.bus = new EventBus((err, event) => logger.log("error", null, "event-listener", `a listener of ${event.kind} failed: ${(err as Error)?.message ?? String(err)}`));
     this.loop = new Loop(initialState(manifest, clock.wallNow()), clock, this.adapters(), opts.random ?? Math.random);
     const post = (input: Input): void => this.loop.post(input);
+    this.notify = new NotifySockets(manifest.stateDir, post, throttledLogger(logger, clock));
     this.registry = new ChildRegistry(manifest.stateDir, this.problems.writes("children.json"));
     const scanner = new ProcScanner();
     const cgroups = openCgroupRoot();
@@ -111,7 +122,11 @@ export class Stack {
     this.strays = new StrayReaper(clock, scanner, ({ service: id, pid, command }) => post({ type: "JobNoticed", id, note: { kind: "escaped", pid, command } }), () => this.spawner.livePids());
     this.spawner = new Spawner({
       clock,
-      post,
+      post: (input) => {
+        // a child's notify socket closes with it
+        if (input.type === "ChildExited" || input.type === "SpawnFailed") this.notify.ended(input.id, input.incarnation);
+        post(input);
+      },
       printer: opts.printer ?? createPrinter(null, false),
       logsDir: join(manifest.stateDir, "logs"),
       childEnv: { VIGIL_SOCKET: join(manifest.stateDir, "heartbeat.sock"), PATH: childPath() },
@@ -151,7 +166,13 @@ export class Stack {
       STATUS_MIN_INTERVAL_MS,
       this.problems.writes("status.json"),
     );
-    this.loop.afterDrain = () => this.statusFile.markStale(STATUS_STALE_MS);
+    this.systemd = opts.manager
+      ? SystemdNotifier.fromEnv(opts.manager, process.pid, { clock, logger: throttledLogger(logger, clock), post, summary: () => summary(this.loop.state) })
+      : null;
+    this.loop.afterDrain = () => {
+      this.statusFile.markStale(STATUS_STALE_MS);
+      this.systemd?.changed();
+    };
     this.sinks = createEventSinks(manifest, logger, clock, this.alertTotals, this.problems.writes("events.jsonl"));
     this.bus.subscribe((event) => {
       logger.log(event.level, event.instance ?? event.service, event.kind, event.message, event.fields);
@@ -236,6 +257,7 @@ export class Stack {
       exhausted: (message) => this.problems.raise("fds", "fds", message, "file descriptors are free again"),
       relieved: () => this.problems.clear("fds"),
     });
+    this.systemd?.start();
     post({ type: "Started", pid: process.pid });
     this.statusFile.markDirty();
   }
@@ -283,7 +305,7 @@ export class Stack {
   /** Where the loop's effects go. */
   private adapters(): Adapters {
     return {
-      spawn: (id, incarnation, spec) => this.spawner.spawn(id, incarnation, spec),
+      spawn: (id, incarnation, spec) => this.spawn(id, incarnation, spec),
       signal: (id, incarnation, signal) => this.spawner.signal(id, incarnation, signal),
       kill: (id, incarnation) => this.spawner.kill(id, incarnation),
       runProbe: (probe) => runProbe(probe, this.spawner.envOf(probe.id), (input) => this.loop.post(input)),
@@ -293,10 +315,21 @@ export class Stack {
       reconfigure: (next, previous) => void this.reconfigure(next, previous),
       forget: (id) => {
         this.spawner.forget(id);
+        this.notify.forget(id);
         this.sampling.forget(id);
       },
       stopped: () => void this.teardown(),
+      announce: (what) => this.systemd?.announce(what),
     };
+  }
+
+  /** A child of a `via: notify` service gets a datagram socket of its own as NOTIFY_SOCKET. */
+  private spawn(id: InstanceId, incarnation: number, spec: SpawnSpec): void {
+    if (!spec.notify) return this.spawner.spawn(id, incarnation, spec);
+    const opened = this.notify.open(id, incarnation, spec.service);
+    // as a failed spawn is: on a later turn, then by the restart policy
+    if (!opened.ok) return queueMicrotask(() => this.loop.post({ type: "SpawnFailed", id, incarnation, error: opened.error }));
+    this.spawner.spawn(id, incarnation, { ...spec, env: { ...spec.env, NOTIFY_SOCKET: opened.path } });
   }
 
   /** Reads the manifest again, one read at a time, and tells the loop what it found. */
@@ -364,6 +397,7 @@ export class Stack {
     await this.strays.finish();
     this.cgroups?.close();
     await this.spawner.close();
+    this.notify.close();
     this.statusFile.markDirty();
     await this.statusFile.settle();
     await this.registry.clear();
@@ -371,6 +405,7 @@ export class Stack {
     // a logger of its own ends with the stack (a library user's process goes on)
     if (this.ownsLogger) await (this.logger.close?.() ?? this.logger.flush());
     await this.lock.release();
+    this.systemd?.close();
     this.stoppedNow();
   }
 }

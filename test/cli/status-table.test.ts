@@ -144,3 +144,11 @@ describe("vigil status --watch", () => {
     }
   });
 });
+
+describe("renderTable's status lines", () => {
+  it("shows what children said of themselves below the table, on one line each", () => {
+    const doc = { ...DOC, services: [service({ name: "redis", status_text: "Ready to accept connections" }), service({ name: "x", status_text: "two\nlines\u001b[31m" }), service({ name: "quiet" })] };
+    const lines = renderTable(doc, NOW).trimEnd().split("\n");
+    expect(lines.slice(-2)).toEqual(["redis  says: Ready to accept connections", "x      says: two lines [31m"]);
+  });
+});

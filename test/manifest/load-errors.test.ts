@@ -145,7 +145,7 @@ describe("manifest errors", () => {
       "supervisor.yaml:1:10: version: unsupported version 2; this vigil reads version 1",
       'supervisor.yaml:3:19: defaults.stop.signal: unknown signal "SIGTREM", did you mean "SIGTERM"?',
       'supervisor.yaml:6:14: services.api.command: "|" needs a shell; set shell: true to run the command through /bin/sh -c',
-      'supervisor.yaml:7:23: services.api.heartbeat.via: invalid value "sockt" (expected ipc or socket), did you mean "socket"?',
+      'supervisor.yaml:7:23: services.api.heartbeat.via: invalid value "sockt" (expected ipc, socket or notify), did you mean "socket"?',
       "supervisor.yaml:7:40: services.api.heartbeat.interval: must be greater than 0",
       'supervisor.yaml:8:18: services.api.depends_on.0: unknown service "nope"',
       "supervisor.yaml:10:14: services.web.command: command list must not be empty",

@@ -2,6 +2,7 @@
 // and lets the test say when a child exits, and recorders for events, replies and probe requests. The
 // loop and step() are the real ones; time moves only when the test moves it.
 import type { ChildMessage } from "../../src/core/heartbeat-message.js";
+import { parseNotify } from "../../src/core/notify-message.js";
 import type { CommandAnswer, StackCommand } from "../../src/core/stack/commands.js";
 import type { DomainEvent, EventKind } from "../../src/core/stack/domain-events.js";
 import type { SpawnSpec } from "../../src/core/stack/effects.js";
@@ -51,6 +52,8 @@ export class FakeWorld {
   readonly probes: ProbeRequest[] = [];
   readonly loads: (number | null)[] = [];
   readonly forgotten: InstanceId[] = [];
+  /** what the loop told a service manager above it (Announce effects) */
+  readonly announced: string[] = [];
   stopped = false;
   obeysStop: boolean;
   #nextPid = 1000;
@@ -117,6 +120,13 @@ export class FakeWorld {
   say(name: string, message: Partial<ChildMessage> & { type: ChildMessage["type"] }): this {
     const child = this.child(name);
     this.post({ type: "MessageReceived", message: { ok: true, message: { service: child.spec.service, token: child.token, data: undefined, text: undefined, ...message } } });
+    return this;
+  }
+
+  /** A datagram on the instance's live child's notify socket. */
+  notify(name: string, text: string): this {
+    const child = this.child(name);
+    this.post({ type: "NotifyReceived", id: child.id, incarnation: child.incarnation, datagram: parseNotify(text) });
     return this;
   }
 
@@ -198,6 +208,7 @@ export class FakeWorld {
       reconfigure: () => undefined,
       forget: (id) => void this.forgotten.push(id),
       stopped: () => void (this.stopped = true),
+      announce: (what) => void this.announced.push(what),
     };
   }
 

@@ -80,8 +80,11 @@ export function spawnSpec(state: StackState, instance: Instance): SpawnSpec {
       VIGIL_INSTANCE: String(instance.index),
       VIGIL_REPLICAS: String(replicas),
       VIGIL_HEARTBEAT_MS: String(config.heartbeat?.intervalMs ?? DEFAULT_HEARTBEAT_MS),
+      // sd_watchdog_enabled(3); no WATCHDOG_PID: the pinging process may be a shell's child
+      ...(config.heartbeat?.via === "notify" ? { WATCHDOG_USEC: String(config.heartbeat.intervalMs * 1000) } : {}),
     },
     ipc: config.heartbeat?.via === "ipc",
+    notify: config.heartbeat?.via === "notify",
     stop: config.stop,
     log: { maxBytes: config.logs.maxBytes, keep: config.logs.keep },
   };

@@ -67,6 +67,7 @@ export function commandRequested(t: Turn, replyTo: ReplyTo, command: StackComman
 export function beginShutdown(t: Turn): void {
   if (t.state.shuttingDown) return;
   t.state.shuttingDown = true;
+  t.emit({ type: "Announce", what: "stopping" });
   t.publish("shutdown", null, { kill: false });
 }
 

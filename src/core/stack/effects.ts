@@ -28,6 +28,8 @@ export interface SpawnSpec {
   readonly env: Readonly<Record<string, string>>;
   /** a Node IPC channel on fd 3 */
   readonly ipc: boolean;
+  /** a notify datagram socket of this child's own, as NOTIFY_SOCKET (`heartbeat.via: notify`) */
+  readonly notify: boolean;
   readonly stop: { readonly signal: SignalName; readonly timeoutMs: number };
   readonly log: { readonly maxBytes: number; readonly keep: number };
 }
@@ -57,7 +59,9 @@ export type Effect =
   /** the instance is gone for good (removed, scaled down): its log and cgroup may be closed */
   | { readonly type: "ForgetInstance"; readonly id: InstanceId }
   /** every instance has stopped after a shutdown */
-  | { readonly type: "Stopped" };
+  | { readonly type: "Stopped" }
+  /** to a service manager above vigil (systemd): started, stopping, or alive (the loop took a WatchdogDue) */
+  | { readonly type: "Announce"; readonly what: "ready" | "stopping" | "watchdog" };
 
 /** the timer's key as one string, for the adapter's map */
 export function timerKeyText(key: TimerKey): string {

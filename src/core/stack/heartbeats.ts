@@ -6,11 +6,13 @@ import { beat, timerFired } from "../beat-watch.js";
 import { formatMs } from "../format.js";
 import { MAX_DATA_BYTES, MAX_DATA_DEPTH } from "../data-bounds.js";
 import type { ChildMessage, ParsedMessage, RejectKind } from "../heartbeat-message.js";
+import { MAX_NOTIFY_BYTES } from "../notify-message.js";
 import { healthOf } from "./health.js";
 import { arm } from "./children.js";
 import { abandonDependants } from "./gating.js";
 import { dispatch } from "./step.js";
 import type { InstanceId } from "./ids.js";
+import type { Health } from "../types.js";
 import { configOf, nameOf, type Instance, type StackState } from "./state.js";
 import type { Turn } from "./turn.js";
 
@@ -22,6 +24,8 @@ const REJECT_TEXT: Record<RejectKind, string> = {
   "bad-token": "a message with a wrong or outdated token",
   "line-too-long": "a line over 64 KiB; connection dropped",
   evicted: "the socket was full: the connection quiet longest was closed to make room for a new one",
+  "bad-datagram": "a notify datagram that is not UTF-8 text of KEY=VALUE lines, or holds a known key with a value the protocol does not have",
+  "datagram-too-long": `a notify datagram over ${MAX_NOTIFY_BYTES / 1024} KiB; dropped`,
 };
 
 export function describeReject(kind: string): string {
@@ -82,7 +86,7 @@ export function reject(t: Turn, kind: RejectKind, service: string | undefined): 
   t.publish("message-rejected", entry ? { service: entry.config.name, instance: null } : null, { kind, detail: describeReject(kind), folded });
 }
 
-function take(t: Turn, instance: Instance, message: ChildMessage): void {
+export function take(t: Turn, instance: Instance, message: ChildMessage): void {
   const { messages } = instance;
   switch (message.type) {
     case "beat":
@@ -134,6 +138,12 @@ export function heartbeatDue(t: Turn, instance: Instance): void {
     : Number.isNaN(watch.lastAtMs)
       ? `no heartbeat since the start (startup_grace ${hb.startupGraceMs} ms, interval ${hb.intervalMs} ms)`
       : `no heartbeat for ${Math.round(outcome.ageMs)} ms (interval ${hb.intervalMs} ms, misses ${hb.misses})`;
+  heartbeatFailed(t, instance, previous, detail);
+}
+
+/** The heartbeat has failed (silence, or the child's own WATCHDOG=trigger): restart with reason heartbeat. */
+export function heartbeatFailed(t: Turn, instance: Instance, previous: Health, detail: string): void {
+  if (instance.heartbeat) instance.heartbeat.reported = "failed";
   // the failure (with its reason) first, then the level it reached: alerts tell one incident by the first
   dispatch(t, instance, { type: "FailureDetected", reason: "heartbeat", detail });
   t.publish("health", instance, { health: "failed", previous });

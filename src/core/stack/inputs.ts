@@ -1,6 +1,7 @@
 // Everything that can happen to a stack reaches the loop as one of these, in one queue: facts reported
 // by the adapters (past tense) and requests (…Requested). The loop hands each to step().
 import type { ParsedMessage, RejectKind } from "../heartbeat-message.js";
+import type { NotifyDatagram } from "../notify-message.js";
 import type { Manifest } from "../../manifest/types.js";
 import type { InstanceId } from "./ids.js";
 import type { StackCommand } from "./commands.js";
@@ -48,9 +49,13 @@ export type Input =
   | { readonly type: "MessageReceived"; readonly message: ParsedMessage }
   /** a line on a child's own IPC channel: the channel tells who sent it */
   | { readonly type: "IpcMessageReceived"; readonly id: InstanceId; readonly incarnation: number; readonly message: ParsedMessage }
+  /** a datagram on the notify socket of one child (`heartbeat.via: notify`): the socket tells who sent it */
+  | { readonly type: "NotifyReceived"; readonly id: InstanceId; readonly incarnation: number; readonly datagram: NotifyDatagram }
   /** input refused before it could be read as a message (not JSON, too long, too many connections) */
   | { readonly type: "MessageRejected"; readonly kind: RejectKind; readonly service: string | undefined }
   | { readonly type: "TimerFired"; readonly key: TimerKey }
+  /** the supervisor's own watchdog timer: answered with Announce watchdog, so a stalled loop stops the pings */
+  | { readonly type: "WatchdogDue" }
   | {
       readonly type: "ProbeFinished";
       readonly id: InstanceId;

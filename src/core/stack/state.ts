@@ -79,6 +79,10 @@ export interface StackState {
   readonly tokens: Map<string, InstanceId>;
   /** instances queued that wait for their dependencies */
   readonly waiting: Set<InstanceId>;
+  /** the Started input has come: the stack is under way */
+  began: boolean;
+  /** READY=1 has been announced (announce.ts) */
+  readyAnnounced: boolean;
   shuttingDown: boolean;
   /** services asked to stop during the shutdown */
   readonly stopAsked: Set<string>;
@@ -132,6 +136,8 @@ export function initialState(manifest: Manifest, startedAtWallMs: number): Stack
     instances: new Map(),
     tokens: new Map(),
     waiting: new Set(),
+    began: false,
+    readyAnnounced: false,
     shuttingDown: false,
     stopAsked: new Set(),
     stopPlan: null,

@@ -3,6 +3,7 @@
 // time and randomness included. For speed it updates the state it is given and returns it (the loop owns
 // the only copy); tests hand it a state and read the one it returns.
 import { beat } from "../beat-watch.js";
+import { announceReady } from "./announce.js";
 import type { Effect as MachineEffect, ServiceEvent } from "../events.js";
 import { transition } from "../service-machine.js";
 import type { ServiceStatus } from "../service-state.js";
@@ -12,6 +13,7 @@ import type { Effect, TimerKey } from "./effects.js";
 import { abandonDependants, isWaiting, startReady } from "./gating.js";
 import { heartbeatDue, ipcMessage, outputDue, reject, socketMessage } from "./heartbeats.js";
 import type { Input } from "./inputs.js";
+import { notifyReceived } from "./notify.js";
 import { probeFinished, probeDue } from "./probes.js";
 import { manifestLoaded, manifestRejected } from "./reload.js";
 import { resourcesSampled } from "./resources.js";
@@ -40,6 +42,7 @@ function take(t: Turn, input: Input): void {
     case "Started": {
       const instances = [...instancesInOrder(state)];
       t.publish("up", null, { services: state.services.size, instances: instances.length, file: state.manifest.file, pid: input.pid });
+      state.began = true;
       for (const name of state.order) {
         for (const id of state.services.get(name)?.instances ?? []) {
           const instance = id === undefined ? undefined : state.instances.get(id);
@@ -51,6 +54,7 @@ function take(t: Turn, input: Input): void {
     }
     case "ShutdownRequested":
       if (!input.kill) return beginShutdown(t);
+      if (!state.shuttingDown) t.emit({ type: "Announce", what: "stopping" });
       state.shuttingDown = true;
       t.publish("shutdown", null, { kill: true });
       for (const instance of state.instances.values()) dispatch(t, instance, { type: "KillRequested" });
@@ -88,10 +92,15 @@ function take(t: Turn, input: Input): void {
       return socketMessage(t, input.message);
     case "IpcMessageReceived":
       return ipcMessage(t, input.id, input.incarnation, input.message);
+    case "NotifyReceived":
+      return notifyReceived(t, input.id, input.incarnation, input.datagram);
     case "MessageRejected":
       return reject(t, input.kind, input.service);
     case "TimerFired":
       return timerFired(t, input.key);
+    case "WatchdogDue":
+      if (!state.stopped) t.emit({ type: "Announce", what: "watchdog" });
+      return;
     case "ProbeFinished":
       return probeFinished(t, input.id, input.incarnation, input.probe, input.ok, input.detail);
     case "ResourcesSampled":
@@ -193,6 +202,7 @@ function changed(t: Turn, instance: Instance, before: ServiceStatus): void {
 function settle(t: Turn): void {
   const { state } = t;
   if (!state.shuttingDown && t.gatingChanged && state.waiting.size > 0) startReady(t);
+  if (t.gatingChanged) announceReady(t);
   if (state.shuttingDown && !state.stopped && stopReady(t)) {
     state.stopped = true;
     t.publish("down", null, {});

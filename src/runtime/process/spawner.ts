@@ -64,6 +64,8 @@ const DRAIN_POLL_MS = 25;
 const KILL_WAIT_MS = 3_000;
 const TOKEN_BYTES = 16;
 const PYTHON_UNBUFFERED: Readonly<Record<string, string>> = { PYTHONUNBUFFERED: "1" };
+/** systemd's words to vigil itself: a child that read them would speak to systemd for vigil (a `via: notify` child gets its own) */
+const SUPERVISOR_ONLY: ReadonlySet<string> = new Set(["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]);
 
 export class Spawner {
   readonly #running = new Map<InstanceId, Running>();
@@ -319,7 +321,7 @@ export class Spawner {
   #supervisorEnv(): Readonly<Record<string, string>> {
     if (this.#envOfTurn === null) {
       const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(this.opts.env ?? process.env)) if (v !== undefined) env[k] = v;
+      for (const [k, v] of Object.entries(this.opts.env ?? process.env)) if (v !== undefined && !SUPERVISOR_ONLY.has(k)) env[k] = v;
       this.#envOfTurn = env;
       queueMicrotask(() => (this.#envOfTurn = null));
     }

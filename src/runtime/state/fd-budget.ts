@@ -23,7 +23,9 @@ export interface FdUsageReport {
 }
 
 function shapeOf(config: ServiceConfig): ServiceFdShape {
-  return { ipc: config.heartbeat?.via === "ipc", socketBeats: config.heartbeat?.via === "socket" };
+  const via = config.heartbeat?.via;
+  // a notify instance holds its own datagram socket, one descriptor as a socket connection does
+  return { ipc: via === "ipc", socketBeats: via === "socket" || via === "notify" };
 }
 
 export class FdBudget implements LogFdPolicy {
