@@ -30,8 +30,9 @@ export function buildProgram(): Command {
   program
     .command("check")
     .description("validate the manifest")
+    .option("--print", "print the manifest as it will run: variables replaced, secrets masked, as YAML")
     .addOption(fileOption())
-    .action(async (opts: { file: string }) => (await import("./check.js")).checkCommand(opts.file));
+    .action(async (opts: { file: string; print?: boolean }) => (await import("./check.js")).checkCommand(opts.file, { print: opts.print === true }));
   program
     .command("status")
     .description("show the services of the running supervisor")
