@@ -73,11 +73,13 @@ services:
     const first = await s.waitFor("greeter", (x) => x.state === "running", "to run");
     const other = await s.waitFor("other", (x) => x.state === "running", "to run");
     const greeting = join(s.dir, "greeting.txt");
-    await waitUntil(async () => (await readText(greeting)) === "hello, hello\n", async () => `greeting.txt: ${await readText(greeting)}`);
+    let seen = "";
+    const says = (text: string) => async (): Promise<boolean> => (seen = await readText(greeting)) === text;
+    await waitUntil(says("hello, hello\n"), () => `greeting.txt: ${seen}`);
     await writeFile(join(s.dir, ".env"), "WORD=bye\n");
     const second = await s.waitFor("greeter", (x) => x.state === "running" && x.pid !== first.pid, "to restart");
     expect(second.last_exit?.reason).toBe("config");
-    await waitUntil(async () => (await readText(greeting)) === "bye, bye\n", async () => `greeting.txt: ${await readText(greeting)}`);
+    await waitUntil(says("bye, bye\n"), () => `greeting.txt: ${seen}`);
     expect((await s.service("other"))?.pid).toBe(other.pid);
   });
 });
