@@ -78,7 +78,7 @@ describe("heartbeat() over the socket", () => {
       const hb = heartbeat(); hb.ready(); setTimeout(() => hb.status("done"), 300);`;
     const child = runScript(code, vigilEnv(), { stdio: ["ignore", "pipe", "pipe"] });
 
-    expect(await child.waitForExit(3000)).toEqual({ code: 0, signal: null });
+    expect(await child.waitForExit(10_000)).toEqual({ code: 0, signal: null });
     await waitFor("the last status", () => server.ofType("status").length === 1);
     expect(server.ofType("ready")).toHaveLength(1);
     expect(server.ofType("beat").length).toBeGreaterThanOrEqual(2);
