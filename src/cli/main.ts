@@ -17,7 +17,8 @@ async function main(argv: readonly string[]): Promise<void> {
     const status = quickStatusArgs(argv.slice(2));
     if (status) {
       const { statusCommand } = await import("./status.js");
-      return await statusCommand(status.names, status.file, status);
+      const { manifestFile } = await import("./find-manifest.js");
+      return await statusCommand(status.names, manifestFile(status.file, 1), status);
     }
     const { buildProgram } = await import("./program.js");
     await buildProgram().parseAsync([...argv]);

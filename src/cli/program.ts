@@ -2,12 +2,13 @@
 // runs: `vigil status` must not pay for loading the supervisor, the manifest schema and the spawn and
 // log libraries (about 300 ms here, see BENCHMARKS.md).
 import { Command, InvalidArgumentError, Option } from "commander";
-import { DEFAULT_MANIFEST } from "./target.js";
+import { manifestFile } from "./find-manifest.js";
 import { UserError } from "./user-error.js";
 
 export const VERSION = "0.1.0";
 
-const fileOption = (): Option => new Option("-f, --file <FILE>", "the manifest").default(DEFAULT_MANIFEST);
+const FILE_HELP = "the manifest (default: $VIGIL_FILE, else supervisor.yaml here or in the nearest directory above)";
+const fileOption = (): Option => new Option("-f, --file <FILE>", FILE_HELP);
 
 export function buildProgram(): Command {
   const program = new Command("vigil")
@@ -20,18 +21,19 @@ export function buildProgram(): Command {
     .command("up")
     .description("start every service and supervise them in the foreground")
     .addOption(fileOption())
-    .action(async (opts: { file: string }) => {
+    .action(async (opts: { file?: string }) => {
       // before loading the supervisor, whose modules alone need more descriptors than a tiny limit allows
       const floor = (await import("../runtime/state/fd-limit.js")).fdFloorProblem();
       if (floor !== null) throw new UserError(floor, 1);
       const { upCommand } = await import("./up.js");
-      process.exitCode = await upCommand(opts.file);
+      process.exitCode = await upCommand(manifestFile(opts.file, 2));
     });
   program
     .command("check")
     .description("validate the manifest")
+    .option("--print", "print the manifest as it will run: variables replaced, secrets masked, as YAML")
     .addOption(fileOption())
-    .action(async (opts: { file: string }) => (await import("./check.js")).checkCommand(opts.file));
+    .action(async (opts: { file?: string; print?: boolean }) => (await import("./check.js")).checkCommand(manifestFile(opts.file, 2), { print: opts.print === true }));
   program
     .command("status")
     .description("show the services of the running supervisor")
@@ -40,8 +42,8 @@ export function buildProgram(): Command {
     .option("--history", "print the status document with each service's last 60 resource samples (implies --json)")
     .option("-w, --watch", "redraw every second until ctrl-c")
     .addOption(fileOption())
-    .action(async (names: string[], opts: { file: string; json?: boolean; history?: boolean; watch?: boolean }) =>
-      (await import("./status.js")).statusCommand(names, opts.file, {
+    .action(async (names: string[], opts: { file?: string; json?: boolean; history?: boolean; watch?: boolean }) =>
+      (await import("./status.js")).statusCommand(names, manifestFile(opts.file, 1), {
         json: opts.json === true || opts.history === true,
         history: opts.history === true,
         watch: opts.watch === true,
@@ -53,7 +55,7 @@ export function buildProgram(): Command {
       .description(`${cmd} services of the running supervisor`)
       .argument("<names...>", "service names")
       .addOption(fileOption())
-      .action(async (names: string[], opts: { file: string }) => (await import("./control.js")).controlCommand(cmd, names, opts.file));
+      .action(async (names: string[], opts: { file?: string }) => (await import("./control.js")).controlCommand(cmd, names, manifestFile(opts.file, 1)));
   }
   program
     .command("scale")
@@ -61,17 +63,17 @@ export function buildProgram(): Command {
     .argument("<name>", "the service")
     .argument("<replicas>", "how many instances", replicaCount)
     .addOption(fileOption())
-    .action(async (name: string, replicas: number, opts: { file: string }) => (await import("./control.js")).scaleCommand(name, replicas, opts.file));
+    .action(async (name: string, replicas: number, opts: { file?: string }) => (await import("./control.js")).scaleCommand(name, replicas, manifestFile(opts.file, 1)));
   program
     .command("reload")
     .description("re-read the manifest now and apply what changed (the same as saving it, or SIGHUP)")
     .addOption(fileOption())
-    .action(async (opts: { file: string }) => (await import("./control.js")).reloadCommand(opts.file));
+    .action(async (opts: { file?: string }) => (await import("./control.js")).reloadCommand(manifestFile(opts.file, 1)));
   program
     .command("down")
     .description("stop the running supervisor and every child, and wait until they are gone")
     .addOption(fileOption())
-    .action(async (opts: { file: string }) => (await import("./down.js")).downCommand(opts.file));
+    .action(async (opts: { file?: string }) => (await import("./down.js")).downCommand(manifestFile(opts.file, 1)));
   program
     .command("logs")
     .description("print the captured output of services, and follow it")
@@ -79,9 +81,9 @@ export function buildProgram(): Command {
     .option("-f, --follow", "keep printing lines as they are written, until ctrl-c")
     .addOption(new Option("-n, --lines <N>", "how many of the last lines to print").default(10).argParser(lineCount))
     // -f is --follow here, as in tail; the manifest goes by its long option only
-    .addOption(new Option("--file <FILE>", "the manifest").default(DEFAULT_MANIFEST))
-    .action(async (names: string[], opts: { file: string; follow?: boolean; lines: number }) =>
-      (await import("./logs.js")).logsCommand(names, opts.file, { follow: opts.follow === true, lines: opts.lines }),
+    .addOption(new Option("--file <FILE>", FILE_HELP))
+    .action(async (names: string[], opts: { file?: string; follow?: boolean; lines: number }) =>
+      (await import("./logs.js")).logsCommand(names, manifestFile(opts.file, 1), { follow: opts.follow === true, lines: opts.lines }),
     );
   program
     .command("events")
@@ -92,9 +94,9 @@ export function buildProgram(): Command {
     .option("--json", "one JSON object per line")
     .option("-f, --follow", "keep printing events as they happen, until ctrl-c")
     // -f is --follow here, as in `vigil logs`; the manifest goes by its long option only
-    .addOption(new Option("--file <FILE>", "the manifest").default(DEFAULT_MANIFEST))
-    .action(async (opts: { file: string; since?: string; service?: string; lines?: number; json?: boolean; follow?: boolean }) =>
-      (await import("./events.js")).eventsCommand(opts.file, {
+    .addOption(new Option("--file <FILE>", FILE_HELP))
+    .action(async (opts: { file?: string; since?: string; service?: string; lines?: number; json?: boolean; follow?: boolean }) =>
+      (await import("./events.js")).eventsCommand(manifestFile(opts.file, 1), {
         since: opts.since,
         service: opts.service,
         lines: opts.lines,
@@ -108,7 +110,7 @@ export function buildProgram(): Command {
     .argument("<target>", "systemd or kubernetes")
     .option("-o, --output <DIR>", "write one file per unit or object into DIR (created if missing); default: all to stdout")
     .addOption(fileOption())
-    .action(async (target: string, opts: { file: string; output?: string }) => (await import("./export.js")).exportCommand(target, opts.file, opts.output));
+    .action(async (target: string, opts: { file?: string; output?: string }) => (await import("./export.js")).exportCommand(target, manifestFile(opts.file, 2), opts.output));
   program
     .command("install")
     .description("write a systemd unit that runs `vigil up` for this manifest at boot (never runs systemctl itself)")
@@ -116,8 +118,8 @@ export function buildProgram(): Command {
     .option("--print", "print the unit instead of writing it")
     .option("--force", "replace a different unit of the same name")
     .addOption(fileOption())
-    .action(async (opts: { file: string; user?: boolean; print?: boolean; force?: boolean }) =>
-      (await import("./install.js")).installCommand(opts.file, { user: opts.user === true, print: opts.print === true, force: opts.force === true }),
+    .action(async (opts: { file?: string; user?: boolean; print?: boolean; force?: boolean }) =>
+      (await import("./install.js")).installCommand(manifestFile(opts.file, 2), { user: opts.user === true, print: opts.print === true, force: opts.force === true }),
     );
   program
     .command("beat")

@@ -3,11 +3,11 @@
 // already in memory. Anything this is not certain of (help, an unknown or malformed option, another
 // command) is left to commander, which reads it as before and says what is wrong.
 import { parseArgs } from "node:util";
-import { DEFAULT_MANIFEST } from "./target.js";
 
 export interface StatusArgs {
   readonly names: readonly string[];
-  readonly file: string;
+  /** as given with -f; undefined: findManifest() decides */
+  readonly file: string | undefined;
   readonly json: boolean;
   readonly history: boolean;
   readonly watch: boolean;
@@ -38,5 +38,5 @@ export function quickStatusArgs(args: readonly string[]): StatusArgs | null {
   const { values, positionals } = parsed;
   // commander refuses an option value that looks like an option ("-f --json"); parseArgs would take it
   if (values.file !== undefined && (values.file.startsWith("-") || values.file === "")) return null;
-  return { names: positionals, file: values.file ?? DEFAULT_MANIFEST, json: values.json === true || values.history === true, history: values.history === true, watch: values.watch === true };
+  return { names: positionals, file: values.file, json: values.json === true || values.history === true, history: values.history === true, watch: values.watch === true };
 }

@@ -4,8 +4,6 @@ import type { ControlRequest } from "../control/protocol.js";
 import { stateDirOf } from "../manifest/state-dir.js";
 import { UserError } from "./user-error.js";
 
-export const DEFAULT_MANIFEST = "supervisor.yaml";
-
 /** Asks the supervisor of the stack in `file`; turns every failure into one line and exit status 1. */
 export function ask(
   file: string,

@@ -1,16 +1,18 @@
 // supervisor.yaml -> Manifest. Every problem is collected with its line and column, then thrown
 // as one ManifestError; nothing is half-applied.
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { commandArgv } from "./command.js";
 import { checkDependencies, dependencyEdges } from "./dependencies.js";
+import { parseEnvFile } from "./env-file.js";
 import { ManifestError, unexpectedProblem, type ManifestIssue } from "./errors.js";
+import { interpolateManifest, type PlacedProblem } from "./interpolate-manifest.js";
 import { checkRejectedService, effectiveDefaults, errorText, resolveService, type ResolveContext } from "./resolve.js";
 import { FileTooLargeError, MAX_ENV_FILE_BYTES, MAX_MANIFEST_BYTES, readBounded, readBoundedSync } from "./read-bounded.js";
 import { defaultsSchema, manifestSchema, serviceSchema, type ValidatedAlertRule } from "./schema.js";
 import { NameSuggestions } from "./suggest.js";
 import { notifyUnavailable } from "../runtime/notify/unix-dgram.js";
 import type { AlertRule, AlertTarget, Manifest, ServiceConfig } from "./types.js";
-import { keysInOrder, locate, parseYaml, toData, type IssuePath, type YamlSource } from "./yaml-source.js";
+import { keysInOrder, locate, locateDollar, parseYaml, toData, type IssuePath, type YamlSource } from "./yaml-source.js";
 import { fromZodIssues, issueMessages, type PendingIssue } from "./zod-issues.js";
 
 export interface ParseOptions {
@@ -18,16 +20,34 @@ export interface ParseOptions {
   readonly readFile?: (absolutePath: string) => string;
   /** why `heartbeat.via: notify` cannot work here, or null; defaults to trying to load unix-dgram */
   readonly notifyUnavailable?: () => string | null;
+  /** the variables ${VAR} takes first; default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** reads the .env beside the manifest (undefined: there is none); default the file, up to MAX_ENV_FILE_BYTES */
+  readonly readDotEnv?: (absolutePath: string) => string | undefined;
 }
 
+/** The manifest and the document it was read from after interpolation, for `vigil check --print`. */
+export interface LoadedManifest {
+  readonly manifest: Manifest;
+  /** the document with every variable replaced, values of secret-named variables as *** */
+  readonly shown: unknown;
+}
+
+/** The file beside the manifest that ${VAR} reads after the environment. */
+export const DOT_ENV = ".env";
+
 export async function loadManifest(file: string, options: ParseOptions = {}): Promise<Manifest> {
+  return (await loadManifestDocument(file, options)).manifest;
+}
+
+export async function loadManifestDocument(file: string, options: ParseOptions = {}): Promise<LoadedManifest> {
   let text: string;
   try {
     text = await readBounded(file, MAX_MANIFEST_BYTES);
   } catch (error) {
     throw new ManifestError([{ file, path: "", message: `cannot read manifest: ${errorText(error)}` }], { cause: error });
   }
-  return parseManifest(text, file, options);
+  return parseManifestDocument(text, file, options);
 }
 
 const DEFAULT_SAMPLE_MS = 2_000;
@@ -38,6 +58,10 @@ const DEFAULT_SAMPLE_MS = 2_000;
  * a bug, but the user still gets a located problem instead of a crash.
  */
 export function parseManifest(text: string, file: string, options: ParseOptions = {}): Manifest {
+  return parseManifestDocument(text, file, options).manifest;
+}
+
+export function parseManifestDocument(text: string, file: string, options: ParseOptions = {}): LoadedManifest {
   try {
     return readManifest(text, file, options);
   } catch (error) {
@@ -46,7 +70,7 @@ export function parseManifest(text: string, file: string, options: ParseOptions 
   }
 }
 
-function readManifest(text: string, file: string, options: ParseOptions): Manifest {
+function readManifest(text: string, file: string, options: ParseOptions): LoadedManifest {
   if (text.length > MAX_MANIFEST_BYTES) {
     throw new ManifestError([{ file, line: 1, col: 1, path: "", message: `the manifest is ${new FileTooLargeError(MAX_MANIFEST_BYTES).message}` }]);
   }
@@ -59,7 +83,13 @@ function readManifest(text: string, file: string, options: ParseOptions): Manife
   }
   const read = toData(source);
   if (!read.ok) throw new ManifestError([{ file, line: 1, col: 1, path: "", message: read.message }], { cause: read.cause });
-  const input = read.data;
+  const absolute = resolve(file);
+  const dotEnv = dotEnvVariables(join(dirname(absolute), DOT_ENV), join(dirname(file), DOT_ENV), options);
+  const env = options.env ?? process.env;
+  const interpolated = interpolateManifest(read.data, (name) => env[name] ?? dotEnv.get()[name]);
+  const input = interpolated.data;
+  const interpolationIssues = [...dotEnv.problems, ...interpolated.problems.map((problem) => placedIssue(problem, file, source, read.data))];
+  const interpolatedPaths = new Set(interpolated.problems.map((problem) => problem.path.map(String).join(".")));
 
   const issues: PendingIssue[] = [];
   const bugs: unknown[] = [];
@@ -74,7 +104,6 @@ function readManifest(text: string, file: string, options: ParseOptions): Manife
   };
   const parsed = guard([], undefined, () => manifestSchema.safeParse(input, { error: issueMessages, reportInput: true }));
   if (parsed?.success === false) append(issues, fromZodIssues(parsed.error.issues, manifestSchema));
-  const absolute = resolve(file);
   const ctx: ResolveContext = {
     dir: dirname(absolute),
     displayDir: dirname(file),
@@ -91,15 +120,16 @@ function readManifest(text: string, file: string, options: ParseOptions): Manife
   append(issues, guard(["alerts"], [], () => checkAlertServices(field(input, "alerts"), names, suggestions)));
   const alerts = parsed?.success === true ? guard(["alerts"], [], () => resolveAlerts(parsed.data.alerts ?? [], ctx)) : [];
 
-  if (issues.length > 0 || ctx.located.length > 0) {
-    const located = issues.map((issue) => toManifestIssue(issue, file, source));
-    throw new ManifestError([...located, ...ctx.located], bugs.length > 0 ? { cause: bugs[0] } : undefined);
+  if (issues.length > 0 || ctx.located.length > 0 || interpolationIssues.length > 0) {
+    // a value whose variable is missing was checked as written: what that finds is not news
+    const located = issues.filter((issue) => !interpolatedPaths.has(issue.path.map(String).join("."))).map((issue) => toManifestIssue(issue, file, source));
+    throw new ManifestError(withoutRepeats([...interpolationIssues, ...located, ...ctx.located]), bugs.length > 0 ? { cause: bugs[0] } : undefined);
   }
   if (parsed?.success !== true) throw new Error("bug: the schema rejected a manifest without reporting why");
   const data = parsed.data;
   const stateDir = resolve(ctx.dir, data.state_dir);
   const disk = data.checks?.disk;
-  return {
+  const manifest: Manifest = {
     version: 1,
     file: absolute,
     stateDir,
@@ -111,6 +141,76 @@ function readManifest(text: string, file: string, options: ParseOptions): Manife
     },
     alerts,
   };
+  return { manifest, shown: interpolated.masked };
+}
+
+interface DotEnv {
+  /** its variables, read on first use: a manifest whose variables are all in the environment never reads it */
+  get(): Readonly<Record<string, string>>;
+  /** what was wrong with it, once read */
+  readonly problems: ManifestIssue[];
+}
+
+function dotEnvVariables(absolute: string, shown: string, options: ParseOptions): DotEnv {
+  const problems: ManifestIssue[] = [];
+  let variables: Record<string, string> | undefined;
+  const read = options.readDotEnv ?? readDotEnvFile;
+  return {
+    problems,
+    get() {
+      if (variables !== undefined) return variables;
+      variables = {};
+      let text: string | undefined;
+      try {
+        text = read(absolute);
+      } catch (error) {
+        problems.push({ file: shown, path: "", message: `cannot read ${DOT_ENV}: ${errorText(error)}` });
+      }
+      if (text === undefined) return variables;
+      const parsed = parseEnvFile(text);
+      variables = parsed.env;
+      for (const problem of parsed.problems) problems.push({ file: shown, line: problem.line, col: problem.col, path: "", message: problem.message });
+      return variables;
+    },
+  };
+}
+
+function readDotEnvFile(path: string): string | undefined {
+  try {
+    return readBoundedSync(path, MAX_ENV_FILE_BYTES);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw error;
+  }
+}
+
+function placedIssue(problem: PlacedProblem, file: string, source: YamlSource, data: unknown): ManifestIssue {
+  let position = { line: 1, col: 1 };
+  try {
+    position = locateDollar(source, problem.path, String(valueAt(data, problem.path)), problem.offset);
+  } catch {
+    // the problem is worth more than its position
+  }
+  return { file, ...position, path: problem.path.map(String).join("."), message: problem.message };
+}
+
+function valueAt(data: unknown, path: IssuePath): unknown {
+  let value = data;
+  for (const segment of path) value = typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[segment] : undefined;
+  return value;
+}
+
+/** The .env beside the manifest may be a service's env_file too: its problems are told once. */
+function withoutRepeats(issues: readonly ManifestIssue[]): ManifestIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = issue.file === "" || issue.line === undefined ? null : `${issue.file}:${issue.line}:${issue.col ?? 0}:${issue.message}`;
+    if (key === null) return true;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 const TELEGRAM_API = "https://api.telegram.org";

@@ -94,9 +94,13 @@ const limitsSchema = z
         ctx.addIssue({ code: "custom", message: "limits needs memory, cpu or both", input: limits });
       }
     }),
-  );
+  )
+  .meta({ anyOf: [{ required: ["memory"] }, { required: ["cpu"] }] });
 
 const PROBE_CHECKS = ["http", "tcp", "exec"] as const;
+
+/** the JSON Schema of the cross checks' "exactly one of": editors check it as you type */
+const exactlyOneOf = (keys: readonly string[]) => keys.map((key) => ({ required: [key] }));
 
 const probeSchema = z
   .strictObject({
@@ -120,7 +124,8 @@ const probeSchema = z
         ctx.addIssue({ code: "custom", message: "shell applies only to exec probes", input: probe["shell"], path: ["shell"], params: { at: "key" } });
       }
     }),
-  );
+  )
+  .meta({ oneOf: exactlyOneOf(PROBE_CHECKS), dependentRequired: { shell: ["exec"] } });
 
 const dependsOnSchema = z.union(
   [z.array(z.string()), z.record(z.string(), z.enum(DEPENDENCY_CONDITIONS))],
@@ -154,6 +159,8 @@ export const defaultsSchema = z.strictObject({
 });
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/;
+/** LOOPBACK on the whole `listen` value, for the JSON Schema; a ${VAR} is the loader's to judge */
+const LOOPBACK_LISTEN = "^\\s*(127\\.\\d+\\.\\d+\\.\\d+|localhost|\\[::1\\]):|\\$\\{";
 
 const httpSchema = z
   .strictObject({
@@ -174,7 +181,8 @@ const httpSchema = z
         });
       }
     }),
-  );
+  )
+  .meta({ if: { required: ["listen"], properties: { listen: { not: { type: "string", pattern: LOOPBACK_LISTEN } } } }, then: { required: ["token_env"] } });
 
 const resourcesSchema = z.strictObject({
   interval: duration({ positive: true }).prefault("2s").describe("time between CPU/memory samples of every child"),
@@ -234,7 +242,14 @@ const alertRuleSchema = z
         ctx.addIssue({ code: "custom", message: `telegram sends its own body; format ${format} does not apply`, input: format, path: ["format"] });
       }
     }),
-  );
+  )
+  .meta({
+    oneOf: exactlyOneOf(ALERT_TARGETS),
+    dependentRequired: { shell: ["command"] },
+    dependentSchemas: { command: { not: { required: ["format"] } }, telegram: { properties: { format: { const: "telegram" } } } },
+    if: { required: ["format"], properties: { format: { const: "telegram" } } },
+    then: { required: ["telegram"] },
+  });
 
 export const manifestSchema = z
   .strictObject({
@@ -250,6 +265,7 @@ export const manifestSchema = z
     services: z
       .record(serviceName, serviceSchema)
       .refine((services) => Object.keys(services).length > 0, "at least one service is required")
+      .meta({ minProperties: 1 })
       .describe("the services to supervise, by name"),
   })
   .describe("vigil supervisor.yaml");

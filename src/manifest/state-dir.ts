@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { parseEnvFile } from "./env-file.js";
+import { interpolate, mayInterpolate } from "./interpolate.js";
 
 const DEFAULT_STATE_DIR = ".vigil";
 
@@ -18,7 +20,25 @@ export function stateDirOf(manifestFile: string): string {
   } catch {
     // unreadable or broken: the default is the best guess
   }
-  return resolve(dirname(file), typeof stateDir === "string" && stateDir !== "" ? stateDir : DEFAULT_STATE_DIR);
+  const written = typeof stateDir === "string" && stateDir !== "" ? stateDir : DEFAULT_STATE_DIR;
+  return resolve(dirname(file), mayInterpolate(written) ? interpolated(written, dirname(file)) : written);
+}
+
+/** state_dir: ${VAR}, as the loader reads it (the environment, then .env); as written when that fails. */
+function interpolated(written: string, dir: string): string {
+  let dotEnv: Record<string, string> | undefined;
+  const fromFile = (name: string): string | undefined => {
+    if (dotEnv === undefined) {
+      try {
+        dotEnv = parseEnvFile(readFileSync(join(dir, ".env"), "utf8")).env;
+      } catch {
+        dotEnv = {};
+      }
+    }
+    return dotEnv[name];
+  };
+  const result = interpolate(written, (name) => process.env[name] ?? fromFile(name));
+  return result.value === "" ? DEFAULT_STATE_DIR : result.value;
 }
 
 /**

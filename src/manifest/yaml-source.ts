@@ -20,6 +20,7 @@ interface MapIndex {
 }
 
 export interface YamlSource {
+  readonly text: string;
   readonly doc: Document.Parsed;
   readonly lines: TextLines;
   readonly index: WeakMap<YAMLMap, MapIndex>;
@@ -59,7 +60,7 @@ export function parseYaml(text: string): { source: YamlSource; problems: YamlPro
   const doc = parseDocument(text, { prettyErrors: false, merge: true, uniqueKeys: false });
   const errors = doc.errors.map((error) => ({ offset: error.pos[0], message: readable(error.message) }));
   const problems = [...errors, ...keyProblems(doc)].map(({ offset, message }) => ({ ...lines.position(offset), message }));
-  return { source: { doc, lines, index: new WeakMap() }, problems };
+  return { source: { text, doc, lines, index: new WeakMap() }, problems };
 }
 
 /** The parser's words where they speak of its own API or of running out of stack. */
@@ -168,4 +169,34 @@ export function keysInOrder(source: YamlSource, path: IssuePath): string[] {
   node = resolveAlias(source, node);
   if (!isMap(node)) return [];
   return node.items.map(keyOf).filter((key) => key !== "<<");
+}
+
+/** The node a key path names (through aliases and merge keys), if the document has it. */
+function nodeAt(source: YamlSource, path: IssuePath): unknown {
+  let node: unknown = source.doc.contents;
+  for (const segment of path) {
+    node = resolveAlias(source, node);
+    if (isMap(node)) node = findPair(source, node, segment)?.value;
+    else if (isSeq(node) && typeof segment === "number") node = node.items[segment];
+    else return undefined;
+  }
+  return resolveAlias(source, node);
+}
+
+/**
+ * Where the character at `offset` of the string at `path` was written, for a `$`: the n-th `$` of the
+ * value is the n-th `$` of its source text (quotes, escapes and folded lines change other characters,
+ * not these). When the counts differ (a `$` written as an escape), the node's own position.
+ */
+export function locateDollar(source: YamlSource, path: IssuePath, value: string, offset: number): Position {
+  const node = nodeAt(source, path);
+  const range = isScalar(node) ? node.range : undefined;
+  if (!range) return locate(source, path, "value");
+  const written = source.text.slice(range[0], range[1]);
+  const dollarsIn = (text: string): number[] => [...text.matchAll(/\$/g)].map((match) => match.index);
+  const inValue = dollarsIn(value);
+  const inSource = dollarsIn(written);
+  const nth = inValue.indexOf(offset);
+  const at = inValue.length === inSource.length && nth >= 0 ? inSource[nth] : undefined;
+  return source.lines.position(range[0] + (at ?? 0));
 }

@@ -1,7 +1,7 @@
 // One supervised stack: the loop and the adapters around it, wired. Opens the state directory (its lock),
 // ends what a killed predecessor left, opens the sockets, and turns every effect of the loop into the
 // adapter that carries it out. `vigil up` and the library API both run a stack through this.
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Clock } from "../core/clock.js";
 import type { CommandAnswer, StackCommand } from "../core/stack/commands.js";
@@ -14,7 +14,7 @@ import { summary } from "../core/stack/announce.js";
 import { initialState, type StackState } from "../core/stack/state.js";
 import type { Manifest } from "../manifest/types.js";
 import { ManifestError, RELOAD_SHOWN_ISSUES } from "../manifest/errors.js";
-import { loadManifest } from "../manifest/load.js";
+import { DOT_ENV, loadManifest } from "../manifest/load.js";
 import { acquireLock, type Lock } from "./state/lock.js";
 import { createLogger, type Logger } from "./outputs/logger.js";
 import { Loop, type Adapters } from "./loop.js";
@@ -233,7 +233,8 @@ export class Stack {
     if (this.opts.watch ?? true) {
       this.watcher = new ManifestWatcher({
         manifest: manifest.file,
-        extraFiles: () => this.manifest.services.flatMap((c) => (c.envFile ? [c.envFile] : [])),
+        // the .env beside the manifest holds values of its ${VAR}s, whether or not it exists yet
+        extraFiles: () => [join(dirname(this.manifest.file), DOT_ENV), ...this.manifest.services.flatMap((c) => (c.envFile ? [c.envFile] : []))],
         onChange: () => {
           logger.log("info", null, "manifest-changed", "the manifest changed on disk; reloading");
           this.load(null);

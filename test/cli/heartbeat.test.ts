@@ -169,7 +169,7 @@ time.sleep(300)
 version: 1
 services:
   victim:
-    command: sh -c 'echo "$VIGIL_TOKEN" > token-$$.txt; echo "$VIGIL_TOKEN" > token.txt; exec sleep 300'
+    command: sh -c 'echo "$VIGIL_TOKEN" > token-$$$$.txt; echo "$VIGIL_TOKEN" > token.txt; exec sleep 300'
   other:
     command: sleep 300
 `;

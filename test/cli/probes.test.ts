@@ -59,7 +59,7 @@ services:
     restart: { policy: on-failure, max_restarts: 0 }
     probes:
       liveness:
-        exec: sh -c 'echo $$ >> probe-pids.txt; trap "" TERM; sleep 100'
+        exec: sh -c 'echo $$$$ >> probe-pids.txt; trap "" TERM; sleep 100'
         shell: false
         interval: 100ms
         timeout: 300ms

@@ -135,8 +135,8 @@ describe("parseManifest", () => {
     expect(api.env).toEqual({ PORT: "3000", SECRET: "s3 cr3t", DEBUG: "true", NAME: "api" });
   });
 
-  it("splits a command string like a shell, keeping quotes and $VARS literal", () => {
-    const text = lines("version: 1", "services:", "  api:", `    command: node "my app.js" --name "it's" "$HOME" \${X}y`);
+  it("splits a command string like a shell, keeping quotes, $VARS and $${…} literal", () => {
+    const text = lines("version: 1", "services:", "  api:", `    command: node "my app.js" --name "it's" "$HOME" $\${X}y`);
     const api = service(text, "api");
     expect(api.argv).toEqual(["node", "my app.js", "--name", "it's", "$HOME", "${X}y"]);
   });

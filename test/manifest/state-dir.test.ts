@@ -33,4 +33,19 @@ describe("stateDirOf", () => {
     writeFileSync(file, "version: 1\nstate_dir: 12\n");
     expect(stateDirOf(file)).toBe(join(dir, ".vigil"));
   });
+
+  it("reads ${VAR} in state_dir as the loader does: the environment, then .env beside the manifest", () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-state-dir-"));
+    const file = join(dir, "supervisor.yaml");
+    writeFileSync(file, "version: 1\nstate_dir: ${VIGIL_TEST_STATE_DIR:-run}/$${x}\nservices: {}\n");
+    expect(stateDirOf(file)).toBe(join(dir, "run/${x}"));
+    writeFileSync(join(dir, ".env"), "VIGIL_TEST_STATE_DIR=from-dot-env\n");
+    expect(stateDirOf(file)).toBe(join(dir, "from-dot-env/${x}"));
+    process.env["VIGIL_TEST_STATE_DIR"] = "from-env";
+    try {
+      expect(stateDirOf(file)).toBe(join(dir, "from-env/${x}"));
+    } finally {
+      delete process.env["VIGIL_TEST_STATE_DIR"];
+    }
+  });
 });

@@ -19,8 +19,8 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs one CLI command to its end; env is added to the test's environment. */
-export function vigil(args: readonly string[], cwd: string, timeoutMs = 20_000, env: Readonly<Record<string, string>> = {}): Promise<CliResult> {
+/** Runs one CLI command to its end; env is added to the test's environment (undefined leaves a variable out). */
+export function vigil(args: readonly string[], cwd: string, timeoutMs = 20_000, env: Readonly<Record<string, string | undefined>> = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: "1", ...env } });
     let stdout = "";

@@ -44,6 +44,7 @@ const labelPairs = <T extends string>(label: string, values: readonly T[]): read
 const STATE_LABELS = labelPairs("state", SERVICE_STATES);
 const HEALTH_LABELS = labelPairs("health", HEALTHS);
 const REASON_LABELS = labelPairs("reason", EXIT_REASONS);
+const PROBE_LABELS = labelPairs("probe", ["liveness", "readiness"] as const);
 
 const SERVICE_FAMILIES: readonly ServiceFamily[] = [
   {
@@ -75,6 +76,15 @@ const SERVICE_FAMILIES: readonly ServiceFamily[] = [
     series: ({ doc }, emit) => emit("", doc.rejected_messages),
   },
   {
+    name: "vigil_probe_up", type: "gauge", help: "1 while the probe passes, 0 while it fails; absent before its first verdict",
+    series: ({ doc }, emit) => {
+      for (const [probe, labels] of PROBE_LABELS) {
+        const status = doc.probes?.[probe]?.status;
+        if (status === "passing" || status === "failing") emit(labels, status === "passing" ? 1 : 0);
+      }
+    },
+  },
+  {
     name: "vigil_service_cpu_percent", type: "gauge", help: "CPU use of the service's process tree, percent of one core",
     series: ({ doc }, emit) => { if (doc.cpu_percent !== null) emit("", doc.cpu_percent); },
   },
@@ -104,9 +114,15 @@ function serviceViews(status: StatusDocument, backend: ApiBackend): ServiceView[
   return status.services.map((doc) => ({ doc, restarts: restarts[doc.name] ?? {}, beatAgeMs: beatAges.get(doc.name) ?? null }));
 }
 
+/** left out of the default process metrics: sum(vigil_nodejs_active_handles) and so on give them */
+export const DEFAULT_TOTAL_GAUGES = ["vigil_nodejs_active_handles_total", "vigil_nodejs_active_requests_total", "vigil_nodejs_active_resources_total"] as const;
+
 export function createMetrics(backend: ApiBackend): MetricsExporter {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "vigil_" });
+  // gauges that prom-client names *_total, which Prometheus keeps for counters (promtool check metrics
+  // rejects them); each is the sum over `type` of the gauge of the same name without the suffix
+  for (const name of DEFAULT_TOTAL_GAUGES) registry.removeSingleMetric(name);
   const registers = [registry];
   new Gauge({ name: "vigil_up", help: "1 while the supervisor answers", registers }).set(1);
   const generation = new Gauge({ name: "vigil_supervisor_generation", help: "manifests applied since start (1 at start)", registers });
