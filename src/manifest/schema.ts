@@ -21,6 +21,7 @@ export const ALERT_KINDS = [
   "critical",
   "recovered",
   "spawn-failed",
+  "rollover-failed",
   "config-rejected",
   "limit",
   "disk",

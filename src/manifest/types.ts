@@ -139,6 +139,7 @@ export type AlertKind =
   | "critical"
   | "recovered"
   | "spawn-failed"
+  | "rollover-failed"
   | "config-rejected"
   | "limit"
   | "disk";
