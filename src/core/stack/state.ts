@@ -215,15 +215,16 @@ export function instancesOf(state: StackState, entry: ServiceEntry): Instance[] 
   return found;
 }
 
-/** The instances of `ids` as status shows them: each with the one it replaced and the one starting in its place. */
+/** The instances of `ids` as status shows them: each, then the one starting in its place, then the one it replaced. */
 export function withRollovers(state: StackState, ids: readonly InstanceId[]): InstanceId[] {
   if (state.rollovers.size === 0 && ![...state.instances.values()].some((i) => i.role === "old")) return [...ids];
   const shown: InstanceId[] = [];
   for (const id of ids) {
     const instance = state.instances.get(id);
-    if (instance?.predecessor && state.instances.has(instance.predecessor)) shown.push(instance.predecessor);
+    // the current one first: a reader that looks a name up finds it
     shown.push(id);
     if (instance?.successor && state.instances.has(instance.successor)) shown.push(instance.successor);
+    if (instance?.predecessor && state.instances.has(instance.predecessor)) shown.push(instance.predecessor);
   }
   return shown;
 }
