@@ -137,7 +137,7 @@ ${startFirst ? `    sockets: { http: "tcp://127.0.0.1:${port}" }\n` : ""}`);
   }
 }
 
-async function pm2Scenario() {
+export async function pm2Scenario() {
   const dir = mkdtempSync(join(tmpdir(), "vigil-rolling-pm2-"));
   const home = join(dir, "home");
   const env = { ...process.env, PM2_HOME: home };
