@@ -53,6 +53,13 @@ export interface ServiceDoc {
   /** the service it is an instance of, and its index (SPEC §6.1) */
   readonly service: string;
   readonly instance: number;
+  /**
+   * current: the instance; new: a start-first restart's new child, not ready yet (it runs beside the
+   * current one, with its own pid); old: the child it replaced, being stopped
+   */
+  readonly role?: "current" | "new" | "old";
+  /** why the last start-first restart's new child was not kept; null once one was */
+  readonly rollover_error?: string | null;
 }
 
 export interface ResourcePointDoc {

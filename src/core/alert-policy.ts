@@ -65,6 +65,8 @@ export function classify(event: EventRecord): Classified | null {
       return { kind: "restart", reason: text(f["reason"]) };
     case "spawn-failed":
       return { kind: "spawn-failed", reason: text(f["error"]) };
+    case "rollover":
+      return f["outcome"] === "failed" ? { kind: "rollover-failed", reason: text(f["detail"]) } : null;
     case "config-rejected":
       return { kind: "config-rejected", reason: null };
     case "limit-breach":

@@ -73,6 +73,7 @@ const FIELD_RULES = {
   limits: "supervision",
   probes: "supervision",
   replicas: "special",
+  sockets: "spawn",
 } as const satisfies Record<keyof ServiceConfig, FieldRule>;
 
 export function planReload(current: Manifest, next: Manifest): ReloadPlan {

@@ -2,7 +2,7 @@
 import type { ServiceConfig } from "../manifest/types.js";
 import { vigilSpan, wholeSeconds } from "./durations.js";
 import { probe, startupProbe, type Lose } from "./kubernetes-probe.js";
-import { logRotationLosses, splitEnv, type ExportInput, type EnvSplit } from "./stack.js";
+import { logRotationLosses, splitEnv, zeroDowntimeLosses, type ExportInput, type EnvSplit } from "./stack.js";
 import type { Loss } from "./losses.js";
 
 export type K8sObject = Record<string, unknown> & { readonly kind: string; readonly metadata: { readonly name: string; readonly labels?: Readonly<Record<string, string>> } };
@@ -43,6 +43,7 @@ export function serviceObjects(service: ServiceConfig, ctx: WorkloadContext): { 
   }
   if (service.logs.staleAfterMs !== null) lose("logs.stale_after", `${vigilSpan(service.logs.staleAfterMs)}: nothing watches the output for silence`);
   losses.push(...logRotationLosses(service, "the container runtime's log files"));
+  losses.push(...zeroDowntimeLosses(service, "kubernetes"));
 
   const container: Record<string, unknown> = {
     name,

@@ -70,6 +70,20 @@ export function logRotationLosses(service: ServiceConfig, store: string): Loss[]
   return [{ subject: service.name, key: "logs.max_size", why: `${maxBytes} bytes, keep ${keep}: output goes to ${store}, rotated by its own settings` }];
 }
 
+/** start-first restarts and vigil's sockets: what the target offers in their place is named, not written. */
+export function zeroDowntimeLosses(service: ServiceConfig, target: ExportTarget): Loss[] {
+  const losses: Loss[] = [];
+  if (service.restart.mode === "start-first") {
+    const instead = target === "systemd" ? "systemd stops the old process before it starts the new one" : "a Deployment's rolling update (maxSurge) with a readinessProbe does the same";
+    losses.push({ subject: service.name, key: "restart.mode", why: `start-first is vigil's; ${instead}` });
+  }
+  if (service.sockets.length > 0) {
+    const instead = target === "systemd" ? "a .socket unit passes sockets the same way (LISTEN_FDS); write one by hand" : "a Service in front of the pods takes their place";
+    losses.push({ subject: service.name, key: "sockets", why: `${service.sockets.map((s) => s.name).join(", ")} not exported; ${instead}` });
+  }
+  return losses;
+}
+
 /** Stack-wide keys that belong to the supervisor itself, which neither target runs. */
 export function stackLosses(manifest: Manifest, target: ExportTarget): Loss[] {
   const subject = basename(manifest.file);

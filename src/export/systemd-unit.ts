@@ -3,7 +3,7 @@ import { basename, isAbsolute, resolve } from "node:path";
 import type { ServiceConfig } from "../manifest/types.js";
 import { systemdSpan, vigilSpan } from "./durations.js";
 import { lossComment, type ExportFile, type Loss } from "./losses.js";
-import { healthyMeansStarted, heartbeatVia, logRotationLosses, splitEnv, type ExportInput } from "./stack.js";
+import { healthyMeansStarted, heartbeatVia, logRotationLosses, splitEnv, zeroDowntimeLosses, type ExportInput } from "./stack.js";
 import { environmentWord, execLine, specifierSafe } from "./systemd-quote.js";
 import { restartKeys } from "./systemd-restart.js";
 
@@ -106,6 +106,7 @@ export function serviceUnit(service: ServiceConfig, ctx: UnitContext): { file: E
   if (service.probes.readiness !== null) lose("probes.readiness", "systemd runs no health checks; its readiness is READY=1 (heartbeat.via: notify)");
   if (service.logs.staleAfterMs !== null) lose("logs.stale_after", `${vigilSpan(service.logs.staleAfterMs)}: systemd does not watch output for silence`);
   losses.push(...logRotationLosses(service, "the journal"));
+  losses.push(...zeroDowntimeLosses(service, "systemd"));
 
   const header = [`# ${service.name} from ${basename(ctx.input.manifest.file)}, written by vigil export systemd`];
   if (service.replicas !== 1) header.push(`# a template: ${service.replicas} instances, ${service.name}@0 … ${service.name}@${service.replicas - 1}, with VIGIL_INSTANCE=%i`);

@@ -9,6 +9,7 @@ import type { ManifestIssue } from "./errors.js";
 import { BUILTIN_DEFAULTS, type ValidatedDefaults, type ValidatedProbe, type ValidatedService } from "./schema.js";
 import type { LogsConfig, ProbeCheck, ProbeConfig, RestartConfig, ServiceConfig, StopConfig } from "./types.js";
 import { parseDuration, parseSize } from "./units.js";
+import { resolveSockets } from "./sockets-schema.js";
 import type { IssuePath } from "./yaml-source.js";
 import type { PendingIssue } from "./zod-issues.js";
 
@@ -43,6 +44,8 @@ const BUILTIN: EffectiveDefaults = {
     },
     maxRestarts: B.restart.max_restarts,
     windowMs: parseDuration(B.restart.window),
+    mode: B.restart.mode,
+    readyTimeoutMs: parseDuration(B.restart.ready_timeout),
   },
   stop: { signal: B.stop.signal, timeoutMs: parseDuration(B.stop.timeout) },
   logs: { staleAfterMs: null, maxBytes: parseSize(B.logs.max_size), keep: B.logs.keep },
@@ -65,6 +68,8 @@ function mergeRestart(base: RestartConfig, over: RestartInput | undefined): Rest
     },
     maxRestarts: over?.max_restarts ?? base.maxRestarts,
     windowMs: over?.window ?? base.windowMs,
+    mode: over?.mode ?? base.mode,
+    readyTimeoutMs: over?.ready_timeout ?? base.readyTimeoutMs,
   };
 }
 
@@ -124,6 +129,7 @@ export function resolveService(name: string, service: ValidatedService, defaults
     limits: limits === undefined ? null : { memoryBytes: limits.memory ?? null, cpuPercent: limits.cpu ?? null, forMs: limits.for },
     probes: { liveness: probe("liveness"), readiness: probe("readiness") },
     replicas: service.replicas,
+    sockets: resolveSockets(service.sockets, ctx.dir),
   };
 }
 

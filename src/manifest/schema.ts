@@ -2,13 +2,15 @@
 // errors. Keys that `defaults` may set carry no schema default: resolve.ts merges
 // BUILTIN_DEFAULTS <- defaults <- service key by key.
 import { z } from "zod";
-import type { AlertKind, DependencyCondition, HeartbeatTransport, RestartPolicy } from "./types.js";
+import type { AlertKind, DependencyCondition, HeartbeatTransport, RestartMode, RestartPolicy } from "./types.js";
 import { crossCheck, isFields } from "./cross-check.js";
 import { describeValue } from "./units.js";
 import { MAX_REPLICAS } from "../core/stack/ids.js";
 import { command, duration, envName, envValue, httpUrl, osString, percent, serviceName, signal, size, tcpAddress } from "./schema-fields.js";
+import { socketsSchema } from "./sockets-schema.js";
 
 export const RESTART_POLICIES = ["always", "on-failure", "never"] as const satisfies readonly RestartPolicy[];
+export const RESTART_MODES = ["stop-first", "start-first"] as const satisfies readonly RestartMode[];
 export const DEPENDENCY_CONDITIONS = ["started", "healthy", "completed"] as const satisfies readonly DependencyCondition[];
 export const HEARTBEAT_TRANSPORTS = ["ipc", "socket", "notify"] as const satisfies readonly HeartbeatTransport[];
 export const ALERT_KINDS = [
@@ -19,6 +21,7 @@ export const ALERT_KINDS = [
   "critical",
   "recovered",
   "spawn-failed",
+  "rollover-failed",
   "config-rejected",
   "limit",
   "disk",
@@ -32,6 +35,8 @@ export const BUILTIN_DEFAULTS = {
     backoff: { initial: "200ms", factor: 2, max: "30s", jitter: 0.1, reset_after: "60s" },
     max_restarts: 10,
     window: "5m",
+    mode: "stop-first",
+    ready_timeout: "30s",
   },
   stop: { signal: "SIGTERM", timeout: "10s" },
   logs: { max_size: "10MiB", keep: 3 },
@@ -62,6 +67,8 @@ const restartSchema = z.strictObject({
   backoff: documented(backoffSchema, "delays between restarts"),
   max_restarts: documented(z.int().min(0), "more restarts than this inside `window` make the service fatal", D.restart.max_restarts),
   window: documented(duration({ positive: true }), "the sliding window for max_restarts", D.restart.window),
+  mode: documented(z.enum(RESTART_MODES), "stop-first: the old child ends before the new starts; start-first: the old ends once the new is ready", D.restart.mode),
+  ready_timeout: documented(duration({ positive: true }), "start-first: a new child not ready within this is stopped and the old one kept", D.restart.ready_timeout),
 });
 
 const stopSchema = z.strictObject({
@@ -150,7 +157,21 @@ export const serviceSchema = z.strictObject({
     .strictObject({ liveness: probeSchema.optional(), readiness: probeSchema.optional() })
     .optional()
     .describe("liveness failing restarts the service; readiness passing makes it healthy"),
-});
+  sockets: socketsSchema.optional().describe("listening sockets vigil binds once and passes to every instance from fd 3 on (LISTEN_FDS)"),
+}).check(
+  crossCheck((service, ctx) => {
+    const restart = service["restart"];
+    if (!isFields(restart) || restart["mode"] !== "start-first") return;
+    const probes = service["probes"];
+    if (service["heartbeat"] !== undefined || (isFields(probes) && probes["readiness"] !== undefined)) return;
+    ctx.addIssue({
+      code: "custom",
+      message: "start-first needs a way to say the new child is ready: a heartbeat (its ready message or first beat) or a readiness probe",
+      input: restart["mode"],
+      path: ["restart", "mode"],
+    });
+  }),
+);
 
 export const defaultsSchema = z.strictObject({
   restart: restartSchema.optional(),

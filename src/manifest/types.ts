@@ -3,6 +3,8 @@
 import type { SignalName } from "../core/types.js";
 
 export type RestartPolicy = "always" | "on-failure" | "never";
+/** stop-first: the old child ends, then the new one starts; start-first: the old ends once the new is ready */
+export type RestartMode = "stop-first" | "start-first";
 export type DependencyCondition = "started" | "healthy" | "completed";
 export type HeartbeatTransport = "ipc" | "socket" | "notify";
 
@@ -22,7 +24,26 @@ export interface RestartConfig {
   /** more than this many restarts inside windowMs => fatal */
   readonly maxRestarts: number;
   readonly windowMs: number;
+  readonly mode: RestartMode;
+  /** start-first: how long a new child may take to become ready */
+  readonly readyTimeoutMs: number;
 }
+
+/** A listening socket vigil holds for a service (SPEC §6.2). */
+export interface SocketConfig {
+  /** the key in `sockets:`, passed in LISTEN_FDNAMES */
+  readonly name: string;
+  readonly address: SocketAddress;
+  /** unix sockets: the file's mode, e.g. 0o660; null leaves the default */
+  readonly mode: number | null;
+  /** unix sockets: "user" or "user:group" (names or numbers); null leaves vigil's own */
+  readonly owner: string | null;
+}
+
+export type SocketAddress =
+  | { readonly kind: "tcp"; readonly host: string; readonly port: number }
+  /** path is absolute */
+  | { readonly kind: "unix"; readonly path: string };
 
 export interface StopConfig {
   readonly signal: SignalName;
@@ -91,6 +112,8 @@ export interface ServiceConfig {
   };
   /** how many instances run (SPEC §6.1) */
   readonly replicas: number;
+  /** listening sockets passed from fd 3 on, in manifest order */
+  readonly sockets: readonly SocketConfig[];
 }
 
 export interface HttpConfig {
@@ -116,6 +139,7 @@ export type AlertKind =
   | "critical"
   | "recovered"
   | "spawn-failed"
+  | "rollover-failed"
   | "config-rejected"
   | "limit"
   | "disk";

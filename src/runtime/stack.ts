@@ -28,6 +28,7 @@ import { createPrinter, type Printer } from "./outputs/printer.js";
 import { killCgroupTree, openCgroupRoot, type CgroupRoot } from "./process/cgroup.js";
 import { ProcScanner } from "./process/proc-snapshot.js";
 import { Spawner } from "./process/spawner.js";
+import { ListenSockets } from "./sockets/listen-sockets.js";
 import { StrayReaper } from "./process/stray-reaper.js";
 import { runProbe } from "./probes/run-probe.js";
 import { realClock } from "./real-clock.js";
@@ -73,6 +74,8 @@ export class Stack {
   readonly replies = new Replies();
   readonly spawner: Spawner;
   private readonly notify: NotifySockets;
+  /** the listening sockets of `sockets:`, held across restarts */
+  private readonly sockets = new ListenSockets();
   /** systemd above `vigil up`, when it listens */
   private readonly systemd: SystemdNotifier | null;
   readonly sampling: Sampling;
@@ -324,13 +327,20 @@ export class Stack {
     };
   }
 
-  /** A child of a `via: notify` service gets a datagram socket of its own as NOTIFY_SOCKET. */
+  /**
+   * A child of a service with `sockets:` gets them from fd 3 on (bound now if new or moved); one of a
+   * `via: notify` service gets a datagram socket of its own as NOTIFY_SOCKET.
+   */
   private spawn(id: InstanceId, incarnation: number, spec: SpawnSpec): void {
-    if (!spec.notify) return this.spawner.spawn(id, incarnation, spec);
-    const opened = this.notify.open(id, incarnation, spec.service);
     // as a failed spawn is: on a later turn, then by the restart policy
-    if (!opened.ok) return queueMicrotask(() => this.loop.post({ type: "SpawnFailed", id, incarnation, error: opened.error }));
-    this.spawner.spawn(id, incarnation, { ...spec, env: { ...spec.env, NOTIFY_SOCKET: opened.path } });
+    const fail = (error: string): void => queueMicrotask(() => this.loop.post({ type: "SpawnFailed", id, incarnation, error }));
+    const sockets = spec.sockets.length === 0 ? null : this.sockets.fdsFor(spec.service, spec.sockets);
+    if (sockets && !sockets.ok) return fail(sockets.error);
+    const fds = sockets?.fds ?? [];
+    if (!spec.notify) return this.spawner.spawn(id, incarnation, spec, fds);
+    const opened = this.notify.open(id, incarnation, spec.service);
+    if (!opened.ok) return fail(opened.error);
+    this.spawner.spawn(id, incarnation, { ...spec, env: { ...spec.env, NOTIFY_SOCKET: opened.path } }, fds);
   }
 
   /** Reads the manifest again, one read at a time, and tells the loop what it found. */
@@ -365,6 +375,7 @@ export class Stack {
 
   /** A new generation: the adapters that follow the manifest take it. */
   private async reconfigure(next: Manifest, previous: Manifest): Promise<void> {
+    this.sockets.retain(next);
     if (JSON.stringify(next.alerts) !== JSON.stringify(previous.alerts)) {
       const old = this.sinks;
       this.sinks = createEventSinks(next, this.logger, this.clock, this.alertTotals, this.problems.writes("events.jsonl"));
@@ -399,6 +410,7 @@ export class Stack {
     this.cgroups?.close();
     await this.spawner.close();
     this.notify.close();
+    this.sockets.close();
     this.statusFile.markDirty();
     await this.statusFile.settle();
     await this.registry.clear();

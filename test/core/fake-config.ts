@@ -9,7 +9,7 @@ export function restartConfig(
   overrides: Partial<Omit<RestartConfig, "backoff">> & { backoff?: Partial<BackoffConfig> } = {},
 ): RestartConfig {
   const { backoff, ...rest } = overrides;
-  return { policy: "on-failure", maxRestarts: 10, windowMs: 300_000, ...rest, backoff: backoffConfig(backoff) };
+  return { policy: "on-failure", maxRestarts: 10, windowMs: 300_000, mode: "stop-first", readyTimeoutMs: 30_000, ...rest, backoff: backoffConfig(backoff) };
 }
 
 export function stopConfig(overrides: Partial<StopConfig> = {}): StopConfig {

@@ -52,7 +52,7 @@ describe("heartbeat.via notify", () => {
 
 describe("restart delays", () => {
   const restart = (initialMs: number, factor: number, maxMs: number) =>
-    restartKeys({ policy: "always", backoff: { initialMs, factor, maxMs, jitter: 0, resetAfterMs: 60_000 }, maxRestarts: 5, windowMs: 60_000 }, false);
+    restartKeys({ policy: "always", backoff: { initialMs, factor, maxMs, jitter: 0, resetAfterMs: 60_000 }, maxRestarts: 5, windowMs: 60_000, mode: "stop-first", readyTimeoutMs: 30_000 }, false);
 
   it("meets the factor exactly when it lands on max", () => {
     const keys = restart(1000, 2, 16_000);
@@ -69,7 +69,7 @@ describe("restart delays", () => {
 
   it("keeps a constant delay with factor 1, and refuses Restart=always for a oneshot", () => {
     expect(restart(500, 1, 30_000).service).toEqual(["Restart=always", "RestartSec=500ms"]);
-    const oneshot = restartKeys({ policy: "always", backoff: { initialMs: 0, factor: 1, maxMs: 0, jitter: 0, resetAfterMs: 0 }, maxRestarts: 0, windowMs: 1000 }, true);
+    const oneshot = restartKeys({ policy: "always", backoff: { initialMs: 0, factor: 1, maxMs: 0, jitter: 0, resetAfterMs: 0 }, maxRestarts: 0, windowMs: 1000, mode: "stop-first", readyTimeoutMs: 30_000 }, true);
     expect(oneshot.service[0]).toBe("Restart=on-failure");
     expect(oneshot.lost.map(([key]) => key)).toContain("restart.policy");
   });

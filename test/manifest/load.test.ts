@@ -84,6 +84,8 @@ describe("parseManifest", () => {
         backoff: { initialMs: 200, factor: 2, maxMs: 30_000, jitter: 0.1, resetAfterMs: 60_000 },
         maxRestarts: 10,
         windowMs: 300_000,
+        mode: "stop-first",
+        readyTimeoutMs: 30_000,
       },
       stop: { signal: "SIGTERM", timeoutMs: 10_000 },
       heartbeat: null,
@@ -91,6 +93,7 @@ describe("parseManifest", () => {
       limits: null,
       probes: { liveness: null, readiness: null },
       replicas: 1,
+      sockets: [],
     });
   });
 
@@ -112,6 +115,8 @@ describe("parseManifest", () => {
       backoff: { initialMs: 1_000, factor: 3, maxMs: 60_000, jitter: 0.1, resetAfterMs: 60_000 },
       maxRestarts: 5,
       windowMs: 300_000,
+      mode: "stop-first",
+      readyTimeoutMs: 30_000,
     });
     expect(api.stop).toEqual({ signal: "SIGINT", timeoutMs: 3_000 });
   });

@@ -83,6 +83,9 @@ export function spawnSpec(state: StackState, instance: Instance): SpawnSpec {
       // sd_watchdog_enabled(3); no WATCHDOG_PID: the pinging process may be a shell's child
       ...(config.heartbeat?.via === "notify" ? { WATCHDOG_USEC: String(config.heartbeat.intervalMs * 1000) } : {}),
     },
+    // the new child of a start-first restart runs beside the old: a job (cgroup) of its own
+    job: instance.lineage % 2 === 0 ? nameOf(state, instance) : `${nameOf(state, instance)}+`,
+    sockets: config.sockets,
     ipc: config.heartbeat?.via === "ipc",
     notify: config.heartbeat?.via === "notify",
     stop: config.stop,

@@ -45,6 +45,15 @@ export interface EventFields {
   "job-escaped": { readonly pid: number; readonly command: string };
   "job-stuck": { readonly text: string };
   scaled: { readonly from: number; readonly to: number };
+  /** a start-first restart: a new child started beside the old one, was kept (done) or given up (failed) */
+  rollover: {
+    readonly outcome: "started" | "done" | "failed";
+    readonly reason: ExitReason;
+    readonly detail: string;
+    /** the new child's pid, once it has one */
+    readonly pid: number | null;
+    readonly oldPid: number | null;
+  };
   removed: Record<string, never>;
 }
 
@@ -116,6 +125,12 @@ const DESCRIBE: { readonly [K in EventKind]: (f: EventFields[K]) => Description 
   "job-escaped": (f) =>
     warn(`pid ${f.pid} (${f.command}) escaped its job and outlived it; killed it. A daemon must run in the foreground to be supervised`),
   "job-stuck": (f) => error(f.text),
+  rollover: (f) => {
+    const old = f.oldPid === null ? "the old child" : `the old child (pid ${f.oldPid})`;
+    if (f.outcome === "started") return info(`starting a new child beside ${old} (reason ${f.reason})`);
+    if (f.outcome === "done") return info(`the new child (pid ${f.pid ?? "?"}) is ready; stopping ${old}`);
+    return error(`the new child was not kept: ${f.detail}; ${old} keeps serving`);
+  },
   scaled: (f) => info(`scaled from ${f.from} to ${f.to} ${f.to === 1 ? "instance" : "instances"}`),
   removed: () => info("removed"),
 };

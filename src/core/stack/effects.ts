@@ -1,12 +1,12 @@
 // What step() asks of the world. Adapters carry these out; what comes of them returns as inputs.
-import type { ProbeConfig, Manifest } from "../../manifest/types.js";
+import type { ProbeConfig, Manifest, SocketConfig } from "../../manifest/types.js";
 import type { SignalName } from "../types.js";
 import type { DomainEvent } from "./domain-events.js";
 import type { InstanceId } from "./ids.js";
 import type { CommandAnswer } from "./commands.js";
 import type { ReplyTo } from "./inputs.js";
 
-export type TimerKind = "backoff" | "stop" | "heartbeat" | "output" | "probe:liveness" | "probe:readiness";
+export type TimerKind = "backoff" | "stop" | "heartbeat" | "output" | "probe:liveness" | "probe:readiness" | "ready";
 
 /** A timer belongs to one child (incarnation) of one instance: when it fires late for an older one, nothing happens. */
 export interface TimerKey {
@@ -26,7 +26,11 @@ export interface SpawnSpec {
   readonly cwd: string;
   /** the manifest's env and the VIGIL_* variables; the adapter adds the supervisor's own and the token */
   readonly env: Readonly<Record<string, string>>;
-  /** a Node IPC channel on fd 3 */
+  /** the job's own name (its cgroup): the instance's, and another for a new child starting beside it */
+  readonly job: string;
+  /** listening sockets the child gets from fd 3 on, with LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID */
+  readonly sockets: readonly SocketConfig[];
+  /** a Node IPC channel on the first fd after the sockets (fd 3 without sockets) */
   readonly ipc: boolean;
   /** a notify datagram socket of this child's own, as NOTIFY_SOCKET (`heartbeat.via: notify`) */
   readonly notify: boolean;

@@ -52,7 +52,21 @@ export interface Instance {
   readonly restartsByReason: Partial<Record<ExitReason, number>>;
   /** removed from the manifest or scaled away: dropped once its child is gone */
   removing: boolean;
+  /** 0 for the first child of the slot; each start-first replacement counts one more (rollover.ts) */
+  readonly lineage: number;
+  /** current: the slot's instance; new: started in its place, not ready yet; old: replaced, being stopped */
+  role: InstanceRole;
+  /** a new instance: the one it replaces once ready, and why that one restarts */
+  replacing: { readonly id: InstanceId; readonly reason: ExitReason } | null;
+  /** the new instance starting in this one's place */
+  successor: InstanceId | null;
+  /** the one this instance replaced, while it is being stopped */
+  predecessor: InstanceId | null;
+  /** why the last start-first replacement was not kept (the new child exited or was not ready); null after one that was */
+  rolloverError: string | null;
 }
+
+export type InstanceRole = "current" | "new" | "old";
 
 export interface ServiceEntry {
   config: ServiceConfig;
@@ -62,6 +76,8 @@ export interface ServiceEntry {
   readonly instances: (InstanceId | undefined)[];
   /** refused messages that named this service (wrong token, malformed over IPC) */
   rejected: number;
+  /** start-first restarts waiting their turn: replicas roll one at a time */
+  readonly rollQueue: { readonly id: InstanceId; readonly reason: ExitReason }[];
 }
 
 export interface StackState {
@@ -79,6 +95,8 @@ export interface StackState {
   readonly tokens: Map<string, InstanceId>;
   /** instances queued that wait for their dependencies */
   readonly waiting: Set<InstanceId>;
+  /** new instances of start-first restarts, until they are kept or given up (rollover.ts) */
+  readonly rollovers: Set<InstanceId>;
   /** the Started input has come: the stack is under way */
   began: boolean;
   /** READY=1 has been announced (announce.ts) */
@@ -101,9 +119,9 @@ export function newMessages(): Messages {
   return { beats: 0, lastBeatWallMs: null, lastBeatData: null, ready: false, statusText: null, ring: new BeatRing(BEAT_HISTORY) };
 }
 
-export function newInstance(service: string, index: number): Instance {
+export function newInstance(service: string, index: number, lineage = 0): Instance {
   return {
-    id: instanceId(service, index),
+    id: lineage === 0 ? instanceId(service, index) : `${instanceId(service, index)}+${lineage}`,
     service,
     index,
     status: initialStatus,
@@ -116,6 +134,12 @@ export function newInstance(service: string, index: number): Instance {
     sample: null,
     restartsByReason: {},
     removing: false,
+    lineage,
+    role: "current",
+    replacing: null,
+    successor: null,
+    predecessor: null,
+    rolloverError: null,
   };
 }
 
@@ -136,6 +160,7 @@ export function initialState(manifest: Manifest, startedAtWallMs: number): Stack
     instances: new Map(),
     tokens: new Map(),
     waiting: new Set(),
+    rollovers: new Set(),
     began: false,
     readyAnnounced: false,
     shuttingDown: false,
@@ -156,7 +181,7 @@ export function initialState(manifest: Manifest, startedAtWallMs: number): Stack
 export const REJECT_QUIET_MS = 5_000;
 
 export function addService(state: StackState, config: ServiceConfig): ServiceEntry {
-  const entry: ServiceEntry = { config, replicas: config.replicas, instances: [], rejected: 0 };
+  const entry: ServiceEntry = { config, replicas: config.replicas, instances: [], rejected: 0, rollQueue: [] };
   state.services.set(config.name, entry);
   for (let index = 0; index < entry.replicas; index++) addInstance(state, entry, index);
   return entry;
@@ -188,6 +213,20 @@ export function instancesOf(state: StackState, entry: ServiceEntry): Instance[] 
     if (instance) found.push(instance);
   }
   return found;
+}
+
+/** The instances of `ids` as status shows them: each, then the one starting in its place, then the one it replaced. */
+export function withRollovers(state: StackState, ids: readonly InstanceId[]): InstanceId[] {
+  if (state.rollovers.size === 0 && ![...state.instances.values()].some((i) => i.role === "old")) return [...ids];
+  const shown: InstanceId[] = [];
+  for (const id of ids) {
+    const instance = state.instances.get(id);
+    // the current one first: a reader that looks a name up finds it
+    shown.push(id);
+    if (instance?.successor && state.instances.has(instance.successor)) shown.push(instance.successor);
+    if (instance?.predecessor && state.instances.has(instance.predecessor)) shown.push(instance.predecessor);
+  }
+  return shown;
 }
 
 /** Every instance of the stack, services in manifest order, instances by index. */

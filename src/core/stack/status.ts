@@ -45,6 +45,8 @@ export function instanceDoc(state: StackState, instance: Instance, nowMs: number
     status_text: m.statusText,
     service: instance.service,
     instance: instance.index,
+    role: instance.role,
+    rollover_error: instance.rolloverError,
   };
 }
 

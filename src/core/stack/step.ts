@@ -18,6 +18,7 @@ import { probeFinished, probeDue } from "./probes.js";
 import { manifestLoaded, manifestRejected } from "./reload.js";
 import { resourcesSampled } from "./resources.js";
 import { dropRemoved } from "./scale.js";
+import { readyTimedOut, settleRollovers, startFirst } from "./rollover.js";
 import { isIdle, stopReady } from "./shutdown.js";
 import { configOf, instancesInOrder, nameOf, newMessages, type Instance, type StackState } from "./state.js";
 import { Turn, type StepContext } from "./turn.js";
@@ -135,6 +136,8 @@ function timerFired(t: Turn, key: TimerKey): void {
       return probeDue(t, instance, "liveness");
     case "probe:readiness":
       return probeDue(t, instance, "readiness");
+    case "ready":
+      return readyTimedOut(t, instance);
     default: {
       const never: never = key.kind;
       throw new Error(`bug: unknown timer ${String(never)}`);
@@ -144,6 +147,7 @@ function timerFired(t: Turn, key: TimerKey): void {
 
 /** Feeds one event to the instance's state machine (service-machine.ts) and carries out what it decides. */
 export function dispatch(t: Turn, instance: Instance, event: ServiceEvent): void {
+  if ((event.type === "RestartRequested" || event.type === "FailureDetected") && startFirst(t, instance, event)) return;
   const config = configOf(t.state, instance);
   const before = instance.status;
   const { status, effects } = transition(before, event, { nowMs: t.nowMs, random: t.ctx.random(), restart: config.restart, stop: config.stop });
@@ -201,6 +205,7 @@ function changed(t: Turn, instance: Instance, before: ServiceStatus): void {
 /** What follows from any input: waiting instances start, a shutdown moves on, removed instances leave. */
 function settle(t: Turn): void {
   const { state } = t;
+  if (state.rollovers.size > 0) settleRollovers(t);
   if (!state.shuttingDown && t.gatingChanged && state.waiting.size > 0) startReady(t);
   if (t.gatingChanged) announceReady(t);
   if (state.shuttingDown && !state.stopped && stopReady(t)) {

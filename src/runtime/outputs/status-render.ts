@@ -6,7 +6,7 @@ import { serviceDocJson } from "../../control/status-json.js";
 import type { Clock } from "../../core/clock.js";
 import type { InstanceId } from "../../core/stack/ids.js";
 import type { HostSample } from "../../core/stack/inputs.js";
-import { instancesInOrder, type StackState } from "../../core/stack/state.js";
+import { instancesInOrder, withRollovers, type StackState } from "../../core/stack/state.js";
 import { instanceDoc } from "../../core/stack/status.js";
 import { IsoMemo } from "../iso-time.js";
 import { TimeSlice } from "../time-slice.js";
@@ -46,7 +46,7 @@ export class StatusRenderer {
 
   /** JSON.stringify(document(ids, history)), built across turns. */
   async json(opts: RenderOptions = {}): Promise<string> {
-    const ids = opts.ids ?? [...instancesInOrder(this.source.state())].map((i) => i.id);
+    const ids = withRollovers(this.source.state(), opts.ids ?? [...instancesInOrder(this.source.state())].map((i) => i.id));
     const parts: string[] = [];
     const slice = new TimeSlice(TURN_MS);
     for (const id of ids) {
@@ -62,7 +62,7 @@ export class StatusRenderer {
   /** The document as an object, at once (for the HTTP API and the library). */
   document(opts: Omit<RenderOptions, "lines"> = {}): StatusDocument {
     const state = this.source.state();
-    const ids = opts.ids ?? [...instancesInOrder(state)].map((i) => i.id);
+    const ids = withRollovers(state, opts.ids ?? [...instancesInOrder(state)].map((i) => i.id));
     const services: ServiceDoc[] = [];
     for (const id of ids) {
       const doc = this.instanceDoc(id, opts.history === true);

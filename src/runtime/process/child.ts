@@ -16,8 +16,13 @@ export interface ChildCallbacks {
 
 export const NOT_JSON: unique symbol = Symbol("not JSON");
 
-/** fd 3 of an IPC child: Node children open it as their process.send channel (JSON lines) */
-const IPC_FD = 3;
+/** the first descriptor after stdin, stdout and stderr: listening sockets from here on, then an IPC child's channel */
+const FIRST_EXTRA_FD = 3;
+/**
+ * sd_listen_fds(3) takes the sockets only when LISTEN_PID is the caller's own pid, which vigil knows only
+ * after the fork: a shell sets it to its own pid ($$) and execs the command, which keeps that pid
+ */
+const LISTEN_PID_SHIM = ["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$0" "$@"'];
 
 export interface ChildHandle {
   /** undefined when the spawn failed; onSpawnError follows */
@@ -44,6 +49,12 @@ const NO_CHILD: ChildHandle = { pid: undefined, inCgroup: false, release: () => 
  * hot path of start-up and restarts, and execa's per-spawn setup cost about 1.1 ms and 56 KiB of
  * supervisor memory per child (BENCHMARKS.md, "Scale"), which also makes every later fork slower.
  */
+/** listening sockets for the child, from fd 3 on, with their names (LISTEN_FDNAMES) */
+export interface Sockets {
+  readonly fds: readonly number[];
+  readonly names: readonly string[];
+}
+
 /** what to run and where */
 export interface Command {
   readonly argv: readonly string[];
@@ -57,9 +68,13 @@ export function spawnChild(
   ipc: boolean,
   cb: ChildCallbacks,
   cgroup: { readonly root: CgroupRoot; readonly cgroup: Cgroup } | null = null,
+  sockets: Sockets | null = null,
 ): ChildHandle {
-  const env = ipc ? { ...baseEnv, NODE_CHANNEL_FD: String(IPC_FD), NODE_CHANNEL_SERIALIZATION_MODE: "json" } : baseEnv;
-  const [file = "", ...args] = service.argv;
+  const fds = sockets?.fds ?? [];
+  const ipcFd = FIRST_EXTRA_FD + fds.length;
+  let env = ipc ? { ...baseEnv, NODE_CHANNEL_FD: String(ipcFd), NODE_CHANNEL_SERIALIZATION_MODE: "json" } : baseEnv;
+  if (sockets && fds.length > 0) env = { ...env, LISTEN_FDS: String(fds.length), LISTEN_FDNAMES: sockets.names.join(":") };
+  const [file = "", ...args] = fds.length > 0 ? [...LISTEN_PID_SHIM, ...service.argv] : service.argv;
   let sub;
   let inCgroup = false;
   const start = () =>
@@ -69,7 +84,8 @@ export function spawnChild(
       detached: true,
       // Node's own IPC would throw a child's malformed line into the supervisor; a plain socket pair
       // on fd 3, read here line by line, gives the child the same process.send() without that risk
-      stdio: ipc ? ["ignore", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"],
+      // the listening sockets at 3 … 3+n-1 (each a descriptor vigil holds), the channel after them
+      stdio: ["ignore", "pipe", "pipe", ...fds, ...(ipc ? ["pipe" as const] : [])],
     });
   try {
     if (cgroup) {
@@ -98,7 +114,7 @@ export function spawnChild(
   sub.stderr?.on("data", (chunk: Buffer) => err.push(chunk));
   sub.stdout?.on("end", () => out.end());
   sub.stderr?.on("end", () => err.end());
-  const channel = ipc ? (sub.stdio[IPC_FD] as Readable | null | undefined) : undefined;
+  const channel = ipc ? (sub.stdio[ipcFd] as Readable | null | undefined) : undefined;
   if (channel) {
     const lines = new LineSplitter((line) => {
       let message: unknown;

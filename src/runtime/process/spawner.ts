@@ -65,7 +65,7 @@ const KILL_WAIT_MS = 3_000;
 const TOKEN_BYTES = 16;
 const PYTHON_UNBUFFERED: Readonly<Record<string, string>> = { PYTHONUNBUFFERED: "1" };
 /** systemd's words to vigil itself: a child that read them would speak to systemd for vigil (a `via: notify` child gets its own) */
-const SUPERVISOR_ONLY: ReadonlySet<string> = new Set(["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]);
+const SUPERVISOR_ONLY: ReadonlySet<string> = new Set(["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"]);
 
 export class Spawner {
   readonly #running = new Map<InstanceId, Running>();
@@ -84,7 +84,8 @@ export class Spawner {
 
   constructor(private readonly opts: SpawnerOptions) {}
 
-  spawn(id: InstanceId, incarnation: number, spec: SpawnSpec): void {
+  /** `fds`: the service's listening sockets, one per entry of spec.sockets */
+  spawn(id: InstanceId, incarnation: number, spec: SpawnSpec, fds: readonly number[] = []): void {
     const { post, printer, clock, jobs } = this.opts;
     const refused = this.opts.admitSpawn?.(spec) ?? null;
     // as a failed spawn is: on a later turn, then by the restart policy
@@ -99,7 +100,7 @@ export class Spawner {
     };
     const log = this.#log(id, spec);
     const root = jobs.cgroups;
-    const cgroup = root?.forInstance(spec.name) ?? null;
+    const cgroup = root?.forInstance(spec.job) ?? null;
     let running: Running | undefined;
     const handle = spawnChild(spec, { ...this.#supervisorEnv(), ...ownEnv }, spec.ipc, {
       onLine: (stream, line) => {
@@ -115,7 +116,7 @@ export class Spawner {
         if (message === NOT_JSON) return post({ type: "MessageRejected", kind: "bad-json", service: spec.service });
         post({ type: "IpcMessageReceived", id, incarnation, message: parseChildMessage(message) });
       },
-    }, root && cgroup ? { root, cgroup } : null);
+    }, root && cgroup ? { root, cgroup } : null, fds.length > 0 ? { fds, names: spec.sockets.map((s) => s.name) } : null);
     const pid = handle.pid;
     if (pid === undefined) return;
     running = { incarnation, pid, token, spec, handle, job: new Job(token, pid, handle.inCgroup ? cgroup : null), ownEnv };
