@@ -7,7 +7,7 @@
 // waits in the service's queue until the one before is kept or given up.
 import type { ServiceEvent } from "../events.js";
 import { formatMs } from "../format.js";
-import type { ExitInfo, ExitReason } from "../types.js";
+import type { ExitInfo, ExitReason, FailureReason } from "../types.js";
 import { dispatch } from "./step.js";
 import { configOf, instancesOf, newInstance, type Instance, type StackState } from "./state.js";
 import type { Turn } from "./turn.js";
@@ -121,8 +121,15 @@ function giveUp(t: Turn, old: Instance, next: Instance, detail: string, failed: 
   if (failed) {
     old.rolloverError = detail;
     t.publish("rollover", old, { outcome: "failed", reason, detail, pid: next.status.pid, oldPid: old.status.pid });
+    // the old child was failing (hung, over a limit, sick): with no replacement ready, it is not left to
+    // serve like that, but restarted the plain way, stop first
+    if (isFailure(reason)) dispatch(t, old, { type: "FailureDetected", reason, detail: `its start-first replacement failed: ${detail}` }, false);
   }
   rollNext(t, old.service);
+}
+
+function isFailure(reason: ExitReason): reason is FailureReason {
+  return reason === "heartbeat" || reason === "log-stale" || reason === "memory" || reason === "cpu" || reason === "probe";
 }
 
 function end(t: Turn, old: Instance, next: Instance): void {

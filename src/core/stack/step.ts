@@ -146,8 +146,8 @@ function timerFired(t: Turn, key: TimerKey): void {
 }
 
 /** Feeds one event to the instance's state machine (service-machine.ts) and carries out what it decides. */
-export function dispatch(t: Turn, instance: Instance, event: ServiceEvent): void {
-  if ((event.type === "RestartRequested" || event.type === "FailureDetected") && startFirst(t, instance, event)) return;
+export function dispatch(t: Turn, instance: Instance, event: ServiceEvent, rollable = true): void {
+  if (rollable && (event.type === "RestartRequested" || event.type === "FailureDetected") && startFirst(t, instance, event)) return;
   const config = configOf(t.state, instance);
   const before = instance.status;
   const { status, effects } = transition(before, event, { nowMs: t.nowMs, random: t.ctx.random(), restart: config.restart, stop: config.stop });

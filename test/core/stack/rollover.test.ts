@@ -138,6 +138,26 @@ describe("start-first restarts", () => {
     expect(state.instances.get("web#0+1")?.restartsByReason).toEqual({ heartbeat: 1 });
   });
 
+  it("restarts a hung child stop-first when its start-first replacement fails, instead of leaving it", () => {
+    const state = running();
+    let silent: Effect[] = [];
+    for (let i = 0; i < 5 && of(silent, "Spawn").length === 0; i++) {
+      nowMs += 1_000;
+      silent = run(state, { type: "TimerFired", key: { id: "web#0", incarnation: 1, kind: "heartbeat" } });
+    }
+    run(state, spawned("web#0+1", 200, "n1"));
+    const failed = run(state, exited("web#0+1", 3));
+    expect(rollovers(failed)).toEqual([["failed", "it exited with code 3 before it was ready"]]);
+    // the old one, whose heartbeat failed, gets its stop signal now
+    expect(of(failed, "Signal").map((e) => e.id)).toEqual(["web#0"]);
+    expect(state.instances.get("web#0")?.status.state).toBe("stopping");
+    // and is respawned in its own slot after it exits
+    run(state, exited("web#0", null, "SIGTERM"));
+    nowMs += 60_000;
+    const later = run(state, { type: "TimerFired", key: { id: "web#0", incarnation: 1, kind: "backoff" } });
+    expect(of(later, "Spawn").map((e) => e.id)).toEqual(["web#0"]);
+  });
+
   it("rolls replicas one at a time: the next starts once the one before is ready", () => {
     const state = running(3);
     const asked = run(state, restart());
