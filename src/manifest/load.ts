@@ -117,6 +117,7 @@ function readManifest(text: string, file: string, options: ParseOptions): Loaded
   append(issues, guard(["services"], [], () => checkDependencies(dependencyEdges(rawServices), names, suggestions)));
   const services = resolveServices(names, input, ctx, guard);
   append(issues, checkNotify(services, options.notifyUnavailable ?? notifyUnavailable));
+  append(issues, checkStartFirstByDefault(services, rawServices));
   append(issues, guard(["alerts"], [], () => checkAlertServices(field(input, "alerts"), names, suggestions)));
   const alerts = parsed?.success === true ? guard(["alerts"], [], () => resolveAlerts(parsed.data.alerts ?? [], ctx)) : [];
 
@@ -264,6 +265,21 @@ function checkNotify(services: readonly ServiceConfig[], unavailable: () => stri
   const why = asking.length > 0 ? unavailable() : null;
   if (why === null) return [];
   return asking.map((s) => ({ path: ["services", s.name, "heartbeat", "via"], anchor: "value", message: `heartbeat.via: notify is unavailable: ${why}` }));
+}
+
+/**
+ * start-first taken from defaults.restart by a service that has no way to say it is ready (a service that
+ * asks for it itself is told so at its own key, by the schema).
+ */
+function checkStartFirstByDefault(services: readonly ServiceConfig[], rawServices: unknown): PendingIssue[] {
+  return services
+    .filter((s) => s.restart.mode === "start-first" && s.heartbeat === null && s.probes.readiness === null)
+    .filter((s) => field(field(field(rawServices, s.name), "restart"), "mode") === undefined)
+    .map((s) => ({
+      path: ["defaults", "restart", "mode"],
+      anchor: "value",
+      message: `service "${s.name}" restarts start-first by default but has no way to say it is ready: give it a heartbeat or a readiness probe, or restart.mode: stop-first`,
+    }));
 }
 
 type Guard = <T>(path: IssuePath, fallback: T, step: () => T) => T;

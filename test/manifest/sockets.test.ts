@@ -62,6 +62,20 @@ describe("sockets and start-first in the manifest", () => {
     ]);
   });
 
+  it("rejects start-first from defaults on a service that has no way to say it is ready, at the defaults' key", () => {
+    expect(problems(lines(
+      "version: 1",
+      "defaults:",
+      "  restart: { mode: start-first }",
+      "services:",
+      "  beats: { command: x, heartbeat: { via: socket } }",
+      "  silent: { command: x }",
+      "  own: { command: x, restart: { mode: stop-first } }",
+    ))).toEqual([
+      '/srv/app/supervisor.yaml:3:20: defaults.restart.mode: service "silent" restarts start-first by default but has no way to say it is ready: give it a heartbeat or a readiness probe, or restart.mode: stop-first',
+    ]);
+  });
+
   it("accepts start-first with a readiness probe alone", () => {
     const manifest = parse(lines("version: 1", "services:", "  web:", "    command: x", "    restart: { mode: start-first }", '    probes: { readiness: { tcp: "127.0.0.1:1" } }'));
     expect(manifest.services[0]?.restart.mode).toBe("start-first");
