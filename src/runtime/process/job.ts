@@ -14,6 +14,9 @@ export interface JobMember {
   readonly escaped: boolean;
 }
 
+/** A look at the processes of the trees that start at the roots (proc-snapshot.ts, treeSnapshot). */
+export type Look = (roots: readonly number[]) => ProcSnapshot;
+
 export class Job {
   /** pid → start time of every process known to belong, the main one included */
   readonly #members = new Map<number, number>();
@@ -35,7 +38,8 @@ export class Job {
    * Every live member in the snapshot: known members still alive (and not a reused pid), the process
    * group, the cgroup, and the descendants of all of these.
    */
-  members(snap: ProcSnapshot): ProcStat[] {
+  members(snap: ProcSnapshot | Look, cgroupPids: readonly number[] = this.cgroup?.pids() ?? []): ProcStat[] {
+    if (typeof snap === "function") snap = snap([this.pid, ...this.#members.keys(), ...cgroupPids]);
     const found = new Map<number, ProcStat>();
     const take = (s: ProcStat | undefined): void => {
       if (s && isLiveState(s.state)) found.set(s.pid, s);
@@ -46,7 +50,7 @@ export class Job {
       else this.#members.delete(pid);
     }
     take(snap.byPid.get(this.pid));
-    for (const pid of this.cgroup?.pids() ?? []) take(snap.byPid.get(pid));
+    for (const pid of cgroupPids) take(snap.byPid.get(pid));
     for (const s of snap.byPid.values()) if (s.pgid === this.pid) take(s);
     for (const s of liveDescendants(snap, found.keys())) take(s);
     for (const s of found.values()) this.#members.set(s.pid, s.startTime);
@@ -77,25 +81,50 @@ export class Job {
     return false;
   }
 
-  /** Sends signal to every member; returns how many were signalled. */
-  signal(signal: NodeJS.Signals, snap: ProcSnapshot): number {
+  /**
+   * Sends signal to every member; returns how many were signalled. `snap`: a snapshot, or a look at the
+   * trees from the roots it is given (the main process, the known members and the cgroup's).
+   */
+  signal(signal: NodeJS.Signals, snap: ProcSnapshot | Look): number {
     const members = this.members(snap);
-    // the group at once (what a shell does for a job), then whoever left it
-    if (groupExists(this.pid)) trySignal(-this.pid, signal);
-    for (const m of members) if (m.pgid !== this.pid) trySignal(m.pid, signal);
+    this.#send(signal, members);
     return members.length;
   }
 
   /** Stop signal, then SIGCONT: a stopped (SIGSTOP, ^Z) process cannot act on the signal until it runs. */
-  stop(signal: NodeJS.Signals, snap: ProcSnapshot): number {
-    const count = this.signal(signal, snap);
-    if (signal !== "SIGKILL" && signal !== "SIGCONT") this.signal("SIGCONT", snap);
-    return count;
+  stop(signal: NodeJS.Signals, snap: ProcSnapshot | Look): number {
+    const members = this.members(snap);
+    this.#send(signal, members);
+    if (signal !== "SIGKILL" && signal !== "SIGCONT") this.#send("SIGCONT", members);
+    return members.length;
   }
 
-  kill(snap: ProcSnapshot): number {
+  /**
+   * Stop signal and SIGCONT to the process group alone, reading nothing: the first half of a stop of a
+   * job born inside its cgroup, whose other members cannot get away meanwhile (stopOutsideGroup).
+   */
+  stopGroup(signal: NodeJS.Signals): void {
+    if (!groupExists(this.pid)) return;
+    trySignal(-this.pid, signal);
+    if (signal !== "SIGKILL" && signal !== "SIGCONT") trySignal(-this.pid, "SIGCONT");
+  }
+
+  /** The second half: the members that left the group get the stop signal and SIGCONT. */
+  stopOutsideGroup(signal: NodeJS.Signals, snap: ProcSnapshot | Look): void {
+    const outside = this.members(snap).filter((m) => m.pgid !== this.pid);
+    for (const m of outside) trySignal(m.pid, signal);
+    if (signal !== "SIGKILL" && signal !== "SIGCONT") for (const m of outside) trySignal(m.pid, "SIGCONT");
+  }
+
+  kill(snap: ProcSnapshot | Look): number {
     this.cgroup?.kill();
     return this.signal("SIGKILL", snap);
+  }
+
+  /** The group at once (what a shell does for a job), then whoever left it. */
+  #send(signal: NodeJS.Signals, members: readonly ProcStat[]): void {
+    if (groupExists(this.pid)) trySignal(-this.pid, signal);
+    for (const m of members) if (m.pgid !== this.pid) trySignal(m.pid, signal);
   }
 
   /** The members that are left, with their commands, for a warning. */

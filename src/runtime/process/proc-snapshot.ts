@@ -71,6 +71,17 @@ export function treeSnapshot(roots: Iterable<number>): ProcSnapshot | null {
   }
 }
 
+/** The given processes alone, each read once (a cgroup's members: nothing of theirs is outside it). */
+export function pidsSnapshot(pids: Iterable<number>): ProcSnapshot {
+  const byPid = new Map<number, ProcStat>();
+  for (const pid of pids) {
+    if (byPid.has(pid)) continue;
+    const stat = readProcStat(pid);
+    if (stat !== null) byPid.set(pid, stat);
+  }
+  return { byPid, children: new Map() };
+}
+
 /** Pids of the children of every thread of pid (a child belongs to the thread that forked it). */
 function childrenOf(pid: number): number[] {
   let tids: string[];

@@ -16,8 +16,8 @@ import type { ChildRegistry } from "./orphans.js";
 import type { Printer } from "../outputs/printer.js";
 import { isSameProcess, readProcStat, type ProcStat } from "./proc.js";
 import type { CgroupRoot } from "./cgroup.js";
-import { Job, type JobMember } from "./job.js";
-import type { ProcScanner } from "./proc-snapshot.js";
+import { Job, type JobMember, type Look } from "./job.js";
+import { pidsSnapshot, type ProcScanner } from "./proc-snapshot.js";
 import type { StrayReaper } from "./stray-reaper.js";
 import { holdersOf } from "./token-scan.js";
 
@@ -69,6 +69,8 @@ const SUPERVISOR_ONLY: ReadonlySet<string> = new Set(["NOTIFY_SOCKET", "WATCHDOG
 
 export class Spawner {
   readonly #running = new Map<InstanceId, Running>();
+  /** jobs given their stop signal in this turn, whose members outside the group get it at its end */
+  readonly #toStopOutside = new Map<Running, { readonly id: InstanceId; readonly signal: NodeJS.Signals }>();
   /** jobs whose main process exited, waiting for the next token search */
   readonly #toSearch = new Map<Running, () => void>();
   /** by file name: an instance renamed by a scale writes to its new file from its next child on */
@@ -130,17 +132,45 @@ export class Spawner {
     const running = this.#current(id, incarnation);
     // the job's own trees, read before the signal: a descendant that left the group is found while its
     // parent still holds it (the process group and the cgroup are signalled whole anyway)
-    if (running) running.job.stop(signal, this.opts.jobs.scanner.tree(running.job.roots()));
+    if (!running) return;
+    const { job } = running;
+    if (job.cgroup === null) return void job.stop(signal, this.#look(job));
+    // born inside its cgroup, nothing of the job can get away: its group at once, reading nothing (a
+    // watchdog that stops many children in one moment acts on each in microseconds), and whoever left
+    // the group from the cgroup's list at the end of the turn, if this job is still the instance's
+    job.stopGroup(signal);
+    if (this.#toStopOutside.size === 0) setImmediate(() => this.#stopOutside());
+    this.#toStopOutside.set(running, { id, signal });
   }
 
   kill(id: InstanceId, incarnation: number): void {
     const running = this.#current(id, incarnation);
-    if (running) running.job.kill(this.opts.jobs.scanner.tree(running.job.roots()));
+    if (running) running.job.kill(this.#look(running.job));
   }
 
   /** SIGKILL to every job now, at once (a crash of the supervisor itself). */
   killAll(): void {
     for (const running of this.#running.values()) running.job.kill(this.opts.jobs.scanner.current());
+  }
+
+  #stopOutside(): void {
+    const batch = [...this.#toStopOutside];
+    this.#toStopOutside.clear();
+    for (const [running, { id, signal }] of batch) {
+      // an instance respawned meanwhile reuses the cgroup: its new child is not to be stopped
+      if (this.#running.get(id) !== running) continue;
+      running.job.stopOutsideGroup(signal, pidsSnapshot);
+    }
+  }
+
+  /**
+   * How a stop looks at a job: born inside its cgroup, the job has every process in it, whose stat is all
+   * a signal needs; without one, its trees are walked from the roots.
+   */
+  #look(job: Job): Look {
+    if (job.cgroup !== null) return pidsSnapshot;
+    const { scanner } = this.opts.jobs;
+    return (roots) => scanner.tree(roots);
   }
 
   /** Every process known to belong to a live job (but those of `except`): main processes and known members. */
