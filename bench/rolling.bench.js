@@ -2,13 +2,14 @@
 // under load (new connection per request), for vigil start-first on a vigil socket, vigil stop-first
 // (the server binds its own port), and PM2's `pm2 reload` in cluster mode, measured in the same run.
 // PM2 is installed for the run into a temporary folder from the npm registry.
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { promisify } from "node:util";
 import { ROOT, round, saveResult, summary, table } from "./lib.js";
 
 const RESTARTS = Number(process.env.BENCH_ROLLING_RESTARTS ?? 20);
@@ -31,6 +32,9 @@ server.listen(fromVigil ? { fd: 3 } : { port: Number(process.env.PORT), host: "1
 process.on("SIGTERM", () => server.close(() => process.exit(0)));
 process.on("SIGINT", () => server.close(() => process.exit(0)));
 `;
+
+/** a command run without blocking this process, whose load generator must keep going meanwhile */
+const runAsync = promisify(execFile);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -123,7 +127,8 @@ ${startFirst ? `    sockets: { http: "tcp://127.0.0.1:${port}" }\n` : ""}`);
     await until(() => current() !== null, "vigil's web to be ready");
     let pid = current();
     return await measure(port, async () => {
-      execFileSync(VIGIL, ["restart", "web"], { cwd: dir, stdio: "ignore" });
+      // asynchronous: the load runs in this process and must go on while the command works
+      await runAsync(VIGIL, ["restart", "web"], { cwd: dir });
       await until(() => current() !== null && current() !== pid, "the restarted web to be ready");
       pid = current();
     });
@@ -152,7 +157,7 @@ export async function pm2Scenario() {
     execFileSync(pm2, ["start", join(dir, "ecosystem.config.cjs")], { env, stdio: "ignore" });
     daemon = Number(readFileSync(join(home, "pm2.pid"), "utf8"));
     await until(async () => (await get(port)).ok, "pm2's web to answer");
-    return { version: PM2_VERSION, ...(await measure(port, async () => execFileSync(pm2, ["reload", "web"], { env, stdio: "ignore" }))) };
+    return { version: PM2_VERSION, ...(await measure(port, () => runAsync(pm2, ["reload", "web"], { env }))) };
   } finally {
     try {
       execFileSync(join(dir, "node_modules", ".bin", "pm2"), ["delete", "all"], { env, stdio: "ignore", timeout: 30_000 });
