@@ -17,7 +17,7 @@ services:
   db:
     command: sh -c 'sleep 0.3; exec sleep 300'
   app:
-    command: sh -c 'echo "env ns=\${NOTIFY_SOCKET-unset} wu=\${WATCHDOG_USEC-unset} wp=\${WATCHDOG_PID-unset}"; exec sleep 300'
+    command: sh -c 'echo "env ns=$\${NOTIFY_SOCKET-unset} wu=$\${WATCHDOG_USEC-unset} wp=$\${WATCHDOG_PID-unset}"; exec sleep 300'
     depends_on: [db]
     replicas: 2
 `;
