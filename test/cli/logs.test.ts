@@ -208,23 +208,25 @@ services:
 });
 
 /**
- * Runs the CLI as a user without access to the state directory: as nobody when the tests run as root
- * (root reads everything), else as ourselves with the directory closed.
+ * Runs the CLI without access to the state directory: the directory closed (mode 000), and when the tests
+ * run as root, which reads everything, root without the capabilities that let it (setpriv). Another
+ * user would do too, but may not be able to reach the checkout the CLI runs from.
  */
 async function asOtherUser(s: Stack, args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
   const root = process.getuid?.() === 0;
-  if (!root) await chmod(s.stateDir, 0o000);
+  await chmod(s.stateDir, 0o000);
   try {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const argv = [process.execPath, CLI, ...args];
+    const command = root ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all", "--", ...argv] : argv;
+    const child = spawn(command[0]!, command.slice(1), {
       cwd: s.dir,
       env: { ...process.env, NO_COLOR: "1" },
-      ...(root ? { uid: 65_534, gid: 65_534 } : {}),
     });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
     return { code, stderr };
   } finally {
-    if (!root) await chmod(s.stateDir, 0o700);
+    await chmod(s.stateDir, 0o700);
   }
 }

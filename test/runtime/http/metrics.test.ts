@@ -268,24 +268,18 @@ describe("/metrics", () => {
     expect(value(m, "vigil_service_memory_bytes", { service: weird, instance: weird })).toBe(1);
   });
 
-  it("scrapes 1,000 services cheaply", async () => {
+  // how long a scrape takes is a figure for a bench, not a test's bound: this one checks that every series
+  // of 1,000 services is there, in one text
+  it("scrapes 1,000 services, every series of each", async () => {
     const backend = new FakeBackend();
     backend.services = Array.from({ length: 1000 }, (_, i) =>
       service(`svc-${i}`, { health: "healthy", beats: i, cpu_percent: 0.5, memory_bytes: 1_000_000 + i }));
     backend.heartbeats = backend.services.map((s) => ({ name: s.name, health: "healthy", last_beat_at: null, beat_age_ms: 100, interval_ms: 1000, misses: 3 }));
     backend.restarts = Object.fromEntries(backend.services.map((s) => [s.name, { exit: 1 }]));
-    const metrics = createMetrics(backend);
-    await metrics.scrape(); // warm up
-    const runs = 5;
-    const startedAt = performance.now();
-    let text = "";
-    for (let i = 0; i < runs; i++) text = await metrics.scrape();
-    const perScrapeMs = (performance.now() - startedAt) / runs;
-    console.log(`scrape of 1,000 services: ${perScrapeMs.toFixed(1)} ms, ${(text.length / 1024).toFixed(0)} KiB`);
-    const m = parseExposition(text);
+    const m = parseExposition(await createMetrics(backend).scrape());
     expect(m.get("vigil_service_state")!.samples).toHaveLength(7000);
     expect(value(m, "vigil_service_beats_total", { service: "svc-999", instance: "svc-999" })).toBe(999);
-    // ~14 ms on an idle machine; prom-client's own per-series path took ~75 ms
-    expect(perScrapeMs).toBeLessThan(150);
+    expect(value(m, "vigil_service_memory_bytes", { service: "svc-500", instance: "svc-500" })).toBe(1_000_500);
+    expect(value(m, "vigil_service_restarts_total", { service: "svc-0", instance: "svc-0", reason: "exit" })).toBe(1);
   });
 });
