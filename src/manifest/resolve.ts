@@ -130,6 +130,7 @@ export function resolveService(name: string, service: ValidatedService, defaults
     probes: { liveness: probe("liveness"), readiness: probe("readiness") },
     replicas: service.replicas,
     sockets: resolveSockets(service.sockets, ctx.dir),
+    disabled: service.disabled ?? service.autostart === false,
   };
 }
 

@@ -150,6 +150,8 @@ export const serviceSchema = z.strictObject({
   restart: restartSchema.optional().describe("overrides defaults.restart key by key"),
   stop: stopSchema.optional().describe("overrides defaults.stop key by key"),
   replicas: z.int().min(0).max(MAX_REPLICAS).default(1).describe("how many instances run: web, or web.0 … web.N-1"),
+  disabled: z.boolean().optional().describe("defined but not started with the stack nor by a reload; `vigil start NAME` starts it"),
+  autostart: z.boolean().optional().describe("false is the same as disabled: true"),
   heartbeat: heartbeatSchema.optional().describe("require heartbeats from the child"),
   logs: logsSchema.optional().describe("overrides defaults.logs key by key"),
   limits: limitsSchema.optional().describe("restart when over a memory or CPU limit for a while"),
@@ -159,6 +161,14 @@ export const serviceSchema = z.strictObject({
     .describe("liveness failing restarts the service; readiness passing makes it healthy"),
   sockets: socketsSchema.optional().describe("listening sockets vigil binds once and passes to every instance from fd 3 on (LISTEN_FDS)"),
 }).check(
+  crossCheck((service, ctx) => {
+    const disabled = service["disabled"];
+    const autostart = service["autostart"];
+    if (typeof disabled === "boolean" && typeof autostart === "boolean" && disabled === autostart) {
+      ctx.addIssue({ code: "custom", message: `disabled: ${disabled} contradicts autostart: ${autostart}; keep one of them`, input: autostart, path: ["autostart"] });
+    }
+  }),
+).check(
   crossCheck((service, ctx) => {
     const restart = service["restart"];
     if (!isFields(restart) || restart["mode"] !== "start-first") return;

@@ -114,6 +114,8 @@ export interface ServiceConfig {
   readonly replicas: number;
   /** listening sockets passed from fd 3 on, in manifest order */
   readonly sockets: readonly SocketConfig[];
+  /** `disabled: true` or `autostart: false`: not started with the stack nor by a reload, only by `vigil start` */
+  readonly disabled: boolean;
 }
 
 export interface HttpConfig {

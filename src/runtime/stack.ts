@@ -204,8 +204,8 @@ export class Stack {
     return this.loop.state.manifest;
   }
 
-  /** Ends what a killed predecessor left, opens the sockets, then starts every service in order. */
-  async start(): Promise<void> {
+  /** Ends what a killed predecessor left, opens the sockets, then starts every service in order (or `only` those and their dependencies). */
+  async start(only: readonly string[] = []): Promise<void> {
     const { manifest, logger } = this;
     // a socket out of descriptors fails every connection it is offered: one line per kind in 5 s
     const serverLogger = throttledLogger(logger, this.clock);
@@ -262,7 +262,7 @@ export class Stack {
       relieved: () => this.problems.clear("fds"),
     });
     this.systemd?.start();
-    post({ type: "Started", pid: process.pid });
+    post({ type: "Started", pid: process.pid, ...(only.length > 0 ? { only } : {}) });
     this.statusFile.markDirty();
   }
 

@@ -33,8 +33,11 @@ export interface HostSample {
 export type ReplyTo = number;
 
 export type Input =
-  /** the stack begins: every instance is queued, each starts once its dependencies are ready */
-  | { readonly type: "Started"; readonly pid: number }
+  /**
+   * the stack begins: every instance is queued, each starts once its dependencies are ready; with `only`
+   * (`vigil up NAME...`) just those services and their dependencies, and no service that is disabled otherwise
+   */
+  | { readonly type: "Started"; readonly pid: number; readonly only?: readonly string[] }
   /** SIGINT/SIGTERM, `vigil down`; kill: the second Ctrl-C */
   | { readonly type: "ShutdownRequested"; readonly kill: boolean }
   | { readonly type: "ChildSpawned"; readonly id: InstanceId; readonly incarnation: number; readonly pid: number; readonly token: string }

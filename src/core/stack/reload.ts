@@ -44,7 +44,9 @@ export function manifestLoaded(t: Turn, next: Manifest, replyTo: ReplyTo | null)
   for (const name of plan.added) {
     const config = configs.get(name);
     if (!config || state.services.has(name)) continue;
-    for (const instance of instancesOf(state, addService(state, config))) dispatch(t, instance, { type: "Queued" });
+    const entry = addService(state, config);
+    if (config.disabled) continue;
+    for (const instance of instancesOf(state, entry)) dispatch(t, instance, { type: "Queued" });
   }
   for (const [name, config] of configs) {
     const entry = state.services.get(name);

@@ -12,6 +12,7 @@ import type { DiskLevel } from "../disk-level.js";
 import { instanceId, instanceName, type InstanceId } from "./ids.js";
 import type { HostSample, InstanceSample, ReplyTo } from "./inputs.js";
 import { startOrder } from "../start-order.js";
+import type { AwaitedCommand } from "./awaited.js";
 
 /** beats kept per instance for history queries */
 export const BEAT_HISTORY = 100;
@@ -108,6 +109,8 @@ export interface StackState {
   stopPlan: readonly { readonly name: string; readonly dependants: readonly string[] }[] | null;
   /** `vigil down` requests answered once everything has stopped */
   readonly downReplies: ReplyTo[];
+  /** `vigil stop` and `restart` requests answered once done (awaited.ts) */
+  readonly awaited: AwaitedCommand[];
   stopped: boolean;
   rejectedTotal: number;
   readonly rejectLog: LogThrottle<string>;
@@ -167,6 +170,7 @@ export function initialState(manifest: Manifest, startedAtWallMs: number): Stack
     stopAsked: new Set(),
     stopPlan: null,
     downReplies: [],
+    awaited: [],
     stopped: false,
     rejectedTotal: 0,
     rejectLog: new LogThrottle(REJECT_QUIET_MS),

@@ -4,6 +4,8 @@
 // the only copy); tests hand it a state and read the one it returns.
 import { beat } from "../beat-watch.js";
 import { announceReady } from "./announce.js";
+import { servicesToStart } from "./autostart.js";
+import { settleAwaited } from "./awaited.js";
 import type { Effect as MachineEffect, ServiceEvent } from "../events.js";
 import { transition } from "../service-machine.js";
 import type { ServiceStatus } from "../service-state.js";
@@ -44,7 +46,9 @@ function take(t: Turn, input: Input): void {
       const instances = [...instancesInOrder(state)];
       t.publish("up", null, { services: state.services.size, instances: instances.length, file: state.manifest.file, pid: input.pid });
       state.began = true;
+      const starting = servicesToStart(state, input.only);
       for (const name of state.order) {
+        if (!starting.has(name)) continue;
         for (const id of state.services.get(name)?.instances ?? []) {
           const instance = id === undefined ? undefined : state.instances.get(id);
           if (instance) dispatch(t, instance, { type: "Queued" });
@@ -208,6 +212,7 @@ function settle(t: Turn): void {
   if (state.rollovers.size > 0) settleRollovers(t);
   if (!state.shuttingDown && t.gatingChanged && state.waiting.size > 0) startReady(t);
   if (t.gatingChanged) announceReady(t);
+  if (state.awaited.length > 0) settleAwaited(t);
   if (state.shuttingDown && !state.stopped && stopReady(t)) {
     state.stopped = true;
     t.publish("down", null, {});
