@@ -76,6 +76,7 @@ const FIELD_RULES = {
   sockets: "spawn",
   // whether the stack starts it: a running service stays up, a stopped one stays down
   disabled: "supervision",
+  watch: "supervision",
 } as const satisfies Record<keyof ServiceConfig, FieldRule>;
 
 export function planReload(current: Manifest, next: Manifest): ReloadPlan {

@@ -9,6 +9,7 @@ import { dispatch } from "./step.js";
 import { reconcile } from "./scale.js";
 import { configOf, instancesOf, nameOf, type Instance, type StackState } from "./state.js";
 import { slotOf } from "./awaited.js";
+import { resumeWatch } from "./watch.js";
 import { withDependencies } from "./autostart.js";
 import { unmetDependencies } from "./gating.js";
 import type { Turn } from "./turn.js";
@@ -32,6 +33,12 @@ export function commandRequested(t: Turn, replyTo: ReplyTo, command: StackComman
       const instances = found.ids
         .map((id) => state.instances.get(id))
         .filter((i): i is Instance => i !== undefined && (command.names.length > 0 || command.cmd === "stop" || !heldByManifest(state, i)));
+      if (command.cmd === "restart") {
+        for (const service of new Set(instances.map((i) => i.service))) {
+          const entry = state.services.get(service);
+          if (entry) resumeWatch(t, entry, "restart");
+        }
+      }
       const slotsBefore = instances.filter((i) => i.role === "current").map(slotOf);
       if (command.cmd === "start") startWithDependencies(t, instances);
       for (const instance of instances) {

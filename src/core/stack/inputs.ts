@@ -57,6 +57,8 @@ export type Input =
   /** input refused before it could be read as a message (not JSON, too long, too many connections) */
   | { readonly type: "MessageRejected"; readonly kind: RejectKind; readonly service: string | undefined }
   | { readonly type: "TimerFired"; readonly key: TimerKey }
+  /** a file under a service's `watch.paths` changed (added, changed, removed), ignored ones left out */
+  | { readonly type: "FilesChanged"; readonly service: string; readonly path: string }
   /** the supervisor's own watchdog timer: answered with Announce watchdog, so a stalled loop stops the pings */
   | { readonly type: "WatchdogDue" }
   | {

@@ -13,6 +13,7 @@ import { instanceId, instanceName, type InstanceId } from "./ids.js";
 import type { HostSample, InstanceSample, ReplyTo } from "./inputs.js";
 import { startOrder } from "../start-order.js";
 import type { AwaitedCommand } from "./awaited.js";
+import { newWatchState, type WatchState } from "./watch.js";
 
 /** beats kept per instance for history queries */
 export const BEAT_HISTORY = 100;
@@ -77,6 +78,8 @@ export interface ServiceEntry {
   readonly instances: (InstanceId | undefined)[];
   /** refused messages that named this service (wrong token, malformed over IPC) */
   rejected: number;
+  /** restarts on file change (`watch:`): the burst being folded, the loop count, paused or not */
+  watch: WatchState;
   /** start-first restarts waiting their turn: replicas roll one at a time */
   readonly rollQueue: { readonly id: InstanceId; readonly reason: ExitReason }[];
 }
@@ -185,7 +188,7 @@ export function initialState(manifest: Manifest, startedAtWallMs: number): Stack
 export const REJECT_QUIET_MS = 5_000;
 
 export function addService(state: StackState, config: ServiceConfig): ServiceEntry {
-  const entry: ServiceEntry = { config, replicas: config.replicas, instances: [], rejected: 0, rollQueue: [] };
+  const entry: ServiceEntry = { config, replicas: config.replicas, instances: [], rejected: 0, rollQueue: [], watch: newWatchState() };
   state.services.set(config.name, entry);
   for (let index = 0; index < entry.replicas; index++) addInstance(state, entry, index);
   return entry;

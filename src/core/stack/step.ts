@@ -6,6 +6,7 @@ import { beat } from "../beat-watch.js";
 import { announceReady } from "./announce.js";
 import { servicesToStart } from "./autostart.js";
 import { settleAwaited } from "./awaited.js";
+import { filesChanged, watchDue } from "./watch.js";
 import type { Effect as MachineEffect, ServiceEvent } from "../events.js";
 import { transition } from "../service-machine.js";
 import type { ServiceStatus } from "../service-state.js";
@@ -103,6 +104,8 @@ function take(t: Turn, input: Input): void {
       return reject(t, input.kind, input.service);
     case "TimerFired":
       return timerFired(t, input.key);
+    case "FilesChanged":
+      return filesChanged(t, input.service, input.path);
     case "WatchdogDue":
       if (!state.stopped) t.emit({ type: "Announce", what: "watchdog" });
       return;
@@ -125,6 +128,7 @@ function take(t: Turn, input: Input): void {
 
 /** A timer of an earlier child (incarnation) of the instance means nothing now. */
 function timerFired(t: Turn, key: TimerKey): void {
+  if (key.kind === "watch") return watchDue(t, key.id);
   const instance = t.state.instances.get(key.id);
   if (!instance || instance.status.incarnation !== key.incarnation) return;
   switch (key.kind) {
