@@ -1,9 +1,12 @@
 import { ask } from "./target.js";
 
-export async function controlCommand(cmd: "start" | "stop" | "restart", names: readonly string[], file: string): Promise<void> {
-  await ask(file, { cmd, names });
-  const done = { start: "started", stop: "stopped", restart: "restarted" }[cmd];
-  process.stdout.write(`vigil: ${done} ${names.join(", ")}\n`);
+/** Stops and restarts wait for as long as the stop rules and a start-first ready_timeout may take. */
+const WAIT_MS = 15 * 60_000;
+
+export async function controlCommand(cmd: "start" | "stop" | "restart", names: readonly string[], file: string, opts: { wait: boolean }): Promise<void> {
+  await ask(file, { cmd, names, ...(opts.wait ? { wait: true } : {}) }, opts.wait ? WAIT_MS : undefined);
+  const done = opts.wait ? { start: "started", stop: "stopped", restart: "restarted" }[cmd] : { start: "starting", stop: "stopping", restart: "restarting" }[cmd];
+  process.stdout.write(`vigil: ${done} ${names.length === 0 ? "every service" : names.join(", ")}\n`);
 }
 
 export async function reloadCommand(file: string): Promise<void> {

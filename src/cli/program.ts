@@ -20,13 +20,14 @@ export function buildProgram(): Command {
   program
     .command("up")
     .description("start every service and supervise them in the foreground")
+    .argument("[names...]", "start only these services and what they depend on; the others stay stopped until `vigil start`")
     .addOption(fileOption())
-    .action(async (opts: { file?: string }) => {
+    .action(async (names: string[], opts: { file?: string }) => {
       // before loading the supervisor, whose modules alone need more descriptors than a tiny limit allows
       const floor = (await import("../runtime/state/fd-limit.js")).fdFloorProblem();
       if (floor !== null) throw new UserError(floor, 1);
       const { upCommand } = await import("./up.js");
-      process.exitCode = await upCommand(manifestFile(opts.file, 2));
+      process.exitCode = await upCommand(manifestFile(opts.file, 2), names);
     });
   program
     .command("check")
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
     .action(async (opts: { file?: string; print?: boolean }) => (await import("./check.js")).checkCommand(manifestFile(opts.file, 2), { print: opts.print === true }));
   program
     .command("status")
+    .alias("ps")
     .description("show the services of the running supervisor")
     .argument("[names...]", "only these services")
     .option("--json", "print the status document")
@@ -50,12 +52,15 @@ export function buildProgram(): Command {
       }),
     );
   for (const cmd of ["start", "stop", "restart"] as const) {
-    program
+    const command = program
       .command(cmd)
-      .description(`${cmd} services of the running supervisor`)
-      .argument("<names...>", "service names")
-      .addOption(fileOption())
-      .action(async (names: string[], opts: { file?: string }) => (await import("./control.js")).controlCommand(cmd, names, manifestFile(opts.file, 1)));
+      .description(`${cmd} services of the running supervisor (no name: every service)`)
+      .argument("[names...]", "services or instances (web, web.1); none: all")
+      .addOption(fileOption());
+    if (cmd !== "start") command.option("--no-wait", `return at once instead of when ${cmd === "stop" ? "the children are gone" : "the new children run"}`);
+    command.action(async (names: string[], opts: { file?: string; wait?: boolean }) =>
+      (await import("./control.js")).controlCommand(cmd, names, manifestFile(opts.file, 1), { wait: cmd !== "start" && opts.wait !== false }),
+    );
   }
   program
     .command("scale")

@@ -70,6 +70,7 @@ function row(s: ServiceDoc, nowWallMs: number): string[] {
   let state: string = s.state;
   if (s.state === "backoff" && s.next_restart_at) state = `backoff ${formatMs(Math.max(0, Date.parse(s.next_restart_at) - nowWallMs))}`;
   if (s.waiting_for.length > 0) state = `waiting (${s.waiting_for.join(",")})`;
+  if (s.state === "stopped" && s.disabled === true) state = "stopped (disabled)";
   // a start-first restart: the new child beside the current one, or the replaced one being stopped
   const name = s.role === "new" || s.role === "old" ? `${s.name} (${s.role})` : s.name;
   return [

@@ -9,10 +9,17 @@ import { Stack } from "../runtime/stack.js";
 import type { ManagerEnv } from "../runtime/notify/systemd-notifier.js";
 import { losable } from "./losable-output.js";
 import { UserError } from "./user-error.js";
+import { didYouMean } from "../manifest/suggest.js";
 
 /** `vigil up`: run the stack in the foreground until SIGINT/SIGTERM or `vigil down`. Resolves with the exit status. */
-export async function upCommand(file: string): Promise<number> {
+export async function upCommand(file: string, only: readonly string[] = []): Promise<number> {
   const manifest = await load(file);
+  const known = manifest.services.map((c) => c.name);
+  const unknown = only.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    const hint = unknown.length === 1 ? didYouMean(unknown[0], known) : "";
+    throw new UserError(`vigil: unknown service${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}${hint} (known: ${known.join(", ")})`, 1);
+  }
   // losing the terminal or the pipe is logged to vigil.log and changes nothing else
   const outputLost = (which: string) => (err: NodeJS.ErrnoException): void =>
     logger.log("warn", null, "output-lost", `${which} is gone (${err.code ?? err.message}); supervising on, output in ${manifest.stateDir}`);
@@ -54,7 +61,7 @@ export async function upCommand(file: string): Promise<number> {
   });
 
   try {
-    await stack.start();
+    await stack.start(only);
   } catch (err) {
     logger.log("error", null, "start-failed", `cannot start: ${(err as Error).message}`);
     await stack.shutdown();

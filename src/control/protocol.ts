@@ -8,7 +8,8 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 export type ControlRequest =
   | { readonly cmd: "status"; readonly names?: readonly string[]; readonly history?: boolean }
   | { readonly cmd: "down" }
-  | { readonly cmd: "start" | "stop" | "restart"; readonly names: readonly string[] }
+  /** no names: every service; wait: answer once stopped or restarted */
+  | { readonly cmd: "start" | "stop" | "restart"; readonly names: readonly string[]; readonly wait?: boolean }
   | { readonly cmd: "scale"; readonly service: string; readonly replicas: number }
   | { readonly cmd: "reload" }
   | { readonly cmd: "ping" };
@@ -44,8 +45,8 @@ export function parseRequest(value: unknown): ControlRequest | string {
     case "start":
     case "stop":
     case "restart":
-      if (!Array.isArray(names) || names.length === 0) return `${r["cmd"]} needs at least one service name`;
-      return { cmd: r["cmd"], names: names as string[] };
+      if (r["wait"] !== undefined && typeof r["wait"] !== "boolean") return "wait must be true or false";
+      return { cmd: r["cmd"], names: (names ?? []) as string[], ...(r["wait"] === true ? { wait: true } : {}) };
     default:
       return `unknown command ${describeCommand(r["cmd"])}`;
   }

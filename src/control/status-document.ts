@@ -60,6 +60,8 @@ export interface ServiceDoc {
   readonly role?: "current" | "new" | "old";
   /** why the last start-first restart's new child was not kept; null once one was */
   readonly rollover_error?: string | null;
+  /** `disabled: true` (or `autostart: false`) in the manifest: not started with the stack, only by `vigil start` */
+  readonly disabled?: boolean;
 }
 
 export interface ResourcePointDoc {

@@ -74,6 +74,9 @@ const FIELD_RULES = {
   probes: "supervision",
   replicas: "special",
   sockets: "spawn",
+  // whether the stack starts it: a running service stays up, a stopped one stays down
+  disabled: "supervision",
+  watch: "supervision",
 } as const satisfies Record<keyof ServiceConfig, FieldRule>;
 
 export function planReload(current: Manifest, next: Manifest): ReloadPlan {

@@ -54,8 +54,12 @@ function fromIdle(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): Trans
     case "StartRequested":
       return spawn({ ...s, attempt: 0, restartTimes: [] }, false);
     case "RestartRequested":
-      // a person may restart what has ended; a late failure report about it means nothing
-      return e.reason === "manual" || e.reason === "config" ? spawn({ ...s, attempt: 0, restartTimes: [] }, true) : stay(s);
+      // a person may restart what has ended; a late failure report about it means nothing; a file change
+      // restarts what ended or crashed (the fix may be what changed), never what a person stopped
+      if (e.reason === "manual" || e.reason === "config" || (e.reason === "watch" && s.state !== "stopped")) {
+        return spawn({ ...s, attempt: 0, restartTimes: [] }, true);
+      }
+      return stay(s);
     case "StopRequested":
       return stay({ ...s, state: "stopped" });
     case "FailureDetected":
@@ -182,7 +186,7 @@ function fromStopping(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): T
       if (pending.then === "hold") {
         return { status: { ...ended(s, exit), state: "stopped" }, effects };
       }
-      if (pending.reason === "manual" || pending.reason === "config") {
+      if (pending.reason === "manual" || pending.reason === "config" || pending.reason === "watch") {
         return withEffects(spawn({ ...ended(s, exit), attempt: 0, restartTimes: [] }, true), effects, true);
       }
       return withEffects(afterExit(s, exit, ctx), effects, true);
@@ -208,7 +212,7 @@ function fromBackoff(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): Tr
       return spawn({ ...s, nextRestartAtMs: null }, true);
     case "StartRequested":
     case "RestartRequested": {
-      const fresh = e.type === "StartRequested" || e.reason === "manual" || e.reason === "config";
+      const fresh = e.type === "StartRequested" || e.reason === "manual" || e.reason === "config" || e.reason === "watch";
       const next = fresh ? { ...s, nextRestartAtMs: null, attempt: 0, restartTimes: [] } : { ...s, nextRestartAtMs: null };
       return withEffects(spawn(next, true), [cancel], true);
     }

@@ -21,6 +21,8 @@ export const imagePlaceholder = (name: string): string => `SET-THE-IMAGE-OF-${na
 export function serviceObjects(service: ServiceConfig, ctx: WorkloadContext): { objects: K8sObject[]; losses: Loss[] } {
   const losses: Loss[] = [];
   const lose: Lose = (key, why) => void losses.push({ subject: service.name, key, why });
+  if (service.watch) lose("watch", "a container is not restarted when files change; build a new image and roll it out instead");
+  if (service.disabled) lose("disabled", "the workload runs once applied; scale it to 0 replicas to keep it down");
   const name = ctx.names.get(service.name) ?? service.name;
   if (name !== service.name) lose("name", `object names take lowercase letters, digits and '-' only: it is ${name}`);
   const labels = { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": ctx.stackLabel };

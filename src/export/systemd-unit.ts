@@ -36,6 +36,8 @@ export function serviceUnit(service: ServiceConfig, ctx: UnitContext): { file: E
   const { stackName } = ctx.input;
   const losses: Loss[] = [];
   const lose = (key: string, why: string): void => void losses.push({ subject: service.name, key, why });
+  if (service.watch) lose("watch", "systemd does not restart a unit when files change (a .path unit could trigger a restart, but not debounced nor loop-checked)");
+  if (service.disabled) lose("disabled", "the unit is started with the stack's target; `systemctl disable` or removing its WantedBy keeps it down");
   const unit = [`Description=${specifierSafe(`${service.name} (vigil stack ${stackName})`)}`, `PartOf=${targetName(stackName)}`];
   const body: string[] = [];
   const oneshot = ctx.oneshots.has(service.name);

@@ -130,6 +130,14 @@ export function resolveService(name: string, service: ValidatedService, defaults
     probes: { liveness: probe("liveness"), readiness: probe("readiness") },
     replicas: service.replicas,
     sockets: resolveSockets(service.sockets, ctx.dir),
+    disabled: service.disabled ?? service.autostart === false,
+    watch: service.watch === undefined ? null : {
+      paths: service.watch.paths.map((path) => resolve(ctx.dir, service.cwd ?? ".", path)),
+      ignore: service.watch.ignore,
+      debounceMs: service.watch.debounce,
+      maxRestarts: service.watch.max_restarts,
+      windowMs: service.watch.window,
+    },
   };
 }
 

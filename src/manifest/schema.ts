@@ -89,6 +89,14 @@ const heartbeatSchema = z.strictObject({
   startup_grace: duration().prefault("30s").describe("time after spawn before beats are required"),
 });
 
+const watchSchema = z.strictObject({
+  paths: z.array(osString().min(1)).min(1).describe("files or directories to watch, relative to the service's cwd"),
+  ignore: z.array(z.string().min(1)).default([]).describe("a name (node_modules) is ignored wherever it appears; a glob (**/*.test.js) is matched against the path relative to the cwd"),
+  debounce: duration().prefault("300ms").describe("changes within this long of each other make one restart"),
+  max_restarts: z.int().min(1).default(5).describe("more restarts on file change than this within `window`: a loop; watching pauses until a manual restart or reload"),
+  window: duration({ positive: true }).prefault("30s").describe("see max_restarts"),
+});
+
 const limitsSchema = z
   .strictObject({
     memory: size({ positive: true }).optional().describe("resident memory of the process tree, e.g. 512MiB"),
@@ -150,6 +158,9 @@ export const serviceSchema = z.strictObject({
   restart: restartSchema.optional().describe("overrides defaults.restart key by key"),
   stop: stopSchema.optional().describe("overrides defaults.stop key by key"),
   replicas: z.int().min(0).max(MAX_REPLICAS).default(1).describe("how many instances run: web, or web.0 … web.N-1"),
+  watch: watchSchema.optional().describe("restart the service when files change (reason watch)"),
+  disabled: z.boolean().optional().describe("defined but not started with the stack nor by a reload; `vigil start NAME` starts it"),
+  autostart: z.boolean().optional().describe("false is the same as disabled: true"),
   heartbeat: heartbeatSchema.optional().describe("require heartbeats from the child"),
   logs: logsSchema.optional().describe("overrides defaults.logs key by key"),
   limits: limitsSchema.optional().describe("restart when over a memory or CPU limit for a while"),
@@ -159,6 +170,14 @@ export const serviceSchema = z.strictObject({
     .describe("liveness failing restarts the service; readiness passing makes it healthy"),
   sockets: socketsSchema.optional().describe("listening sockets vigil binds once and passes to every instance from fd 3 on (LISTEN_FDS)"),
 }).check(
+  crossCheck((service, ctx) => {
+    const disabled = service["disabled"];
+    const autostart = service["autostart"];
+    if (typeof disabled === "boolean" && typeof autostart === "boolean" && disabled === autostart) {
+      ctx.addIssue({ code: "custom", message: `disabled: ${disabled} contradicts autostart: ${autostart}; keep one of them`, input: autostart, path: ["autostart"] });
+    }
+  }),
+).check(
   crossCheck((service, ctx) => {
     const restart = service["restart"];
     if (!isFields(restart) || restart["mode"] !== "start-first") return;

@@ -50,6 +50,18 @@ export interface StopConfig {
   readonly timeoutMs: number;
 }
 
+/** `watch:` restart the service when files change */
+export interface WatchConfig {
+  /** absolute */
+  readonly paths: readonly string[];
+  /** names and globs, as written; globs relative to `cwd` */
+  readonly ignore: readonly string[];
+  readonly debounceMs: number;
+  /** more watch restarts than this within windowMs: a loop, watching is paused */
+  readonly maxRestarts: number;
+  readonly windowMs: number;
+}
+
 export interface HeartbeatConfig {
   readonly via: HeartbeatTransport;
   readonly intervalMs: number;
@@ -114,6 +126,9 @@ export interface ServiceConfig {
   readonly replicas: number;
   /** listening sockets passed from fd 3 on, in manifest order */
   readonly sockets: readonly SocketConfig[];
+  /** `disabled: true` or `autostart: false`: not started with the stack nor by a reload, only by `vigil start` */
+  readonly disabled: boolean;
+  readonly watch: WatchConfig | null;
 }
 
 export interface HttpConfig {

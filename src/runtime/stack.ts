@@ -1,6 +1,7 @@
 // One supervised stack: the loop and the adapters around it, wired. Opens the state directory (its lock),
 // ends what a killed predecessor left, opens the sockets, and turns every effect of the loop into the
 // adapter that carries it out. `vigil up` and the library API both run a stack through this.
+import { ServiceWatchers } from "./watch/service-watchers.js";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Clock } from "../core/clock.js";
@@ -98,6 +99,7 @@ export class Stack {
   private http: HttpApi | null = null;
   private watcher: ManifestWatcher | null = null;
   private loading: Promise<void> = Promise.resolve();
+  private readonly serviceWatchers: ServiceWatchers;
   private readonly torndown: Promise<void>;
   private stoppedNow!: () => void;
 
@@ -116,6 +118,9 @@ export class Stack {
     this.bus = new EventBus((err, event) => logger.log("error", null, "event-listener", `a listener of ${event.kind} failed: ${(err as Error)?.message ?? String(err)}`));
     this.loop = new Loop(initialState(manifest, clock.wallNow()), clock, this.adapters(), opts.random ?? Math.random);
     const post = (input: Input): void => this.loop.post(input);
+    this.serviceWatchers = new ServiceWatchers(post, (service, err) =>
+      throttledLogger(logger, clock).log("error", service, "watch-error", `watching files: ${err.message}`),
+    );
     this.notify = new NotifySockets(manifest.stateDir, post, throttledLogger(logger, clock));
     this.registry = new ChildRegistry(manifest.stateDir, this.problems.writes("children.json"));
     const scanner = new ProcScanner();
@@ -204,8 +209,8 @@ export class Stack {
     return this.loop.state.manifest;
   }
 
-  /** Ends what a killed predecessor left, opens the sockets, then starts every service in order. */
-  async start(): Promise<void> {
+  /** Ends what a killed predecessor left, opens the sockets, then starts every service in order (or `only` those and their dependencies). */
+  async start(only: readonly string[] = []): Promise<void> {
     const { manifest, logger } = this;
     // a socket out of descriptors fails every connection it is offered: one line per kind in 5 s
     const serverLogger = throttledLogger(logger, this.clock);
@@ -261,8 +266,9 @@ export class Stack {
       exhausted: (message) => this.problems.raise("fds", "fds", message, "file descriptors are free again"),
       relieved: () => this.problems.clear("fds"),
     });
+    await this.serviceWatchers.configure(manifest);
     this.systemd?.start();
-    post({ type: "Started", pid: process.pid });
+    post({ type: "Started", pid: process.pid, ...(only.length > 0 ? { only } : {}) });
     this.statusFile.markDirty();
   }
 
@@ -383,6 +389,7 @@ export class Stack {
     }
     this.sampling.configure(samplingSettings(next));
     await this.watcher?.refresh();
+    await this.serviceWatchers.configure(next);
     if (JSON.stringify(next.http) !== JSON.stringify(previous.http)) await this.restartHttp(previous, next);
   }
 
@@ -403,6 +410,7 @@ export class Stack {
     this.sampling.stop();
     this.loop.close();
     await this.watcher?.close();
+    await this.serviceWatchers.close();
     await this.control?.close();
     await this.http?.close();
     await this.heartbeat?.close();

@@ -56,7 +56,7 @@ describe("commands against a running supervisor", () => {
 
     const unknown = await s.run(["restart", "wrker"]);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr.trim()).toBe("vigil: unknown service wrker (known: web, worker)");
+    expect(unknown.stderr.trim()).toBe(`vigil: unknown service wrker, did you mean "worker"? (known: web, worker)`);
   });
 
   it("answers malformed and oversized control requests with an error and keeps serving", async () => {

@@ -47,11 +47,11 @@ describe("asking the supervisor", () => {
     expect(res.stdout).not.toMatch(/^one\s/m);
     const unknown = await s.run(["status", "tow"]);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr.trim()).toBe("vigil: unknown service tow (known: one, two)");
+    expect(unknown.stderr.trim()).toBe(`vigil: unknown service tow, did you mean "two"? (known: one, two)`);
     // --json takes the supervisor's answer unparsed: a refusal still comes out as the one line
     const unknownJson = await s.run(["status", "--json", "tow"]);
     expect(unknownJson).toMatchObject({ code: 1, stdout: "" });
-    expect(unknownJson.stderr.trim()).toBe("vigil: unknown service tow (known: one, two)");
+    expect(unknownJson.stderr.trim()).toBe(`vigil: unknown service tow, did you mean "two"? (known: one, two)`);
     expect(JSON.parse((await s.run(["status", "--json", "two"])).stdout).services.map((x: { name: string }) => x.name)).toEqual(["two"]);
   });
 

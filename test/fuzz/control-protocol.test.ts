@@ -41,7 +41,8 @@ function answerOf(line: string): Code {
     case "start":
     case "stop":
     case "restart":
-      if (!Array.isArray(names) || names.length === 0) return "bad-request";
+      // no names: every service
+      if ((r as Record<string, unknown>)["wait"] !== undefined && typeof (r as Record<string, unknown>)["wait"] !== "boolean") return "bad-request";
       return unknown ? "unknown-service" : "ok";
     default:
       return "bad-request";
@@ -93,7 +94,7 @@ const badRequest: fc.Arbitrary<string | Buffer> = fc.oneof(
   fc.uint8Array({ minLength: 1, maxLength: 120 }).map((b) => Buffer.from(b.filter((x) => x !== 10))),
   fc.string({ unit: "binary", maxLength: 80 }).map((s) => s.replace(/\n/g, "")),
   fc.jsonValue({ maxDepth: 3 }).filter((v) => answerOf(JSON.stringify(v)) === "bad-request").map((v) => JSON.stringify(v)),
-  fc.record({ cmd: fc.constantFrom("start", "stop", "restart") }).map((r) => JSON.stringify(r)),
+  fc.record({ cmd: fc.constantFrom("start", "stop", "restart"), names: fc.constant(["target-a"]), wait: fc.oneof(fc.string(), fc.integer(), fc.constant(null)) }).map((r) => JSON.stringify(r)),
   fc.record({ cmd: fc.constantFrom("status", "start"), names: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.array(fc.oneof(fc.integer(), fc.constant(null)), { minLength: 1 })) }).map((r) => JSON.stringify(r)),
   fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.constant(null), fc.constantFrom("STATUS", "Ping", "down ", "__proto__"))
     .filter((cmd) => answerOf(JSON.stringify({ cmd })) === "bad-request")
@@ -246,7 +247,7 @@ describe("the control protocol under fuzz", () => {
 
 describe("parseRequest under fuzz", () => {
   const shaped = fc.record(
-    { cmd: fc.oneof(fc.constantFrom("status", "down", "ping", "reload", "start", "stop", "restart"), fc.jsonValue({ maxDepth: 3 })), names: fc.oneof(fc.array(fc.string()), fc.jsonValue({ maxDepth: 2 })), history: fc.jsonValue({ maxDepth: 1 }) },
+    { cmd: fc.oneof(fc.constantFrom("status", "down", "ping", "reload", "start", "stop", "restart"), fc.jsonValue({ maxDepth: 3 })), names: fc.oneof(fc.array(fc.string()), fc.jsonValue({ maxDepth: 2 })), history: fc.jsonValue({ maxDepth: 1 }), wait: fc.jsonValue({ maxDepth: 1 }) },
     { requiredKeys: [] },
   );
 

@@ -94,6 +94,8 @@ describe("parseManifest", () => {
       probes: { liveness: null, readiness: null },
       replicas: 1,
       sockets: [],
+      disabled: false,
+      watch: null,
     });
   });
 

@@ -274,7 +274,7 @@ services:
     w.command({ cmd: "stop", names: ["web"] });
     expect(w.doc("web.0").state).toBe("stopped");
     expect(w.doc("web.1").state).toBe("stopped");
-    expect(w.command({ cmd: "start", names: ["web.7"] })).toMatchObject({ ok: false, error: "unknown service web.7 (known: web, web.0, web.1)" });
+    expect(w.command({ cmd: "start", names: ["web.7"] })).toMatchObject({ ok: false, error: 'unknown service web.7, did you mean "web.0"? (known: web, web.0, web.1)' });
   });
 
   it("holds a dependant until every instance of its dependency runs", () => {

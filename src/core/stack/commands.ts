@@ -2,12 +2,13 @@
 
 export type StackCommand =
   | { readonly cmd: "status"; readonly names: readonly string[]; readonly history: boolean }
-  | { readonly cmd: "start" | "stop" | "restart"; readonly names: readonly string[] }
+  /** no names: every service; wait: answer once stopped or restarted (start answers at once) */
+  | { readonly cmd: "start" | "stop" | "restart"; readonly names: readonly string[]; readonly wait?: boolean }
   | { readonly cmd: "scale"; readonly service: string; readonly replicas: number }
   | { readonly cmd: "reload" }
   | { readonly cmd: "down" };
 
-export type CommandErrorCode = "bad-request" | "unknown-service" | "shutting-down" | "invalid-manifest" | "internal";
+export type CommandErrorCode = "bad-request" | "unknown-service" | "shutting-down" | "invalid-manifest" | "internal" | "not-done";
 
 /** What a command answers. `status` names the instances to show; the renderer reads them from the state. */
 export type CommandAnswer =

@@ -1,12 +1,17 @@
 // Commands of people and programs: start, stop, restart and status of services or single instances,
 // scale, reload and down. Each is answered through a Reply effect.
 import { MAX_REPLICAS } from "./ids.js";
+import { didYouMean } from "../../manifest/suggest.js";
 import type { CommandAnswer, StackCommand } from "./commands.js";
 import type { InstanceId } from "./ids.js";
 import type { ReplyTo } from "./inputs.js";
 import { dispatch } from "./step.js";
 import { reconcile } from "./scale.js";
-import { instancesOf, nameOf, type StackState } from "./state.js";
+import { configOf, instancesOf, nameOf, type Instance, type StackState } from "./state.js";
+import { slotOf } from "./awaited.js";
+import { resumeWatch } from "./watch.js";
+import { withDependencies } from "./autostart.js";
+import { unmetDependencies } from "./gating.js";
 import type { Turn } from "./turn.js";
 
 export function commandRequested(t: Turn, replyTo: ReplyTo, command: StackCommand): void {
@@ -25,14 +30,25 @@ export function commandRequested(t: Turn, replyTo: ReplyTo, command: StackComman
       if (state.shuttingDown) return shuttingDown();
       const found = resolve(state, command.names);
       if ("unknown" in found) return reply(unknownNames(state, found.unknown));
-      for (const id of found.ids) {
-        const instance = state.instances.get(id);
-        if (!instance) continue;
-        if (command.cmd === "start") dispatch(t, instance, { type: "StartRequested" });
-        else if (command.cmd === "stop") dispatch(t, instance, { type: "StopRequested", reason: "manual" });
-        else dispatch(t, instance, { type: "RestartRequested", reason: "manual" });
+      const instances = found.ids
+        .map((id) => state.instances.get(id))
+        .filter((i): i is Instance => i !== undefined && (command.names.length > 0 || command.cmd === "stop" || !heldByManifest(state, i)));
+      if (command.cmd === "restart") {
+        for (const service of new Set(instances.map((i) => i.service))) {
+          const entry = state.services.get(service);
+          if (entry) resumeWatch(t, entry, "restart");
+        }
       }
-      return reply({ ok: true });
+      const slotsBefore = instances.filter((i) => i.role === "current").map(slotOf);
+      if (command.cmd === "start") startWithDependencies(t, instances);
+      for (const instance of instances) {
+        if (command.cmd === "stop") dispatch(t, instance, { type: "StopRequested", reason: "manual" });
+        else if (command.cmd === "restart") dispatch(t, instance, { type: "RestartRequested", reason: "manual" });
+      }
+      if (command.cmd === "start" || command.wait !== true) return reply({ ok: true });
+      // answered by settleAwaited once done, at the end of this very step if nothing needs doing
+      state.awaited.push({ replyTo, cmd: command.cmd, slots: slotsBefore });
+      return;
     }
     case "scale": {
       if (state.shuttingDown) return shuttingDown();
@@ -62,6 +78,35 @@ export function commandRequested(t: Turn, replyTo: ReplyTo, command: StackComman
       throw new Error(`bug: unknown command ${JSON.stringify(never)}`);
     }
   }
+}
+
+/**
+ * `vigil start`: a held-down instance starts at once when what it depends on is ready; otherwise it
+ * waits for it, and dependencies that were never started (`vigil up NAME`, `disabled`) start first.
+ */
+function startWithDependencies(t: Turn, instances: readonly Instance[]): void {
+  const { state } = t;
+  const configs = new Map([...state.services].map(([name, entry]) => [name, entry.config]));
+  const named = new Set(instances.map((i) => i.service));
+  for (const name of withDependencies(configs, [...named])) {
+    if (named.has(name)) continue;
+    const entry = state.services.get(name);
+    for (const dep of entry ? instancesOf(state, entry) : []) {
+      if (dep.status.state === "stopped" && !dep.removing) dispatch(t, dep, { type: "Queued" });
+    }
+  }
+  for (const instance of instances) {
+    const s = instance.status;
+    const idle = s.state === "stopped" || s.state === "exited" || s.state === "fatal";
+    if (idle && unmetDependencies(state, configOf(state, instance), t.nowMs).length > 0) dispatch(t, instance, { type: "Queued" });
+    else dispatch(t, instance, { type: "StartRequested" });
+  }
+  t.gatingChanged = true;
+}
+
+/** A disabled service not started yet: a start or restart of every service leaves it alone, naming it starts it. */
+function heldByManifest(state: StackState, instance: Instance): boolean {
+  return configOf(state, instance).disabled && instance.status.state === "stopped";
 }
 
 export function beginShutdown(t: Turn): void {
@@ -110,7 +155,9 @@ export function knownNames(state: StackState): string[] {
 }
 
 export function unknownNamesText(state: StackState, unknown: readonly string[]): string {
-  return `unknown service${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (known: ${knownNames(state).join(", ")})`;
+  const known = knownNames(state);
+  const hint = unknown.length === 1 ? didYouMean(unknown[0], known) : "";
+  return `unknown service${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}${hint} (known: ${known.join(", ")})`;
 }
 
 export function unknownNames(state: StackState, unknown: readonly string[]): CommandAnswer {

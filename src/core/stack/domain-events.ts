@@ -55,6 +55,11 @@ export interface EventFields {
     readonly oldPid: number | null;
   };
   removed: Record<string, never>;
+  /** files under `watch.paths` changed: the service restarts (one restart for a burst of `changes`) */
+  "watch-restart": { readonly path: string; readonly changes: number };
+  /** more watch restarts than max_restarts within the window: a loop; watching is paused */
+  "watch-paused": { readonly restarts: number; readonly windowMs: number; readonly path: string };
+  "watch-resumed": { readonly why: "restart" | "reload" };
 }
 
 export type EventKind = keyof EventFields;
@@ -118,6 +123,10 @@ const DESCRIBE: { readonly [K in EventKind]: (f: EventFields[K]) => Description 
     if (f.kind === "recovered") return info(`disk back under ${f.thresholdPercent}%: ${where}`);
     return { level: f.kind === "critical" ? "error" : "warn", message: `disk ${f.kind}: ${where} (threshold ${f.thresholdPercent}%)` };
   },
+  "watch-restart": (f) => info(`${f.path} changed${f.changes > 1 ? ` (and ${f.changes - 1} more changes)` : ""}; restarting (reason watch)`),
+  "watch-paused": (f) =>
+    warn(`restart loop on file change: ${f.restarts} watch restarts within ${formatMs(f.windowMs)} and ${f.path} changed again; watching paused until a manual restart or reload`),
+  "watch-resumed": (f) => info(`watching files again after a ${f.why}`),
   "config-applied": (f) => info(`generation ${f.generation}: ${f.changes.length === 0 ? "no changes" : f.changes.join("; ")}`),
   "config-rejected": (f) => error(`manifest not applied, the running configuration stays:\n${f.error}`),
   "message-rejected": (f) => warn(`rejected heartbeat input: ${f.detail}${f.folded > 0 ? ` (and ${f.folded} more in the last 5s)` : ""}`),

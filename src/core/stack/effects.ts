@@ -6,9 +6,12 @@ import type { InstanceId } from "./ids.js";
 import type { CommandAnswer } from "./commands.js";
 import type { ReplyTo } from "./inputs.js";
 
-export type TimerKind = "backoff" | "stop" | "heartbeat" | "output" | "probe:liveness" | "probe:readiness" | "ready";
+export type TimerKind = "backoff" | "stop" | "heartbeat" | "output" | "probe:liveness" | "probe:readiness" | "ready" | "watch";
 
-/** A timer belongs to one child (incarnation) of one instance: when it fires late for an older one, nothing happens. */
+/**
+ * A timer belongs to one child (incarnation) of one instance: when it fires late for an older one, nothing
+ * happens. A `watch` timer belongs to a service: its id is the service's name, its incarnation 0.
+ */
 export interface TimerKey {
   readonly id: InstanceId;
   readonly incarnation: number;

@@ -33,8 +33,11 @@ export interface HostSample {
 export type ReplyTo = number;
 
 export type Input =
-  /** the stack begins: every instance is queued, each starts once its dependencies are ready */
-  | { readonly type: "Started"; readonly pid: number }
+  /**
+   * the stack begins: every instance is queued, each starts once its dependencies are ready; with `only`
+   * (`vigil up NAME...`) just those services and their dependencies, and no service that is disabled otherwise
+   */
+  | { readonly type: "Started"; readonly pid: number; readonly only?: readonly string[] }
   /** SIGINT/SIGTERM, `vigil down`; kill: the second Ctrl-C */
   | { readonly type: "ShutdownRequested"; readonly kill: boolean }
   | { readonly type: "ChildSpawned"; readonly id: InstanceId; readonly incarnation: number; readonly pid: number; readonly token: string }
@@ -54,6 +57,8 @@ export type Input =
   /** input refused before it could be read as a message (not JSON, too long, too many connections) */
   | { readonly type: "MessageRejected"; readonly kind: RejectKind; readonly service: string | undefined }
   | { readonly type: "TimerFired"; readonly key: TimerKey }
+  /** a file under a service's `watch.paths` changed (added, changed, removed), ignored ones left out */
+  | { readonly type: "FilesChanged"; readonly service: string; readonly path: string }
   /** the supervisor's own watchdog timer: answered with Announce watchdog, so a stalled loop stops the pings */
   | { readonly type: "WatchdogDue" }
   | {

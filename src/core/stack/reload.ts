@@ -11,6 +11,7 @@ import type { ReplyTo } from "./inputs.js";
 import { arm, watchChild } from "./children.js";
 import { dispatch } from "./step.js";
 import { reconcile } from "./scale.js";
+import { resumeWatch } from "./watch.js";
 import { addService, instancesOf, type Instance, type ServiceEntry, type StackState } from "./state.js";
 import type { Turn } from "./turn.js";
 
@@ -23,6 +24,7 @@ export function manifestLoaded(t: Turn, next: Manifest, replyTo: ReplyTo | null)
   }
   state.lastRejected = null;
   state.configError = null;
+  for (const entry of state.services.values()) resumeWatch(t, entry, "reload");
   if (planIsEmpty(plan)) {
     state.manifest = next;
     return answer(t, replyTo, { ok: true, data: { generation: state.generation, changes: [] } });
@@ -44,7 +46,9 @@ export function manifestLoaded(t: Turn, next: Manifest, replyTo: ReplyTo | null)
   for (const name of plan.added) {
     const config = configs.get(name);
     if (!config || state.services.has(name)) continue;
-    for (const instance of instancesOf(state, addService(state, config))) dispatch(t, instance, { type: "Queued" });
+    const entry = addService(state, config);
+    if (config.disabled) continue;
+    for (const instance of instancesOf(state, entry)) dispatch(t, instance, { type: "Queued" });
   }
   for (const [name, config] of configs) {
     const entry = state.services.get(name);

@@ -12,6 +12,8 @@ import type { DiskLevel } from "../disk-level.js";
 import { instanceId, instanceName, type InstanceId } from "./ids.js";
 import type { HostSample, InstanceSample, ReplyTo } from "./inputs.js";
 import { startOrder } from "../start-order.js";
+import type { AwaitedCommand } from "./awaited.js";
+import { newWatchState, type WatchState } from "./watch.js";
 
 /** beats kept per instance for history queries */
 export const BEAT_HISTORY = 100;
@@ -76,6 +78,8 @@ export interface ServiceEntry {
   readonly instances: (InstanceId | undefined)[];
   /** refused messages that named this service (wrong token, malformed over IPC) */
   rejected: number;
+  /** restarts on file change (`watch:`): the burst being folded, the loop count, paused or not */
+  watch: WatchState;
   /** start-first restarts waiting their turn: replicas roll one at a time */
   readonly rollQueue: { readonly id: InstanceId; readonly reason: ExitReason }[];
 }
@@ -108,6 +112,8 @@ export interface StackState {
   stopPlan: readonly { readonly name: string; readonly dependants: readonly string[] }[] | null;
   /** `vigil down` requests answered once everything has stopped */
   readonly downReplies: ReplyTo[];
+  /** `vigil stop` and `restart` requests answered once done (awaited.ts) */
+  readonly awaited: AwaitedCommand[];
   stopped: boolean;
   rejectedTotal: number;
   readonly rejectLog: LogThrottle<string>;
@@ -167,6 +173,7 @@ export function initialState(manifest: Manifest, startedAtWallMs: number): Stack
     stopAsked: new Set(),
     stopPlan: null,
     downReplies: [],
+    awaited: [],
     stopped: false,
     rejectedTotal: 0,
     rejectLog: new LogThrottle(REJECT_QUIET_MS),
@@ -181,7 +188,7 @@ export function initialState(manifest: Manifest, startedAtWallMs: number): Stack
 export const REJECT_QUIET_MS = 5_000;
 
 export function addService(state: StackState, config: ServiceConfig): ServiceEntry {
-  const entry: ServiceEntry = { config, replicas: config.replicas, instances: [], rejected: 0, rollQueue: [] };
+  const entry: ServiceEntry = { config, replicas: config.replicas, instances: [], rejected: 0, rollQueue: [], watch: newWatchState() };
   state.services.set(config.name, entry);
   for (let index = 0; index < entry.replicas; index++) addInstance(state, entry, index);
   return entry;

@@ -47,6 +47,7 @@ export function instanceDoc(state: StackState, instance: Instance, nowMs: number
     instance: instance.index,
     role: instance.role,
     rollover_error: instance.rolloverError,
+    disabled: config.disabled,
   };
 }
 

@@ -4,6 +4,9 @@
 // the only copy); tests hand it a state and read the one it returns.
 import { beat } from "../beat-watch.js";
 import { announceReady } from "./announce.js";
+import { servicesToStart } from "./autostart.js";
+import { settleAwaited } from "./awaited.js";
+import { filesChanged, watchDue } from "./watch.js";
 import type { Effect as MachineEffect, ServiceEvent } from "../events.js";
 import { transition } from "../service-machine.js";
 import type { ServiceStatus } from "../service-state.js";
@@ -44,7 +47,9 @@ function take(t: Turn, input: Input): void {
       const instances = [...instancesInOrder(state)];
       t.publish("up", null, { services: state.services.size, instances: instances.length, file: state.manifest.file, pid: input.pid });
       state.began = true;
+      const starting = servicesToStart(state, input.only);
       for (const name of state.order) {
+        if (!starting.has(name)) continue;
         for (const id of state.services.get(name)?.instances ?? []) {
           const instance = id === undefined ? undefined : state.instances.get(id);
           if (instance) dispatch(t, instance, { type: "Queued" });
@@ -99,6 +104,8 @@ function take(t: Turn, input: Input): void {
       return reject(t, input.kind, input.service);
     case "TimerFired":
       return timerFired(t, input.key);
+    case "FilesChanged":
+      return filesChanged(t, input.service, input.path);
     case "WatchdogDue":
       if (!state.stopped) t.emit({ type: "Announce", what: "watchdog" });
       return;
@@ -121,6 +128,7 @@ function take(t: Turn, input: Input): void {
 
 /** A timer of an earlier child (incarnation) of the instance means nothing now. */
 function timerFired(t: Turn, key: TimerKey): void {
+  if (key.kind === "watch") return watchDue(t, key.id);
   const instance = t.state.instances.get(key.id);
   if (!instance || instance.status.incarnation !== key.incarnation) return;
   switch (key.kind) {
@@ -208,6 +216,7 @@ function settle(t: Turn): void {
   if (state.rollovers.size > 0) settleRollovers(t);
   if (!state.shuttingDown && t.gatingChanged && state.waiting.size > 0) startReady(t);
   if (t.gatingChanged) announceReady(t);
+  if (state.awaited.length > 0) settleAwaited(t);
   if (state.shuttingDown && !state.stopped && stopReady(t)) {
     state.stopped = true;
     t.publish("down", null, {});

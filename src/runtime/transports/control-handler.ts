@@ -24,7 +24,7 @@ function toCommand(req: Exclude<ControlRequest, { cmd: "ping" }>): StackCommand 
     case "start":
     case "stop":
     case "restart":
-      return { cmd: req.cmd, names: req.names };
+      return { cmd: req.cmd, names: req.names, wait: req.wait === true };
     case "scale":
       return { cmd: "scale", service: req.service, replicas: req.replicas };
     case "reload":
