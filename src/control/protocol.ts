@@ -11,6 +11,7 @@ export type ControlRequest =
   | { readonly cmd: "start" | "stop" | "restart"; readonly names: readonly string[] }
   | { readonly cmd: "scale"; readonly service: string; readonly replicas: number }
   | { readonly cmd: "reload" }
+  | { readonly cmd: "wait-started" }
   | { readonly cmd: "ping" };
 
 export type ControlResponse =
@@ -34,6 +35,8 @@ export function parseRequest(value: unknown): ControlRequest | string {
       return { cmd: "ping" };
     case "reload":
       return { cmd: "reload" };
+    case "wait-started":
+      return { cmd: "wait-started" };
     case "scale": {
       const service = r["service"];
       const replicas = r["replicas"];

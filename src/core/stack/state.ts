@@ -108,6 +108,8 @@ export interface StackState {
   stopPlan: readonly { readonly name: string; readonly dependants: readonly string[] }[] | null;
   /** `vigil down` requests answered once everything has stopped */
   readonly downReplies: ReplyTo[];
+  /** `vigil up -d` waiting until every instance has started or failed to (announce.ts) */
+  readonly startedReplies: ReplyTo[];
   stopped: boolean;
   rejectedTotal: number;
   readonly rejectLog: LogThrottle<string>;
@@ -167,6 +169,7 @@ export function initialState(manifest: Manifest, startedAtWallMs: number): Stack
     stopAsked: new Set(),
     stopPlan: null,
     downReplies: [],
+    startedReplies: [],
     stopped: false,
     rejectedTotal: 0,
     rejectLog: new LogThrottle(REJECT_QUIET_MS),
