@@ -2,6 +2,7 @@
 // runs: `vigil status` must not pay for loading the supervisor, the manifest schema and the spawn and
 // log libraries (about 300 ms here, see BENCHMARKS.md).
 import { Command, InvalidArgumentError, Option } from "commander";
+import { readDuration } from "../manifest/units.js";
 import { manifestFile } from "./find-manifest.js";
 import { UserError } from "./user-error.js";
 
@@ -19,14 +20,35 @@ export function buildProgram(): Command {
 
   program
     .command("up")
-    .description("start every service and supervise them in the foreground")
+    .description("start every service and supervise them in the foreground (or in the background with -d)")
+    .option("-d, --detach", "start the supervisor in the background; return once every service has started or failed, with a summary")
+    .addOption(new Option("--wait-timeout <DURATION>", "with -d: how long to wait for every service to start or fail").default(120_000, "2m").argParser(duration))
+    .option("--timestamps", "an ISO time before each line of children's output")
     .addOption(fileOption())
-    .action(async (opts: { file?: string }) => {
+    .addOption(new Option("--detached-child", "run as the background supervisor of `vigil up -d`").hideHelp())
+    .action(async (opts: { file?: string; detach?: boolean; waitTimeout: number; timestamps?: boolean; detachedChild?: boolean }) => {
       // before loading the supervisor, whose modules alone need more descriptors than a tiny limit allows
       const floor = (await import("../runtime/state/fd-limit.js")).fdFloorProblem();
       if (floor !== null) throw new UserError(floor, 1);
-      const { upCommand } = await import("./up.js");
-      process.exitCode = await upCommand(manifestFile(opts.file, 2));
+      const file = manifestFile(opts.file, 2);
+      const timestamps = opts.timestamps === true;
+      if (opts.detach === true) {
+        process.exitCode = await (await import("./detached.js")).upDetached(file, { waitMs: opts.waitTimeout, timestamps });
+        return;
+      }
+      const { upCommand, tellParent } = await import("./up.js");
+      if (opts.detachedChild !== true) {
+        process.exitCode = await upCommand(file, { timestamps });
+        return;
+      }
+      // nobody reads this process's stderr: what would go there goes to `vigil up -d`, which prints it
+      try {
+        process.exitCode = await upCommand(file, { timestamps, detachedChild: true });
+      } catch (err) {
+        const failure = err instanceof UserError ? err : new UserError(`vigil: internal error: ${(err as Error)?.stack ?? String(err)}`, 70);
+        await tellParent({ type: "failed", message: failure.message, exitCode: failure.exitCode });
+        process.exitCode = failure.exitCode;
+      }
     });
   program
     .command("check")
@@ -134,6 +156,12 @@ export function buildProgram(): Command {
 function replicaCount(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a whole number of instances, e.g. 3");
   return Number(value);
+}
+
+function duration(value: string): number {
+  const read = readDuration(value);
+  if (!read.ok) throw new InvalidArgumentError(read.message);
+  return read.value;
 }
 
 function lineCount(value: string): number {
