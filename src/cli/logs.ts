@@ -16,6 +16,8 @@ export interface LogsOptions {
   readonly timestamps?: boolean;
   /** one JSON object per line (jsonLine) instead of prefixed text */
   readonly json?: boolean;
+  /** names the name column is as wide as, besides those shown (`vigil attach`: the running stack's, as `vigil up`) */
+  readonly columns?: readonly string[];
   /** while following: stop once this says no (the supervisor `vigil attach` follows has gone) */
   readonly alive?: () => boolean;
 }
@@ -138,7 +140,8 @@ async function showLogs(names: readonly string[], file: string, logsDir: string,
     return;
   }
   const printer = opts.json === true ? jsonOutput(manifestNames(resolve(file))) : createPrinter(process.stdout, { color: wantsColor(process.stdout), timestamps: opts.timestamps === true });
-  printer.setNames(shown);
+  const columns = (names: readonly string[]): string[] => [...(opts.columns ?? []), ...names];
+  printer.setNames(columns(shown));
   const followers = new Map<string, Follower>();
   const tails: LogEntry[][] = [];
   for (const name of shown) {
@@ -153,7 +156,7 @@ async function showLogs(names: readonly string[], file: string, logsDir: string,
   printer.flush();
   // while following, logs that appear are followed too: any (no names given), or a named service's new instances
   const wanted = (name: string): boolean => names.length === 0 || instanceLogs(names, [name]).includes(name);
-  if (opts.follow) await follow(logsDir, followers, wanted, printer, opts.alive ?? (() => true));
+  if (opts.follow) await follow(logsDir, followers, wanted, { setNames: (n) => printer.setNames(columns(n)), line: printer.line, flush: printer.flush }, opts.alive ?? (() => true));
 }
 
 /** Prints each entry as one JSON object a line. */

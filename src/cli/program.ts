@@ -103,9 +103,26 @@ export function buildProgram(): Command {
     .option("-f, --follow", "keep printing lines as they are written, until ctrl-c")
     .addOption(new Option("-n, --lines <N>", "how many of the last lines to print").default(10).argParser(lineCount))
     // -f is --follow here, as in tail; the manifest goes by its long option only
+    .option("--timestamps", "an ISO time before each line: when the supervisor read it")
+    .option("--json", "one JSON object per line: time, service, instance, stream, line")
     .addOption(new Option("--file <FILE>", FILE_HELP))
-    .action(async (names: string[], opts: { file?: string; follow?: boolean; lines: number }) =>
-      (await import("./logs.js")).logsCommand(names, manifestFile(opts.file, 1), { follow: opts.follow === true, lines: opts.lines }),
+    .action(async (names: string[], opts: { file?: string; follow?: boolean; lines: number; timestamps?: boolean; json?: boolean }) =>
+      (await import("./logs.js")).logsCommand(names, manifestFile(opts.file, 1), {
+        follow: opts.follow === true,
+        lines: opts.lines,
+        timestamps: opts.timestamps === true,
+        json: opts.json === true,
+      }),
+    );
+  program
+    .command("attach")
+    .description("follow the running stack's output as `vigil up` prints it; ctrl-c detaches and stops nothing")
+    .argument("[names...]", "only these services (default: every service)")
+    .addOption(new Option("-n, --lines <N>", "print the last N lines of each service first").default(0).argParser(lineCount))
+    .option("--timestamps", "an ISO time before each line")
+    .addOption(fileOption())
+    .action(async (names: string[], opts: { file?: string; lines: number; timestamps?: boolean }) =>
+      (await import("./attach.js")).attachCommand(names, manifestFile(opts.file, 1), { lines: opts.lines, timestamps: opts.timestamps === true }),
     );
   program
     .command("events")

@@ -31,6 +31,7 @@ export async function upCommand(file: string, opts: UpOptions = {}): Promise<num
   const stdout = detached ? null : losable(process.stdout, outputLost("stdout"));
   const logger = createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr, color: wantsColor(process.stderr) });
   const printer = createPrinter(stdout, { color: wantsColor(process.stdout), timestamps: opts.timestamps === true });
+  printer.setNames(manifest.services.flatMap((s) => (s.replicas === 1 ? [s.name] : Array.from({ length: s.replicas }, (_, i) => `${s.name}.${i}`))));
   let stack: Stack;
   try {
     stack = await Stack.open(manifest, { logger, printer, manager: managerEnv() });
