@@ -167,6 +167,29 @@ export function buildProgram(): Command {
     .option("--status <TEXT>", "report a status text")
     .option("--data <JSON>", "attach JSON data to the beat")
     .action(async (opts: { ready?: boolean; status?: string; data?: string }) => (await import("./beat.js")).beatCommand(opts));
+  program
+    .command("completion")
+    .description("print a script that completes commands, options and service names in bash, zsh or fish")
+    .argument("<shell>", "bash, zsh or fish")
+    .action(async (shell: string) => {
+      const { completionScript, SHELLS } = await import("./completion.js");
+      const { specOf } = await import("./completion-spec.js");
+      const known = SHELLS.find((s) => s === shell);
+      if (known === undefined) throw new UserError(`vigil: unknown shell ${JSON.stringify(shell)} (known: ${SHELLS.join(", ")})`, 2);
+      process.stdout.write(completionScript(known, specOf(program)));
+    });
+  // what the completion scripts ask at a Tab: the manifest's service names, one a line, nothing when there is none
+  program
+    .command("__services", { hidden: true })
+    .addOption(fileOption())
+    .action(async (opts: { file?: string }) => {
+      const { findManifest } = await import("./find-manifest.js");
+      const found = findManifest(opts.file);
+      if (!found.found) return;
+      const { manifestNames } = await import("./manifest-names.js");
+      const names = manifestNames(found.file);
+      if (names.length > 0) process.stdout.write(`${names.join("\n")}\n`);
+    });
   return program;
 }
 
