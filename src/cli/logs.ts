@@ -1,16 +1,25 @@
 // vigil logs: the output the supervisor captured in STATE_DIR/logs/NAME.log (and NAME.log.1 … once
 // rotated): the last lines, then, with --follow, every line appended, across rotations, as tail -F does.
-import { readFileSync, watch, type FSWatcher } from "node:fs";
+import { watch, type FSWatcher } from "node:fs";
 import { open, readdir, stat, type FileHandle } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parse } from "yaml";
+import { manifestNames } from "./manifest-names.js";
 import { stateDirOf } from "../manifest/state-dir.js";
-import { createPrinter, wantsColor, type Printer } from "../runtime/outputs/printer.js";
+import { createPrinter, wantsColor } from "../runtime/outputs/printer.js";
+import { jsonLine, type Output } from "./log-output.js";
 import { UserError } from "./user-error.js";
 
 export interface LogsOptions {
   readonly lines: number;
   readonly follow: boolean;
+  /** an ISO time before each line, the time the supervisor stored with it */
+  readonly timestamps?: boolean;
+  /** one JSON object per line (jsonLine) instead of prefixed text */
+  readonly json?: boolean;
+  /** names the name column is as wide as, besides those shown (`vigil attach`: the running stack's, as `vigil up`) */
+  readonly columns?: readonly string[];
+  /** while following: stop once this says no (the supervisor `vigil attach` follows has gone) */
+  readonly alive?: () => boolean;
 }
 
 export interface LogEntry {
@@ -95,16 +104,6 @@ async function linesBefore(file: FileHandle, size: number, count: number, chunkB
   return { lines: lines.reverse(), end: Math.max(0, end) };
 }
 
-/** Service names declared in the manifest, read leniently so that a broken edit does not hide logs. */
-function manifestNames(file: string): string[] {
-  try {
-    const doc: unknown = parse(readFileSync(file, "utf8"));
-    const services = doc && typeof doc === "object" ? (doc as { services?: unknown }).services : undefined;
-    return services && typeof services === "object" ? Object.keys(services) : [];
-  } catch {
-    return [];
-  }
-}
 
 async function loggedNames(logsDir: string): Promise<string[]> {
   const files = await readdir(logsDir).catch(ifMissing([] as string[]));
@@ -140,8 +139,9 @@ async function showLogs(names: readonly string[], file: string, logsDir: string,
     process.stderr.write(`vigil: no logs yet in ${logsDir}\n`);
     return;
   }
-  const printer = createPrinter(process.stdout, wantsColor(process.stdout));
-  printer.setNames(shown);
+  const printer = opts.json === true ? jsonOutput(manifestNames(resolve(file))) : createPrinter(process.stdout, { color: wantsColor(process.stdout), timestamps: opts.timestamps === true });
+  const columns = (names: readonly string[]): string[] => [...(opts.columns ?? []), ...names];
+  printer.setNames(columns(shown));
   const followers = new Map<string, Follower>();
   const tails: LogEntry[][] = [];
   for (const name of shown) {
@@ -152,11 +152,27 @@ async function showLogs(names: readonly string[], file: string, logsDir: string,
     if (opts.follow) followers.set(name, { name, path, file: current, ino: current ? (await current.stat()).ino : null, offset: tail.end, partial: EMPTY, lastAtMs: 0 });
   }
   const merged = tails.flat().sort((a, b) => a.atMs - b.atMs);
-  for (const e of merged.slice(Math.max(0, merged.length - opts.lines))) printer.line(e.service, e.stream, e.text);
+  for (const e of merged.slice(Math.max(0, merged.length - opts.lines))) printer.line(e.service, e.stream, e.text, e.atMs);
   printer.flush();
   // while following, logs that appear are followed too: any (no names given), or a named service's new instances
   const wanted = (name: string): boolean => names.length === 0 || instanceLogs(names, [name]).includes(name);
-  if (opts.follow) await follow(logsDir, followers, wanted, printer);
+  if (opts.follow) await follow(logsDir, followers, wanted, { setNames: (n) => printer.setNames(columns(n)), line: printer.line, flush: printer.flush }, opts.alive ?? (() => true));
+}
+
+/** Prints each entry as one JSON object a line. */
+function jsonOutput(services: readonly string[]): Output {
+  let pending: string[] = [];
+  return {
+    setNames() {},
+    line(service, stream, text, atMs) {
+      pending.push(`${JSON.stringify(jsonLine({ service, stream, text, atMs: atMs ?? Date.now() }, services))}\n`);
+    },
+    flush() {
+      if (pending.length === 0) return;
+      process.stdout.write(pending.join(""));
+      pending = [];
+    },
+  };
 }
 
 /**
@@ -193,7 +209,7 @@ interface Follower {
 }
 
 /** Prints what is appended until SIGINT or SIGTERM; a change in the logs directory, or the poll, triggers a round. */
-async function follow(logsDir: string, followers: Map<string, Follower>, wanted: (name: string) => boolean, printer: Printer): Promise<void> {
+async function follow(logsDir: string, followers: Map<string, Follower>, wanted: (name: string) => boolean, printer: Output, alive: () => boolean): Promise<void> {
   // set from callbacks, hence an object: the compiler does not narrow its fields away
   const live: { watcher: FSWatcher | null; running: Promise<void> | null } = { watcher: null, running: null };
   let again = false;
@@ -210,7 +226,7 @@ async function follow(logsDir: string, followers: Map<string, Follower>, wanted:
       if (added.length > 0) printer.setNames([...followers.keys()]);
     }
     const batches = await Promise.all([...followers.values()].map((f) => readAppended(f)));
-    for (const e of batches.flat().sort((a, b) => a.atMs - b.atMs)) printer.line(e.service, e.stream, e.text);
+    for (const e of batches.flat().sort((a, b) => a.atMs - b.atMs)) printer.line(e.service, e.stream, e.text, e.atMs);
     printer.flush();
   };
   const trigger = (): void => {
@@ -240,6 +256,16 @@ async function follow(logsDir: string, followers: Map<string, Follower>, wanted:
   };
   startWatching();
   const poll = setInterval(() => {
+    if (!alive()) {
+      // what the supervisor wrote before it went is read once more, then the follow ends
+      clearInterval(poll);
+      trigger();
+      void (async () => {
+        while (live.running) await live.running;
+        stop();
+      })();
+      return;
+    }
     startWatching();
     trigger();
   }, POLL_MS);

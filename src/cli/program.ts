@@ -2,6 +2,7 @@
 // runs: `vigil status` must not pay for loading the supervisor, the manifest schema and the spawn and
 // log libraries (about 300 ms here, see BENCHMARKS.md).
 import { Command, InvalidArgumentError, Option } from "commander";
+import { readDuration } from "../manifest/units.js";
 import { manifestFile } from "./find-manifest.js";
 import { UserError } from "./user-error.js";
 
@@ -19,15 +20,36 @@ export function buildProgram(): Command {
 
   program
     .command("up")
-    .description("start every service and supervise them in the foreground")
+    .description("start every service and supervise them in the foreground (or in the background with -d)")
     .argument("[names...]", "start only these services and what they depend on; the others stay stopped until `vigil start`")
+    .option("-d, --detach", "start the supervisor in the background; return once every service has started or failed, with a summary")
+    .addOption(new Option("--wait-timeout <DURATION>", "with -d: how long to wait for every service to start or fail").default(120_000, "2m").argParser(duration))
+    .option("--timestamps", "an ISO time before each line of children's output")
     .addOption(fileOption())
-    .action(async (names: string[], opts: { file?: string }) => {
+    .addOption(new Option("--detached-child", "run as the background supervisor of `vigil up -d`").hideHelp())
+    .action(async (names: string[], opts: { file?: string; detach?: boolean; waitTimeout: number; timestamps?: boolean; detachedChild?: boolean }) => {
       // before loading the supervisor, whose modules alone need more descriptors than a tiny limit allows
       const floor = (await import("../runtime/state/fd-limit.js")).fdFloorProblem();
       if (floor !== null) throw new UserError(floor, 1);
-      const { upCommand } = await import("./up.js");
-      process.exitCode = await upCommand(manifestFile(opts.file, 2), names);
+      const file = manifestFile(opts.file, 2);
+      const timestamps = opts.timestamps === true;
+      if (opts.detach === true) {
+        process.exitCode = await (await import("./detached.js")).upDetached(file, { waitMs: opts.waitTimeout, timestamps, names });
+        return;
+      }
+      const { upCommand, tellParent } = await import("./up.js");
+      if (opts.detachedChild !== true) {
+        process.exitCode = await upCommand(file, { timestamps, only: names });
+        return;
+      }
+      // nobody reads this process's stderr: what would go there goes to `vigil up -d`, which prints it
+      try {
+        process.exitCode = await upCommand(file, { timestamps, detachedChild: true, only: names });
+      } catch (err) {
+        const failure = err instanceof UserError ? err : new UserError(`vigil: internal error: ${(err as Error)?.stack ?? String(err)}`, 70);
+        await tellParent({ type: "failed", message: failure.message, exitCode: failure.exitCode });
+        process.exitCode = failure.exitCode;
+      }
     });
   program
     .command("check")
@@ -86,9 +108,26 @@ export function buildProgram(): Command {
     .option("-f, --follow", "keep printing lines as they are written, until ctrl-c")
     .addOption(new Option("-n, --lines <N>", "how many of the last lines to print").default(10).argParser(lineCount))
     // -f is --follow here, as in tail; the manifest goes by its long option only
+    .option("--timestamps", "an ISO time before each line: when the supervisor read it")
+    .option("--json", "one JSON object per line: time, service, instance, stream, line")
     .addOption(new Option("--file <FILE>", FILE_HELP))
-    .action(async (names: string[], opts: { file?: string; follow?: boolean; lines: number }) =>
-      (await import("./logs.js")).logsCommand(names, manifestFile(opts.file, 1), { follow: opts.follow === true, lines: opts.lines }),
+    .action(async (names: string[], opts: { file?: string; follow?: boolean; lines: number; timestamps?: boolean; json?: boolean }) =>
+      (await import("./logs.js")).logsCommand(names, manifestFile(opts.file, 1), {
+        follow: opts.follow === true,
+        lines: opts.lines,
+        timestamps: opts.timestamps === true,
+        json: opts.json === true,
+      }),
+    );
+  program
+    .command("attach")
+    .description("follow the running stack's output as `vigil up` prints it; ctrl-c detaches and stops nothing")
+    .argument("[names...]", "only these services (default: every service)")
+    .addOption(new Option("-n, --lines <N>", "print the last N lines of each service first").default(0).argParser(lineCount))
+    .option("--timestamps", "an ISO time before each line")
+    .addOption(fileOption())
+    .action(async (names: string[], opts: { file?: string; lines: number; timestamps?: boolean }) =>
+      (await import("./attach.js")).attachCommand(names, manifestFile(opts.file, 1), { lines: opts.lines, timestamps: opts.timestamps === true }),
     );
   program
     .command("events")
@@ -133,12 +172,41 @@ export function buildProgram(): Command {
     .option("--status <TEXT>", "report a status text")
     .option("--data <JSON>", "attach JSON data to the beat")
     .action(async (opts: { ready?: boolean; status?: string; data?: string }) => (await import("./beat.js")).beatCommand(opts));
+  program
+    .command("completion")
+    .description("print a script that completes commands, options and service names in bash, zsh or fish")
+    .argument("<shell>", "bash, zsh or fish")
+    .action(async (shell: string) => {
+      const { completionScript, SHELLS } = await import("./completion.js");
+      const { specOf } = await import("./completion-spec.js");
+      const known = SHELLS.find((s) => s === shell);
+      if (known === undefined) throw new UserError(`vigil: unknown shell ${JSON.stringify(shell)} (known: ${SHELLS.join(", ")})`, 2);
+      process.stdout.write(completionScript(known, specOf(program)));
+    });
+  // what the completion scripts ask at a Tab: the manifest's service names, one a line, nothing when there is none
+  program
+    .command("__services", { hidden: true })
+    .addOption(fileOption())
+    .action(async (opts: { file?: string }) => {
+      const { findManifest } = await import("./find-manifest.js");
+      const found = findManifest(opts.file);
+      if (!found.found) return;
+      const { manifestNames } = await import("./manifest-names.js");
+      const names = manifestNames(found.file);
+      if (names.length > 0) process.stdout.write(`${names.join("\n")}\n`);
+    });
   return program;
 }
 
 function replicaCount(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a whole number of instances, e.g. 3");
   return Number(value);
+}
+
+function duration(value: string): number {
+  const read = readDuration(value);
+  if (!read.ok) throw new InvalidArgumentError(read.message);
+  return read.value;
 }
 
 function lineCount(value: string): number {

@@ -11,8 +11,22 @@ import { losable } from "./losable-output.js";
 import { UserError } from "./user-error.js";
 import { didYouMean } from "../manifest/suggest.js";
 
+export interface UpOptions {
+  /** an ISO time before each line of children's output */
+  readonly timestamps?: boolean;
+  /**
+   * run as the background supervisor of `vigil up -d`: nothing on the terminal (output goes to the logs
+   * and vigil.log), and the outcome of the opening told to the parent over the IPC channel (detached.ts)
+   */
+  readonly detachedChild?: boolean;
+  /** start only these services and what they depend on (none: every service) */
+  readonly only?: readonly string[];
+}
+
 /** `vigil up`: run the stack in the foreground until SIGINT/SIGTERM or `vigil down`. Resolves with the exit status. */
-export async function upCommand(file: string, only: readonly string[] = []): Promise<number> {
+export async function upCommand(file: string, opts: UpOptions = {}): Promise<number> {
+  const detached = opts.detachedChild === true;
+  const only = opts.only ?? [];
   const manifest = await load(file);
   const known = manifest.services.map((c) => c.name);
   const unknown = only.filter((name) => !known.includes(name));
@@ -23,12 +37,14 @@ export async function upCommand(file: string, only: readonly string[] = []): Pro
   // losing the terminal or the pipe is logged to vigil.log and changes nothing else
   const outputLost = (which: string) => (err: NodeJS.ErrnoException): void =>
     logger.log("warn", null, "output-lost", `${which} is gone (${err.code ?? err.message}); supervising on, output in ${manifest.stateDir}`);
-  const stderr = losable(process.stderr, outputLost("stderr"));
-  const stdout = losable(process.stdout, outputLost("stdout"));
+  const stderr = detached ? null : losable(process.stderr, outputLost("stderr"));
+  const stdout = detached ? null : losable(process.stdout, outputLost("stdout"));
   const logger = createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr, color: wantsColor(process.stderr) });
+  const printer = createPrinter(stdout, { color: wantsColor(process.stdout), timestamps: opts.timestamps === true });
+  printer.setNames(manifest.services.flatMap((s) => (s.replicas === 1 ? [s.name] : Array.from({ length: s.replicas }, (_, i) => `${s.name}.${i}`))));
   let stack: Stack;
   try {
-    stack = await Stack.open(manifest, { logger, printer: createPrinter(stdout, wantsColor(process.stdout)), manager: managerEnv() });
+    stack = await Stack.open(manifest, { logger, printer, manager: managerEnv() });
   } catch (err) {
     if (err instanceof LockError) throw new UserError(`vigil: ${err.message}`, 1, { cause: err });
     throw new UserError(`vigil: cannot use state directory ${manifest.stateDir}: ${(err as Error).message}`, 1, { cause: err });
@@ -68,6 +84,7 @@ export async function upCommand(file: string, only: readonly string[] = []): Pro
     await logger.flush();
     throw new UserError(`vigil: cannot start the stack: ${(err as Error).message}`, 1, { cause: err });
   }
+  if (detached) await tellParent({ type: "opened", pid: process.pid });
   await stack.stopped();
   await logger.flush();
   // everything is closed; end now rather than wait for a library's stray timer, so that `vigil down`,
@@ -84,13 +101,27 @@ function drained(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
+/** The background supervisor's word to `vigil up -d`, which waits for it (detached.ts). */
+export type DetachedMessage = { readonly type: "opened"; readonly pid: number } | { readonly type: "failed"; readonly message: string; readonly exitCode: number };
+
+/** Sends `message` to the parent and lets go of the channel; a parent that is gone already is no matter. */
+export function tellParent(message: DetachedMessage): Promise<void> {
+  return new Promise((done) => {
+    if (!process.send || !process.connected) return done();
+    process.send(message, undefined, {}, () => {
+      if (process.connected) process.disconnect();
+      done();
+    });
+  });
+}
+
 /** What systemd (or another manager speaking its protocol) told `vigil up` of itself. */
 function managerEnv(): ManagerEnv {
   const { NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID } = process.env;
   return { NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID };
 }
 
-async function load(file: string): Promise<Manifest> {
+export async function load(file: string): Promise<Manifest> {
   try {
     return await loadManifest(file);
   } catch (err) {

@@ -12,6 +12,7 @@ export type ControlRequest =
   | { readonly cmd: "start" | "stop" | "restart"; readonly names: readonly string[]; readonly wait?: boolean }
   | { readonly cmd: "scale"; readonly service: string; readonly replicas: number }
   | { readonly cmd: "reload" }
+  | { readonly cmd: "wait-started" }
   | { readonly cmd: "ping" };
 
 export type ControlResponse =
@@ -35,6 +36,8 @@ export function parseRequest(value: unknown): ControlRequest | string {
       return { cmd: "ping" };
     case "reload":
       return { cmd: "reload" };
+    case "wait-started":
+      return { cmd: "wait-started" };
     case "scale": {
       const service = r["service"];
       const replicas = r["replicas"];

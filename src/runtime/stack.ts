@@ -135,7 +135,7 @@ export class Stack {
         if (input.type === "ChildExited" || input.type === "SpawnFailed") this.notify.ended(input.id, input.incarnation);
         post(input);
       },
-      printer: opts.printer ?? createPrinter(null, false),
+      printer: opts.printer ?? createPrinter(null, { color: false }),
       logsDir: join(manifest.stateDir, "logs"),
       childEnv: { VIGIL_SOCKET: join(manifest.stateDir, "heartbeat.sock"), PATH: childPath() },
       jobs: { scanner, cgroups: cgroups.root, strays: this.strays },

@@ -1,3 +1,5 @@
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isRunning, useStacks } from "../support/stack.js";
 
@@ -62,31 +64,37 @@ describe("commands on every service, up NAME, disabled services", () => {
   });
 
   it("stop waits for a child that takes its time to leave, and --no-wait does not", async () => {
+    // the child leaves only once the test lets it (the file "release"): no race with the CLI's own speed
     const slow = `
 version: 1
 services:
   slow:
-    command: ["sh", "-c", "trap 'sleep 1.5; exit 0' TERM; while :; do sleep 0.1; done"]
+    command: ["sh", "-c", "trap 'while [ ! -e release ]; do sleep 0.05; done; exit 0' TERM; while :; do sleep 0.1; done"]
 `;
     const s = await stack(slow);
+    const release = join(s.dir, "release");
     s.start();
     const first = await s.waitFor("slow", (x) => x.state === "running", "to run");
-    const t0 = Date.now();
-    const stop = await s.run(["stop", "slow"]);
-    expect(stop.code).toBe(0);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(1400);
+    let stopped = false;
+    const stop = s.run(["stop", "slow"]).then((r) => ((stopped = true), r));
+    await s.waitFor("slow", (x) => x.state === "stopping", "to be stopping");
+    expect(stopped).toBe(false);
+    expect(isRunning(first.pid!)).toBe(true);
+    await writeFile(release, "");
+    expect((await stop).code).toBe(0);
     expect(isRunning(first.pid!)).toBe(false);
 
+    await rm(release);
     await s.run(["start", "slow"]);
     const second = await s.waitFor("slow", (x) => x.state === "running", "to run again");
-    const t1 = Date.now();
     const noWait = await s.run(["restart", "slow", "--no-wait"]);
     expect(noWait.code).toBe(0);
-    expect(Date.now() - t1).toBeLessThan(1400);
-    expect((await s.service("slow"))?.state).toBe("stopping");
-    const restart = await s.run(["restart", "slow"]);
-    expect(restart.code).toBe(0);
-    const third = await s.service("slow");
+    // returned while the old child still waits to be let go
+    expect(await live(s, "slow")).toMatchObject({ state: "stopping", pid: second.pid });
+    const restart = s.run(["restart", "slow"]);
+    await writeFile(release, "");
+    expect((await restart).code).toBe(0);
+    const third = await live(s, "slow");
     expect(third).toMatchObject({ state: "running" });
     expect(third?.pid).not.toBe(second.pid);
   });
@@ -120,8 +128,6 @@ services:
     const s = await stack(STACK);
     s.start();
     await s.waitFor("worker", (x) => x.state === "running", "to run");
-    const { writeFile } = await import("node:fs/promises");
-    const { join } = await import("node:path");
     await writeFile(join(s.dir, "supervisor.yaml"), `${STACK}  extra:\n    command: sleep 304\n    autostart: false\n`);
     const reload = await s.run(["reload"]);
     expect(reload.code).toBe(0);
@@ -129,3 +135,9 @@ services:
     expect(await s.service("cron")).toMatchObject({ state: "stopped", disabled: true });
   });
 });
+
+/** A service as the supervisor has it now (status.json is rewritten a moment after a change). */
+async function live(s: Awaited<ReturnType<typeof stack>>, name: string): Promise<{ state: string; pid: number | null } | undefined> {
+  const res = await s.run(["status", "--json", name]);
+  return (JSON.parse(res.stdout) as { services: { name: string; state: string; pid: number | null }[] }).services.find((x) => x.name === name);
+}

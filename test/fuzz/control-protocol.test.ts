@@ -35,6 +35,7 @@ function answerOf(line: string): Code {
     case "ping":
     case "reload":
     case "down":
+    case "wait-started":
       return "ok";
     case "status":
       return unknown ? "unknown-service" : "ok";

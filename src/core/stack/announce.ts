@@ -22,6 +22,18 @@ export function announceReady(t: Turn): void {
   t.emit({ type: "Announce", what: "ready" });
 }
 
+/** Answers those waiting for the start (`vigil up -d`) once it is over, or once a shutdown cuts it short. */
+export function answerStarted(t: Turn): void {
+  const { state } = t;
+  if (state.startedReplies.length === 0) return;
+  if (state.shuttingDown) {
+    for (const to of state.startedReplies.splice(0)) t.emit({ type: "Reply", to, answer: { ok: false, error: "the supervisor is shutting down", code: "shutting-down" } });
+    return;
+  }
+  if (!state.began || !allStarted(state)) return;
+  for (const to of state.startedReplies.splice(0)) t.emit({ type: "Reply", to, answer: { ok: true } });
+}
+
 /** the summary's order: the running first, then what is on its way, then what is down */
 const SUMMARY_ORDER: readonly ServiceState[] = ["running", "starting", "backoff", "stopping", "stopped", "exited", "fatal"];
 

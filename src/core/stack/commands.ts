@@ -6,7 +6,9 @@ export type StackCommand =
   | { readonly cmd: "start" | "stop" | "restart"; readonly names: readonly string[]; readonly wait?: boolean }
   | { readonly cmd: "scale"; readonly service: string; readonly replicas: number }
   | { readonly cmd: "reload" }
-  | { readonly cmd: "down" };
+  | { readonly cmd: "down" }
+  /** answered once every instance has started or failed to start (as READY=1 is sent) */
+  | { readonly cmd: "wait-started" };
 
 export type CommandErrorCode = "bad-request" | "unknown-service" | "shutting-down" | "invalid-manifest" | "internal" | "not-done";
 

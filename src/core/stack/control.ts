@@ -5,6 +5,7 @@ import { didYouMean } from "../../manifest/suggest.js";
 import type { CommandAnswer, StackCommand } from "./commands.js";
 import type { InstanceId } from "./ids.js";
 import type { ReplyTo } from "./inputs.js";
+import { answerStarted } from "./announce.js";
 import { dispatch } from "./step.js";
 import { reconcile } from "./scale.js";
 import { configOf, instancesOf, nameOf, type Instance, type StackState } from "./state.js";
@@ -68,6 +69,10 @@ export function commandRequested(t: Turn, replyTo: ReplyTo, command: StackComman
     case "reload":
       if (state.shuttingDown) return shuttingDown();
       return t.emit({ type: "LoadManifest", replyTo });
+    case "wait-started":
+      if (state.shuttingDown) return shuttingDown();
+      state.startedReplies.push(replyTo);
+      return answerStarted(t);
     case "down":
       if (state.stopped) return reply({ ok: true });
       state.downReplies.push(replyTo);

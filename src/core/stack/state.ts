@@ -114,6 +114,8 @@ export interface StackState {
   readonly downReplies: ReplyTo[];
   /** `vigil stop` and `restart` requests answered once done (awaited.ts) */
   readonly awaited: AwaitedCommand[];
+  /** `vigil up -d` waiting until every instance has started or failed to (announce.ts) */
+  readonly startedReplies: ReplyTo[];
   stopped: boolean;
   rejectedTotal: number;
   readonly rejectLog: LogThrottle<string>;
@@ -174,6 +176,7 @@ export function initialState(manifest: Manifest, startedAtWallMs: number): Stack
     stopPlan: null,
     downReplies: [],
     awaited: [],
+    startedReplies: [],
     stopped: false,
     rejectedTotal: 0,
     rejectLog: new LogThrottle(REJECT_QUIET_MS),

@@ -3,7 +3,7 @@
 // time and randomness included. For speed it updates the state it is given and returns it (the loop owns
 // the only copy); tests hand it a state and read the one it returns.
 import { beat } from "../beat-watch.js";
-import { announceReady } from "./announce.js";
+import { announceReady, answerStarted } from "./announce.js";
 import { servicesToStart } from "./autostart.js";
 import { settleAwaited } from "./awaited.js";
 import { filesChanged, watchDue } from "./watch.js";
@@ -215,7 +215,10 @@ function settle(t: Turn): void {
   const { state } = t;
   if (state.rollovers.size > 0) settleRollovers(t);
   if (!state.shuttingDown && t.gatingChanged && state.waiting.size > 0) startReady(t);
-  if (t.gatingChanged) announceReady(t);
+  if (t.gatingChanged || state.shuttingDown) {
+    announceReady(t);
+    answerStarted(t);
+  }
   if (state.awaited.length > 0) settleAwaited(t);
   if (state.shuttingDown && !state.stopped && stopReady(t)) {
     state.stopped = true;

@@ -1,6 +1,7 @@
 // Children's output on the supervisor's stdout, each line prefixed with its service name, as foreman does.
-
-const PALETTE = [36, 33, 32, 35, 34, 96, 93, 92, 95, 94];
+// `vigil up`, `vigil attach` and `vigil logs` print through it, so a service looks the same in all three.
+import { WallIso } from "../iso-time.js";
+import { serviceColor } from "./service-color.js";
 
 /** where output goes: a stream, or anything that takes text */
 export interface TextSink {
@@ -10,13 +11,20 @@ export interface TextSink {
 export interface Printer {
   /** width of the name column, so that output lines up */
   setNames(names: readonly string[]): void;
-  line(service: string, stream: "out" | "err", text: string): void;
+  /** `atMs`: when the line was written (wall clock), for --timestamps; now if not given */
+  line(service: string, stream: "out" | "err", text: string, atMs?: number): void;
   flush(): void;
 }
 
-export function createPrinter(out: TextSink | null, color: boolean): Printer {
+export interface PrinterOptions {
+  readonly color: boolean;
+  /** an ISO time before each line */
+  readonly timestamps?: boolean;
+}
+
+export function createPrinter(out: TextSink | null, opts: PrinterOptions): Printer {
   let width = 0;
-  const colors = new Map<string, number>();
+  const iso = new WallIso();
   let pending: string[] = [];
   let scheduled = false;
   const flush = (): void => {
@@ -29,15 +37,11 @@ export function createPrinter(out: TextSink | null, color: boolean): Printer {
   return {
     setNames(names) {
       width = Math.min(24, Math.max(0, ...names.map((n) => n.length)));
-      names.forEach((n, i) => {
-        if (!colors.has(n)) colors.set(n, PALETTE[i % PALETTE.length] ?? 36);
-      });
     },
-    line(service, stream, text) {
+    line(service, stream, text, atMs) {
       if (!out) return;
-      const name = service.padEnd(width);
-      const sep = stream === "err" ? "!" : "|";
-      pending.push(color ? `\x1b[${colors.get(service) ?? 36}m${name} ${sep}\x1b[0m ${text}\n` : `${name} ${sep} ${text}\n`);
+      const time = opts.timestamps === true ? `${iso.of(atMs ?? Date.now())} ` : "";
+      pending.push(`${time}${prefix(service, stream, width, opts.color)} ${text}\n`);
       // one write per turn of the event loop, however many lines arrived in it
       if (!scheduled) {
         scheduled = true;
@@ -46,6 +50,12 @@ export function createPrinter(out: TextSink | null, color: boolean): Printer {
     },
     flush,
   };
+}
+
+/** `api  |` (`!` for stderr), padded to `width`, in the service's colour when `color`. */
+export function prefix(service: string, stream: "out" | "err", width: number, color: boolean): string {
+  const text = `${service.padEnd(width)} ${stream === "err" ? "!" : "|"}`;
+  return color ? `\x1b[${serviceColor(service)}m${text}\x1b[0m` : text;
 }
 
 /** Colour on a TTY unless NO_COLOR is set (https://no-color.org); FORCE_COLOR forces it. */

@@ -106,8 +106,9 @@ export class Spawner {
     let running: Running | undefined;
     const handle = spawnChild(spec, { ...this.#supervisorEnv(), ...ownEnv }, spec.ipc, {
       onLine: (stream, line) => {
-        printer.line(spec.name, stream, line);
-        log.write(`${this.#wallIso.of(clock.wallNow())} ${stream} ${line}`);
+        const wallMs = clock.wallNow();
+        printer.line(spec.name, stream, line, wallMs);
+        log.write(`${this.#wallIso.of(wallMs)} ${stream} ${line}`);
         this.#sawOutput(id, incarnation);
       },
       onExit: (code, signal) => {

@@ -29,6 +29,7 @@ function toCommand(req: Exclude<ControlRequest, { cmd: "ping" }>): StackCommand 
       return { cmd: "scale", service: req.service, replicas: req.replicas };
     case "reload":
     case "down":
+    case "wait-started":
       return { cmd: req.cmd };
   }
 }
