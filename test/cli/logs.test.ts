@@ -74,13 +74,15 @@ describe("reading the last lines of a service's log", () => {
 
 const stack = useStacks();
 
+// each waits until the other's line is in vigil's log before it writes its next one: the order of the
+// lines' timestamps is the one below however slow the machine
 const TWO_PRINTERS = `
 version: 1
 services:
   alpha:
-    command: sh -c 'for i in 1 2 3; do echo a$i; sleep 0.4; done; exec sleep 300'
+    command: sh -c 'w() { until grep -q " $1\$" .vigil/logs/$2.log 2>/dev/null; do sleep 0.02; done; }; echo a1; w b1 beta; echo a2; w b2 beta; echo a3; exec sleep 300'
   beta:
-    command: sh -c 'sleep 0.2; for i in 1 2 3; do if [ $i = 2 ]; then echo b$i >&2; else echo b$i; fi; sleep 0.4; done; exec sleep 300'
+    command: sh -c 'w() { until grep -q " $1\$" .vigil/logs/$2.log 2>/dev/null; do sleep 0.02; done; }; w a1 alpha; echo b1; w a2 alpha; echo b2 >&2; w a3 alpha; echo b3; exec sleep 300'
 `;
 
 async function logged(s: Stack, name: string, text: string): Promise<void> {
@@ -107,7 +109,7 @@ describe("vigil logs", () => {
     const res = await s.run(["logs"]);
     expect(res.code).toBe(0);
     expect(res.stderr).toBe("");
-    // the order of the lines' own timestamps, which are 200 ms apart
+    // the order of the lines' own timestamps
     const entries = await Promise.all(
       ["alpha", "beta"].map(async (name) =>
         (await readFile(join(s.stateDir, "logs", `${name}.log`), "utf8")).trimEnd().split("\n").map((l) => parseLogLine(name, l, 0)),

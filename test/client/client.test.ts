@@ -143,16 +143,17 @@ describe("heartbeat() over the socket", () => {
       const big = "x".repeat(8000);
       const heap = () => { globalThis.gc(); const m = process.memoryUsage(); return m.heapUsed + m.external + m.arrayBuffers; };
       const before = heap();
-      for (let round = 0; round < 200; round++) {
+      for (let round = 0; round < 50; round++) {
         for (let i = 0; i < 100; i++) { hb.beat({ big, i }); hb.status(big + i); }
         await new Promise((r) => setTimeout(r, 1));
       }
       console.log(JSON.stringify({ grewBytes: heap() - before }));`;
     const child = runScript(code, vigilEnv(), { stdio: ["ignore", "pipe", "pipe"] }, ["--expose-gc"]);
 
-    // a stuck write is given up after a second rather than holding the child
-    expect(await child.waitForExit(8000)).toEqual({ code: 0, signal: null });
-    // 20,000 beats and 20,000 statuses of 8 KB would be over 300 MB if they were queued
+    // a stuck write is given up after a second rather than holding the child (the bound is for a busy
+    // machine, where the child's own work takes seconds)
+    expect(await child.waitForExit(20_000)).toEqual({ code: 0, signal: null });
+    // 5,000 beats and 5,000 statuses of 8 KB would be over 80 MB if they were queued
     const { grewBytes } = JSON.parse(child.stdout) as { grewBytes: number };
     expect(grewBytes).toBeLessThan(16 * 1024 * 1024);
   });
