@@ -71,6 +71,11 @@ function row(s: ServiceDoc, nowWallMs: number): string[] {
   if (s.state === "backoff" && s.next_restart_at) state = `backoff ${formatMs(Math.max(0, Date.parse(s.next_restart_at) - nowWallMs))}`;
   if (s.waiting_for.length > 0) state = `waiting (${s.waiting_for.join(",")})`;
   if (s.state === "stopped" && s.disabled === true) state = "stopped (disabled)";
+  const schedule = s.schedule;
+  if (schedule && !schedule.held && (s.state === "stopped" || s.state === "exited" || s.state === "fatal")) {
+    const next = schedule.next_run_at === null ? "" : `, next run in ${formatMs(Math.max(0, Date.parse(schedule.next_run_at) - nowWallMs))}`;
+    state = `${s.state === "fatal" ? "fatal" : "scheduled"}${next}`;
+  }
   // a start-first restart: the new child beside the current one, or the replaced one being stopped
   const name = s.role === "new" || s.role === "old" ? `${s.name} (${s.role})` : s.name;
   return [

@@ -1,6 +1,7 @@
 // The status document of SPEC §4: what `vigil status --json` prints and STATE_DIR/status.json holds.
 import type { ExitReason, Health, ServiceState } from "../core/types.js";
 import type { ProbeStatus } from "../core/probe-tracker.js";
+import type { OverlapPolicy } from "../manifest/types.js";
 
 export interface ProbeDoc {
   readonly status: ProbeStatus;
@@ -62,6 +63,26 @@ export interface ServiceDoc {
   readonly rollover_error?: string | null;
   /** `disabled: true` (or `autostart: false`) in the manifest: not started with the stack, only by `vigil start` */
   readonly disabled?: boolean;
+  /** `schedule:` in the manifest: the service runs as a job; the figures are the service's, not the instance's */
+  readonly schedule?: ScheduleDoc | null;
+}
+
+export interface ScheduleDoc {
+  readonly cron: string;
+  /** null: the supervisor's time zone */
+  readonly timezone: string | null;
+  readonly overlap: OverlapPolicy;
+  /** when the next tick comes; null when none is known (or none will come) */
+  readonly next_run_at: string | null;
+  /** runs started so far (ticks, run_on_start, `vigil start`) */
+  readonly runs: number;
+  /** ticks that found a run still going and started nothing */
+  readonly skipped: number;
+  /** a run waits for the running one to end (overlap queue or replace) */
+  readonly queued: boolean;
+  /** stopped by a person, or not started with the stack: ticks start nothing until `vigil start` */
+  readonly held: boolean;
+  readonly last_run: { readonly code: number | null; readonly signal: string | null; readonly duration_ms: number | null; readonly ended_at: string } | null;
 }
 
 export interface ResourcePointDoc {

@@ -77,6 +77,8 @@ const FIELD_RULES = {
   // whether the stack starts it: a running service stays up, a stopped one stays down
   disabled: "supervision",
   watch: "supervision",
+  // when it runs: the runtime re-arms its timer from the new expression; a run in progress goes on
+  schedule: "supervision",
 } as const satisfies Record<keyof ServiceConfig, FieldRule>;
 
 export function planReload(current: Manifest, next: Manifest): ReloadPlan {

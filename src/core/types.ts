@@ -6,7 +6,7 @@ export type ServiceState = (typeof SERVICE_STATES)[number];
 export const HEALTHS = ["healthy", "degraded", "critical", "failed", "unknown"] as const;
 export type Health = (typeof HEALTHS)[number];
 
-export const EXIT_REASONS = ["exit", "heartbeat", "log-stale", "memory", "cpu", "probe", "manual", "config", "watch"] as const;
+export const EXIT_REASONS = ["exit", "heartbeat", "log-stale", "memory", "cpu", "probe", "manual", "config", "watch", "schedule"] as const;
 export type ExitReason = (typeof EXIT_REASONS)[number];
 
 /** reasons for which the supervisor itself decided to end a child that was misbehaving */

@@ -22,6 +22,9 @@ export function serviceObjects(service: ServiceConfig, ctx: WorkloadContext): { 
   const losses: Loss[] = [];
   const lose: Lose = (key, why) => void losses.push({ subject: service.name, key, why });
   if (service.watch) lose("watch", "a container is not restarted when files change; build a new image and roll it out instead");
+  if (service.schedule) {
+    lose("schedule", `written as a long-running workload, not on the schedule "${service.schedule.cron}"; a CronJob (schedule, timeZone, concurrencyPolicy) would run it, but is not written`);
+  }
   if (service.disabled) lose("disabled", "the workload runs once applied; scale it to 0 replicas to keep it down");
   const name = ctx.names.get(service.name) ?? service.name;
   if (name !== service.name) lose("name", `object names take lowercase letters, digits and '-' only: it is ${name}`);

@@ -37,6 +37,9 @@ export function serviceUnit(service: ServiceConfig, ctx: UnitContext): { file: E
   const losses: Loss[] = [];
   const lose = (key: string, why: string): void => void losses.push({ subject: service.name, key, why });
   if (service.watch) lose("watch", "systemd does not restart a unit when files change (a .path unit could trigger a restart, but not debounced nor loop-checked)");
+  if (service.schedule) {
+    lose("schedule", `the unit runs as a service, not on the schedule "${service.schedule.cron}"; a .timer unit with OnCalendar= (and Persistent=) would run it, but is not written`);
+  }
   if (service.disabled) lose("disabled", "the unit is started with the stack's target; `systemctl disable` or removing its WantedBy keeps it down");
   const unit = [`Description=${specifierSafe(`${service.name} (vigil stack ${stackName})`)}`, `PartOf=${targetName(stackName)}`];
   const body: string[] = [];

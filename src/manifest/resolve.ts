@@ -138,6 +138,12 @@ export function resolveService(name: string, service: ValidatedService, defaults
       maxRestarts: service.watch.max_restarts,
       windowMs: service.watch.window,
     },
+    schedule: service.schedule === undefined ? null : {
+      cron: service.schedule.cron,
+      timezone: service.schedule.timezone ?? null,
+      runOnStart: service.schedule.run_on_start,
+      overlap: service.schedule.overlap,
+    },
   };
 }
 

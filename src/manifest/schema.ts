@@ -2,16 +2,18 @@
 // errors. Keys that `defaults` may set carry no schema default: resolve.ts merges
 // BUILTIN_DEFAULTS <- defaults <- service key by key.
 import { z } from "zod";
-import type { AlertKind, DependencyCondition, HeartbeatTransport, RestartMode, RestartPolicy } from "./types.js";
+import type { AlertKind, DependencyCondition, HeartbeatTransport, OverlapPolicy, RestartMode, RestartPolicy } from "./types.js";
 import { crossCheck, isFields } from "./cross-check.js";
 import { describeValue } from "./units.js";
 import { MAX_REPLICAS } from "../core/stack/ids.js";
 import { command, duration, envName, envValue, httpUrl, osString, percent, serviceName, signal, size, tcpAddress } from "./schema-fields.js";
 import { socketsSchema } from "./sockets-schema.js";
+import { cronProblem, timezoneProblem } from "./cron.js";
 
 export const RESTART_POLICIES = ["always", "on-failure", "never"] as const satisfies readonly RestartPolicy[];
 export const RESTART_MODES = ["stop-first", "start-first"] as const satisfies readonly RestartMode[];
 export const DEPENDENCY_CONDITIONS = ["started", "healthy", "completed"] as const satisfies readonly DependencyCondition[];
+export const OVERLAP_POLICIES = ["skip", "queue", "replace"] as const satisfies readonly OverlapPolicy[];
 export const HEARTBEAT_TRANSPORTS = ["ipc", "socket", "notify"] as const satisfies readonly HeartbeatTransport[];
 export const ALERT_KINDS = [
   "failed",
@@ -97,6 +99,24 @@ const watchSchema = z.strictObject({
   window: duration({ positive: true }).prefault("30s").describe("see max_restarts"),
 });
 
+const scheduleSchema = z
+  .strictObject({
+    cron: z.string().min(1).describe('when to run: 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. "*/5 * * * *"'),
+    timezone: z.string().min(1).optional().describe("IANA time zone the cron expression is read in, e.g. Europe/Paris; default the supervisor's"),
+    run_on_start: z.boolean().default(false).describe("also run once when the stack starts"),
+    overlap: z.enum(OVERLAP_POLICIES).default("skip").describe("a tick while a run is still going: skip it, queue one run after it, or replace it"),
+  })
+  .check(
+    crossCheck((schedule, ctx) => {
+      const cron = schedule["cron"];
+      const problem = typeof cron === "string" && cron !== "" ? cronProblem(cron) : null;
+      if (problem !== null) ctx.addIssue({ code: "custom", message: problem, input: cron, path: ["cron"] });
+      const zone = schedule["timezone"];
+      const zoneProblem = typeof zone === "string" && zone !== "" ? timezoneProblem(zone) : null;
+      if (zoneProblem !== null) ctx.addIssue({ code: "custom", message: zoneProblem, input: zone, path: ["timezone"] });
+    }),
+  );
+
 const limitsSchema = z
   .strictObject({
     memory: size({ positive: true }).optional().describe("resident memory of the process tree, e.g. 512MiB"),
@@ -159,6 +179,7 @@ export const serviceSchema = z.strictObject({
   stop: stopSchema.optional().describe("overrides defaults.stop key by key"),
   replicas: z.int().min(0).max(MAX_REPLICAS).default(1).describe("how many instances run: web, or web.0 … web.N-1"),
   watch: watchSchema.optional().describe("restart the service when files change (reason watch)"),
+  schedule: scheduleSchema.optional().describe("run the service as a job on a cron schedule instead of keeping it running"),
   disabled: z.boolean().optional().describe("defined but not started with the stack nor by a reload; `vigil start NAME` starts it"),
   autostart: z.boolean().optional().describe("false is the same as disabled: true"),
   heartbeat: heartbeatSchema.optional().describe("require heartbeats from the child"),

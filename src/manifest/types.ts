@@ -50,6 +50,19 @@ export interface StopConfig {
   readonly timeoutMs: number;
 }
 
+export type OverlapPolicy = "skip" | "queue" | "replace";
+
+/** `schedule:` run the service as a job at the times of a cron expression */
+export interface ScheduleConfig {
+  /** as written: 5 fields, or 6 with seconds first */
+  readonly cron: string;
+  /** IANA name; null: the supervisor's own time zone */
+  readonly timezone: string | null;
+  readonly runOnStart: boolean;
+  /** a tick while a run is still going: skip it, queue one more run, or stop the running one and start anew */
+  readonly overlap: OverlapPolicy;
+}
+
 /** `watch:` restart the service when files change */
 export interface WatchConfig {
   /** absolute */
@@ -129,6 +142,7 @@ export interface ServiceConfig {
   /** `disabled: true` or `autostart: false`: not started with the stack nor by a reload, only by `vigil start` */
   readonly disabled: boolean;
   readonly watch: WatchConfig | null;
+  readonly schedule: ScheduleConfig | null;
 }
 
 export interface HttpConfig {

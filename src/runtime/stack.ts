@@ -2,6 +2,7 @@
 // ends what a killed predecessor left, opens the sockets, and turns every effect of the loop into the
 // adapter that carries it out. `vigil up` and the library API both run a stack through this.
 import { ServiceWatchers } from "./watch/service-watchers.js";
+import { ServiceSchedules } from "./schedule/service-schedules.js";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Clock } from "../core/clock.js";
@@ -100,6 +101,7 @@ export class Stack {
   private watcher: ManifestWatcher | null = null;
   private loading: Promise<void> = Promise.resolve();
   private readonly serviceWatchers: ServiceWatchers;
+  private readonly schedules: ServiceSchedules;
   private readonly torndown: Promise<void>;
   private stoppedNow!: () => void;
 
@@ -121,6 +123,7 @@ export class Stack {
     this.serviceWatchers = new ServiceWatchers(post, (service, err) =>
       throttledLogger(logger, clock).log("error", service, "watch-error", `watching files: ${err.message}`),
     );
+    this.schedules = new ServiceSchedules(clock, post);
     this.notify = new NotifySockets(manifest.stateDir, post, throttledLogger(logger, clock));
     this.registry = new ChildRegistry(manifest.stateDir, this.problems.writes("children.json"));
     const scanner = new ProcScanner();
@@ -269,6 +272,7 @@ export class Stack {
     await this.serviceWatchers.configure(manifest);
     this.systemd?.start();
     post({ type: "Started", pid: process.pid, ...(only.length > 0 ? { only } : {}) });
+    this.schedules.configure(manifest);
     this.statusFile.markDirty();
   }
 
@@ -390,6 +394,7 @@ export class Stack {
     this.sampling.configure(samplingSettings(next));
     await this.watcher?.refresh();
     await this.serviceWatchers.configure(next);
+    this.schedules.configure(next);
     if (JSON.stringify(next.http) !== JSON.stringify(previous.http)) await this.restartHttp(previous, next);
   }
 
@@ -411,6 +416,7 @@ export class Stack {
     this.loop.close();
     await this.watcher?.close();
     await this.serviceWatchers.close();
+    this.schedules.close();
     await this.control?.close();
     await this.http?.close();
     await this.heartbeat?.close();

@@ -53,6 +53,20 @@ describe("the status table", () => {
     ]);
   });
 
+  it("shows an idle scheduled job with the time to its next run, and a running one as running", () => {
+    const schedule = {
+      cron: "*/5 * * * *", timezone: null, overlap: "skip" as const, next_run_at: new Date(NOW + 4 * 60_000).toISOString(),
+      runs: 3, skipped: 0, queued: false, held: false, last_run: { code: 0, signal: null, duration_ms: 1_200, ended_at: ago(60_000) },
+    };
+    const doc: StatusDocument = {
+      ...DOC,
+      services: [service({ name: "backup", state: "exited", schedule }), service({ name: "report", state: "running", pid: 77, schedule })],
+    };
+    const lines = renderTable(doc, NOW, { color: false }).split("\n");
+    expect(lines[2]).toMatch(/^backup\s+scheduled, next run in 4m\s/);
+    expect(lines[3]).toMatch(/^report\s+running\s/);
+  });
+
   it("shows what is wrong with the supervisor's own files on one line under the header", () => {
     const doc: StatusDocument = {
       ...DOC,

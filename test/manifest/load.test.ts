@@ -96,6 +96,7 @@ describe("parseManifest", () => {
       sockets: [],
       disabled: false,
       watch: null,
+      schedule: null,
     });
   });
 

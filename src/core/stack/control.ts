@@ -11,6 +11,7 @@ import { reconcile } from "./scale.js";
 import { configOf, instancesOf, nameOf, type Instance, type StackState } from "./state.js";
 import { slotOf } from "./awaited.js";
 import { resumeWatch } from "./watch.js";
+import { holdSchedule } from "./schedule.js";
 import { withDependencies } from "./autostart.js";
 import { unmetDependencies } from "./gating.js";
 import type { Turn } from "./turn.js";
@@ -39,6 +40,10 @@ export function commandRequested(t: Turn, replyTo: ReplyTo, command: StackComman
           const entry = state.services.get(service);
           if (entry) resumeWatch(t, entry, "restart");
         }
+      }
+      for (const service of new Set(instances.map((i) => i.service))) {
+        const entry = state.services.get(service);
+        if (entry?.config.schedule) holdSchedule(entry, command.cmd === "stop");
       }
       const slotsBefore = instances.filter((i) => i.role === "current").map(slotOf);
       if (command.cmd === "start") startWithDependencies(t, instances);

@@ -3,6 +3,7 @@
 // in `fields` (typed per kind) and a sentence for people in `message`; nothing downstream parses text.
 import type { ExitReason, FailureReason, Health, ServiceState } from "../types.js";
 import { formatMs } from "../format.js";
+import type { OverlapPolicy } from "../../manifest/types.js";
 
 export type Level = "debug" | "info" | "warn" | "error";
 
@@ -60,6 +61,10 @@ export interface EventFields {
   /** more watch restarts than max_restarts within the window: a loop; watching is paused */
   "watch-paused": { readonly restarts: number; readonly windowMs: number; readonly path: string };
   "watch-resumed": { readonly why: "restart" | "reload" };
+  /** a schedule tick found a run still going and started nothing (overlap skip, or queue with one waiting) */
+  "schedule-skipped": { readonly overlap: OverlapPolicy; readonly skipped: number; readonly state: ServiceState };
+  /** a schedule tick found a run still going: one more run follows it (queue), or it is stopped for a new one (replace) */
+  "schedule-overlap": { readonly overlap: OverlapPolicy; readonly state: ServiceState };
 }
 
 export type EventKind = keyof EventFields;
@@ -127,6 +132,9 @@ const DESCRIBE: { readonly [K in EventKind]: (f: EventFields[K]) => Description 
   "watch-paused": (f) =>
     warn(`restart loop on file change: ${f.restarts} watch restarts within ${formatMs(f.windowMs)} and ${f.path} changed again; watching paused until a manual restart or reload`),
   "watch-resumed": (f) => info(`watching files again after a ${f.why}`),
+  "schedule-skipped": (f) => info(`scheduled run skipped: the last run is still ${f.state} (overlap ${f.overlap}; ${f.skipped} skipped so far)`),
+  "schedule-overlap": (f) =>
+    info(f.overlap === "replace" ? `scheduled run replaces the one still ${f.state}: stopping it` : `scheduled run queued until the one still ${f.state} ends`),
   "config-applied": (f) => info(`generation ${f.generation}: ${f.changes.length === 0 ? "no changes" : f.changes.join("; ")}`),
   "config-rejected": (f) => error(`manifest not applied, the running configuration stays:\n${f.error}`),
   "message-rejected": (f) => warn(`rejected heartbeat input: ${f.detail}${f.folded > 0 ? ` (and ${f.folded} more in the last 5s)` : ""}`),

@@ -59,6 +59,10 @@ export type Input =
   | { readonly type: "TimerFired"; readonly key: TimerKey }
   /** a file under a service's `watch.paths` changed (added, changed, removed), ignored ones left out */
   | { readonly type: "FilesChanged"; readonly service: string; readonly path: string }
+  /** the runtime armed a scheduled service's timer (at start, on reload): when its next tick comes */
+  | { readonly type: "ScheduleArmed"; readonly service: string; readonly nextRunAtWallMs: number | null }
+  /** a scheduled service's time has come; the runtime has armed the next tick already */
+  | { readonly type: "ScheduleTicked"; readonly service: string; readonly nextRunAtWallMs: number | null }
   /** the supervisor's own watchdog timer: answered with Announce watchdog, so a stalled loop stops the pings */
   | { readonly type: "WatchdogDue" }
   | {

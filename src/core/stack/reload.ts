@@ -12,6 +12,7 @@ import { arm, watchChild } from "./children.js";
 import { dispatch } from "./step.js";
 import { reconcile } from "./scale.js";
 import { resumeWatch } from "./watch.js";
+import { isIdleState, startsWithStack } from "./schedule.js";
 import { addService, instancesOf, type Instance, type ServiceEntry, type StackState } from "./state.js";
 import type { Turn } from "./turn.js";
 
@@ -47,7 +48,7 @@ export function manifestLoaded(t: Turn, next: Manifest, replyTo: ReplyTo | null)
     const config = configs.get(name);
     if (!config || state.services.has(name)) continue;
     const entry = addService(state, config);
-    if (config.disabled) continue;
+    if (config.disabled || !startsWithStack(config)) continue;
     for (const instance of instancesOf(state, entry)) dispatch(t, instance, { type: "Queued" });
   }
   for (const [name, config] of configs) {
@@ -106,6 +107,8 @@ function restartWith(t: Turn, name: string, config: ServiceConfig | undefined): 
     const s = instance.status;
     // held down by a person, or still waiting for dependencies: the new definition is used when it starts
     if (s.state === "stopped" || (s.state === "starting" && !s.spawnInFlight)) continue;
+    // a scheduled job between runs: its next run uses the new definition
+    if (config.schedule !== null && isIdleState(s.state)) continue;
     dispatch(t, instance, { type: "RestartRequested", reason: "config" });
   }
 }

@@ -14,6 +14,7 @@ import type { HostSample, InstanceSample, ReplyTo } from "./inputs.js";
 import { startOrder } from "../start-order.js";
 import type { AwaitedCommand } from "./awaited.js";
 import { newWatchState, type WatchState } from "./watch.js";
+import { newScheduleState, type ScheduleState } from "./schedule.js";
 
 /** beats kept per instance for history queries */
 export const BEAT_HISTORY = 100;
@@ -80,6 +81,8 @@ export interface ServiceEntry {
   rejected: number;
   /** restarts on file change (`watch:`): the burst being folded, the loop count, paused or not */
   watch: WatchState;
+  /** `schedule:` the next tick, runs, skipped ticks, queued runs, the last run */
+  readonly schedule: ScheduleState;
   /** start-first restarts waiting their turn: replicas roll one at a time */
   readonly rollQueue: { readonly id: InstanceId; readonly reason: ExitReason }[];
 }
@@ -191,7 +194,7 @@ export function initialState(manifest: Manifest, startedAtWallMs: number): Stack
 export const REJECT_QUIET_MS = 5_000;
 
 export function addService(state: StackState, config: ServiceConfig): ServiceEntry {
-  const entry: ServiceEntry = { config, replicas: config.replicas, instances: [], rejected: 0, rollQueue: [], watch: newWatchState() };
+  const entry: ServiceEntry = { config, replicas: config.replicas, instances: [], rejected: 0, rollQueue: [], watch: newWatchState(), schedule: newScheduleState() };
   state.services.set(config.name, entry);
   for (let index = 0; index < entry.replicas; index++) addInstance(state, entry, index);
   return entry;

@@ -1,6 +1,6 @@
 // The status document (SPEC §4) as a projection of the state: one entry per instance. Times are turned
 // into ISO text by the caller's functions (the renderer keeps a memo of them).
-import type { ProbeDoc, ServiceDoc } from "../../control/status-document.js";
+import type { ProbeDoc, ScheduleDoc, ServiceDoc } from "../../control/status-document.js";
 import type { ProbeState } from "../probe-tracker.js";
 import { unmetDependencies, isWaiting } from "./gating.js";
 import { healthOf } from "./health.js";
@@ -48,6 +48,26 @@ export function instanceDoc(state: StackState, instance: Instance, nowMs: number
     role: instance.role,
     rollover_error: instance.rolloverError,
     disabled: config.disabled,
+    schedule: scheduleDoc(state, instance, time),
+  };
+}
+
+function scheduleDoc(state: StackState, instance: Instance, time: TimeText): ScheduleDoc | null {
+  const entry = state.services.get(instance.service);
+  const config = entry?.config.schedule;
+  if (!entry || !config) return null;
+  const s = entry.schedule;
+  const last = s.lastRun;
+  return {
+    cron: config.cron,
+    timezone: config.timezone,
+    overlap: config.overlap,
+    next_run_at: s.nextRunAtWallMs === null ? null : time.ofWall(s.nextRunAtWallMs),
+    runs: s.runs,
+    skipped: s.skipped,
+    queued: s.pending.has(instance.id),
+    held: s.held,
+    last_run: last === null ? null : { code: last.code, signal: last.signal, duration_ms: last.durationMs, ended_at: time.ofWall(last.endedAtWallMs) },
   };
 }
 

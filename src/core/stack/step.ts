@@ -7,6 +7,7 @@ import { announceReady, answerStarted } from "./announce.js";
 import { servicesToStart } from "./autostart.js";
 import { settleAwaited } from "./awaited.js";
 import { filesChanged, watchDue } from "./watch.js";
+import { holdSchedule, runRestart, scheduleArmed, scheduleStateChanged, scheduleTicked, startsWithStack } from "./schedule.js";
 import type { Effect as MachineEffect, ServiceEvent } from "../events.js";
 import { transition } from "../service-machine.js";
 import type { ServiceStatus } from "../service-state.js";
@@ -49,7 +50,9 @@ function take(t: Turn, input: Input): void {
       state.began = true;
       const starting = servicesToStart(state, input.only);
       for (const name of state.order) {
-        if (!starting.has(name)) continue;
+        const entry = state.services.get(name);
+        if (entry?.config.schedule) holdSchedule(entry, !starting.has(name));
+        if (!starting.has(name) || (entry && !startsWithStack(entry.config))) continue;
         for (const id of state.services.get(name)?.instances ?? []) {
           const instance = id === undefined ? undefined : state.instances.get(id);
           if (instance) dispatch(t, instance, { type: "Queued" });
@@ -106,6 +109,10 @@ function take(t: Turn, input: Input): void {
       return timerFired(t, input.key);
     case "FilesChanged":
       return filesChanged(t, input.service, input.path);
+    case "ScheduleArmed":
+      return scheduleArmed(t, input.service, input.nextRunAtWallMs);
+    case "ScheduleTicked":
+      return scheduleTicked(t, input.service, input.nextRunAtWallMs);
     case "WatchdogDue":
       if (!state.stopped) t.emit({ type: "Announce", what: "watchdog" });
       return;
@@ -158,7 +165,7 @@ export function dispatch(t: Turn, instance: Instance, event: ServiceEvent, rolla
   if (rollable && (event.type === "RestartRequested" || event.type === "FailureDetected") && startFirst(t, instance, event)) return;
   const config = configOf(t.state, instance);
   const before = instance.status;
-  const { status, effects } = transition(before, event, { nowMs: t.nowMs, random: t.ctx.random(), restart: config.restart, stop: config.stop });
+  const { status, effects } = transition(before, event, { nowMs: t.nowMs, random: t.ctx.random(), restart: runRestart(config), stop: config.stop });
   instance.status = status;
   for (const effect of effects) perform(t, instance, effect);
   if (status !== before) changed(t, instance, before);
@@ -207,6 +214,7 @@ function changed(t: Turn, instance: Instance, before: ServiceStatus): void {
   if (after.state !== before.state && (after.state === "fatal" || after.state === "exited")) {
     abandonDependants(t, instance.service, `${nameOf(t.state, instance)} is ${after.state}`);
   }
+  if (after.state !== before.state) scheduleStateChanged(t, instance, before);
   if (instance.removing) t.dropLater(instance);
 }
 
