@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { completionScript, SHELLS, type CompletionSpec } from "../../src/cli/completion.js";
 import { specOf } from "../../src/cli/completion-spec.js";
 import { buildProgram } from "../../src/cli/program.js";
-import { hasProgram } from "../support/programs.js";
+import { lacking } from "../support/programs.js";
 import { CLI } from "../support/stack.js";
 
 const run = promisify(execFile);
@@ -86,11 +86,11 @@ describe("completion scripts in the real shells", () => {
     expect(await complete("vigil", "completion", "")).toEqual(["bash", "zsh", "fish"]);
   });
 
-  it.skipIf(!hasProgram("zsh"))("zsh: parses", async () => {
+  it.skipIf(lacking("zsh"))("zsh: parses", async () => {
     await run("zsh", ["-n", scripts.zsh!]);
   });
 
-  it.skipIf(!hasProgram("fish"))("fish: parses, and completes commands and service names", async () => {
+  it.skipIf(lacking("fish"))("fish: parses, and completes commands and service names", async () => {
     await run("fish", ["--no-execute", scripts.fish!]);
     const complete = async (line: string): Promise<string[]> => {
       const { stdout } = await run("fish", ["-c", `source ${scripts.fish}; complete -C '${line}'`], { cwd: dir, env: { ...process.env, PATH: `${dir}:${process.env["PATH"]}` } });
