@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ManifestError } from "../../src/manifest/errors.js";
 import { parseManifest } from "../../src/manifest/load.js";
+import { problems } from "../support/manifest.js";
 
 const lines = (...text: string[]): string => `${text.join("\n")}\n`;
 const SERVICES = ["version: 1", "services:", "  api:", "    command: node app.js", "  web:", "    command: node web.js"];
-
-function problems(text: string): string[] {
-  try {
-    parseManifest(text, "supervisor.yaml");
-  } catch (error) {
-    if (error instanceof ManifestError) return error.format().split("\n");
-    throw error;
-  }
-  throw new Error("expected the manifest to be rejected");
-}
 
 describe("alerts in the manifest", () => {
   it("has none unless the manifest says so", () => {

@@ -1,21 +1,11 @@
 // Values of the wrong shape where a cross-field check expects a mapping: each one is a located
 // problem of the manifest, never an error of vigil.
 import { describe, expect, it } from "vitest";
-import { ManifestError } from "../../src/manifest/errors.js";
 import { parseManifest } from "../../src/manifest/load.js";
+import { problems } from "../support/manifest.js";
 
 const lines = (...text: string[]): string => `${text.join("\n")}\n`;
 const SERVICE = ["version: 1", "services:", "  api:", "    command: node app.js"];
-
-function problems(text: string): string[] {
-  try {
-    parseManifest(text, "supervisor.yaml");
-  } catch (error) {
-    if (error instanceof ManifestError) return error.format().split("\n");
-    throw error;
-  }
-  throw new Error("expected the manifest to be rejected");
-}
 
 describe("values of an odd shape", () => {
   it("asks an empty http mapping for its listen address", () => {
@@ -98,11 +88,5 @@ describe("the key __proto__", () => {
 });
 
 function problemsWith(text: string, files: Record<string, string>): string[] {
-  try {
-    parseManifest(text, "supervisor.yaml", { readFile: (path) => files[path.split("/").at(-1) ?? ""] ?? "" });
-  } catch (error) {
-    if (error instanceof ManifestError) return error.format().split("\n");
-    throw error;
-  }
-  throw new Error("expected the manifest to be rejected");
+  return problems(text, "supervisor.yaml", { readFile: (path) => files[path.split("/").at(-1) ?? ""] ?? "" });
 }

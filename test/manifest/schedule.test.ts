@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ManifestError } from "../../src/manifest/errors.js";
 import { parseManifest } from "../../src/manifest/load.js";
+import { problems } from "../support/manifest.js";
 
 const lines = (...text: string[]): string => `${text.join("\n")}\n`;
 const job = (...schedule: string[]): string => lines("version: 1", "services:", "  backup:", "    command: ./backup.sh", "    schedule:", ...schedule);
-
-function problems(text: string): string[] {
-  try {
-    parseManifest(text, "supervisor.yaml");
-  } catch (error) {
-    if (error instanceof ManifestError) return error.format().split("\n");
-    throw error;
-  }
-  throw new Error("expected the manifest to be rejected");
-}
 
 describe("schedule in the manifest", () => {
   it("has no schedule unless one is written", () => {

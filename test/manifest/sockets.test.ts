@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ManifestError } from "../../src/manifest/errors.js";
+import { problems as rejected } from "../support/manifest.js";
 import { parseManifest } from "../../src/manifest/load.js";
 
 const lines = (...text: string[]): string => `${text.join("\n")}\n`;
@@ -12,13 +12,7 @@ function parse(text: string) {
 }
 
 function problems(text: string): string[] {
-  try {
-    parse(text);
-  } catch (error) {
-    if (error instanceof ManifestError) return error.format().split("\n");
-    throw error;
-  }
-  throw new Error("expected the manifest to be rejected");
+  return rejected(text, "/srv/app/supervisor.yaml", { readFile: noFiles });
 }
 
 describe("sockets and start-first in the manifest", () => {
