@@ -2,17 +2,13 @@
 import { describe, expect, it } from "vitest";
 import type { Effect } from "../../../src/core/stack/effects.js";
 import type { Input } from "../../../src/core/stack/inputs.js";
-import { initialState, type StackState } from "../../../src/core/stack/state.js";
-import { step } from "../../../src/core/stack/step.js";
+import { initialState } from "../../../src/core/stack/state.js";
 import { manifestOf } from "../../support/fake-world.js";
+import { stepper } from "../../support/steps.js";
 
 const ctx = { nowMs: 10_000, wallMs: 1_700_000_000_000, random: () => 0.5 };
 
-function run(state: StackState, ...inputs: Input[]): Effect[] {
-  let effects: readonly Effect[] = [];
-  for (const input of inputs) effects = step(state, input, ctx).effects;
-  return [...effects];
-}
+const run = stepper(() => ctx.nowMs, () => ctx.wallMs);
 
 const replies = (effects: readonly Effect[]): unknown[] => effects.filter((e) => e.type === "Reply");
 const waitStarted = (replyTo: number): Input => ({ type: "ControlRequested", replyTo, command: { cmd: "wait-started" } });

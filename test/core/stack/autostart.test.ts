@@ -2,19 +2,14 @@
 // step() alone: the clock is a number passed in.
 import { describe, expect, it } from "vitest";
 import type { Effect } from "../../../src/core/stack/effects.js";
-import type { Input } from "../../../src/core/stack/inputs.js";
 import { initialState, type StackState } from "../../../src/core/stack/state.js";
-import { step } from "../../../src/core/stack/step.js";
 import { manifestOf } from "../../support/fake-world.js";
+import { stepper } from "../../support/steps.js";
 
 let nowMs = 10_000;
 const ctx = () => ({ nowMs, wallMs: 1_700_000_000_000 + nowMs, random: () => 0.5 });
 
-function run(state: StackState, ...inputs: Input[]): Effect[] {
-  let effects: readonly Effect[] = [];
-  for (const input of inputs) effects = step(state, input, ctx()).effects;
-  return [...effects];
-}
+const run = stepper(() => nowMs);
 
 const spawned = (effects: readonly Effect[]): string[] => effects.flatMap((e) => (e.type === "Spawn" ? [e.id] : []));
 const replies = (effects: readonly Effect[]): unknown[] => effects.flatMap((e) => (e.type === "Reply" ? [e.answer] : []));

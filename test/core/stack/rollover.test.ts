@@ -4,17 +4,13 @@ import { describe, expect, it } from "vitest";
 import type { Effect } from "../../../src/core/stack/effects.js";
 import type { Input } from "../../../src/core/stack/inputs.js";
 import { initialState, withRollovers, type StackState } from "../../../src/core/stack/state.js";
-import { step } from "../../../src/core/stack/step.js";
 import { manifestOf } from "../../support/fake-world.js";
+import { stepper } from "../../support/steps.js";
 
 let nowMs = 10_000;
 const ctx = () => ({ nowMs, wallMs: 1_700_000_000_000 + nowMs, random: () => 0.5 });
 
-function run(state: StackState, ...inputs: Input[]): Effect[] {
-  let effects: readonly Effect[] = [];
-  for (const input of inputs) effects = step(state, input, ctx()).effects;
-  return [...effects];
-}
+const run = stepper(() => nowMs);
 
 function of<T extends Effect["type"]>(effects: readonly Effect[], type: T): Extract<Effect, { type: T }>[] {
   return effects.filter((e): e is Extract<Effect, { type: T }> => e.type === type);

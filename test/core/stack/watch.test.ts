@@ -4,16 +4,12 @@ import { describe, expect, it } from "vitest";
 import type { Effect } from "../../../src/core/stack/effects.js";
 import type { Input } from "../../../src/core/stack/inputs.js";
 import { initialState, type StackState } from "../../../src/core/stack/state.js";
-import { step } from "../../../src/core/stack/step.js";
 import { decideWatchRestart, watchTimer } from "../../../src/core/stack/watch.js";
 import { manifestOf } from "../../support/fake-world.js";
+import { stepper } from "../../support/steps.js";
 
 let nowMs = 0;
-function run(state: StackState, ...inputs: Input[]): Effect[] {
-  let effects: readonly Effect[] = [];
-  for (const input of inputs) effects = step(state, input, { nowMs, wallMs: 1_700_000_000_000 + nowMs, random: () => 0.5 }).effects;
-  return [...effects];
-}
+const run = stepper(() => nowMs);
 const kinds = (effects: readonly Effect[]): string[] => effects.flatMap((e) => (e.type === "Publish" ? [e.event.kind] : []));
 const signals = (effects: readonly Effect[]): string[] => effects.flatMap((e) => (e.type === "Signal" ? [e.id] : []));
 
