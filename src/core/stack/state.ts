@@ -2,6 +2,7 @@
 // whole is doing. Only step() changes it, and only the loop calls step(); everything else reads it.
 import type { Manifest, ServiceConfig } from "../../manifest/types.js";
 import { BeatRing } from "../beat-ring.js";
+import { newTaskBook, type TaskBook } from "../task-book.js";
 import type { BeatWatch } from "../beat-watch.js";
 import { LogThrottle } from "../log-throttle.js";
 import { INITIAL_PROBE_STATE, type ProbeState } from "../probe-tracker.js";
@@ -45,6 +46,8 @@ export interface Instance {
   messages: Messages;
   /** heartbeat deadlines of the current child, where the service asks for heartbeats */
   heartbeat: BeatWatch | null;
+  /** the tasks the current child has in hand, and counts since the instance began (tasks.ts) */
+  readonly tasks: TaskBook;
   /** output staleness of the current child, where logs.stale_after is set: a line is a beat */
   output: BeatWatch | null;
   probes: { liveness: ProbeSlot | null; readiness: ProbeSlot | null };
@@ -126,8 +129,8 @@ export interface StackState {
   diskLevel: DiskLevel;
 }
 
-export function newMessages(): Messages {
-  return { beats: 0, lastBeatWallMs: null, lastBeatData: null, ready: false, statusText: null, ring: new BeatRing(BEAT_HISTORY) };
+export function newMessages(history = BEAT_HISTORY): Messages {
+  return { beats: 0, lastBeatWallMs: null, lastBeatData: null, ready: false, statusText: null, ring: new BeatRing(history) };
 }
 
 export function newInstance(service: string, index: number, lineage = 0): Instance {
@@ -139,6 +142,7 @@ export function newInstance(service: string, index: number, lineage = 0): Instan
     token: null,
     messages: newMessages(),
     heartbeat: null,
+    tasks: newTaskBook(),
     output: null,
     probes: { liveness: null, readiness: null },
     limits: NO_OVER_RUN,
