@@ -147,6 +147,11 @@ export interface SupervisorDoc {
   readonly problems: readonly ProblemDoc[];
   /** the supervisor's sockets and what they closed (null while they are not open) */
   readonly connections: ConnectionsDoc | null;
+  /** how late its event loop ran: the last tick of a 1 s timer, and the worst of the last minute */
+  readonly loop_lag_ms?: number;
+  readonly loop_lag_max_ms?: number;
+  /** the loop ran less than 1 s late within the last minute, and nothing is in `problems` */
+  readonly healthy?: boolean;
 }
 
 /**

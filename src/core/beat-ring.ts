@@ -1,7 +1,7 @@
 // The last beats of one watch, for history queries.
 
 /** the most beats `heartbeat.history` may keep per instance */
-export const MAX_BEAT_HISTORY = 10_000;
+export const MAX_BEAT_HISTORY = 1_000;
 /** `atMs` is monotonic, `wallMs` epoch time */
 export type BeatRecord = { readonly atMs: number; readonly wallMs: number; readonly data: unknown };
 
