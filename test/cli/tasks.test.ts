@@ -65,6 +65,11 @@ services:
     expect(answer.services[0]?.tasks.in_flight.map((t) => t.id)).toEqual(["req-1", "req-2"]);
     for (const task of answer.services[0]?.tasks.in_flight ?? []) expect(task.running_for_ms).toBeGreaterThanOrEqual(task.idle_for_ms);
     expect((await fetch(`http://127.0.0.1:${port}/api/services/nope/tasks`)).status).toBe(404);
+    const beats = await fetch(`http://127.0.0.1:${port}/api/services/agent/beats?since=10m&until=now`);
+    expect(beats.status).toBe(200);
+    expect(await beats.json()).toMatchObject({ services: [{ name: "agent", beats: [], stats: { beats: 0, late: null } }] });
+    const bogus = await fetch(`http://127.0.0.1:${port}/api/services/agent/beats?since=yesterday`);
+    expect([bogus.status, ((await bogus.json()) as { error: string }).error]).toEqual([400, expect.stringMatching(/^since="yesterday": expected a duration/)]);
     await writeFile(join(s.dir, "go"), "");
     const ended = await s.waitFor("agent", (x) => x.tasks?.open === 1, "to end one task");
     expect(ended.tasks).toMatchObject({ state: "busy", started: 2, ended: 1, in_flight: [{ id: "req-2" }] });
