@@ -30,7 +30,7 @@ export function verdict(s: ServiceDoc): HealthVerdict {
 }
 
 function exitText(exit: NonNullable<ServiceDoc["last_exit"]>): string {
-  const how = exit.signal ? `killed by ${exit.signal}` : `code ${exit.code}`;
+  const how = exit.signal ? exit.signal : `code ${exit.code}`;
   return exit.reason === "exit" ? how : `${how} (reason ${exit.reason})`;
 }
 
