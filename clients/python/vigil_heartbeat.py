@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import threading
 import time
@@ -111,6 +112,12 @@ class Heartbeat:
             self.transport = "socket"
         else:
             self.transport = "none"
+        if self.transport == "ipc":
+            try:
+                # a supervisor that does not read must not block the child: writes wait at most SEND_TIMEOUT_S
+                os.set_blocking(self._ipc_fd, False)  # type: ignore[arg-type]
+            except OSError:
+                self.transport = "none"
         if auto and self.transport != "none":
             self._thread = threading.Thread(target=self._beat_loop, name="vigil-heartbeat", daemon=True)
             self._thread.start()
@@ -182,7 +189,7 @@ class Heartbeat:
                 return
             with self._lock:
                 if self.transport == "ipc":
-                    os.write(self._ipc_fd, line)  # type: ignore[arg-type]
+                    self._write_ipc(line)
                 else:
                     self._send_line(line)
         except Exception:
@@ -202,6 +209,27 @@ class Heartbeat:
                 self._drop_socket()
                 if attempt == 1:
                     return
+
+    def _write_ipc(self, line: bytes) -> None:
+        fd = self._ipc_fd
+        if fd is None:
+            return
+        deadline = time.monotonic() + SEND_TIMEOUT_S
+        view = memoryview(line)
+        while view:
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left > 0 and select.select([], [fd], [], left)[1]:
+                    continue
+                if len(view) < len(line):
+                    # half a line would garble every later message on the channel
+                    self.transport = "none"
+                return
+            except OSError:
+                self.transport = "none"  # the channel is gone and cannot come back
+                return
 
     def _connected(self) -> Optional[socket.socket]:
         if self._sock is not None and _peer_closed(self._sock):
