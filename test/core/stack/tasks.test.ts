@@ -109,6 +109,22 @@ describe("in-flight tasks", () => {
     expect(taskTimers(run(state, task("t0", "start")))).toEqual([]);
   });
 
+  it("a reload with new deadlines looks at the open tasks at once", () => {
+    const state = stack("    tasks: { stale_after: 10m }");
+    run(state, task("a", "start"));
+    nowMs = 60_000;
+    const next = manifestOf(`
+version: 1
+services:
+  agent:
+    command: agent
+    tasks: { stale_after: 30s, timeout: 1h }
+`);
+    const applied = run(state, { type: "ManifestLoaded", manifest: next, replyTo: null });
+    expect(taskTimers(applied)).toEqual([0]);
+    expect(published(run(state, taskDue())).map((e) => [e.kind, e.fields.task])).toEqual([["task-stale", "a"]]);
+  });
+
   it("a malformed task message is refused as not of the protocol", () => {
     const bad = [
       { type: "task", id: "", event: "start" },
