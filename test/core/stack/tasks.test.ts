@@ -122,7 +122,7 @@ services:
 `);
     const applied = run(state, { type: "ManifestLoaded", manifest: next, replyTo: null });
     expect(taskTimers(applied)).toEqual([0]);
-    expect(published(run(state, taskDue())).map((e) => [e.kind, e.fields.task])).toEqual([["task-stale", "a"]]);
+    expect(published(run(state, taskDue())).map((e) => [e.kind, (e.fields as { task?: string }).task])).toEqual([["task-stale", "a"]]);
   });
 
   it("a malformed task message is refused as not of the protocol", () => {
