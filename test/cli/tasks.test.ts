@@ -65,6 +65,7 @@ services:
     expect(answer.services[0]?.tasks.in_flight.map((t) => t.id)).toEqual(["req-1", "req-2"]);
     for (const task of answer.services[0]?.tasks.in_flight ?? []) expect(task.running_for_ms).toBeGreaterThanOrEqual(task.idle_for_ms);
     expect((await fetch(`http://127.0.0.1:${port}/api/services/nope/tasks`)).status).toBe(404);
+    expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain('vigil_service_tasks_open{service="agent",instance="agent"} 2\n');
     const beats = await fetch(`http://127.0.0.1:${port}/api/services/agent/beats?since=10m&until=now`);
     expect(beats.status).toBe(200);
     expect(await beats.json()).toMatchObject({ services: [{ name: "agent", beats: [], stats: { beats: 0, late: null } }] });
