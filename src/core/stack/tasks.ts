@@ -1,12 +1,11 @@
 // In-flight tasks of a child (task-book.ts keeps them): what a report means for the instance, and what
 // its deadlines do. With `heartbeat.when: busy` an idle child (no task open) may be silent: its heartbeat
 // is watched only while a task is open, and the start of the first task counts as its first beat.
-import { beat } from "../beat-watch.js";
+import { beat, newWatch } from "../beat-watch.js";
 import { formatMs } from "../format.js";
 import type { TaskReport } from "../heartbeat-message.js";
 import { due, dropTasks, MAX_OPEN_TASKS, report, type TaskDeadlines } from "../task-book.js";
 import type { HeartbeatConfig, ServiceConfig } from "../../manifest/types.js";
-import { newWatch } from "../beat-watch.js";
 import { arm } from "./children.js";
 import { healthOf } from "./health.js";
 import { dispatch } from "./step.js";
