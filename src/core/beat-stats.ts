@@ -1,5 +1,6 @@
 // Figures of a run of beats: the gaps between them, their mean and 95th percentile, and how many beats
 // came late (more than the heartbeat interval after the one before: the service was degraded by then).
+// A gap across the spawn of a new child is no interval of either child's beats and is left out.
 
 export interface BeatStats {
   readonly beats: number;
@@ -12,10 +13,17 @@ export interface BeatStats {
   readonly late: number | null;
 }
 
-/** `atMs`: monotonic times, oldest first. */
-export function beatStats(atMs: readonly number[], intervalMs: number | null): BeatStats {
+/** `atMs`: monotonic times, oldest first; `childStarts`: when new children were spawned, oldest first. */
+export function beatStats(atMs: readonly number[], intervalMs: number | null, childStarts: readonly number[] = []): BeatStats {
   const gaps: number[] = [];
-  for (let i = 1; i < atMs.length; i++) gaps.push(atMs[i]! - atMs[i - 1]!);
+  let next = 0;
+  for (let i = 1; i < atMs.length; i++) {
+    const from = atMs[i - 1]!;
+    const to = atMs[i]!;
+    while (next < childStarts.length && childStarts[next]! <= from) next++;
+    if (next < childStarts.length && childStarts[next]! <= to) continue;
+    gaps.push(to - from);
+  }
   if (gaps.length === 0) return { beats: atMs.length, mean_interval_ms: null, p95_interval_ms: null, max_interval_ms: null, late: intervalMs === null ? null : 0 };
   const sorted = [...gaps].sort((a, b) => a - b);
   const mean = gaps.reduce((sum, gap) => sum + gap, 0) / gaps.length;

@@ -16,6 +16,12 @@ describe("beatStats", () => {
     expect(beatStats([0, 10, 30], null)).toMatchObject({ mean_interval_ms: 15, late: null });
   });
 
+  it("leaves out the gap across the spawn of a new child", () => {
+    // beats of one child at 0, 1000, 2000; a new child spawned at 2500 beats at 60,000 and 61,000
+    expect(beatStats([0, 1000, 2000, 60_000, 61_000], 1000, [-5, 2500])).toEqual({ beats: 5, mean_interval_ms: 1000, p95_interval_ms: 1000, max_interval_ms: 1000, late: 0 });
+    expect(beatStats([0, 1000, 2000, 60_000, 61_000], 1000, [])).toMatchObject({ max_interval_ms: 58_000, late: 1 });
+  });
+
   it("takes the nearest rank", () => {
     expect(percentile([1, 2, 3, 4], 0.95)).toBe(4);
     expect(percentile([7], 0.95)).toBe(7);

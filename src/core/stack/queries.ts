@@ -11,7 +11,7 @@ export interface BeatsDoc {
   readonly instance: number;
   /** the heartbeat interval, null without `heartbeat:` */
   readonly interval_ms: number | null;
-  /** beats kept per instance (`heartbeat.history`), of the current child */
+  /** beats kept per instance (`heartbeat.history`), across its children */
   readonly history: number;
   /** the window asked for, as ISO times (null: open) */
   readonly since: string | null;
@@ -33,7 +33,7 @@ export function beatsDoc(state: StackState, instance: Instance, sinceWallMs: num
     since: sinceWallMs === null ? null : iso(sinceWallMs),
     until: untilWallMs === null ? null : iso(untilWallMs),
     beats: records.map((r) => ({ at: iso(r.wallMs), data: r.data ?? null })),
-    stats: beatStats(records.map((r) => r.atMs), hb?.intervalMs ?? null),
+    stats: beatStats(records.map((r) => r.atMs), hb?.intervalMs ?? null, instance.messages.childStarts),
   };
 }
 

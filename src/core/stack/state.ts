@@ -27,9 +27,14 @@ export interface Messages {
   lastBeatData: unknown;
   ready: boolean;
   statusText: string | null;
-  /** the last beats (times and data) */
+  /** the last beats (times and data), of this child and the ones before it while the size stays */
   readonly ring: BeatRing;
+  /** when the children whose beats the ring may hold were spawned (monotonic), oldest first */
+  readonly childStarts: number[];
 }
+
+/** spawn times kept for the beat history: a ring of at most 1,000 beats spans no more children that beat */
+const CHILD_STARTS_KEPT = 1_000;
 
 export interface ProbeSlot {
   state: ProbeState;
@@ -129,8 +134,19 @@ export interface StackState {
   diskLevel: DiskLevel;
 }
 
-export function newMessages(history = BEAT_HISTORY): Messages {
-  return { beats: 0, lastBeatWallMs: null, lastBeatData: null, ready: false, statusText: null, ring: new BeatRing(history) };
+/**
+ * What a new child has said: nothing yet. The beat history goes on from the child before (`previous`)
+ * unless its size changed; `spawnedAtMs` marks where the new child's beats begin.
+ */
+export function newMessages(history = BEAT_HISTORY, previous?: Messages, spawnedAtMs?: number): Messages {
+  const keep = previous !== undefined && previous.ring.size === history;
+  const childStarts = keep ? previous.childStarts : [];
+  if (spawnedAtMs !== undefined) {
+    childStarts.push(spawnedAtMs);
+    if (childStarts.length > CHILD_STARTS_KEPT) childStarts.shift();
+  }
+  const ring = keep ? previous.ring : new BeatRing(history);
+  return { beats: 0, lastBeatWallMs: null, lastBeatData: null, ready: false, statusText: null, ring, childStarts };
 }
 
 export function newInstance(service: string, index: number, lineage = 0): Instance {

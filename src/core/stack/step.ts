@@ -181,7 +181,7 @@ function perform(t: Turn, instance: Instance, effect: MachineEffect): void {
   switch (effect.type) {
     case "Spawn":
       forgetChild(t, instance, effect.incarnation - 1);
-      instance.messages = newMessages(configOf(t.state, instance).heartbeat?.history);
+      instance.messages = newMessages(configOf(t.state, instance).heartbeat?.history, instance.messages, t.nowMs);
       return t.emit({ type: "Spawn", id, incarnation: effect.incarnation, spec: spawnSpec(t.state, instance) });
     case "Signal":
       return t.emit({ type: "Signal", id, incarnation, signal: effect.signal });
