@@ -244,7 +244,6 @@ export class Stack {
     );
     this.control = await startControlServer(join(manifest.stateDir, "control.sock"), controlHandler(this), serverLogger, { clock: this.clock });
     this.sampling.start();
-    this.loopLag.start();
     if (manifest.http) this.http = await startHttp(manifest.http, stackBackend(this), serverLogger);
     if (this.opts.watch ?? true) {
       this.watcher = new ManifestWatcher({
@@ -276,6 +275,7 @@ export class Stack {
     });
     await this.serviceWatchers.configure(manifest);
     this.systemd?.start();
+    this.loopLag.start();
     post({ type: "Started", pid: process.pid, ...(only.length > 0 ? { only } : {}) });
     this.schedules.configure(manifest);
     this.statusFile.markDirty();
