@@ -3,11 +3,17 @@ import { readClientEnv } from "../client/env.js";
 import { checkData, MAX_DATA_BYTES, MAX_DATA_DEPTH } from "../core/data-bounds.js";
 import { MAX_LINE_BYTES, signMessage, toLine, type ClientMessage } from "../client/messages.js";
 import { UserError } from "./user-error.js";
+import { MAX_TASK_ID } from "../core/heartbeat-message.js";
 
 export interface BeatOptions {
   readonly ready?: boolean;
   readonly status?: string;
   readonly data?: string;
+  readonly task?: string;
+  readonly start?: boolean;
+  readonly progress?: boolean;
+  readonly end?: boolean;
+  readonly name?: string;
 }
 
 const SEND_TIMEOUT_MS = 5000;
@@ -32,6 +38,8 @@ export async function beatCommand(opts: BeatOptions, env: NodeJS.ProcessEnv = pr
 }
 
 function messageFrom(opts: BeatOptions): ClientMessage {
+  const events = (["start", "progress", "end"] as const).filter((event) => opts[event] === true);
+  if (opts.task !== undefined || events.length > 0 || opts.name !== undefined) return taskFrom(opts, events);
   const chosen = [opts.ready === true && "--ready", opts.status !== undefined && "--status", opts.data !== undefined && "--data"];
   const given = chosen.filter((name): name is string => name !== false);
   if (given.length > 1) throw new UserError(`vigil beat: ${given.join(" and ")} cannot be combined; send one message at a time`, 1);
@@ -50,6 +58,16 @@ function messageFrom(opts: BeatOptions): ClientMessage {
     throw new UserError(`vigil beat: --data must be ${bound}; the supervisor refuses more`, 1);
   }
   return { type: "beat", data };
+}
+
+function taskFrom(opts: BeatOptions, events: readonly ("start" | "progress" | "end")[]): ClientMessage {
+  const other = [opts.ready === true && "--ready", opts.status !== undefined && "--status", opts.data !== undefined && "--data"].filter((x): x is string => x !== false);
+  if (other.length > 0) throw new UserError(`vigil beat: --task cannot be combined with ${other.join(" and ")}; send one message at a time`, 1);
+  if (opts.task === undefined) throw new UserError(`vigil beat: --${events[0] ?? "name"} needs --task ID`, 1);
+  if (opts.task === "" || opts.task.length > MAX_TASK_ID) throw new UserError(`vigil beat: --task must be 1 to ${MAX_TASK_ID} characters`, 1);
+  const event = events[0];
+  if (event === undefined || events.length > 1) throw new UserError("vigil beat: --task needs exactly one of --start, --progress or --end", 1);
+  return { type: "task", id: opts.task, event, ...(opts.name === undefined ? {} : { name: opts.name }) };
 }
 
 function writeLine(socketPath: string, line: string): Promise<void> {

@@ -2,7 +2,7 @@
 // from the file, so it works whether or not a supervisor runs; --follow prints what is appended.
 import { watch, type FSWatcher } from "node:fs";
 import { resolve } from "node:path";
-import { readDuration } from "../manifest/units.js";
+import { parseTimeArg, TIME_ARG_HINT } from "../control/time-arg.js";
 import { stateDirOf } from "../manifest/state-dir.js";
 import type { VigilEvent } from "../runtime/outputs/event.js";
 import { JournalFollower, journalPath, readJournal } from "../runtime/outputs/journal.js";
@@ -11,6 +11,8 @@ import { UserError } from "./user-error.js";
 export interface EventsOptions {
   /** a duration back from now (1h, 30m) or a date/time (2026-11-22, 2026-11-22T10:00) */
   readonly since?: string;
+  /** the same forms: only events up to then */
+  readonly until?: string;
   readonly service?: string;
   readonly lines?: number;
   readonly json: boolean;
@@ -20,17 +22,11 @@ export interface EventsOptions {
 const POLL_MS = 250;
 const KIND_WIDTH = 17; // "restart-scheduled"
 
-/** --since as wall-clock ms; a UserError (exit 2) for anything else. */
-export function parseSince(text: string, nowMs: number): number {
-  const trimmed = text.trim();
-  if (/^\d/.test(trimmed) && !/^\d{4}-\d{2}-\d{2}/.test(trimmed)) {
-    const duration = readDuration(trimmed);
-    if (duration.ok) return nowMs - duration.value;
-  }
-  // a bare date is local midnight, as the times printed are local
-  const at = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(trimmed) ? `${trimmed}T00:00` : trimmed);
-  if (/^\d{4}-\d{2}-\d{2}/.test(trimmed) && !Number.isNaN(at)) return at;
-  throw new UserError(`vigil: --since ${JSON.stringify(text)}: expected a duration such as 30m or 1h, or a date such as 2026-11-22T10:00`, 2);
+/** --since (or --until, named by `option`) as wall-clock ms; a UserError (exit 2) for anything else. */
+export function parseSince(text: string, nowMs: number, option = "--since"): number {
+  const at = parseTimeArg(text, nowMs);
+  if (at === null) throw new UserError(`vigil: ${option} ${JSON.stringify(text)}: expected ${TIME_ARG_HINT}`, 2);
+  return at;
 }
 
 /** `2026-11-22 10:00:01  api    restart-scheduled  restarting in 400ms (reason exit)`, in local time. */
@@ -46,8 +42,11 @@ export function formatEvent(event: VigilEvent, serviceWidth: number): string {
 
 export async function eventsCommand(file: string, opts: EventsOptions): Promise<void> {
   const stateDir = stateDirOf(resolve(file));
-  const sinceMs = opts.since === undefined ? undefined : parseSince(opts.since, Date.now());
-  const { events, end } = await readJournal(stateDir, { sinceMs, service: opts.service, last: opts.lines });
+  const nowMs = Date.now();
+  const sinceMs = opts.since === undefined ? undefined : parseSince(opts.since, nowMs);
+  const untilMs = opts.until === undefined ? undefined : parseSince(opts.until, nowMs, "--until");
+  if (untilMs !== undefined && opts.follow) throw new UserError("vigil: --until and --follow cannot be combined: following prints what happens from now on", 2);
+  const { events, end } = await readJournal(stateDir, { sinceMs, untilMs, service: opts.service, last: opts.lines });
   const width = Math.max(5, ...events.map((e) => (e.service ?? "vigil").length));
   const print = (batch: readonly VigilEvent[]): void => {
     const shown = batch.filter((e) => opts.service === undefined || e.service === opts.service);
@@ -56,7 +55,7 @@ export async function eventsCommand(file: string, opts: EventsOptions): Promise<
   };
   print(events);
   if (!opts.follow) {
-    if (events.length === 0 && !opts.json) process.stderr.write(`vigil: no events${sinceMs === undefined ? "" : " in that time"} in ${journalPath(stateDir)}\n`);
+    if (events.length === 0 && !opts.json) process.stderr.write(`vigil: no events${sinceMs === undefined && untilMs === undefined ? "" : " in that time"} in ${journalPath(stateDir)}\n`);
     return;
   }
   await follow(stateDir, new JournalFollower(journalPath(stateDir), end), print);

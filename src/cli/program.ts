@@ -73,6 +73,26 @@ export function buildProgram(): Command {
         watch: opts.watch === true,
       }),
     );
+  program
+    .command("health")
+    .description("for cron and scripts: one line per service that is not well; exit 0 all well, 3 some not, 1 no supervisor")
+    .argument("[names...]", "only these services")
+    .option("--json", "print every service's verdict as JSON")
+    .addOption(fileOption())
+    .action(async (names: string[], opts: { file?: string; json?: boolean }) => {
+      process.exitCode = await (await import("./health.js")).healthCommand(names, manifestFile(opts.file, 1), { json: opts.json === true });
+    });
+  program
+    .command("beats")
+    .description("the beats kept of a service (time and data), with the mean and p95 interval and the late ones")
+    .argument("<name>", "a service or one instance (web.1)")
+    .option("--since <WHEN>", "only beats since a duration ago (10m) or a date/time (2026-11-22T10:00)")
+    .option("--until <WHEN>", "only beats up to a duration ago or a date/time")
+    .option("--json", "print the answer as JSON")
+    .addOption(fileOption())
+    .action(async (name: string, opts: { file?: string; since?: string; until?: string; json?: boolean }) =>
+      (await import("./beats.js")).beatsCommand(name, manifestFile(opts.file, 1), { since: opts.since, until: opts.until, json: opts.json === true }),
+    );
   for (const cmd of ["start", "stop", "restart"] as const) {
     const command = program
       .command(cmd)
@@ -133,15 +153,17 @@ export function buildProgram(): Command {
     .command("events")
     .description("print the event journal (state changes, restarts, failures, alerts' causes), and follow it")
     .option("--since <WHEN>", "only events since a duration ago (30m, 1h) or a date/time (2026-11-22T10:00)")
+    .option("--until <WHEN>", "only events up to a duration ago (10m) or a date/time")
     .option("--service <NAME>", "only the events of this service")
     .addOption(new Option("-n, --lines <N>", "only the last N events (default: all of the current journal file)").argParser(lineCount))
     .option("--json", "one JSON object per line")
     .option("-f, --follow", "keep printing events as they happen, until ctrl-c")
     // -f is --follow here, as in `vigil logs`; the manifest goes by its long option only
     .addOption(new Option("--file <FILE>", FILE_HELP))
-    .action(async (opts: { file?: string; since?: string; service?: string; lines?: number; json?: boolean; follow?: boolean }) =>
+    .action(async (opts: { file?: string; since?: string; until?: string; service?: string; lines?: number; json?: boolean; follow?: boolean }) =>
       (await import("./events.js")).eventsCommand(manifestFile(opts.file, 1), {
         since: opts.since,
+        until: opts.until,
         service: opts.service,
         lines: opts.lines,
         json: opts.json === true,
@@ -171,7 +193,14 @@ export function buildProgram(): Command {
     .option("--ready", "report the service ready (for depends_on: healthy)")
     .option("--status <TEXT>", "report a status text")
     .option("--data <JSON>", "attach JSON data to the beat")
-    .action(async (opts: { ready?: boolean; status?: string; data?: string }) => (await import("./beat.js")).beatCommand(opts));
+    .option("--task <ID>", "report a task: with --start, --progress or --end")
+    .option("--start", "with --task: the task starts")
+    .option("--progress", "with --task: the task makes progress")
+    .option("--end", "with --task: the task ends")
+    .option("--name <NAME>", "with --task: what the task is, for people")
+    .action(async (opts: { ready?: boolean; status?: string; data?: string; task?: string; start?: boolean; progress?: boolean; end?: boolean; name?: string }) =>
+      (await import("./beat.js")).beatCommand(opts),
+    );
   program
     .command("completion")
     .description("print a script that completes commands, options and service names in bash, zsh or fish")

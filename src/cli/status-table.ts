@@ -44,7 +44,30 @@ export function renderTable(doc: StatusDocument, nowWallMs: number, options: Tab
   const sup = doc.supervisor;
   const header = `vigil pid ${sup.pid}, generation ${sup.generation}, ${sup.manifest}${hostLine(doc)}`;
   const error = sup.config_error ? `\nconfig error (running the previous version): ${sup.config_error}` : "";
-  return `${header}${error}${problemsLine(doc, nowWallMs)}\n${lines.join("\n")}\n${statusLines(doc)}`;
+  return `${header}${error}${problemsLine(doc, nowWallMs)}\n${lines.join("\n")}\n${statusLines(doc)}${taskLines(doc)}`;
+}
+
+/** open tasks shown per instance under the table; `vigil status --json` and /tasks have them all */
+const TASK_LINES = 5;
+
+/** In-flight tasks below the table: a line per instance that reports tasks, then its oldest open ones. */
+function taskLines(doc: StatusDocument): string {
+  const busy = doc.services.filter((s) => s.tasks);
+  if (busy.length === 0) return "";
+  const clean = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ");
+  const out: string[] = [];
+  for (const s of busy) {
+    const t = s.tasks!;
+    const refused = t.rejected > 0 ? `, ${t.rejected} refused (over 1000 open)` : "";
+    out.push(`${s.name}  tasks: ${t.open === 0 ? "idle" : `${t.open} open`}${refused}`);
+    for (const task of t.in_flight.slice(0, TASK_LINES)) {
+      const flags = [task.stale ? "stale" : "", task.timed_out ? "timed out" : ""].filter(Boolean).join(", ");
+      const name = task.name === null ? "" : `  ${clean(task.name)}`;
+      out.push(`  ${clean(task.id)}${name}  running ${formatMs(task.running_for_ms)}, idle ${formatMs(task.idle_for_ms)}${flags ? `  ${flags}` : ""}`);
+    }
+    if (t.open > TASK_LINES) out.push(`  … and ${t.open - TASK_LINES} more`);
+  }
+  return `${out.join("\n")}\n`;
 }
 
 /** What children said of themselves (`status` messages, STATUS=), one line each below the table. */

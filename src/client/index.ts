@@ -4,6 +4,9 @@ import { signMessage, type ClientMessage, type Credentials } from "./messages.js
 import { SocketTransport } from "./socket-transport.js";
 import type { Transport, TransportKind } from "./transport.js";
 
+/** the supervisor keeps a task's name up to this many characters */
+const MAX_TASK_NAME = 256;
+
 export type { ClientMessage, Credentials, HeartbeatMessage, HeartbeatMessageType } from "./messages.js";
 export { MAX_LINE_BYTES } from "./messages.js";
 export type { TransportKind } from "./transport.js";
@@ -26,8 +29,21 @@ export interface Heartbeat {
   beat(data?: unknown): void;
   ready(): void;
   status(text: string): void;
+  /**
+   * Reports a task (a request, a job) as started; progress() and end() report the rest. The supervisor
+   * warns when one makes no progress for `tasks.stale_after` and acts when one runs past `tasks.timeout`.
+   * `id` is 1 to 256 characters, unique among the open tasks of this child.
+   */
+  task(id: string, name?: string): Task;
   /** Sends "stopping", stops automatic beats and lets go of the connection. */
   stop(): void;
+}
+
+export interface Task {
+  readonly id: string;
+  progress(): void;
+  /** the task is done (whether it succeeded is the child's business); later calls do nothing */
+  end(): void;
 }
 
 /** Connects a child to its supervisor; outside vigil every call does nothing. */
@@ -56,7 +72,8 @@ export function heartbeat(options: HeartbeatOptions = {}): Heartbeat {
 
 function silentHeartbeat(): Heartbeat {
   const nothing = (): void => {};
-  return Object.freeze({ transport: "none", beat: nothing, ready: nothing, status: nothing, stop: nothing });
+  const task = (id: string): Task => Object.freeze({ id: String(id), progress: nothing, end: nothing });
+  return Object.freeze({ transport: "none", beat: nothing, ready: nothing, status: nothing, task, stop: nothing });
 }
 
 class ConnectedHeartbeat implements Heartbeat {
@@ -86,6 +103,24 @@ class ConnectedHeartbeat implements Heartbeat {
 
   status(text: string): void {
     this.send({ type: "status", text: String(text) });
+  }
+
+  task(id: string, name?: string): Task {
+    const taskId = String(id);
+    const named = name === undefined ? {} : { name: String(name).slice(0, MAX_TASK_NAME) };
+    this.send({ type: "task", id: taskId, event: "start", ...named });
+    let ended = false;
+    return Object.freeze({
+      id: taskId,
+      progress: () => {
+        if (!ended) this.send({ type: "task", id: taskId, event: "progress" });
+      },
+      end: () => {
+        if (ended) return;
+        ended = true;
+        this.send({ type: "task", id: taskId, event: "end" });
+      },
+    });
   }
 
   stop(): void {

@@ -1,13 +1,14 @@
 import { checkData } from "../core/data-bounds.js";
 
-export type HeartbeatMessageType = "beat" | "ready" | "status" | "stopping";
+export type HeartbeatMessageType = "beat" | "ready" | "status" | "stopping" | "task";
 
 /** What a child says, before it is signed with its service name and token. */
 export type ClientMessage =
   | { readonly type: "beat"; readonly data?: unknown }
   | { readonly type: "ready" }
   | { readonly type: "status"; readonly text: string }
-  | { readonly type: "stopping" };
+  | { readonly type: "stopping" }
+  | { readonly type: "task"; readonly id: string; readonly event: "start" | "progress" | "end"; readonly name?: string };
 
 export interface Credentials {
   readonly service: string;

@@ -13,6 +13,9 @@ export type ControlRequest =
   | { readonly cmd: "scale"; readonly service: string; readonly replicas: number }
   | { readonly cmd: "reload" }
   | { readonly cmd: "wait-started" }
+  /** since, until: wall-clock ms; absent: open */
+  | { readonly cmd: "beats"; readonly names?: readonly string[]; readonly since?: number; readonly until?: number }
+  | { readonly cmd: "tasks"; readonly names?: readonly string[] }
   | { readonly cmd: "ping" };
 
 export type ControlResponse =
@@ -38,6 +41,14 @@ export function parseRequest(value: unknown): ControlRequest | string {
       return { cmd: "reload" };
     case "wait-started":
       return { cmd: "wait-started" };
+    case "beats": {
+      const { since, until } = r;
+      if (since !== undefined && (typeof since !== "number" || !Number.isFinite(since))) return "since must be a time in milliseconds";
+      if (until !== undefined && (typeof until !== "number" || !Number.isFinite(until))) return "until must be a time in milliseconds";
+      return { cmd: "beats", ...(names === undefined ? {} : { names: names as string[] }), ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) };
+    }
+    case "tasks":
+      return { cmd: "tasks", ...(names === undefined ? {} : { names: names as string[] }) };
     case "scale": {
       const service = r["service"];
       const replicas = r["replicas"];

@@ -65,6 +65,35 @@ export interface ServiceDoc {
   readonly disabled?: boolean;
   /** `schedule:` in the manifest: the service runs as a job; the figures are the service's, not the instance's */
   readonly schedule?: ScheduleDoc | null;
+  /** the tasks the child reports (`{"type":"task"}`); null while it has reported none and `tasks:` is not set */
+  readonly tasks?: TasksDoc | null;
+}
+
+/** One open task, as GET /api/services/NAME/tasks and the status document show it. */
+export interface TaskDoc {
+  readonly id: string;
+  readonly name: string | null;
+  readonly started_at: string;
+  readonly running_for_ms: number;
+  /** since its start or last progress */
+  readonly idle_for_ms: number;
+  /** the stale warning was given */
+  readonly stale: boolean;
+  readonly timed_out: boolean;
+}
+
+export interface TasksDoc {
+  /** idle: no task open (with `heartbeat.when: busy` its silence is expected); busy: some are */
+  readonly state: "idle" | "busy";
+  readonly open: number;
+  /** the oldest open tasks first; the status document lists at most TASKS_SHOWN, /tasks all */
+  readonly in_flight: readonly TaskDoc[];
+  readonly started: number;
+  readonly ended: number;
+  /** starts refused because 1,000 tasks were open */
+  readonly rejected: number;
+  /** progress or end of a task that was not open */
+  readonly unmatched: number;
 }
 
 export interface ScheduleDoc {
@@ -118,6 +147,11 @@ export interface SupervisorDoc {
   readonly problems: readonly ProblemDoc[];
   /** the supervisor's sockets and what they closed (null while they are not open) */
   readonly connections: ConnectionsDoc | null;
+  /** how late its event loop ran: the last tick of a 1 s timer, and the worst of the last minute */
+  readonly loop_lag_ms?: number;
+  readonly loop_lag_max_ms?: number;
+  /** the loop ran less than 1 s late within the last minute, and nothing is in `problems` */
+  readonly healthy?: boolean;
 }
 
 /**

@@ -71,6 +71,9 @@ export function classify(event: EventRecord): Classified | null {
       return { kind: "config-rejected", reason: null };
     case "limit-breach":
       return { kind: "limit", reason: text(f["kind"]) ?? text(f["limit"]) ?? text(f["reason"]) };
+    case "task-stale":
+    case "task-timeout":
+      return { kind: event.kind, reason: text(f["task"]) };
     case "disk":
       return isDiskRecovery(event) ? null : { kind: "disk", reason: text(f["level"]) ?? text(f["kind"]) };
     default:

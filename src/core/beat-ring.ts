@@ -1,4 +1,7 @@
 // The last beats of one watch, for history queries.
+
+/** the most beats `heartbeat.history` may keep per instance */
+export const MAX_BEAT_HISTORY = 1_000;
 /** `atMs` is monotonic, `wallMs` epoch time */
 export type BeatRecord = { readonly atMs: number; readonly wallMs: number; readonly data: unknown };
 
@@ -18,6 +21,10 @@ export class BeatRing {
   constructor(size: number) {
     this.#size = size;
     this.#times = new Float64Array(size * 2);
+  }
+
+  get size(): number {
+    return this.#size;
   }
 
   push(atMs: number, wallMs: number, data: unknown): void {

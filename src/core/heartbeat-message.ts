@@ -1,7 +1,20 @@
 // What a child may say to the supervisor (SPEC §3), checked before anything believes it.
 import { checkData, type DataFault } from "./data-bounds.js";
 
-export const MESSAGE_TYPES = ["beat", "ready", "status", "stopping"] as const;
+export const MESSAGE_TYPES = ["beat", "ready", "status", "stopping", "task"] as const;
+export const TASK_EVENTS = ["start", "progress", "end"] as const;
+export type TaskEvent = (typeof TASK_EVENTS)[number];
+/** longest task id and name, in characters */
+export const MAX_TASK_ID = 256;
+export const MAX_TASK_NAME = 256;
+
+/** `{"type":"task","id":"req-42","event":"start","name":"…"}`: a unit of work the child has in hand */
+export interface TaskReport {
+  readonly id: string;
+  readonly event: TaskEvent;
+  /** what it is, for people; kept from the start (a later message may set it) */
+  readonly name: string | undefined;
+}
 
 /** Why input was refused: counted, and logged at a bounded rate. */
 export type RejectKind =
@@ -24,6 +37,8 @@ export interface ChildMessage {
   /** JSON data within the bounds of data-bounds.ts, or undefined */
   readonly data: unknown;
   readonly text: string | undefined;
+  /** type task only */
+  readonly task?: TaskReport;
 }
 
 /**
@@ -49,11 +64,29 @@ export function parseChildMessage(value: unknown): ParsedMessage {
   if (service !== undefined && typeof service !== "string") return BAD_MESSAGE;
   if (token !== undefined && typeof token !== "string") return BAD_MESSAGE;
   if (type === "status" && typeof text !== "string") return BAD_MESSAGE;
+  const task = type === "task" ? taskReport(m) : undefined;
+  if (task === null) return BAD_MESSAGE;
   const data = m["data"];
   const dataFault = data === undefined ? null : checkData(data);
   if (dataFault !== null) return { ok: false, fault: "bad-data", dataFault, service, token };
   return {
     ok: true,
-    message: { type: type as MessageType, service, token, data, text: typeof text === "string" ? text.slice(0, MAX_STATUS_TEXT) : undefined },
+    message: {
+      type: type as MessageType,
+      service,
+      token,
+      data,
+      text: typeof text === "string" ? text.slice(0, MAX_STATUS_TEXT) : undefined,
+      ...(task ? { task } : {}),
+    },
   };
+}
+
+/** id: 1 to MAX_TASK_ID characters; event: start, progress or end; name: optional, cut to MAX_TASK_NAME. */
+function taskReport(m: Record<string, unknown>): TaskReport | null {
+  const { id, event, name } = m;
+  if (typeof id !== "string" || id.length === 0 || id.length > MAX_TASK_ID) return null;
+  if (typeof event !== "string" || !(TASK_EVENTS as readonly string[]).includes(event)) return null;
+  if (name !== undefined && typeof name !== "string") return null;
+  return { id, event: event as TaskEvent, name: name?.slice(0, MAX_TASK_NAME) };
 }

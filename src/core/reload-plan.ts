@@ -69,6 +69,7 @@ const FIELD_RULES = {
   restart: "supervision",
   stop: "supervision",
   heartbeat: "special",
+  tasks: "supervision",
   logs: "supervision",
   limits: "supervision",
   probes: "supervision",

@@ -6,11 +6,11 @@ export type ServiceState = (typeof SERVICE_STATES)[number];
 export const HEALTHS = ["healthy", "degraded", "critical", "failed", "unknown"] as const;
 export type Health = (typeof HEALTHS)[number];
 
-export const EXIT_REASONS = ["exit", "heartbeat", "log-stale", "memory", "cpu", "probe", "manual", "config", "watch", "schedule"] as const;
+export const EXIT_REASONS = ["exit", "heartbeat", "log-stale", "memory", "cpu", "probe", "manual", "config", "watch", "schedule", "task-timeout"] as const;
 export type ExitReason = (typeof EXIT_REASONS)[number];
 
 /** reasons for which the supervisor itself decided to end a child that was misbehaving */
-export type FailureReason = Extract<ExitReason, "heartbeat" | "log-stale" | "memory" | "cpu" | "probe">;
+export type FailureReason = Extract<ExitReason, "heartbeat" | "log-stale" | "memory" | "cpu" | "probe" | "task-timeout">;
 
 export interface ExitInfo {
   readonly code: number | null;

@@ -47,6 +47,7 @@ export function serviceObjects(service: ServiceConfig, ctx: WorkloadContext): { 
     lose("heartbeat", `via ${service.heartbeat.via}: Kubernetes hears no heartbeats; a liveness probe can take their place`);
   }
   if (service.logs.staleAfterMs !== null) lose("logs.stale_after", `${vigilSpan(service.logs.staleAfterMs)}: nothing watches the output for silence`);
+  if (service.tasks !== null) lose("tasks", "Kubernetes hears of no tasks: nothing warns of a stale one or acts on a timeout");
   losses.push(...logRotationLosses(service, "the container runtime's log files"));
   losses.push(...zeroDowntimeLosses(service, "kubernetes"));
 

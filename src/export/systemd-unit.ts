@@ -110,6 +110,7 @@ export function serviceUnit(service: ServiceConfig, ctx: UnitContext): { file: E
   if (service.probes.liveness !== null) lose("probes.liveness", "systemd runs no health checks");
   if (service.probes.readiness !== null) lose("probes.readiness", "systemd runs no health checks; its readiness is READY=1 (heartbeat.via: notify)");
   if (service.logs.staleAfterMs !== null) lose("logs.stale_after", `${vigilSpan(service.logs.staleAfterMs)}: systemd does not watch output for silence`);
+  if (service.tasks !== null) lose("tasks", "systemd hears of no tasks: nothing warns of a stale one or acts on a timeout");
   losses.push(...logRotationLosses(service, "the journal"));
   losses.push(...zeroDowntimeLosses(service, "systemd"));
 

@@ -124,6 +124,13 @@ export function resolveService(name: string, service: ValidatedService, defaults
       intervalMs: heartbeat.interval,
       misses: heartbeat.misses,
       startupGraceMs: heartbeat.startup_grace,
+      when: heartbeat.when,
+      history: heartbeat.history,
+    },
+    tasks: service.tasks === undefined ? null : {
+      staleAfterMs: service.tasks.stale_after ?? null,
+      timeoutMs: service.tasks.timeout ?? null,
+      onTimeout: service.tasks.on_timeout,
     },
     logs: mergeLogs(defaults.logs, service.logs),
     limits: limits === undefined ? null : { memoryBytes: limits.memory ?? null, cpuPercent: limits.cpu ?? null, forMs: limits.for },

@@ -2,7 +2,8 @@
 // errors. Keys that `defaults` may set carry no schema default: resolve.ts merges
 // BUILTIN_DEFAULTS <- defaults <- service key by key.
 import { z } from "zod";
-import type { AlertKind, DependencyCondition, HeartbeatTransport, OverlapPolicy, RestartMode, RestartPolicy } from "./types.js";
+import type { AlertKind, DependencyCondition, HeartbeatTransport, HeartbeatWhen, OverlapPolicy, RestartMode, RestartPolicy, TaskTimeoutAction } from "./types.js";
+import { MAX_BEAT_HISTORY } from "../core/beat-ring.js";
 import { crossCheck, isFields } from "./cross-check.js";
 import { describeValue } from "./units.js";
 import { MAX_REPLICAS } from "../core/stack/ids.js";
@@ -15,6 +16,8 @@ export const RESTART_MODES = ["stop-first", "start-first"] as const satisfies re
 export const DEPENDENCY_CONDITIONS = ["started", "healthy", "completed"] as const satisfies readonly DependencyCondition[];
 export const OVERLAP_POLICIES = ["skip", "queue", "replace"] as const satisfies readonly OverlapPolicy[];
 export const HEARTBEAT_TRANSPORTS = ["ipc", "socket", "notify"] as const satisfies readonly HeartbeatTransport[];
+export const HEARTBEAT_WHEN = ["always", "busy"] as const satisfies readonly HeartbeatWhen[];
+export const TASK_TIMEOUT_ACTIONS = ["restart", "alert"] as const satisfies readonly TaskTimeoutAction[];
 export const ALERT_KINDS = [
   "failed",
   "fatal",
@@ -27,6 +30,8 @@ export const ALERT_KINDS = [
   "config-rejected",
   "limit",
   "disk",
+  "task-stale",
+  "task-timeout",
 ] as const satisfies readonly AlertKind[];
 export const WEBHOOK_FORMATS = ["json", "slack", "telegram"] as const;
 
@@ -89,6 +94,14 @@ const heartbeatSchema = z.strictObject({
   interval: duration({ positive: true }).prefault("5s").describe("expected time between beats"),
   misses: z.int().min(1).default(3).describe("no beat for misses × interval fails the service"),
   startup_grace: duration().prefault("30s").describe("time after spawn before beats are required"),
+  when: z.enum(HEARTBEAT_WHEN).default("always").describe("always: beats are required while the child runs; busy: only while it has a task open (an idle child may be silent)"),
+  history: z.int().min(0).max(MAX_BEAT_HISTORY).default(100).describe("beats kept per instance for `vigil beats` (time and data)"),
+});
+
+const tasksSchema = z.strictObject({
+  stale_after: duration({ positive: true }).optional().describe("a task with no start or progress for this long raises one task-stale warning"),
+  timeout: duration({ positive: true }).optional().describe("a task open longer than this raises task-timeout"),
+  on_timeout: z.enum(TASK_TIMEOUT_ACTIONS).default("alert").describe("restart: restart the instance (reason task-timeout); alert: only the event and its alerts"),
 });
 
 const watchSchema = z.strictObject({
@@ -183,6 +196,7 @@ export const serviceSchema = z.strictObject({
   disabled: z.boolean().optional().describe("defined but not started with the stack nor by a reload; `vigil start NAME` starts it"),
   autostart: z.boolean().optional().describe("false is the same as disabled: true"),
   heartbeat: heartbeatSchema.optional().describe("require heartbeats from the child"),
+  tasks: tasksSchema.optional().describe("in-flight tasks the child reports: a stale warning, and a timeout"),
   logs: logsSchema.optional().describe("overrides defaults.logs key by key"),
   limits: limitsSchema.optional().describe("restart when over a memory or CPU limit for a while"),
   probes: z

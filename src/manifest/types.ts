@@ -7,6 +7,9 @@ export type RestartPolicy = "always" | "on-failure" | "never";
 export type RestartMode = "stop-first" | "start-first";
 export type DependencyCondition = "started" | "healthy" | "completed";
 export type HeartbeatTransport = "ipc" | "socket" | "notify";
+/** always: beats are required while the child runs; busy: only while it has a task open */
+export type HeartbeatWhen = "always" | "busy";
+export type TaskTimeoutAction = "restart" | "alert";
 
 export interface BackoffConfig {
   readonly initialMs: number;
@@ -80,6 +83,18 @@ export interface HeartbeatConfig {
   readonly intervalMs: number;
   readonly misses: number;
   readonly startupGraceMs: number;
+  readonly when: HeartbeatWhen;
+  /** beats kept per instance for history queries */
+  readonly history: number;
+}
+
+/** `tasks:` deadlines of the tasks a child reports (start, progress, end) */
+export interface TasksConfig {
+  /** no start or progress for this long: one task-stale warning per task; null: not watched */
+  readonly staleAfterMs: number | null;
+  /** open longer than this: task-timeout; null: no timeout */
+  readonly timeoutMs: number | null;
+  readonly onTimeout: TaskTimeoutAction;
 }
 
 export interface LogsConfig {
@@ -129,6 +144,7 @@ export interface ServiceConfig {
   readonly restart: RestartConfig;
   readonly stop: StopConfig;
   readonly heartbeat: HeartbeatConfig | null;
+  readonly tasks: TasksConfig | null;
   readonly logs: LogsConfig;
   readonly limits: LimitsConfig | null;
   readonly probes: {
@@ -171,7 +187,9 @@ export type AlertKind =
   | "rollover-failed"
   | "config-rejected"
   | "limit"
-  | "disk";
+  | "disk"
+  | "task-stale"
+  | "task-timeout";
 
 export type WebhookFormat = "json" | "slack";
 

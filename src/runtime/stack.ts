@@ -37,6 +37,7 @@ import { realClock } from "./real-clock.js";
 import { Replies } from "./replies.js";
 import { Sampling, type SamplingSettings } from "./resources/sampling.js";
 import { AtomicJsonWriter } from "./outputs/status-writer.js";
+import { LoopLag } from "./loop-lag.js";
 import { FdBudget } from "./state/fd-budget.js";
 import { describeError, problemKind, Problems } from "./state/problems.js";
 import { prepareStateDir, removeLeftoverTemps } from "./state/state-dir.js";
@@ -84,6 +85,7 @@ export class Stack {
   private readonly ownsLogger: boolean;
   private readonly registry: ChildRegistry;
   private readonly statusFile: AtomicJsonWriter;
+  private readonly loopLag: LoopLag;
   private readonly cgroups: CgroupRoot | null;
   private readonly strays: StrayReaper;
   /** the heartbeat socket's idle limit, worked out once per manifest (it is asked on every connection) */
@@ -161,6 +163,7 @@ export class Stack {
       },
       samplingSettings(manifest),
     );
+    this.loopLag = new LoopLag(clock);
     this.renderer = new StatusRenderer({
       state: () => this.loop.state,
       clock,
@@ -168,6 +171,7 @@ export class Stack {
       history: (id) => this.sampling.history(id),
       historyJson: (id, isoOf) => this.sampling.historyJson(id, isoOf),
       problems: () => this.problems.list(),
+      loopLag: () => this.loopLag.doc(),
       connections: () =>
         this.heartbeat && this.control ? { heartbeat: this.heartbeat.stats(), control: this.control.stats(), http: this.http?.stats() ?? null } : null,
     });
@@ -271,6 +275,7 @@ export class Stack {
     });
     await this.serviceWatchers.configure(manifest);
     this.systemd?.start();
+    this.loopLag.start();
     post({ type: "Started", pid: process.pid, ...(only.length > 0 ? { only } : {}) });
     this.schedules.configure(manifest);
     this.statusFile.markDirty();
@@ -414,6 +419,7 @@ export class Stack {
     this.stopFdWatch?.();
     this.sampling.stop();
     this.loop.close();
+    this.loopLag.stop();
     await this.watcher?.close();
     await this.serviceWatchers.close();
     this.schedules.close();

@@ -48,6 +48,9 @@ describe("vigil beat", () => {
     [{}, '{"service":"job","token":"secret-2","type":"beat"}\n'],
     [{ ready: true }, '{"service":"job","token":"secret-2","type":"ready"}\n'],
     [{ status: "loading 3/10" }, '{"service":"job","token":"secret-2","type":"status","text":"loading 3/10"}\n'],
+    [{ task: "req-42", start: true, name: "nightly" }, '{"service":"job","token":"secret-2","type":"task","id":"req-42","event":"start","name":"nightly"}\n'],
+    [{ task: "req-42", progress: true }, '{"service":"job","token":"secret-2","type":"task","id":"req-42","event":"progress"}\n'],
+    [{ task: "req-42", end: true }, '{"service":"job","token":"secret-2","type":"task","id":"req-42","event":"end"}\n'],
   ])("sends %j as one line and exits 0", async (options, line) => {
     server = await HeartbeatServer.listen(socketPath);
     const child = beat(options);
@@ -83,6 +86,18 @@ describe("vigil beat", () => {
     expect(await large.waitForExit()).toEqual({ code: 1, signal: null });
     expect(large.stderr).toBe("vigil beat: --data must be at most 16 KiB as JSON; the supervisor refuses more\n");
     expect(server.connectionCount + server.raw.length).toBe(0);
+  });
+
+  it.each([
+    [{ task: "x" }, "vigil beat: --task needs exactly one of --start, --progress or --end"],
+    [{ task: "x", start: true, end: true }, "vigil beat: --task needs exactly one of --start, --progress or --end"],
+    [{ start: true }, "vigil beat: --start needs --task ID"],
+    [{ task: "x", start: true, ready: true }, "vigil beat: --task cannot be combined with --ready; send one message at a time"],
+    [{ task: "x".repeat(257), start: true }, "vigil beat: --task must be 1 to 256 characters"],
+  ])("refuses the task report %j, and sends nothing", async (options, message) => {
+    const child = beat(options);
+    expect(await child.waitForExit()).toEqual({ code: 1, signal: null });
+    expect(child.stderr).toBe(`${message}\n`);
   });
 
   it("refuses to combine messages", async () => {

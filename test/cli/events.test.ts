@@ -63,6 +63,15 @@ describe("vigil events", () => {
     const bad = await s.run(["events", "--since", "yesterday"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--since "yesterday": expected a duration such as 30m or 1h/);
+
+    // --until: the events up to the end of the first run, and none of the second
+    const firstDown = json.findIndex((e) => e.kind === "down");
+    const untilFirst = jsonLines((await s.run(["events", "--until", json[firstDown]!.at, "--json"])).stdout);
+    expect(untilFirst).toEqual(json.slice(0, firstDown + 1));
+    const afterFirst = json.findIndex((e) => e.at !== json[0]!.at);
+    const window = jsonLines((await s.run(["events", "--since", json[afterFirst]!.at, "--until", json[firstDown]!.at, "--json"])).stdout);
+    expect(window).toEqual(json.slice(afterFirst, firstDown + 1));
+    expect((await s.run(["events", "--until", "10m", "-f"])).code).toBe(2);
   });
 
   it("skips a line torn by a crash, and the next run's events start on a line of their own", async () => {

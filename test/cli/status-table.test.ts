@@ -40,6 +40,38 @@ const DOC: StatusDocument = {
 };
 
 describe("the status table", () => {
+  it("lists the open tasks of each instance that reports tasks under the table, the oldest first", () => {
+    const task = (id: string, name: string | null, runningMs: number, idleMs: number, stale = false) =>
+      ({ id, name, started_at: ago(runningMs), running_for_ms: runningMs, idle_for_ms: idleMs, stale, timed_out: false });
+    const doc: StatusDocument = {
+      ...DOC,
+      services: [
+        service({
+          name: "agent",
+          pid: 10,
+          tasks: {
+            state: "busy", open: 7, started: 9, ended: 2, rejected: 3, unmatched: 0,
+            in_flight: [task("req-42", "summarise", 61_000, 1_200), task("req-43", null, 400_000, 301_000, true), ...["a", "b", "c", "d", "e"].map((id) => task(id, null, 1_000, 1_000))],
+          },
+        }),
+        service({ name: "idle", pid: 11, tasks: { state: "idle", open: 0, started: 0, ended: 0, rejected: 0, unmatched: 0, in_flight: [] } }),
+        service({ name: "plain", pid: 12, tasks: null }),
+      ],
+    };
+    const lines = renderTable(doc, NOW, { color: false }).split("\n");
+    expect(lines.slice(lines.indexOf("agent  tasks: 7 open, 3 refused (over 1000 open)"))).toEqual([
+      "agent  tasks: 7 open, 3 refused (over 1000 open)",
+      "  req-42  summarise  running 1m, idle 1.2s",
+      "  req-43  running 6.7m, idle 5m  stale",
+      "  a  running 1s, idle 1s",
+      "  b  running 1s, idle 1s",
+      "  c  running 1s, idle 1s",
+      "  … and 2 more",
+      "idle  tasks: idle",
+      "",
+    ]);
+  });
+
   it("shows every column in short forms, '-' where nothing is known", () => {
     expect(renderTable(DOC, NOW, { color: false }).split("\n")).toEqual([
       "vigil pid 4100, generation 3, /srv/app/supervisor.yaml",

@@ -72,6 +72,25 @@ describe("heartbeat() over the socket", () => {
     expect(child.stderr).toBe("");
   });
 
+  it("reports a task's start (with its name), progress and end; nothing after its end", async () => {
+    const server = await listen();
+    const code = `import { heartbeat } from ${JSON.stringify(CLIENT)};
+      const hb = heartbeat({ auto: false });
+      const task = hb.task("req-42", "summarise");
+      task.progress(); task.end(); task.end(); task.progress();
+      setTimeout(() => hb.stop(), 100);`;
+    const child = runScript(code, vigilEnv(), { stdio: ["ignore", "pipe", "pipe"] });
+
+    expect(await child.waitForExit()).toEqual({ code: 0, signal: null });
+    await waitFor("stopping", () => server.ofType("stopping").length === 1);
+    const signed = { service: "agent", token: "secret-1", type: "task", id: "req-42" };
+    expect(server.ofType("task").map((r) => r.message)).toEqual([
+      { ...signed, event: "start", name: "summarise" },
+      { ...signed, event: "progress" },
+      { ...signed, event: "end" },
+    ]);
+  });
+
   it("keeps nothing alive: the child exits by itself when its work is done, without stop()", async () => {
     const server = await listen();
     const code = `import { heartbeat } from ${JSON.stringify(CLIENT)};

@@ -75,7 +75,7 @@ describe("alerts in the manifest", () => {
   it("suggests the alert kind meant by a typo", () => {
     const text = lines(...SERVICES, "alerts:", "  - on: [restrat]", "    webhook: http://127.0.0.1:9000/");
     expect(problems(text)).toEqual([
-      'supervisor.yaml:8:10: alerts.0.on.0: invalid value "restrat" (expected failed, fatal, restart, degraded, critical, recovered, spawn-failed, rollover-failed, config-rejected, limit or disk), did you mean "restart"?',
+      'supervisor.yaml:8:10: alerts.0.on.0: invalid value "restrat" (expected failed, fatal, restart, degraded, critical, recovered, spawn-failed, rollover-failed, config-rejected, limit, disk, task-stale or task-timeout), did you mean "restart"?',
     ]);
   });
 

@@ -60,7 +60,7 @@ describe("parseManifest", () => {
       dependsOn: { db: "started" },
       restart: { policy: "always", maxRestarts: 5, windowMs: 300_000 },
       stop: { signal: "SIGTERM", timeoutMs: 3_000 },
-      heartbeat: { via: "ipc", intervalMs: 5_000, misses: 3, startupGraceMs: 30_000 },
+      heartbeat: { via: "ipc", intervalMs: 5_000, misses: 3, startupGraceMs: 30_000, when: "always", history: 100 },
       logs: { staleAfterMs: 600_000 },
       limits: { memoryBytes: 536_870_912, cpuPercent: 95, forMs: 30_000 },
     });
@@ -89,6 +89,7 @@ describe("parseManifest", () => {
       },
       stop: { signal: "SIGTERM", timeoutMs: 10_000 },
       heartbeat: null,
+      tasks: null,
       logs: { staleAfterMs: null, maxBytes: 10 * 1024 ** 2, keep: 3 },
       limits: null,
       probes: { liveness: null, readiness: null },
@@ -185,7 +186,7 @@ describe("parseManifest", () => {
       "      readiness: { tcp: '[::1]:5432' }",
     );
     const api = service(text, "api");
-    expect(api.heartbeat).toEqual({ via: "socket", intervalMs: 5_000, misses: 3, startupGraceMs: 30_000 });
+    expect(api.heartbeat).toEqual({ via: "socket", intervalMs: 5_000, misses: 3, startupGraceMs: 30_000, when: "always", history: 100 });
     expect(api.limits).toEqual({ memoryBytes: 512 * 1024 ** 2, cpuPercent: 150, forMs: 30_000 });
     expect(api.probes.liveness).toEqual({
       check: { kind: "http", url: "http://127.0.0.1:3000/health" },

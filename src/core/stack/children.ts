@@ -5,6 +5,7 @@ import { newWatch } from "../beat-watch.js";
 import type { SpawnSpec } from "./effects.js";
 import { configOf, nameOf, newMessages, newProbeSlot, type Instance, type StackState } from "./state.js";
 import type { Turn } from "./turn.js";
+import { forgetTasks, heartbeatWanted } from "./tasks.js";
 
 /** The child of `incarnation` is gone (or about to be replaced): its token, watches, probes and sample go with it. */
 export function forgetChild(t: Turn, instance: Instance, incarnation: number): void {
@@ -16,6 +17,7 @@ export function forgetChild(t: Turn, instance: Instance, incarnation: number): v
   for (const kind of ["liveness", "readiness"] as const) {
     if (instance.probes[kind]) t.emit({ type: "CancelTimer", key: { id: instance.id, incarnation, kind: `probe:${kind}` } });
   }
+  forgetTasks(t, instance, incarnation);
   instance.heartbeat = null;
   instance.output = null;
   instance.probes = { liveness: null, readiness: null };
@@ -36,7 +38,7 @@ export function watchChild(t: Turn, instance: Instance): void {
   const { id } = instance;
   const incarnation = instance.status.incarnation;
   const hb = config.heartbeat;
-  if (hb && !instance.heartbeat) {
+  if (hb && !instance.heartbeat && heartbeatWanted(hb, instance)) {
     instance.heartbeat = newWatch({ intervalMs: hb.intervalMs, misses: hb.misses, startupGraceMs: hb.startupGraceMs }, t.nowMs);
     arm(t, instance, "heartbeat", instance.heartbeat.startupDeadlineMs);
   }

@@ -8,7 +8,11 @@ export type StackCommand =
   | { readonly cmd: "reload" }
   | { readonly cmd: "down" }
   /** answered once every instance has started or failed to start (as READY=1 is sent) */
-  | { readonly cmd: "wait-started" };
+  | { readonly cmd: "wait-started" }
+  /** the kept beats of a window (wall-clock ms, null: open) with their figures, per instance */
+  | { readonly cmd: "beats"; readonly names: readonly string[]; readonly sinceWallMs: number | null; readonly untilWallMs: number | null }
+  /** every open task, per instance */
+  | { readonly cmd: "tasks"; readonly names: readonly string[] };
 
 export type CommandErrorCode = "bad-request" | "unknown-service" | "shutting-down" | "invalid-manifest" | "internal" | "not-done";
 

@@ -15,6 +15,7 @@ import { holdSchedule } from "./schedule.js";
 import { withDependencies } from "./autostart.js";
 import { unmetDependencies } from "./gating.js";
 import type { Turn } from "./turn.js";
+import { beatsDoc, instanceTasksDoc } from "./queries.js";
 
 export function commandRequested(t: Turn, replyTo: ReplyTo, command: StackCommand): void {
   const { state } = t;
@@ -78,6 +79,17 @@ export function commandRequested(t: Turn, replyTo: ReplyTo, command: StackComman
       if (state.shuttingDown) return shuttingDown();
       state.startedReplies.push(replyTo);
       return answerStarted(t);
+    case "beats":
+    case "tasks": {
+      const found = resolve(state, command.names);
+      if ("unknown" in found) return reply(unknownNames(state, found.unknown));
+      const instances = found.ids.flatMap((id) => state.instances.get(id) ?? []);
+      const services =
+        command.cmd === "beats"
+          ? instances.map((i) => beatsDoc(state, i, command.sinceWallMs, command.untilWallMs))
+          : instances.map((i) => instanceTasksDoc(state, i, t.nowMs, t.ctx.wallMs));
+      return reply({ ok: true, data: { services } });
+    }
     case "down":
       if (state.stopped) return reply({ ok: true });
       state.downReplies.push(replyTo);

@@ -3,7 +3,7 @@
 // in `fields` (typed per kind) and a sentence for people in `message`; nothing downstream parses text.
 import type { ExitReason, FailureReason, Health, ServiceState } from "../types.js";
 import { formatMs } from "../format.js";
-import type { OverlapPolicy } from "../../manifest/types.js";
+import type { OverlapPolicy, TaskTimeoutAction } from "../../manifest/types.js";
 
 export type Level = "debug" | "info" | "warn" | "error";
 
@@ -65,6 +65,10 @@ export interface EventFields {
   "schedule-skipped": { readonly overlap: OverlapPolicy; readonly skipped: number; readonly state: ServiceState };
   /** a schedule tick found a run still going: one more run follows it (queue), or it is stopped for a new one (replace) */
   "schedule-overlap": { readonly overlap: OverlapPolicy; readonly state: ServiceState };
+  /** an open task had no start or progress for stale_after: once per task */
+  "task-stale": { readonly task: string; readonly name: string | null; readonly idleForMs: number; readonly runningForMs: number; readonly staleAfterMs: number };
+  /** an open task ran past its timeout: once per task; restart follows with on_timeout restart */
+  "task-timeout": { readonly task: string; readonly name: string | null; readonly runningForMs: number; readonly timeoutMs: number; readonly onTimeout: TaskTimeoutAction };
 }
 
 export type EventKind = keyof EventFields;
@@ -135,6 +139,9 @@ const DESCRIBE: { readonly [K in EventKind]: (f: EventFields[K]) => Description 
   "schedule-skipped": (f) => info(`scheduled run skipped: the last run is still ${f.state} (overlap ${f.overlap}; ${f.skipped} skipped so far)`),
   "schedule-overlap": (f) =>
     info(f.overlap === "replace" ? `scheduled run replaces the one still ${f.state}: stopping it` : `scheduled run queued until the one still ${f.state} ends`),
+  "task-stale": (f) => warn(`task ${taskLabel(f.task, f.name)} is stale: no progress for ${formatMs(f.idleForMs)} (stale_after ${formatMs(f.staleAfterMs)}), running for ${formatMs(f.runningForMs)}`),
+  "task-timeout": (f) =>
+    error(`task ${taskLabel(f.task, f.name)} timed out: running for ${formatMs(f.runningForMs)} (timeout ${formatMs(f.timeoutMs)})${f.onTimeout === "restart" ? "; restarting" : ""}`),
   "config-applied": (f) => info(`generation ${f.generation}: ${f.changes.length === 0 ? "no changes" : f.changes.join("; ")}`),
   "config-rejected": (f) => error(`manifest not applied, the running configuration stays:\n${f.error}`),
   "message-rejected": (f) => warn(`rejected heartbeat input: ${f.detail}${f.folded > 0 ? ` (and ${f.folded} more in the last 5s)` : ""}`),
@@ -151,6 +158,10 @@ const DESCRIBE: { readonly [K in EventKind]: (f: EventFields[K]) => Description 
   scaled: (f) => info(`scaled from ${f.from} to ${f.to} ${f.to === 1 ? "instance" : "instances"}`),
   removed: () => info("removed"),
 };
+
+function taskLabel(id: string, name: string | null): string {
+  return name === null ? JSON.stringify(id) : `${JSON.stringify(id)} (${name})`;
+}
 
 function describe<K extends EventKind>(kind: K, fields: EventFields[K]): Description {
   return (DESCRIBE[kind] as (f: EventFields[K]) => Description)(fields);

@@ -6,7 +6,7 @@ import type { InstanceId } from "./ids.js";
 import type { CommandAnswer } from "./commands.js";
 import type { ReplyTo } from "./inputs.js";
 
-export type TimerKind = "backoff" | "stop" | "heartbeat" | "output" | "probe:liveness" | "probe:readiness" | "ready" | "watch";
+export type TimerKind = "backoff" | "stop" | "heartbeat" | "output" | "probe:liveness" | "probe:readiness" | "ready" | "watch" | "task";
 
 /**
  * A timer belongs to one child (incarnation) of one instance: when it fires late for an older one, nothing

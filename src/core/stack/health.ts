@@ -8,6 +8,8 @@ export function healthOf(state: StackState, instance: Instance, nowMs: number): 
   if (instance.status.pid === null) return "unknown";
   const config = configOf(state, instance);
   if (config.heartbeat) {
+    // `when: busy` and no task open: idle, its silence expected; well once it has beaten or said ready
+    if (!instance.heartbeat && config.heartbeat.when === "busy" && instance.messages.beats > 0) return "healthy";
     const health = instance.heartbeat ? observe(instance.heartbeat, nowMs).health : "unknown";
     return health === "unknown" && instance.messages.ready ? "healthy" : health;
   }

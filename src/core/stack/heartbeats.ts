@@ -15,10 +15,11 @@ import type { InstanceId } from "./ids.js";
 import type { Health } from "../types.js";
 import { configOf, nameOf, type Instance, type StackState } from "./state.js";
 import type { Turn } from "./turn.js";
+import { taskMessage } from "./tasks.js";
 
 const REJECT_TEXT: Record<RejectKind, string> = {
   "bad-json": "a line that is not JSON",
-  "bad-message": "a message that is not of the protocol (type beat, ready, status or stopping)",
+  "bad-message": "a message that is not of the protocol (type beat, ready, status, stopping or task)",
   "bad-data": `a message whose data is nested deeper than ${MAX_DATA_DEPTH} or larger than ${MAX_DATA_BYTES / 1024} KiB as JSON; message dropped`,
   "unknown-service": "a message naming no known service",
   "bad-token": "a message with a wrong or outdated token",
@@ -110,6 +111,9 @@ export function take(t: Turn, instance: Instance, message: ChildMessage): void {
     }
     case "status":
       messages.statusText = message.text ?? null;
+      return;
+    case "task":
+      if (message.task) taskMessage(t, instance, message.task);
       return;
     case "stopping":
       // the child says it is going away on purpose: its silence from now on is not a hang

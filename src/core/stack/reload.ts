@@ -15,6 +15,7 @@ import { resumeWatch } from "./watch.js";
 import { isIdleState, startsWithStack } from "./schedule.js";
 import { addService, instancesOf, type Instance, type ServiceEntry, type StackState } from "./state.js";
 import type { Turn } from "./turn.js";
+import { heartbeatWanted, retask } from "./tasks.js";
 
 export function manifestLoaded(t: Turn, next: Manifest, replyTo: ReplyTo | null): void {
   const { state } = t;
@@ -118,7 +119,7 @@ function rewatch(t: Turn, instance: Instance, config: ServiceConfig): void {
   const { id } = instance;
   const incarnation = instance.status.incarnation;
   const hb = config.heartbeat;
-  if (!hb && instance.heartbeat) {
+  if ((!hb || !heartbeatWanted(hb, instance)) && instance.heartbeat) {
     t.emit({ type: "CancelTimer", key: { id, incarnation, kind: "heartbeat" } });
     instance.heartbeat = null;
   } else if (hb && instance.heartbeat && (instance.heartbeat.intervalMs !== hb.intervalMs || instance.heartbeat.misses !== hb.misses)) {
@@ -139,6 +140,7 @@ function rewatch(t: Turn, instance: Instance, config: ServiceConfig): void {
     instance.probes[kind] = null;
   }
   watchChild(t, instance);
+  retask(t, instance);
 }
 
 /** The services in the new manifest's order; removed ones stay at the end until their children are gone. */

@@ -129,7 +129,7 @@ function giveUp(t: Turn, old: Instance, next: Instance, detail: string, failed: 
 }
 
 function isFailure(reason: ExitReason): reason is FailureReason {
-  return reason === "heartbeat" || reason === "log-stale" || reason === "memory" || reason === "cpu" || reason === "probe";
+  return reason === "heartbeat" || reason === "log-stale" || reason === "memory" || reason === "cpu" || reason === "probe" || reason === "task-timeout";
 }
 
 function end(t: Turn, old: Instance, next: Instance): void {

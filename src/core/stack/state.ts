@@ -2,6 +2,7 @@
 // whole is doing. Only step() changes it, and only the loop calls step(); everything else reads it.
 import type { Manifest, ServiceConfig } from "../../manifest/types.js";
 import { BeatRing } from "../beat-ring.js";
+import { newTaskBook, type TaskBook } from "../task-book.js";
 import type { BeatWatch } from "../beat-watch.js";
 import { LogThrottle } from "../log-throttle.js";
 import { INITIAL_PROBE_STATE, type ProbeState } from "../probe-tracker.js";
@@ -26,9 +27,14 @@ export interface Messages {
   lastBeatData: unknown;
   ready: boolean;
   statusText: string | null;
-  /** the last beats (times and data) */
+  /** the last beats (times and data), of this child and the ones before it while the size stays */
   readonly ring: BeatRing;
+  /** when the children whose beats the ring may hold were spawned (monotonic), oldest first */
+  readonly childStarts: number[];
 }
+
+/** spawn times kept for the beat history: a ring of at most 1,000 beats spans no more children that beat */
+const CHILD_STARTS_KEPT = 1_000;
 
 export interface ProbeSlot {
   state: ProbeState;
@@ -45,6 +51,8 @@ export interface Instance {
   messages: Messages;
   /** heartbeat deadlines of the current child, where the service asks for heartbeats */
   heartbeat: BeatWatch | null;
+  /** the tasks the current child has in hand, and counts since the instance began (tasks.ts) */
+  readonly tasks: TaskBook;
   /** output staleness of the current child, where logs.stale_after is set: a line is a beat */
   output: BeatWatch | null;
   probes: { liveness: ProbeSlot | null; readiness: ProbeSlot | null };
@@ -126,8 +134,19 @@ export interface StackState {
   diskLevel: DiskLevel;
 }
 
-export function newMessages(): Messages {
-  return { beats: 0, lastBeatWallMs: null, lastBeatData: null, ready: false, statusText: null, ring: new BeatRing(BEAT_HISTORY) };
+/**
+ * What a new child has said: nothing yet. The beat history goes on from the child before (`previous`)
+ * unless its size changed; `spawnedAtMs` marks where the new child's beats begin.
+ */
+export function newMessages(history = BEAT_HISTORY, previous?: Messages, spawnedAtMs?: number): Messages {
+  const keep = previous !== undefined && previous.ring.size === history;
+  const childStarts = keep ? previous.childStarts : [];
+  if (spawnedAtMs !== undefined) {
+    childStarts.push(spawnedAtMs);
+    if (childStarts.length > CHILD_STARTS_KEPT) childStarts.shift();
+  }
+  const ring = keep ? previous.ring : new BeatRing(history);
+  return { beats: 0, lastBeatWallMs: null, lastBeatData: null, ready: false, statusText: null, ring, childStarts };
 }
 
 export function newInstance(service: string, index: number, lineage = 0): Instance {
@@ -139,6 +158,7 @@ export function newInstance(service: string, index: number, lineage = 0): Instan
     token: null,
     messages: newMessages(),
     heartbeat: null,
+    tasks: newTaskBook(),
     output: null,
     probes: { liveness: null, readiness: null },
     limits: NO_OVER_RUN,

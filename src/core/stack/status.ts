@@ -1,6 +1,6 @@
 // The status document (SPEC §4) as a projection of the state: one entry per instance. Times are turned
 // into ISO text by the caller's functions (the renderer keeps a memo of them).
-import type { ProbeDoc, ScheduleDoc, ServiceDoc } from "../../control/status-document.js";
+import type { ProbeDoc, ScheduleDoc, ServiceDoc, TaskDoc, TasksDoc } from "../../control/status-document.js";
 import type { ProbeState } from "../probe-tracker.js";
 import { unmetDependencies, isWaiting } from "./gating.js";
 import { healthOf } from "./health.js";
@@ -49,6 +49,37 @@ export function instanceDoc(state: StackState, instance: Instance, nowMs: number
     rollover_error: instance.rolloverError,
     disabled: config.disabled,
     schedule: scheduleDoc(state, instance, time),
+    tasks: tasksDoc(instance, config.tasks !== null, nowMs, time, TASKS_SHOWN),
+  };
+}
+
+/** open tasks listed in the status document (all are in GET /api/services/NAME/tasks) */
+export const TASKS_SHOWN = 20;
+
+export function tasksDoc(instance: Instance, configured: boolean, nowMs: number, time: TimeText, limit = Infinity): TasksDoc | null {
+  const book = instance.tasks;
+  if (!configured && book.started === 0 && book.rejected === 0 && book.unmatched === 0) return null;
+  const inFlight: TaskDoc[] = [];
+  for (const task of book.open.values()) {
+    if (inFlight.length >= limit) break;
+    inFlight.push({
+      id: task.id,
+      name: task.name,
+      started_at: time.ofMonotonic(task.startedAtMs) ?? "",
+      running_for_ms: nowMs - task.startedAtMs,
+      idle_for_ms: nowMs - task.lastAtMs,
+      stale: task.staleWarned,
+      timed_out: task.timedOut,
+    });
+  }
+  return {
+    state: book.open.size > 0 ? "busy" : "idle",
+    open: book.open.size,
+    in_flight: inFlight,
+    started: book.started,
+    ended: book.ended,
+    rejected: book.rejected,
+    unmatched: book.unmatched,
   };
 }
 

@@ -18,6 +18,7 @@ import { abandonDependants, isWaiting, startReady } from "./gating.js";
 import { heartbeatDue, ipcMessage, outputDue, reject, socketMessage } from "./heartbeats.js";
 import type { Input } from "./inputs.js";
 import { notifyReceived } from "./notify.js";
+import { tasksDue } from "./tasks.js";
 import { probeFinished, probeDue } from "./probes.js";
 import { manifestLoaded, manifestRejected } from "./reload.js";
 import { resourcesSampled } from "./resources.js";
@@ -153,6 +154,8 @@ function timerFired(t: Turn, key: TimerKey): void {
       return probeDue(t, instance, "readiness");
     case "ready":
       return readyTimedOut(t, instance);
+    case "task":
+      return tasksDue(t, instance);
     default: {
       const never: never = key.kind;
       throw new Error(`bug: unknown timer ${String(never)}`);
@@ -178,7 +181,7 @@ function perform(t: Turn, instance: Instance, effect: MachineEffect): void {
   switch (effect.type) {
     case "Spawn":
       forgetChild(t, instance, effect.incarnation - 1);
-      instance.messages = newMessages();
+      instance.messages = newMessages(configOf(t.state, instance).heartbeat?.history, instance.messages, t.nowMs);
       return t.emit({ type: "Spawn", id, incarnation: effect.incarnation, spec: spawnSpec(t.state, instance) });
     case "Signal":
       return t.emit({ type: "Signal", id, incarnation, signal: effect.signal });

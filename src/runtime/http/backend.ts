@@ -41,6 +41,10 @@ export interface ApiBackend {
   restartCounts(): RestartCounts;
   /** the alerts of this stack by outcome, and deliveries in hand */
   alertCounters(): AlertCounters;
+  /** GET /api/services/NAME/beats: the kept beats of a window (wall ms, null: open); throws UnknownServiceError */
+  beats?(name: string, sinceWallMs: number | null, untilWallMs: number | null): unknown;
+  /** GET /api/services/NAME/tasks: every open task; throws UnknownServiceError */
+  tasks?(name: string): unknown;
 }
 
 /** a name that is no service or instance of the stack; answered with 404 */

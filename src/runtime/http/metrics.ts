@@ -85,6 +85,10 @@ const SERVICE_FAMILIES: readonly ServiceFamily[] = [
     },
   },
   {
+    name: "vigil_service_tasks_open", type: "gauge", help: "tasks the child reports open; absent for a service that has no tasks: and has reported none",
+    series: ({ doc }, emit) => { if (doc.tasks) emit("", doc.tasks.open); },
+  },
+  {
     name: "vigil_service_cpu_percent", type: "gauge", help: "CPU use of the service's process tree, percent of one core",
     series: ({ doc }, emit) => { if (doc.cpu_percent !== null) emit("", doc.cpu_percent); },
   },

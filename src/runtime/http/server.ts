@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { statusDocJson } from "../../control/status-json.js";
+import { parseTimeArg, TIME_ARG_HINT } from "../../control/time-arg.js";
 import type { HttpConfig } from "../../manifest/types.js";
 import { ConnectionPool, type ConnectionStats } from "../transports/connection-pool.js";
 import type { Logger } from "../outputs/logger.js";
@@ -26,7 +27,8 @@ const CLOSE_GRACE_MS = 2_000;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 const READ_PATHS = ["/api/status", "/api/heartbeat/status", "/metrics"] as const;
 const MUTATION = /^\/api\/services\/([^/]+)\/(start|stop|restart)$/;
-const ROUTES = [...READ_PATHS, "/api/services/NAME/{start,stop,restart}"];
+const QUERY = /^\/api\/services\/([^/]+)\/(beats|tasks)$/;
+const ROUTES = [...READ_PATHS, "/api/services/NAME/{beats,tasks}", "/api/services/NAME/{start,stop,restart}"];
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
 
 class HttpError extends Error {
@@ -103,6 +105,15 @@ function parseTarget(target: string): URL {
   }
 }
 
+/** ?since=10m or an ISO time; absent or empty: open */
+function timeParam(url: URL, key: "since" | "until", nowMs: number): number | null {
+  const text = url.searchParams.get(key);
+  if (text === null || text === "") return null;
+  const at = parseTimeArg(text, nowMs);
+  if (at === null) throw new HttpError(400, `${key}=${JSON.stringify(text.slice(0, 40))}: expected ${TIME_ARG_HINT}`);
+  return at;
+}
+
 function decodeName(raw: string): string {
   try {
     return decodeURIComponent(raw);
@@ -155,6 +166,14 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
       }
       const text = await metrics.scrape();
       return void res.writeHead(200, { "content-type": metrics.contentType, "cache-control": "no-store" }).end(text);
+    }
+    const query = QUERY.exec(path);
+    if (query && backend.beats && backend.tasks) {
+      if (method !== "GET" && method !== "HEAD") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "GET, HEAD" });
+      const name = decodeName(query[1] ?? "");
+      if (query[2] === "tasks") return sendJson(res, 200, backend.tasks(name));
+      const now = Date.now();
+      return sendJson(res, 200, backend.beats(name, timeParam(url, "since", now), timeParam(url, "until", now)));
     }
     const mutation = MUTATION.exec(path);
     if (!mutation) throw new HttpError(404, `no route ${path}`, { routes: ROUTES });

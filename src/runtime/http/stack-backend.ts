@@ -55,7 +55,16 @@ export function stackBackend(stack: Stack): ApiBackend {
       return { monitor: { running: !state.shuttingDown, ...counts }, services };
     },
     alertCounters: () => stack.alertCounters(),
+    beats: (name, sinceWallMs, untilWallMs) => query(stack, { cmd: "beats", names: [name], sinceWallMs, untilWallMs }),
+    tasks: (name) => query(stack, { cmd: "tasks", names: [name] }),
   };
+}
+
+function query(stack: Stack, command: StackCommand): unknown {
+  const answer = commandNow(stack, command);
+  if (answer.ok) return "data" in answer ? answer.data : undefined;
+  if (answer.code === "unknown-service") throw new UnknownServiceError(answer.error, knownNames(stack.state));
+  throw new Error(answer.error);
 }
 
 /** A command whose answer the loop gives at once (start, stop, restart): posted, then read. */

@@ -114,6 +114,8 @@ export function parseJournalLine(line: string): VigilEvent | null {
 export interface JournalQuery {
   /** wall-clock ms: only events at or after it (and rotated files are read back to it) */
   readonly sinceMs?: number;
+  /** wall-clock ms: only events at or before it (rotated files are read too) */
+  readonly untilMs?: number;
   readonly service?: string;
   /** only the last this many (rotated files are read back until there are enough) */
   readonly last?: number;
@@ -133,11 +135,12 @@ export interface JournalRead {
 export async function readJournal(stateDir: string, query: JournalQuery = {}): Promise<JournalRead> {
   const path = journalPath(stateDir);
   const keep = (e: VigilEvent): boolean =>
-    (query.service === undefined || e.service === query.service) && (query.sinceMs === undefined || Date.parse(e.at) >= query.sinceMs);
+    (query.service === undefined || e.service === query.service) && (query.sinceMs === undefined || Date.parse(e.at) >= query.sinceMs) &&
+    (query.untilMs === undefined || Date.parse(e.at) <= query.untilMs);
   const current = await readLines(path);
   let events = current.lines.flatMap((line) => parseJournalLine(line) ?? []).filter(keep);
   const enough = (): boolean =>
-    (query.sinceMs === undefined && query.last === undefined) || (query.last !== undefined && events.length >= query.last);
+    (query.sinceMs === undefined && query.untilMs === undefined && query.last === undefined) || (query.last !== undefined && events.length >= query.last);
   for (let i = 1; !enough(); i++) {
     const rotated = `${path}.${i}`;
     const info = await stat(rotated).catch(() => null);

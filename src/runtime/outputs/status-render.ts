@@ -10,6 +10,7 @@ import { instancesInOrder, withRollovers, type StackState } from "../../core/sta
 import { instanceDoc } from "../../core/stack/status.js";
 import { IsoMemo } from "../iso-time.js";
 import { TimeSlice } from "../time-slice.js";
+import { UNHEALTHY_LAG_MS, type LoopLagDoc } from "../loop-lag.js";
 
 /** longest stretch of rendering before the event loop gets a turn */
 const TURN_MS = 1;
@@ -26,6 +27,8 @@ export interface StatusSource {
   readonly problems?: () => SupervisorDoc["problems"];
   /** the sockets' connections and what they closed */
   readonly connections?: () => SupervisorDoc["connections"];
+  /** how late the event loop runs (loop-lag.ts) */
+  readonly loopLag?: () => LoopLagDoc;
 }
 
 export interface RenderOptions {
@@ -93,6 +96,8 @@ export class StatusRenderer {
 
   supervisorDoc(): SupervisorDoc {
     const state = this.source.state();
+    const problems = this.source.problems?.() ?? [];
+    const lag = this.source.loopLag?.() ?? null;
     return {
       pid: this.source.pid,
       started_at: this.#iso.ofWall(state.startedAtWallMs),
@@ -103,8 +108,9 @@ export class StatusRenderer {
       stopping: state.shuttingDown,
       rejected_messages: state.rejectedTotal,
       host: hostDoc(state.host),
-      problems: this.source.problems?.() ?? [],
+      problems,
       connections: this.source.connections?.() ?? null,
+      ...(lag === null ? {} : { ...lag, healthy: lag.loop_lag_max_ms < UNHEALTHY_LAG_MS && problems.length === 0 }),
     };
   }
 }

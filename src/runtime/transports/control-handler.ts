@@ -27,6 +27,10 @@ function toCommand(req: Exclude<ControlRequest, { cmd: "ping" }>): StackCommand 
       return { cmd: req.cmd, names: req.names, wait: req.wait === true };
     case "scale":
       return { cmd: "scale", service: req.service, replicas: req.replicas };
+    case "beats":
+      return { cmd: "beats", names: req.names ?? [], sinceWallMs: req.since ?? null, untilWallMs: req.until ?? null };
+    case "tasks":
+      return { cmd: "tasks", names: req.names ?? [] };
     case "reload":
     case "down":
     case "wait-started":

@@ -232,7 +232,7 @@ describe("/metrics", () => {
     expect(value(m, "vigil_service_restarts_total", { service: "api", instance: "api", reason: "heartbeat" })).toBe(1);
     expect(value(m, "vigil_service_restarts_total", { service: "api", instance: "api", reason: "manual" })).toBe(0);
     expect(m.get("vigil_service_restarts_total")!.samples.filter((s) => s.labels["service"] === "worker").map((s) => s.value))
-      .toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      .toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   });
 
   it("leaves out what is not known: CPU and memory not sampled, no beat yet", async () => {
