@@ -5,6 +5,7 @@ import { knownNames, resolve, unknownNamesText } from "../../core/stack/control.
 import { healthOf } from "../../core/stack/health.js";
 import { configOf, instancesInOrder, nameOf } from "../../core/stack/state.js";
 import type { Stack } from "../stack.js";
+import { takePing } from "../ping/intake.js";
 import { ShuttingDownError, UnknownServiceError, type ApiBackend, type HeartbeatServiceDoc, type RestartCounts } from "./backend.js";
 
 export function stackBackend(stack: Stack): ApiBackend {
@@ -55,6 +56,12 @@ export function stackBackend(stack: Stack): ApiBackend {
       return { monitor: { running: !state.shuttingDown, ...counts }, services };
     },
     alertCounters: () => stack.alertCounters(),
+    ping(name, signal, token, httpToken) {
+      const intake = takePing(stack.state, name, signal, token, httpToken, process.env);
+      if (!intake.ok) return intake;
+      stack.loop.post(intake.input);
+      return { ok: true };
+    },
   };
 }
 
