@@ -171,7 +171,14 @@ export function buildProgram(): Command {
     .option("--ready", "report the service ready (for depends_on: healthy)")
     .option("--status <TEXT>", "report a status text")
     .option("--data <JSON>", "attach JSON data to the beat")
-    .action(async (opts: { ready?: boolean; status?: string; data?: string }) => (await import("./beat.js")).beatCommand(opts));
+    .option("--service <NAME>", "beat for NAME: a ping: check, an adopted service or an unmanaged name (token from VIGIL_TOKEN or the manifest's token_env)")
+    .option("--start", "with --service: a ping: check's job has started (its runtime is measured)")
+    .option("--fail", "with --service: a ping: check's job has failed")
+    .option("--exit-code <N>", "with --service: a ping: check's job ended with this status (0 is success)")
+    .addOption(fileOption())
+    .action(async (opts: { ready?: boolean; status?: string; data?: string; service?: string; start?: boolean; fail?: boolean; exitCode?: string; file?: string }) =>
+      (await import("./beat.js")).beatCommand({ ...opts, ...(opts.service === undefined ? {} : { file: manifestFile(opts.file, 1) }) }),
+    );
   program
     .command("completion")
     .description("print a script that completes commands, options and service names in bash, zsh or fish")
