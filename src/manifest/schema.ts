@@ -200,7 +200,7 @@ export const serviceSchema = z.strictObject({
   crossCheck((service, ctx) => {
     const has = (key: string): boolean => service[key] !== undefined;
     if (has("ping")) {
-      for (const key of ["command", "adopt", "replicas", "schedule", "watch", "heartbeat", "probes", "limits", "sockets"]) {
+      for (const key of ["command", "adopt", "schedule", "watch", "heartbeat", "probes", "limits", "sockets"]) {
         if (has(key)) ctx.addIssue({ code: "custom", message: `a ping check runs nothing: ${key} does not apply`, input: service[key], path: [key], params: { at: "key" } });
       }
     } else if (!has("command") && !has("adopt")) {
