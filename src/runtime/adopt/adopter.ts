@@ -216,10 +216,7 @@ export class Adopter {
   #fail(id: InstanceId, incarnation: number, error: string): void {
     const { post } = this.opts;
     // as a failed spawn is: on a later turn, then by the restart policy
-    queueMicrotask(() => {
-      post({ type: "AdoptNoticed", id, outcome: "not-found", pid: null, detail: error });
-      post({ type: "SpawnFailed", id, incarnation, error });
-    });
+    queueMicrotask(() => post({ type: "SpawnFailed", id, incarnation, error }));
   }
 
   #kill(pid: number, signal: SignalName): void {
