@@ -196,7 +196,7 @@ export const serviceSchema = z.strictObject({
   adopt: adoptSchema.optional().describe("watch a process vigil did not start, found by pidfile or command line; `command` (if any) starts it again"),
   ping: pingSchema.optional().describe("a check that expects pings (POST /ping/NAME, vigil beat --service NAME) instead of running anything"),
   actions: actionsSchema.optional().describe("commands run once per episode of trouble: degraded, critical, failed, limit, probe, task-timeout"),
-}).check(
+}).meta({ anyOf: [{ required: ["command"] }, { required: ["adopt"] }, { required: ["ping"] }] }).check(
   crossCheck((service, ctx) => {
     const has = (key: string): boolean => service[key] !== undefined;
     if (has("ping")) {
@@ -204,7 +204,7 @@ export const serviceSchema = z.strictObject({
         if (has(key)) ctx.addIssue({ code: "custom", message: `a ping check runs nothing: ${key} does not apply`, input: service[key], path: [key], params: { at: "key" } });
       }
     } else if (!has("command") && !has("adopt")) {
-      ctx.addIssue({ code: "custom", message: "a service needs command (or adopt: to watch a process it did not start, or ping: for a check)", input: service, path: ["command"], params: { at: "key" } });
+      ctx.addIssue({ code: "custom", message: "missing required key \"command\"", input: service, path: ["command"], params: { at: "key" } });
     }
     if (has("adopt")) {
       const replicas = service["replicas"];
