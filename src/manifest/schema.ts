@@ -206,6 +206,10 @@ export const serviceSchema = z.strictObject({
     } else if (!has("command") && !has("adopt")) {
       ctx.addIssue({ code: "custom", message: "missing required key \"command\"", input: service, path: ["command"], params: { at: "key" } });
     }
+    const logs = service["logs"];
+    if (isFields(logs) && logs["file"] !== undefined && !has("adopt")) {
+      ctx.addIssue({ code: "custom", message: "logs.file applies to adopted processes (adopt:); a child vigil starts is watched by its output", input: logs["file"], path: ["logs", "file"], params: { at: "key" } });
+    }
     if (has("adopt")) {
       const replicas = service["replicas"];
       if (replicas !== undefined && replicas !== 1) ctx.addIssue({ code: "custom", message: "an adopted process is one instance: replicas must be 1", input: replicas, path: ["replicas"] });
@@ -213,8 +217,9 @@ export const serviceSchema = z.strictObject({
         if (has(key)) ctx.addIssue({ code: "custom", message: `${key} does not apply to an adopted process`, input: service[key], path: [key], params: { at: "key" } });
       }
       const hb = service["heartbeat"];
-      if (isFields(hb) && hb["via"] !== undefined && hb["via"] !== "socket") {
-        ctx.addIssue({ code: "custom", message: "an adopted process can beat only over the socket (via: socket)", input: hb["via"], path: ["heartbeat", "via"] });
+      // via defaults to ipc before this check sees it: an adopted process beats over the socket whatever it says, but notify is refused outright
+      if (isFields(hb) && hb["via"] === "notify") {
+        ctx.addIssue({ code: "custom", message: "an adopted process beats over the socket (VIGIL_SOCKET); it has no notify socket of vigil's", input: hb["via"], path: ["heartbeat", "via"] });
       }
     }
   }),
