@@ -4,6 +4,7 @@ import type { PingStatus } from "../core/ping.js";
 import { pingHealth } from "../core/ping.js";
 import type { StackState } from "../core/stack/state.js";
 import type { Health } from "../core/types.js";
+import { hostHealth } from "../core/stack/host-checks.js";
 
 export interface PingDoc {
   readonly name: string;
@@ -33,6 +34,8 @@ export interface UnmanagedDoc {
 }
 
 export interface OutsideDocs {
+  /** the host checks as health levels: unknown where one is not configured */
+  readonly checks?: { readonly disk: Health; readonly cpu: Health; readonly memory: Health };
   readonly pings?: readonly PingDoc[];
   readonly unmanaged?: readonly UnmanagedDoc[];
   /** unmanaged beats refused because heartbeat.max names were listed already */
@@ -42,7 +45,9 @@ export interface OutsideDocs {
 const iso = (wallMs: number | null): string | null => (wallMs === null || !Number.isFinite(wallMs) ? null : new Date(wallMs).toISOString());
 
 export function outsideDocs(state: StackState, nowMs: number): OutsideDocs {
-  const docs: { pings?: PingDoc[]; unmanaged?: UnmanagedDoc[]; unmanaged_refused?: number } = {};
+  const docs: { checks?: OutsideDocs["checks"]; pings?: PingDoc[]; unmanaged?: UnmanagedDoc[]; unmanaged_refused?: number } = {};
+  const { checks } = state.manifest;
+  if (checks.cpu || checks.memory) docs.checks = hostHealth(state);
   if (state.pings.size > 0) {
     docs.pings = [...state.pings.values()].map(({ config, state: s }) => ({
       name: config.name,
@@ -76,6 +81,7 @@ export function outsideDocs(state: StackState, nowMs: number): OutsideDocs {
 /** the parts as JSON members to append inside the document's braces: "" when there are none */
 export function outsideJson(docs: OutsideDocs): string {
   let text = "";
+  if (docs.checks) text += `,"checks":${JSON.stringify(docs.checks)}`;
   if (docs.pings) text += `,"pings":${JSON.stringify(docs.pings)}`;
   if (docs.unmanaged) text += `,"unmanaged":${JSON.stringify(docs.unmanaged)},"unmanaged_refused":${docs.unmanaged_refused ?? 0}`;
   return text;

@@ -43,6 +43,14 @@ export interface EventFields {
   };
   /** a process without a service beat for the first time, or has not beaten for expire_after */
   unmanaged: { readonly name: string; readonly outcome: "seen" | "expired"; readonly ageMs: number };
+  /** checks.cpu or checks.memory crossed a threshold, or came back under warn */
+  "host-check": {
+    readonly check: "cpu" | "memory";
+    readonly level: "ok" | "warn" | "critical";
+    readonly kind: "warn" | "critical" | "recovered";
+    readonly usedPercent: number;
+    readonly thresholdPercent: number;
+  };
   /** an adopted process was found (or not) */
   adopt: { readonly outcome: "adopted" | "not-found" | "released"; readonly pid: number | null; readonly detail: string };
   "stop-timeout": { readonly timeoutMs: number };
@@ -153,6 +161,11 @@ const DESCRIBE: { readonly [K in EventKind]: (f: EventFields[K]) => Description 
     return warn(`actions.${f.action}: ${f.command} failed: ${f.detail}`);
   },
   unmanaged: (f) => (f.outcome === "seen" ? info(`beats from ${f.name} (no service)`) : info(`no beat from ${f.name} (no service) for ${formatMs(f.ageMs)}; dropped`)),
+  "host-check": (f) => {
+    const where = `host ${f.check} at ${f.usedPercent.toFixed(1)}%`;
+    if (f.kind === "recovered") return info(`${where}, back under ${f.thresholdPercent}%`);
+    return { level: f.kind === "critical" ? "error" : "warn", message: `${f.check} ${f.kind}: ${where} (threshold ${f.thresholdPercent}%)` };
+  },
   adopt: (f) => {
     if (f.outcome === "adopted") return info(`watching pid ${f.pid ?? "?"} (${f.detail})`);
     if (f.outcome === "released") return info(`left pid ${f.pid ?? "?"} running (adopt.on_stop: release)`);

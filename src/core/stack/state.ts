@@ -135,6 +135,8 @@ export interface StackState {
   actionSeq: number;
   /** beats of processes without a service (unmanaged.ts) */
   readonly unmanaged: UnmanagedBook;
+  /** checks.cpu and checks.memory levels, once measured (host-checks.ts) */
+  readonly hostLevels: { cpu?: DiskLevel; memory?: DiskLevel };
 }
 
 export function newMessages(): Messages {
@@ -201,6 +203,7 @@ export function initialState(manifest: Manifest, startedAtWallMs: number): Stack
     actionRuns: new Map(),
     actionSeq: 0,
     unmanaged: newUnmanagedBook(),
+    hostLevels: {},
   };
   for (const config of manifest.services) addService(state, config);
   return state;
