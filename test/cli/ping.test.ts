@@ -111,3 +111,26 @@ services:
     await waitUntil(async () => ((await s.statusFile())?.unmanaged ?? ["still"]).length === 0, "bidder to expire");
   }, 30_000);
 });
+
+describe("vigil export of what only vigil watches", () => {
+  it("names adopt, ping and actions in a warning, and leaves out an adopted service with no command", async () => {
+    const s = await stack(`
+version: 1
+services:
+  api:
+    command: sleep 300
+    actions: { critical: { run: dump-stack } }
+  daemon:
+    adopt: { pidfile: app.pid }
+  nightly:
+    ping: { every: 1h }
+`);
+    const result = await s.run(["export", "systemd"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("warning: api: actions.critical does not map to systemd");
+    expect(result.stderr).toContain("warning: daemon: adopt does not map to systemd: vigil watches a process it did not start; no command to run: not exported");
+    expect(result.stderr).toContain("warning: nightly: ping does not map to systemd");
+    expect(result.stdout).toContain("api");
+    expect(result.stdout).not.toMatch(/daemon|nightly/);
+  });
+});
