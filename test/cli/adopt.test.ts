@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { isRunning, useStacks, waitUntil } from "../support/stack.js";
+import { isRunning, useStacks, vigil, waitUntil } from "../support/stack.js";
 
 const stack = useStacks();
 /** processes started outside vigil, and those its commands started: ended by pid after each test */
@@ -89,6 +89,25 @@ services:
     const after = await s.service("worker");
     expect(after).toMatchObject({ state: "running", pid, restarts: 0 });
     expect(isRunning(pid)).toBe(true);
+  }, 30_000);
+
+  it("takes heartbeats of an adopted process by the static token of heartbeat.token_env", async () => {
+    const s = await stack(`
+version: 1
+services:
+  kurultai:
+    adopt: { pidfile: hb.pid }
+    heartbeat: { interval: 1h, token_env: KURULTAI_TOKEN }
+`);
+    const pid = daemon();
+    await writeFile(join(s.dir, "hb.pid"), `${pid}\n`);
+    s.start([], { KURULTAI_TOKEN: "static-secret" });
+    await s.waitFor("kurultai", (x) => x.state === "running" && x.pid === pid, "to adopt the process");
+    const env = { VIGIL_SOCKET: undefined, VIGIL_TOKEN: undefined, VIGIL_SERVICE: undefined };
+    expect((await vigil(["beat", "--service", "kurultai", "--data", '{"cycle":1}'], s.dir, 20_000, { ...env, KURULTAI_TOKEN: "wrong" })).code).toBe(0);
+    expect((await vigil(["beat", "--service", "kurultai", "--data", '{"cycle":2}'], s.dir, 20_000, { ...env, KURULTAI_TOKEN: "static-secret" })).code).toBe(0);
+    const beaten = await s.waitFor("kurultai", (x) => x.beats > 0, "to have a beat");
+    expect(beaten).toMatchObject({ beats: 1, health: "healthy", last_beat_data: { cycle: 2 }, rejected_messages: 1 });
   }, 30_000);
 
   it("says in status and the journal when no process matches, and adopts it once one does", async () => {
