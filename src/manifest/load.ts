@@ -117,6 +117,13 @@ function readManifest(text: string, file: string, options: ParseOptions): Loaded
   append(issues, guard(["services"], [], () => checkDependencies(dependencyEdges(rawServices), names, suggestions)));
   const pings: PingConfig[] = [];
   const services = resolveServices(names, input, ctx, guard, pings);
+  // a ping check runs nothing: nothing can wait for it to start
+  const checks = new Set(pings.map((p) => p.name));
+  for (const service of services) {
+    for (const dep of Object.keys(service.dependsOn)) {
+      if (checks.has(dep)) issues.push({ path: ["services", service.name, "depends_on", dep], anchor: "key", message: `${dep} is a ping check: it runs nothing, so nothing can depend on it` });
+    }
+  }
   append(issues, checkNotify(services, options.notifyUnavailable ?? notifyUnavailable));
   append(issues, checkStartFirstByDefault(services, rawServices));
   append(issues, guard(["alerts"], [], () => checkAlertServices(field(input, "alerts"), names, suggestions)));
