@@ -50,21 +50,14 @@ export function renderTable(doc: StatusDocument, nowWallMs: number, options: Tab
 /** `ping:` checks and beats of processes without a service, below the services. */
 function outsideLines(doc: StatusDocument, nowWallMs: number): string {
   const lines: string[] = [];
-  const ago = (iso: string | null): string => (iso === null ? "never" : `${formatAgo(nowWallMs - Date.parse(iso))} ago`);
+  const ago = (iso: string | null): string => (iso === null ? "never" : `${formatAge(nowWallMs - Date.parse(iso))} ago`);
   for (const p of doc.pings ?? []) {
     const due = p.next_due_at === null ? "" : `, next by ${p.next_due_at}`;
     lines.push(`ping ${p.name}  ${p.state}  last ping ${ago(p.last_ping_at)}${p.last_exit_code !== null && p.last_exit_code !== 0 ? ` (exit ${p.last_exit_code})` : ""}${due}`);
   }
   if (doc.unmanaged && doc.unmanaged.length > 0) lines.push("unmanaged (beats without a service):");
-  for (const u of doc.unmanaged ?? []) lines.push(`  ${u.name}  ${u.beats} beats, last ${formatAgo(u.age_ms)} ago`);
+  for (const u of doc.unmanaged ?? []) lines.push(`  ${u.name}  ${u.beats} beats, last ${formatAge(u.age_ms)} ago`);
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
-}
-
-function formatAgo(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  return `${Math.round(s / 3600)}h`;
 }
 
 /** What children said of themselves (`status` messages, STATUS=), one line each below the table. */

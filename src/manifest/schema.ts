@@ -210,6 +210,14 @@ export const serviceSchema = z.strictObject({
     if (isFields(logs) && logs["file"] !== undefined && !has("adopt")) {
       ctx.addIssue({ code: "custom", message: "logs.file applies to adopted processes (adopt:); a child vigil starts is watched by its output", input: logs["file"], path: ["logs", "file"], params: { at: "key" } });
     }
+    const heartbeat = service["heartbeat"];
+    if (isFields(heartbeat) && heartbeat["token_env"] !== undefined && !has("adopt")) {
+      ctx.addIssue({ code: "custom", message: "token_env applies to adopted processes (adopt:); a child vigil starts gets a new VIGIL_TOKEN each time", input: heartbeat["token_env"], path: ["heartbeat", "token_env"], params: { at: "key" } });
+    }
+    const restart = service["restart"];
+    if (has("adopt") && isFields(restart) && restart["mode"] === "start-first") {
+      ctx.addIssue({ code: "custom", message: "an adopted process cannot be started beside itself: restart.mode must be stop-first", input: restart["mode"], path: ["restart", "mode"] });
+    }
     if (has("adopt")) {
       const replicas = service["replicas"];
       if (replicas !== undefined && replicas !== 1) ctx.addIssue({ code: "custom", message: "an adopted process is one instance: replicas must be 1", input: replicas, path: ["replicas"] });

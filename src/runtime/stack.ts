@@ -164,7 +164,11 @@ export class Stack {
       logsDir: join(manifest.stateDir, "logs"),
       childEnv,
       ownPids: () => this.spawner.livePids(),
-      holds: (id) => this.loop.state.shuttingDown || this.loop.state.instances.get(id)?.status.pending?.then === "hold",
+      // a stop, a shutdown, or a reload that changed how it is found: let it go; a failure or `vigil restart` ends it
+      holds: (id) => {
+        const pending = this.loop.state.instances.get(id)?.status.pending;
+        return this.loop.state.shuttingDown || pending?.then === "hold" || pending?.reason === "config";
+      },
     });
     this.actions = new ActionRunner(post, childEnv);
     this.sampling = new Sampling(

@@ -27,7 +27,7 @@ export interface AdopterOptions {
   readonly childEnv: Readonly<Record<string, string>>;
   /** pids that never count as the adopted process: vigil and the children it spawned */
   readonly ownPids: () => ReadonlySet<number>;
-  /** whether the instance's current stop holds it down (a stop or shutdown) rather than restarting it */
+  /** whether the instance's current stop lets the process go (a stop, a shutdown, a reload) rather than ending it to start it again */
   readonly holds: (id: InstanceId) => boolean;
   readonly env?: NodeJS.ProcessEnv;
 }
