@@ -36,9 +36,17 @@ alerts:
     cooldown: 0
 `);
     s.start();
-    expect((await waitPing(s, "nightly", (p) => p.state !== "new", "to leave new")).state).toBe("late");
     const down = await waitPing(s, "nightly", (p) => p.state === "down", "to be down");
     expect(down).toMatchObject({ health: "failed", pings: 0, failures: 1 });
+    // the journal has the way there: late first (past every), then down (past every + grace)
+    let states: (string | undefined)[] = [];
+    await waitUntil(async () => {
+      const text = await readFile(join(s.stateDir, "events.jsonl"), "utf8").catch(() => "");
+      const journal = text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as { kind: string; fields: { state?: string } });
+      states = journal.filter((e) => e.kind === "ping").map((e) => e.fields.state);
+      return states.includes("down");
+    }, () => `the journal to say down; got ${JSON.stringify(states)}`);
+    expect(states).toEqual(["late", "down"]);
     let alerts = "";
     await waitUntil(async () => {
       alerts = await readFile(join(s.dir, "alerts.jsonl"), "utf8").catch(() => "");
