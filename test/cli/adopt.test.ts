@@ -91,6 +91,32 @@ services:
     expect(isRunning(pid)).toBe(true);
   }, 30_000);
 
+  it("without a command only reports a death: health failed and an alert, then finds the process again once it is back", async () => {
+    const s = await stack(`
+version: 1
+services:
+  watched:
+    adopt: { pidfile: w.pid, poll: 100ms }
+    restart: { backoff: { initial: 100ms, max: 200ms } }
+alerts:
+  - on: [failed]
+    command: ["sh", "-c", "cat >> alerts.jsonl; echo >> alerts.jsonl"]
+    cooldown: 0
+`);
+    const first = daemon();
+    await writeFile(join(s.dir, "w.pid"), `${first}\n`);
+    s.start();
+    await s.waitFor("watched", (x) => x.state === "running" && x.pid === first, "to adopt the process");
+    process.kill(first, "SIGKILL");
+    const gone = await s.waitFor("watched", (x) => x.pid === null && x.health === "failed", "to be failed");
+    expect(gone.last_exit).toMatchObject({ code: null, signal: null });
+    await waitUntil(async () => (await readFile(join(s.dir, "alerts.jsonl"), "utf8").catch(() => "")).includes('"event":"failed"'), "a failed alert");
+    const second = daemon();
+    await writeFile(join(s.dir, "w.pid"), `${second}\n`);
+    const back = await s.waitFor("watched", (x) => x.state === "running" && x.pid === second, "to adopt the process started by hand");
+    expect(back.health).toBe("unknown");
+  }, 30_000);
+
   it("takes heartbeats of an adopted process by the static token of heartbeat.token_env", async () => {
     const s = await stack(`
 version: 1

@@ -6,6 +6,7 @@
 import type { ActionKind } from "../../manifest/types.js";
 import { actionKindOf, decideAction, episodesEnd } from "../action-episodes.js";
 import type { ServiceEvent } from "../events.js";
+import type { ServiceStatus } from "../service-state.js";
 import type { FailureReason, Health } from "../types.js";
 import { dispatch } from "./step.js";
 import { configOf, nameOf, type Instance } from "./state.js";
@@ -35,6 +36,14 @@ function bookOf(t: Turn, instance: Instance): ActionBook {
 export function observesOnly(t: Turn, instance: Instance): boolean {
   const config = configOf(t.state, instance);
   return config.adopt !== null && config.argv.length === 0;
+}
+
+/** An adopted process with nothing to start it again has gone: that is a failure to report (health failed, alerted). */
+export function adoptedGone(t: Turn, instance: Instance, before: ServiceStatus): void {
+  if (!observesOnly(t, instance) || before.pid === null || instance.status.pid !== null || t.state.shuttingDown) return;
+  // a release (vigil stop, a reload) is no failure
+  if (before.state === "stopping") return;
+  t.publish("health", instance, { health: "failed", previous: "unknown" });
 }
 
 /**

@@ -27,7 +27,7 @@ import { isIdle, stopReady } from "./shutdown.js";
 import { configOf, instancesInOrder, nameOf, newMessages, type Instance, type StackState } from "./state.js";
 import { Turn, type StepContext } from "./turn.js";
 import { pingArmed, pingDue, pingReceived, syncPings } from "./pings.js";
-import { actionFinished, failureTakenOver, troubleEnded } from "./actions.js";
+import { actionFinished, adoptedGone, failureTakenOver, troubleEnded } from "./actions.js";
 import { unmanagedBeat, unmanagedSweep } from "./unmanaged.js";
 
 export type { StepContext } from "./turn.js";
@@ -84,7 +84,9 @@ function take(t: Turn, input: Input): void {
       const instance = state.instances.get(input.id);
       if (!instance) return;
       if (input.type === "SpawnFailed") return dispatch(t, instance, { type: "SpawnFailed", incarnation: input.incarnation, error: input.error });
-      return dispatch(t, instance, { type: "ChildExited", incarnation: input.incarnation, code: input.code, signal: input.signal });
+      const before = instance.status;
+      dispatch(t, instance, { type: "ChildExited", incarnation: input.incarnation, code: input.code, signal: input.signal });
+      return adoptedGone(t, instance, before);
     }
     case "JobNoticed": {
       const instance = state.instances.get(input.id) ?? null;
