@@ -117,6 +117,23 @@ alerts:
     expect(back.health).toBe("unknown");
   }, 30_000);
 
+  it("stops an adopted process on vigil down only with adopt.on_stop: signal", async () => {
+    const s = await stack(`
+version: 1
+services:
+  owned:
+    adopt: { pidfile: o.pid, poll: 100ms, on_stop: signal }
+`);
+    const pid = daemon();
+    await writeFile(join(s.dir, "o.pid"), `${pid}\n`);
+    s.start();
+    await s.waitFor("owned", (x) => x.state === "running" && x.pid === pid, "to adopt the process");
+    expect((await s.run(["down"])).code).toBe(0);
+    expect(await s.exited()).toBe(0);
+    // sleep is the test's own child: gone once it is reaped
+    await waitUntil(() => !isRunning(pid), "the adopted process to be stopped");
+  }, 30_000);
+
   it("takes heartbeats of an adopted process by the static token of heartbeat.token_env", async () => {
     const s = await stack(`
 version: 1
