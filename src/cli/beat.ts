@@ -1,4 +1,5 @@
 import { createConnection } from "node:net";
+import { join } from "node:path";
 import { readClientEnv } from "../client/env.js";
 import { checkData, MAX_DATA_BYTES, MAX_DATA_DEPTH } from "../core/data-bounds.js";
 import { MAX_LINE_BYTES, signMessage, toLine, type ClientMessage } from "../client/messages.js";
@@ -14,12 +15,22 @@ export interface BeatOptions {
   readonly progress?: boolean;
   readonly end?: boolean;
   readonly name?: string;
+  /** a name that need not be the caller's own service: a ping: check, an adopted service, an unmanaged name */
+  readonly service?: string;
+  readonly fail?: boolean;
+  readonly exitCode?: string;
+  /** the manifest: where the socket is, and which variable holds the token */
+  readonly file?: string;
 }
 
 const SEND_TIMEOUT_MS = 5000;
 
 /** `vigil beat`: sends one message over the heartbeat socket and returns once it is written. */
 export async function beatCommand(opts: BeatOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (opts.service !== undefined) return beatAs(opts.service, opts, env);
+  if (opts.fail === true || opts.exitCode !== undefined || (opts.start === true && opts.task === undefined)) {
+    throw new UserError("vigil beat: --fail and --exit-code need --service NAME, --start needs --task ID or --service NAME", 1);
+  }
   const message = messageFrom(opts);
   const { service, token, socketPath } = readClientEnv(env);
   const missing = [
@@ -34,6 +45,50 @@ export async function beatCommand(opts: BeatOptions, env: NodeJS.ProcessEnv = pr
   if (Buffer.byteLength(line) > MAX_LINE_BYTES) {
     throw new UserError(`vigil beat: message is longer than ${MAX_LINE_BYTES} bytes`, 1);
   }
+  await writeLine(socketPath, line);
+}
+
+/** `vigil beat --service NAME`: from outside vigil (cron, a process it did not start). */
+async function beatAs(service: string, opts: BeatOptions, env: NodeJS.ProcessEnv): Promise<void> {
+  // a task of a process vigil did not start (an adopted service with a static token)
+  if (opts.task !== undefined) return sendAs(service, messageFrom(opts), opts, env);
+  const given = [opts.start === true && "--start", opts.fail === true && "--fail", opts.exitCode !== undefined && "--exit-code", opts.ready === true && "--ready", opts.status !== undefined && "--status"].filter(
+    (name): name is string => name !== false,
+  );
+  if (given.length > 1) throw new UserError(`vigil beat: ${given.join(" and ")} cannot be combined`, 1);
+  let message: ClientMessage;
+  if (opts.start === true) message = { type: "beat", data: { ping: "start" } };
+  else if (opts.fail === true) message = { type: "beat", data: { ping: "fail" } };
+  else if (opts.exitCode !== undefined) {
+    const code = Number(opts.exitCode);
+    if (!/^\d{1,3}$/.test(opts.exitCode.trim()) || code > 255) throw new UserError(`vigil beat: --exit-code must be 0-255, got ${JSON.stringify(opts.exitCode)}`, 1);
+    message = { type: "beat", data: { exit_code: code } };
+  } else message = messageFrom(opts);
+  return sendAs(service, message, opts, env);
+}
+
+/** Sends one message as `service`: the socket and token from the environment, else from the manifest. */
+async function sendAs(service: string, message: ClientMessage, opts: BeatOptions, env: NodeJS.ProcessEnv): Promise<void> {
+  const client = readClientEnv(env);
+  let { token, socketPath } = client;
+  if (token === undefined || socketPath === undefined) {
+    const file = opts.file ?? "supervisor.yaml";
+    const { loadManifest } = await import("../manifest/load.js");
+    let manifest;
+    try {
+      manifest = await loadManifest(file);
+    } catch (err) {
+      throw new UserError(`vigil beat: cannot read ${file} to find the supervisor: ${(err as Error).message.split("\n")[0] ?? ""}`, 1, { cause: err });
+    }
+    socketPath ??= join(manifest.stateDir, "heartbeat.sock");
+    const tokenEnv =
+      manifest.pings?.find((p) => p.name === service)?.tokenEnv ??
+      manifest.services.find((s) => s.name === service)?.heartbeat?.tokenEnv ??
+      (manifest.services.some((s) => s.name === service) ? null : manifest.unmanaged?.tokenEnv ?? null);
+    token ??= tokenEnv === null ? undefined : env[tokenEnv]?.trim() || undefined;
+    if (token === undefined && tokenEnv !== null) throw new UserError(`vigil beat: ${service} needs the token in ${tokenEnv} (or VIGIL_TOKEN), which is not set`, 1);
+  }
+  const line = toLine(signMessage({ service, token: token ?? "" }, message));
   await writeLine(socketPath, line);
 }
 

@@ -10,7 +10,7 @@ import { MAX_ENV_FILE_BYTES, readBoundedSync } from "../manifest/read-bounded.js
 import type { Manifest } from "../manifest/types.js";
 import { exportKubernetes } from "../export/kubernetes.js";
 import { joinFiles, lossWarning, type ExportResult, type ExportTarget } from "../export/losses.js";
-import { defaultStackName } from "../export/stack.js";
+import { defaultStackName, exportableServices, stackLosses } from "../export/stack.js";
 import { exportSystemd } from "../export/systemd.js";
 import { UserError } from "./user-error.js";
 
@@ -21,8 +21,11 @@ export async function exportCommand(target: string, file: string, outDir: string
     throw new UserError(`vigil: unknown export target "${target}"; use systemd or kubernetes`, 2);
   }
   const { manifest, envFiles } = await load(file);
-  const input = { manifest, stackName: defaultStackName(manifest.file), envFiles };
+  const input = { manifest: exportableServices(manifest), stackName: defaultStackName(manifest.file), envFiles };
   const result: ExportResult = target === "systemd" ? exportSystemd({ ...input, findProgram: onPath }) : exportKubernetes(input);
+  // what only vigil watches (adopt: without a command, ping:) is named, though left out of the files
+  const watchOnly = stackLosses(manifest, target as ExportTarget).filter((loss) => !result.losses.some((l) => l.subject === loss.subject && l.key === loss.key));
+  for (const loss of watchOnly) process.stderr.write(`${lossWarning(loss, target as ExportTarget)}\n`);
   for (const loss of result.losses) process.stderr.write(`${lossWarning(loss, target as ExportTarget)}\n`);
   if (outDir === undefined) {
     process.stdout.write(joinFiles(result.files));

@@ -194,12 +194,17 @@ export function buildProgram(): Command {
     .option("--status <TEXT>", "report a status text")
     .option("--data <JSON>", "attach JSON data to the beat")
     .option("--task <ID>", "report a task: with --start, --progress or --end")
-    .option("--start", "with --task: the task starts")
+    .option("--start", "with --task: the task starts; with --service: a ping: check's job has started (its runtime is measured)")
     .option("--progress", "with --task: the task makes progress")
     .option("--end", "with --task: the task ends")
     .option("--name <NAME>", "with --task: what the task is, for people")
-    .action(async (opts: { ready?: boolean; status?: string; data?: string; task?: string; start?: boolean; progress?: boolean; end?: boolean; name?: string }) =>
-      (await import("./beat.js")).beatCommand(opts),
+    .option("--service <NAME>", "beat for NAME: a ping: check, an adopted service or an unmanaged name (token from VIGIL_TOKEN or the manifest's token_env)")
+    .option("--fail", "with --service: a ping: check's job has failed")
+    .option("--exit-code <N>", "with --service: a ping: check's job ended with this status (0 is success)")
+    .addOption(fileOption())
+    .action(
+      async (opts: { ready?: boolean; status?: string; data?: string; task?: string; start?: boolean; progress?: boolean; end?: boolean; name?: string; service?: string; fail?: boolean; exitCode?: string; file?: string }) =>
+        (await import("./beat.js")).beatCommand({ ...opts, ...(opts.service === undefined ? {} : { file: manifestFile(opts.file, 1) }) }),
     );
   program
     .command("completion")

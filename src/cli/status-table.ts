@@ -44,7 +44,7 @@ export function renderTable(doc: StatusDocument, nowWallMs: number, options: Tab
   const sup = doc.supervisor;
   const header = `vigil pid ${sup.pid}, generation ${sup.generation}, ${sup.manifest}${hostLine(doc)}`;
   const error = sup.config_error ? `\nconfig error (running the previous version): ${sup.config_error}` : "";
-  return `${header}${error}${problemsLine(doc, nowWallMs)}\n${lines.join("\n")}\n${statusLines(doc)}${taskLines(doc)}`;
+  return `${header}${error}${problemsLine(doc, nowWallMs)}\n${lines.join("\n")}\n${statusLines(doc)}${taskLines(doc)}${outsideLines(doc, nowWallMs)}`;
 }
 
 /** open tasks shown per instance under the table; `vigil status --json` and /tasks have them all */
@@ -68,6 +68,19 @@ function taskLines(doc: StatusDocument): string {
     if (t.open > TASK_LINES) out.push(`  … and ${t.open - TASK_LINES} more`);
   }
   return `${out.join("\n")}\n`;
+}
+
+/** `ping:` checks and beats of processes without a service, below the services. */
+function outsideLines(doc: StatusDocument, nowWallMs: number): string {
+  const lines: string[] = [];
+  const ago = (iso: string | null): string => (iso === null ? "never" : `${formatAge(nowWallMs - Date.parse(iso))} ago`);
+  for (const p of doc.pings ?? []) {
+    const due = p.next_due_at === null ? "" : `, next by ${p.next_due_at}`;
+    lines.push(`ping ${p.name}  ${p.state}  last ping ${ago(p.last_ping_at)}${p.last_exit_code !== null && p.last_exit_code !== 0 ? ` (exit ${p.last_exit_code})` : ""}${due}`);
+  }
+  if (doc.unmanaged && doc.unmanaged.length > 0) lines.push("unmanaged (beats without a service):");
+  for (const u of doc.unmanaged ?? []) lines.push(`  ${u.name}  ${u.beats} beats, last ${formatAge(u.age_ms)} ago`);
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
 
 /** What children said of themselves (`status` messages, STATUS=), one line each below the table. */

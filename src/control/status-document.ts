@@ -2,6 +2,7 @@
 import type { ExitReason, Health, ServiceState } from "../core/types.js";
 import type { ProbeStatus } from "../core/probe-tracker.js";
 import type { OverlapPolicy } from "../manifest/types.js";
+import type { OutsideDocs } from "./outside-doc.js";
 
 export interface ProbeDoc {
   readonly status: ProbeStatus;
@@ -187,7 +188,7 @@ export interface ConnectionsDoc {
   readonly http: ConnectionStatsDoc | null;
 }
 
-export interface StatusDocument {
+export interface StatusDocument extends OutsideDocs {
   readonly supervisor: SupervisorDoc;
   readonly services: readonly ServiceDoc[];
 }

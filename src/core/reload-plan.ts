@@ -80,6 +80,9 @@ const FIELD_RULES = {
   watch: "supervision",
   // when it runs: the runtime re-arms its timer from the new expression; a run in progress goes on
   schedule: "supervision",
+  // how the process is found: a new way may find another process
+  adopt: "spawn",
+  actions: "supervision",
 } as const satisfies Record<keyof ServiceConfig, FieldRule>;
 
 export function planReload(current: Manifest, next: Manifest): ReloadPlan {

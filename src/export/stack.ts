@@ -99,5 +99,27 @@ export function stackLosses(manifest: Manifest, target: ExportTarget): Loss[] {
   if (manifest.checks.disk !== null) {
     losses.push({ subject, key: "checks.disk", why: "the disk is not watched; use a monitoring agent" });
   }
+  for (const key of ["cpu", "memory"] as const) {
+    if (manifest.checks[key]) losses.push({ subject, key: `checks.${key}`, why: `the host's ${key} is not watched; use a monitoring agent` });
+  }
+  if (manifest.unmanaged) losses.push({ subject, key: "heartbeat.unmanaged", why: "beats of processes without a service are vigil's to list" });
+  for (const ping of manifest.pings ?? []) {
+    losses.push({ subject: ping.name, key: "ping", why: `a check that runs nothing and expects pings; not exported (${target === "systemd" ? "a timer unit with OnFailure=" : "a CronJob's own failure alerts"} or healthchecks.io can take its place)` });
+  }
+  for (const service of manifest.services) {
+    if (service.adopt) {
+      const runs = service.argv.length > 0 ? "exported as a unit that runs its command; a command that daemonizes needs Type=forking and PIDFile= (systemd) or to run in the foreground" : "no command to run: not exported";
+      losses.push({ subject: service.name, key: "adopt", why: `vigil watches a process it did not start; ${runs}` });
+    }
+    for (const kind of Object.keys(service.actions)) {
+      losses.push({ subject: service.name, key: `actions.${kind}`, why: `vigil runs it on the service's trouble; ${target === "systemd" ? "an OnFailure= unit" : "a liveness probe or an alerting rule"} may take its place` });
+    }
+  }
   return losses;
+}
+
+/** An adopted service with no command gives a target nothing to run: it is left out (stackLosses says so). */
+export function exportableServices(manifest: Manifest): Manifest {
+  const services = manifest.services.filter((service) => !(service.adopt && service.argv.length === 0));
+  return services.length === manifest.services.length ? manifest : { ...manifest, services };
 }

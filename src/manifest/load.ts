@@ -6,12 +6,12 @@ import { checkDependencies, dependencyEdges } from "./dependencies.js";
 import { parseEnvFile } from "./env-file.js";
 import { ManifestError, unexpectedProblem, type ManifestIssue } from "./errors.js";
 import { interpolateManifest, type PlacedProblem } from "./interpolate-manifest.js";
-import { checkRejectedService, effectiveDefaults, errorText, resolveService, type ResolveContext } from "./resolve.js";
+import { checkRejectedService, effectiveDefaults, errorText, pingOf, resolveService, type ResolveContext } from "./resolve.js";
 import { FileTooLargeError, MAX_ENV_FILE_BYTES, MAX_MANIFEST_BYTES, readBounded, readBoundedSync } from "./read-bounded.js";
 import { defaultsSchema, manifestSchema, serviceSchema, type ValidatedAlertRule } from "./schema.js";
 import { NameSuggestions } from "./suggest.js";
 import { notifyUnavailable } from "../runtime/notify/unix-dgram.js";
-import type { AlertRule, AlertTarget, Manifest, ServiceConfig } from "./types.js";
+import type { AlertRule, AlertTarget, Manifest, PingConfig, ServiceConfig } from "./types.js";
 import { keysInOrder, locate, locateDollar, parseYaml, toData, type IssuePath, type YamlSource } from "./yaml-source.js";
 import { fromZodIssues, issueMessages, type PendingIssue } from "./zod-issues.js";
 
@@ -115,7 +115,15 @@ function readManifest(text: string, file: string, options: ParseOptions): Loaded
   const names = serviceNames(source, rawServices);
   const suggestions = new NameSuggestions(names);
   append(issues, guard(["services"], [], () => checkDependencies(dependencyEdges(rawServices), names, suggestions)));
-  const services = resolveServices(names, input, ctx, guard);
+  const pings: PingConfig[] = [];
+  const services = resolveServices(names, input, ctx, guard, pings);
+  // a ping check runs nothing: nothing can wait for it to start
+  const checks = new Set(pings.map((p) => p.name));
+  for (const service of services) {
+    for (const dep of Object.keys(service.dependsOn)) {
+      if (checks.has(dep)) issues.push({ path: ["services", service.name, "depends_on", dep], anchor: "key", message: `${dep} is a ping check: it runs nothing, so nothing can depend on it` });
+    }
+  }
   append(issues, checkNotify(services, options.notifyUnavailable ?? notifyUnavailable));
   append(issues, checkStartFirstByDefault(services, rawServices));
   append(issues, guard(["alerts"], [], () => checkAlertServices(field(input, "alerts"), names, suggestions)));
@@ -139,8 +147,14 @@ function readManifest(text: string, file: string, options: ParseOptions): Loaded
     resources: { intervalMs: data.resources?.interval ?? DEFAULT_SAMPLE_MS },
     checks: {
       disk: disk ? { path: disk.path === undefined ? stateDir : resolve(ctx.dir, disk.path), warnPercent: disk.warn, criticalPercent: disk.critical } : null,
+      cpu: data.checks?.cpu ? { warnPercent: data.checks.cpu.warn, criticalPercent: data.checks.cpu.critical } : null,
+      memory: data.checks?.memory ? { warnPercent: data.checks.memory.warn, criticalPercent: data.checks.memory.critical } : null,
     },
     alerts,
+    pings,
+    unmanaged: data.heartbeat?.unmanaged === true && data.heartbeat.token_env !== undefined
+      ? { tokenEnv: data.heartbeat.token_env, expireAfterMs: data.heartbeat.expire_after, max: data.heartbeat.max }
+      : null,
   };
   return { manifest, shown: interpolated.masked };
 }
@@ -285,7 +299,7 @@ function checkStartFirstByDefault(services: readonly ServiceConfig[], rawService
 type Guard = <T>(path: IssuePath, fallback: T, step: () => T) => T;
 
 /** Services are resolved one by one so that a bad one does not hide the problems of the others. */
-function resolveServices(names: readonly string[], input: unknown, ctx: ResolveContext, guard: Guard): ServiceConfig[] {
+function resolveServices(names: readonly string[], input: unknown, ctx: ResolveContext, guard: Guard, pings: PingConfig[]): ServiceConfig[] {
   const defaults = defaultsSchema.safeParse(field(input, "defaults") ?? {});
   const effective = effectiveDefaults(defaults.success ? defaults.data : undefined);
   const rawServices = field(input, "services");
@@ -293,6 +307,12 @@ function resolveServices(names: readonly string[], input: unknown, ctx: ResolveC
     guard(["services", name], [], () => {
       const raw = field(rawServices, name);
       const service = serviceSchema.safeParse(raw);
+      const ping = service.success ? pingOf(service.data, name) : null;
+      // a ping check runs nothing: it lives apart from the services
+      if (ping !== null) {
+        pings.push(ping);
+        return [];
+      }
       if (service.success) return [resolveService(name, service.data, effective, ctx)];
       checkRejectedService(name, raw, ctx);
       return [];

@@ -7,7 +7,7 @@ import { parseEnvFile } from "./env-file.js";
 import { command as commandSchema } from "./schema-fields.js";
 import type { ManifestIssue } from "./errors.js";
 import { BUILTIN_DEFAULTS, type ValidatedDefaults, type ValidatedProbe, type ValidatedService } from "./schema.js";
-import type { LogsConfig, ProbeCheck, ProbeConfig, RestartConfig, ServiceConfig, StopConfig } from "./types.js";
+import type { ActionConfig, ActionKind, ActionsConfig, LogsConfig, PingConfig, ProbeCheck, ProbeConfig, RestartConfig, ServiceConfig, StopConfig } from "./types.js";
 import { parseDuration, parseSize } from "./units.js";
 import { resolveSockets } from "./sockets-schema.js";
 import type { IssuePath } from "./yaml-source.js";
@@ -48,7 +48,7 @@ const BUILTIN: EffectiveDefaults = {
     readyTimeoutMs: parseDuration(B.restart.ready_timeout),
   },
   stop: { signal: B.stop.signal, timeoutMs: parseDuration(B.stop.timeout) },
-  logs: { staleAfterMs: null, maxBytes: parseSize(B.logs.max_size), keep: B.logs.keep },
+  logs: { staleAfterMs: null, maxBytes: parseSize(B.logs.max_size), keep: B.logs.keep, file: null },
 };
 
 type RestartInput = NonNullable<ValidatedDefaults["restart"]>;
@@ -78,10 +78,11 @@ const mergeStop = (base: StopConfig, over: StopInput | undefined): StopConfig =>
   timeoutMs: over?.timeout ?? base.timeoutMs,
 });
 
-const mergeLogs = (base: LogsConfig, over: LogsInput | undefined): LogsConfig => ({
+const mergeLogs = (base: LogsConfig, over: LogsInput | undefined, dir?: string): LogsConfig => ({
   staleAfterMs: over?.stale_after ?? base.staleAfterMs,
   maxBytes: over?.max_size ?? base.maxBytes,
   keep: over?.keep ?? base.keep,
+  file: over?.file !== undefined && dir !== undefined ? resolve(dir, over.file) : base.file,
 });
 
 /** The built-in defaults overlaid by the manifest's `defaults`. */
@@ -95,7 +96,7 @@ export function effectiveDefaults(defaults: ValidatedDefaults | undefined): Effe
 
 export function resolveService(name: string, service: ValidatedService, defaults: EffectiveDefaults, ctx: ResolveContext): ServiceConfig {
   const at = (...rest: PropertyKey[]): IssuePath => ["services", name, ...rest];
-  const command = commandArgv(service.command, service.shell);
+  const command = service.command === undefined ? { ok: true as const, display: "", argv: [] as string[] } : commandArgv(service.command, service.shell);
   if (!command.ok) ctx.issues.push({ path: at("command"), anchor: "value", message: command.message });
   const envFile = service.env_file === undefined ? null : resolve(ctx.dir, service.env_file);
   const fileEnv = envFile === null ? {} : readEnvFile(envFile, service.env_file ?? "", at("env_file"), ctx);
@@ -120,10 +121,12 @@ export function resolveService(name: string, service: ValidatedService, defaults
     restart: mergeRestart(defaults.restart, service.restart),
     stop: mergeStop(defaults.stop, service.stop),
     heartbeat: heartbeat === undefined ? null : {
-      via: heartbeat.via,
+      // an adopted process has no IPC channel nor notify socket of vigil's
+      via: service.adopt === undefined ? heartbeat.via : "socket",
       intervalMs: heartbeat.interval,
       misses: heartbeat.misses,
       startupGraceMs: heartbeat.startup_grace,
+      tokenEnv: heartbeat.token_env ?? null,
       when: heartbeat.when,
       history: heartbeat.history,
     },
@@ -132,7 +135,7 @@ export function resolveService(name: string, service: ValidatedService, defaults
       timeoutMs: service.tasks.timeout ?? null,
       onTimeout: service.tasks.on_timeout,
     },
-    logs: mergeLogs(defaults.logs, service.logs),
+    logs: mergeLogs(defaults.logs, service.logs, ctx.dir),
     limits: limits === undefined ? null : { memoryBytes: limits.memory ?? null, cpuPercent: limits.cpu ?? null, forMs: limits.for },
     probes: { liveness: probe("liveness"), readiness: probe("readiness") },
     replicas: service.replicas,
@@ -151,7 +154,38 @@ export function resolveService(name: string, service: ValidatedService, defaults
       runOnStart: service.schedule.run_on_start,
       overlap: service.schedule.overlap,
     },
+    adopt: service.adopt === undefined ? null : {
+      pidfile: service.adopt.pidfile === undefined ? null : resolve(ctx.dir, service.adopt.pidfile),
+      match: service.adopt.match ?? null,
+      pollMs: service.adopt.poll,
+      startTimeoutMs: service.adopt.start_timeout,
+      onStop: service.adopt.on_stop,
+    },
+    actions: resolveActions(service.actions, at("actions"), ctx),
   };
+}
+
+/** A service with `ping:` as the check it is. */
+export function pingOf(service: ValidatedService, name: string): PingConfig | null {
+  const ping = service.ping;
+  if (ping === undefined) return null;
+  return { name, everyMs: ping.every ?? null, cron: ping.cron ?? null, timezone: ping.timezone ?? null, graceMs: ping.grace, tokenEnv: ping.token_env ?? null };
+}
+
+function resolveActions(actions: ValidatedService["actions"], path: IssuePath, ctx: ResolveContext): ActionsConfig {
+  const resolved: Partial<Record<ActionKind, ActionConfig>> = {};
+  for (const [kind, action] of Object.entries(actions ?? {}) as [ActionKind, NonNullable<NonNullable<ValidatedService["actions"]>[ActionKind]>][]) {
+    if (action === undefined) continue;
+    const command = commandArgv(action.run, action.shell);
+    if (!command.ok) {
+      ctx.issues.push({ path: [...path, kind, "run"], anchor: "value", message: command.message });
+      continue;
+    }
+    // degraded and critical are warnings: vigil restarts at neither, so their action observes by default
+    const then = action.then ?? (kind === "degraded" || kind === "critical" ? "none" : "restart");
+    resolved[kind] = { argv: command.argv, shell: action.shell, display: command.display, then, timeoutMs: action.timeout };
+  }
+  return resolved;
 }
 
 /** For a service the schema rejected: still report its command and env_file problems. */

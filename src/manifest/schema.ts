@@ -10,6 +10,7 @@ import { MAX_REPLICAS } from "../core/stack/ids.js";
 import { command, duration, envName, envValue, httpUrl, osString, percent, serviceName, signal, size, tcpAddress } from "./schema-fields.js";
 import { socketsSchema } from "./sockets-schema.js";
 import { cronProblem, timezoneProblem } from "./cron.js";
+import { actionsSchema, adoptSchema, levelsSchema, pingSchema, unmanagedSchema } from "./watch-outside-schema.js";
 
 export const RESTART_POLICIES = ["always", "on-failure", "never"] as const satisfies readonly RestartPolicy[];
 export const RESTART_MODES = ["stop-first", "start-first"] as const satisfies readonly RestartMode[];
@@ -85,6 +86,7 @@ const stopSchema = z.strictObject({
 
 const logsSchema = z.strictObject({
   stale_after: documented(duration({ positive: true }), "restart when no output line came for this long"),
+  file: documented(osString().min(1), "with stale_after: watch this file's growth instead of the child's output (adopted processes write their own logs)"),
   max_size: documented(size({ positive: true }), "rotate STATE_DIR/logs/NAME.log at this size", D.logs.max_size),
   keep: documented(z.int().min(0), "rotated log files kept", D.logs.keep),
 });
@@ -94,6 +96,7 @@ const heartbeatSchema = z.strictObject({
   interval: duration({ positive: true }).prefault("5s").describe("expected time between beats"),
   misses: z.int().min(1).default(3).describe("no beat for misses × interval fails the service"),
   startup_grace: duration().prefault("30s").describe("time after spawn before beats are required"),
+  token_env: envName.optional().describe("a static token from this environment variable, for processes vigil did not start (adopt:)"),
   when: z.enum(HEARTBEAT_WHEN).default("always").describe("always: beats are required while the child runs; busy: only while it has a task open (an idle child may be silent)"),
   history: z.int().min(0).max(MAX_BEAT_HISTORY).default(100).describe("beats kept per instance for `vigil beats` (time and data)"),
 });
@@ -182,7 +185,7 @@ const dependsOnSchema = z.union(
 
 export const serviceSchema = z.strictObject({
   description: z.string().optional().describe("shown in status output"),
-  command: command.describe("a string (split like a shell, no shell) or a list of arguments"),
+  command: command.optional().describe("a string (split like a shell, no shell) or a list of arguments; optional with adopt:, forbidden with ping:"),
   shell: z.boolean().default(false).describe("run command through /bin/sh -c"),
   cwd: osString().optional().describe("working directory, relative to this file"),
   env: z.record(envName, envValue).optional().describe("environment variables; they override env_file"),
@@ -204,7 +207,45 @@ export const serviceSchema = z.strictObject({
     .optional()
     .describe("liveness failing restarts the service; readiness passing makes it healthy"),
   sockets: socketsSchema.optional().describe("listening sockets vigil binds once and passes to every instance from fd 3 on (LISTEN_FDS)"),
-}).check(
+  adopt: adoptSchema.optional().describe("watch a process vigil did not start, found by pidfile or command line; `command` (if any) starts it again"),
+  ping: pingSchema.optional().describe("a check that expects pings (POST /ping/NAME, vigil beat --service NAME) instead of running anything"),
+  actions: actionsSchema.optional().describe("commands run once per episode of trouble: degraded, critical, failed, limit, probe, task-timeout"),
+}).meta({ anyOf: [{ required: ["command"] }, { required: ["adopt"] }, { required: ["ping"] }] }).check(
+  crossCheck((service, ctx) => {
+    const has = (key: string): boolean => service[key] !== undefined;
+    if (has("ping")) {
+      for (const key of ["command", "adopt", "schedule", "watch", "heartbeat", "probes", "limits", "sockets"]) {
+        if (has(key)) ctx.addIssue({ code: "custom", message: `a ping check runs nothing: ${key} does not apply`, input: service[key], path: [key], params: { at: "key" } });
+      }
+    } else if (!has("command") && !has("adopt")) {
+      ctx.addIssue({ code: "custom", message: "missing required key \"command\"", input: service, path: ["command"], params: { at: "key" } });
+    }
+    const logs = service["logs"];
+    if (isFields(logs) && logs["file"] !== undefined && !has("adopt")) {
+      ctx.addIssue({ code: "custom", message: "logs.file applies to adopted processes (adopt:); a child vigil starts is watched by its output", input: logs["file"], path: ["logs", "file"], params: { at: "key" } });
+    }
+    const heartbeat = service["heartbeat"];
+    if (isFields(heartbeat) && heartbeat["token_env"] !== undefined && !has("adopt")) {
+      ctx.addIssue({ code: "custom", message: "token_env applies to adopted processes (adopt:); a child vigil starts gets a new VIGIL_TOKEN each time", input: heartbeat["token_env"], path: ["heartbeat", "token_env"], params: { at: "key" } });
+    }
+    const restart = service["restart"];
+    if (has("adopt") && isFields(restart) && restart["mode"] === "start-first") {
+      ctx.addIssue({ code: "custom", message: "an adopted process cannot be started beside itself: restart.mode must be stop-first", input: restart["mode"], path: ["restart", "mode"] });
+    }
+    if (has("adopt")) {
+      const replicas = service["replicas"];
+      if (replicas !== undefined && replicas !== 1) ctx.addIssue({ code: "custom", message: "an adopted process is one instance: replicas must be 1", input: replicas, path: ["replicas"] });
+      for (const key of ["sockets", "schedule", "watch"]) {
+        if (has(key)) ctx.addIssue({ code: "custom", message: `${key} does not apply to an adopted process`, input: service[key], path: [key], params: { at: "key" } });
+      }
+      const hb = service["heartbeat"];
+      // via defaults to ipc before this check sees it: an adopted process beats over the socket whatever it says, but notify is refused outright
+      if (isFields(hb) && hb["via"] === "notify") {
+        ctx.addIssue({ code: "custom", message: "an adopted process beats over the socket (VIGIL_SOCKET); it has no notify socket of vigil's", input: hb["via"], path: ["heartbeat", "via"] });
+      }
+    }
+  }),
+).check(
   crossCheck((service, ctx) => {
     const disabled = service["disabled"];
     const autostart = service["autostart"];
@@ -272,6 +313,8 @@ const checksSchema = z.strictObject({
     })
     .optional()
     .describe("warn when the disk fills up"),
+  cpu: levelsSchema("host CPU use (percent of all cores)").optional().describe("warn when the host's CPU is busy"),
+  memory: levelsSchema("host memory use").optional().describe("warn when the host's memory fills up"),
 });
 
 const ALERT_TARGETS = ["webhook", "url_env", "telegram", "command"] as const;
@@ -336,6 +379,7 @@ export const manifestSchema = z
     http: httpSchema.optional().describe("HTTP API and Prometheus metrics; off unless set"),
     resources: resourcesSchema.optional().describe("CPU and memory sampling"),
     checks: checksSchema.optional().describe("host checks"),
+    heartbeat: unmanagedSchema.optional().describe("beats of processes that have no service (unmanaged: true)"),
     alerts: z.array(alertRuleSchema).optional().describe("tell a person when services fail, crash-loop, degrade or recover"),
     services: z
       .record(serviceName, serviceSchema)

@@ -83,6 +83,8 @@ export interface HeartbeatConfig {
   readonly intervalMs: number;
   readonly misses: number;
   readonly startupGraceMs: number;
+  /** a static token from this environment variable (adopted processes); null: a new token per spawn */
+  readonly tokenEnv: string | null;
   readonly when: HeartbeatWhen;
   /** beats kept per instance for history queries */
   readonly history: number;
@@ -104,6 +106,8 @@ export interface LogsConfig {
   readonly maxBytes: number;
   /** rotated files kept: NAME.log.1 … NAME.log.N */
   readonly keep: number;
+  /** absolute: with staleAfterMs, this file's growth is watched instead of the child's output */
+  readonly file: string | null;
 }
 
 export interface LimitsConfig {
@@ -159,6 +163,58 @@ export interface ServiceConfig {
   readonly disabled: boolean;
   readonly watch: WatchConfig | null;
   readonly schedule: ScheduleConfig | null;
+  /** watched, not spawned: a process vigil did not start */
+  readonly adopt: AdoptConfig | null;
+  /** commands run on trouble, by kind */
+  readonly actions: ActionsConfig;
+}
+
+/** `adopt:` how to find the process vigil watches but did not start */
+export interface AdoptConfig {
+  /** exactly one of pidfile (absolute) and match (a regular expression's source) is set */
+  readonly pidfile: string | null;
+  readonly match: string | null;
+  readonly pollMs: number;
+  readonly startTimeoutMs: number;
+  /** release: stopping leaves the process running; signal: it is stopped by the service's stop rules */
+  readonly onStop: "release" | "signal";
+}
+
+export type ActionKind = "degraded" | "critical" | "failed" | "limit" | "probe" | "task-timeout";
+
+export interface ActionConfig {
+  readonly argv: readonly string[];
+  readonly shell: boolean;
+  /** as written, for messages */
+  readonly display: string;
+  /** restart: the usual restart once the command is done; none: observe only */
+  readonly then: "restart" | "none";
+  readonly timeoutMs: number;
+}
+
+export type ActionsConfig = Readonly<Partial<Record<ActionKind, ActionConfig>>>;
+
+/** A service with `ping:`: a check that expects pings, runs nothing (a dead man's switch). */
+export interface PingConfig {
+  readonly name: string;
+  /** exactly one of everyMs and cron is set */
+  readonly everyMs: number | null;
+  readonly cron: string | null;
+  readonly timezone: string | null;
+  readonly graceMs: number;
+  readonly tokenEnv: string | null;
+}
+
+/** The top-level `heartbeat:`: beats of processes without a service */
+export interface UnmanagedConfig {
+  readonly tokenEnv: string;
+  readonly expireAfterMs: number;
+  readonly max: number;
+}
+
+export interface LevelsConfig {
+  readonly warnPercent: number;
+  readonly criticalPercent: number;
 }
 
 export interface HttpConfig {
@@ -226,7 +282,11 @@ export interface Manifest {
   readonly services: readonly ServiceConfig[];
   readonly http: HttpConfig | null;
   readonly resources: { readonly intervalMs: number };
-  readonly checks: { readonly disk: DiskCheckConfig | null };
+  readonly checks: { readonly disk: DiskCheckConfig | null; readonly cpu?: LevelsConfig | null; readonly memory?: LevelsConfig | null };
+  /** services with `ping:`, apart from the services that run */
+  readonly pings?: readonly PingConfig[];
+  /** `heartbeat: { unmanaged: true }`; null (or absent) when off */
+  readonly unmanaged?: UnmanagedConfig | null;
   /** in declaration order; index + 1 is the rule's number in messages */
   readonly alerts: readonly AlertRule[];
 }

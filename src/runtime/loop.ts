@@ -29,6 +29,8 @@ export interface Adapters {
   forget(id: InstanceId): void;
   stopped(): void;
   announce(what: Extract<Effect, { type: "Announce" }>["what"]): void;
+  armPing(effect: Extract<Effect, { type: "ArmPing" }>): void;
+  runAction(effect: Extract<Effect, { type: "RunAction" }>): void;
 }
 
 export class Loop {
@@ -112,6 +114,10 @@ export class Loop {
         return a.stopped();
       case "Announce":
         return a.announce(effect.what);
+      case "ArmPing":
+        return a.armPing(effect);
+      case "RunAction":
+        return a.runAction(effect);
       default: {
         const never: never = effect;
         throw new Error(`bug: unknown effect ${JSON.stringify(never)}`);

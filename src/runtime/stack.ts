@@ -49,6 +49,10 @@ import { parseChildMessage } from "../core/heartbeat-message.js";
 import { identify } from "../core/stack/heartbeats.js";
 import type { HttpApi } from "./http/server.js";
 import { stackBackend } from "./http/stack-backend.js";
+import { Adopter } from "./adopt/adopter.js";
+import { ActionRunner } from "./actions/run-action.js";
+import { nextPingDueWallMs } from "./ping/ping-times.js";
+import { takeOutsideBeat } from "./ping/intake.js";
 
 /** status.json is rewritten on every event, but not more often than this */
 const STATUS_MIN_INTERVAL_MS = 100;
@@ -76,6 +80,9 @@ export class Stack {
   readonly renderer: StatusRenderer;
   readonly replies = new Replies();
   readonly spawner: Spawner;
+  /** `adopt:` services: found, not spawned */
+  readonly adopter: Adopter;
+  private readonly actions: ActionRunner;
   private readonly notify: NotifySockets;
   /** the listening sockets of `sockets:`, held across restarts */
   private readonly sockets = new ListenSockets();
@@ -152,11 +159,29 @@ export class Stack {
         return config ? this.fds.admitSpawn(config) : null;
       },
     });
+    const childEnv = { VIGIL_SOCKET: join(manifest.stateDir, "heartbeat.sock"), PATH: childPath() };
+    this.adopter = new Adopter({
+      clock,
+      post,
+      logsDir: join(manifest.stateDir, "logs"),
+      childEnv,
+      ownPids: () => this.spawner.livePids(),
+      // a stop, a shutdown, or a reload that changed how it is found: let it go; a failure or `vigil restart` ends it
+      holds: (id) => {
+        const pending = this.loop.state.instances.get(id)?.status.pending;
+        return this.loop.state.shuttingDown || pending?.then === "hold" || pending?.reason === "config";
+      },
+    });
+    this.actions = new ActionRunner(post, childEnv);
     this.sampling = new Sampling(
       {
         clock,
         post,
-        pids: () => this.spawner.pids(),
+        pids: () => {
+          const pids = this.spawner.pids();
+          for (const [id, pid] of this.adopter.pids()) pids.set(id, pid);
+          return pids;
+        },
         adopt: (id, pid, tree) => this.spawner.adopt(id, pid, tree),
         onError: (err) => logger.log("error", null, "sampling", `resource sampling failed: ${err.message}`),
         holdHandles: () => this.fds.holdFiles(),
@@ -233,6 +258,13 @@ export class Stack {
       (value) => {
         // refused lines are the socket's to count too (a connection that sends only those is closed)
         const message = parseChildMessage(value);
+        // a ping of a `ping:` check, or a beat of a process without a service (heartbeat.unmanaged)
+        const outside = message.ok ? takeOutsideBeat(this.loop.state, message.message, process.env) : null;
+        if (outside?.ok) {
+          post(outside.input);
+          return null;
+        }
+        if (outside) return { kind: "bad-token" };
         const who = identify(this.loop.state, message);
         if (!who.ok) return { kind: who.kind, ...(who.service === undefined ? {} : { service: who.service }) };
         post({ type: "MessageReceived", message });
@@ -325,20 +357,23 @@ export class Stack {
   private adapters(): Adapters {
     return {
       spawn: (id, incarnation, spec) => this.spawn(id, incarnation, spec),
-      signal: (id, incarnation, signal) => this.spawner.signal(id, incarnation, signal),
-      kill: (id, incarnation) => this.spawner.kill(id, incarnation),
+      signal: (id, incarnation, signal) => (this.adopter.owns(id) ? this.adopter.signal(id, incarnation, signal) : this.spawner.signal(id, incarnation, signal)),
+      kill: (id, incarnation) => (this.adopter.owns(id) ? this.adopter.kill(id, incarnation) : this.spawner.kill(id, incarnation)),
       runProbe: (probe) => runProbe(probe, this.spawner.envOf(probe.id), (input) => this.loop.post(input)),
       publish: (event) => this.bus.publish(event),
       reply: (to, answer) => this.replies.answer(to, answer),
       loadManifest: (replyTo) => this.load(replyTo),
       reconfigure: (next, previous) => void this.reconfigure(next, previous),
       forget: (id) => {
+        this.adopter.forget(id);
         this.spawner.forget(id);
         this.notify.forget(id);
         this.sampling.forget(id);
       },
       stopped: () => void this.teardown(),
       announce: (what) => this.systemd?.announce(what),
+      armPing: ({ name, config, seq, fromWallMs }) => this.loop.post({ type: "PingArmed", name, seq, dueWallMs: nextPingDueWallMs(config, fromWallMs) }),
+      runAction: (effect) => this.actions.run(effect),
     };
   }
 
@@ -348,6 +383,7 @@ export class Stack {
    */
   private spawn(id: InstanceId, incarnation: number, spec: SpawnSpec): void {
     // as a failed spawn is: on a later turn, then by the restart policy
+    if (spec.adopt) return this.adopter.spawn(id, incarnation, spec);
     const fail = (error: string): void => queueMicrotask(() => this.loop.post({ type: "SpawnFailed", id, incarnation, error }));
     const sockets = spec.sockets.length === 0 ? null : this.sockets.fdsFor(spec.service, spec.sockets);
     if (sockets && !sockets.ok) return fail(sockets.error);
@@ -417,6 +453,8 @@ export class Stack {
 
   private async teardown(): Promise<void> {
     this.stopFdWatch?.();
+    this.adopter.close();
+    this.actions.close();
     this.sampling.stop();
     this.loop.close();
     this.loopLag.stop();

@@ -24,7 +24,8 @@ describe("manifestJsonSchema", () => {
     expect(at(services, "propertyNames").pattern).toBe("^[A-Za-z0-9][A-Za-z0-9_.-]*$");
     const service = at(services, "additionalProperties");
     expect(service.additionalProperties).toBe(false);
-    expect(service.required).toEqual(["command"]);
+    // command, unless the service adopts a process vigil did not start or is a ping check
+    expect(service.anyOf).toEqual([{ required: ["command"] }, { required: ["adopt"] }, { required: ["ping"] }]);
     expect(Object.keys(at(service, "properties"))).toEqual(
       expect.arrayContaining(["command", "shell", "cwd", "env", "env_file", "depends_on", "restart", "stop", "heartbeat", "logs", "limits", "probes"]),
     );

@@ -90,7 +90,7 @@ describe("parseManifest", () => {
       stop: { signal: "SIGTERM", timeoutMs: 10_000 },
       heartbeat: null,
       tasks: null,
-      logs: { staleAfterMs: null, maxBytes: 10 * 1024 ** 2, keep: 3 },
+      logs: { staleAfterMs: null, maxBytes: 10 * 1024 ** 2, keep: 3, file: null },
       limits: null,
       probes: { liveness: null, readiness: null },
       replicas: 1,
@@ -98,6 +98,8 @@ describe("parseManifest", () => {
       disabled: false,
       watch: null,
       schedule: null,
+      adopt: null,
+      actions: {},
     });
   });
 
@@ -127,7 +129,7 @@ describe("parseManifest", () => {
 
   it("merges defaults.logs under the service's logs", () => {
     const text = lines("version: 1", "defaults:", "  logs: { keep: 5, stale_after: 10m }", "services:", "  api:", "    command: x", "    logs: { max_size: 1MB }");
-    expect(service(text, "api").logs).toEqual({ staleAfterMs: 600_000, maxBytes: 1_000_000, keep: 5 });
+    expect(service(text, "api").logs).toEqual({ file: null, staleAfterMs: 600_000, maxBytes: 1_000_000, keep: 5 });
   });
 
   it("resolves cwd, state_dir and env_file against the manifest's directory", () => {
@@ -186,7 +188,7 @@ describe("parseManifest", () => {
       "      readiness: { tcp: '[::1]:5432' }",
     );
     const api = service(text, "api");
-    expect(api.heartbeat).toEqual({ via: "socket", intervalMs: 5_000, misses: 3, startupGraceMs: 30_000, when: "always", history: 100 });
+    expect(api.heartbeat).toEqual({ tokenEnv: null, via: "socket", intervalMs: 5_000, misses: 3, startupGraceMs: 30_000, when: "always", history: 100 });
     expect(api.limits).toEqual({ memoryBytes: 512 * 1024 ** 2, cpuPercent: 150, forMs: 30_000 });
     expect(api.probes.liveness).toEqual({
       check: { kind: "http", url: "http://127.0.0.1:3000/health" },

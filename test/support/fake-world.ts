@@ -54,6 +54,8 @@ export class FakeWorld {
   readonly forgotten: InstanceId[] = [];
   /** what the loop told a service manager above it (Announce effects) */
   readonly announced: string[] = [];
+  /** `actions:` commands asked for (RunAction), in order */
+  readonly actions: Extract<import("../../src/core/stack/effects.js").Effect, { type: "RunAction" }>[] = [];
   stopped = false;
   obeysStop: boolean;
   #nextPid = 1000;
@@ -209,6 +211,8 @@ export class FakeWorld {
       forget: (id) => void this.forgotten.push(id),
       stopped: () => void (this.stopped = true),
       announce: (what) => void this.announced.push(what),
+      armPing: () => undefined,
+      runAction: (effect) => void this.actions.push(effect),
     };
   }
 

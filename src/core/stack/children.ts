@@ -92,5 +92,6 @@ export function spawnSpec(state: StackState, instance: Instance): SpawnSpec {
     notify: config.heartbeat?.via === "notify",
     stop: config.stop,
     log: { maxBytes: config.logs.maxBytes, keep: config.logs.keep },
+    ...(config.adopt ? { adopt: config.adopt, tokenEnv: config.heartbeat?.tokenEnv ?? null, logFile: config.logs.file } : {}),
   };
 }

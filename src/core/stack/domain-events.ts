@@ -3,7 +3,8 @@
 // in `fields` (typed per kind) and a sentence for people in `message`; nothing downstream parses text.
 import type { ExitReason, FailureReason, Health, ServiceState } from "../types.js";
 import { formatMs } from "../format.js";
-import type { OverlapPolicy, TaskTimeoutAction } from "../../manifest/types.js";
+import type { ActionKind, OverlapPolicy, TaskTimeoutAction } from "../../manifest/types.js";
+import type { PingStatus } from "../ping.js";
 
 export type Level = "debug" | "info" | "warn" | "error";
 
@@ -20,7 +21,38 @@ export interface EventFields {
   "spawn-failed": { readonly error: string };
   "restart-scheduled": { readonly delayMs: number; readonly reason: ExitReason; readonly attempt: number };
   fatal: { readonly restarts: number; readonly windowMs: number; readonly maxRestarts: number };
-  failure: { readonly reason: FailureReason; readonly detail: string };
+  /** observe: not restarted for it (actions then: none, or an adopted process with no command) */
+  failure: { readonly reason: FailureReason; readonly detail: string; readonly observe?: boolean };
+  /** a `ping:` check's state changed, or a ping came */
+  ping: {
+    readonly state: PingStatus;
+    readonly previous: PingStatus;
+    /** what came: a ping (success, start, fail, exit), or the time passing (late, down) */
+    readonly signal: "success" | "start" | "fail" | "exit" | "late" | "down";
+    readonly exitCode: number | null;
+    readonly durationMs: number | null;
+  };
+  /** an `actions:` command started or ended */
+  action: {
+    readonly action: ActionKind;
+    readonly outcome: "started" | "done" | "failed";
+    readonly command: string;
+    readonly then: "restart" | "none";
+    readonly exitCode: number | null;
+    readonly detail: string;
+  };
+  /** a process without a service beat for the first time, or has not beaten for expire_after */
+  unmanaged: { readonly name: string; readonly outcome: "seen" | "expired"; readonly ageMs: number };
+  /** checks.cpu or checks.memory crossed a threshold, or came back under warn */
+  "host-check": {
+    readonly check: "cpu" | "memory";
+    readonly level: "ok" | "warn" | "critical";
+    readonly kind: "warn" | "critical" | "recovered";
+    readonly usedPercent: number;
+    readonly thresholdPercent: number;
+  };
+  /** an adopted process was found (or not) */
+  adopt: { readonly outcome: "adopted" | "not-found" | "released"; readonly pid: number | null; readonly detail: string };
   "stop-timeout": { readonly timeoutMs: number };
   "start-abandoned": { readonly detail: string };
   health: { readonly health: Health; readonly previous: Health };
@@ -118,7 +150,31 @@ const DESCRIBE: { readonly [K in EventKind]: (f: EventFields[K]) => Description 
   "restart-scheduled": (f) => info(`restarting in ${formatMs(f.delayMs)} (reason ${f.reason})`),
   fatal: (f) =>
     error(`crash loop: ${f.restarts} restarts within ${formatMs(f.windowMs)} (max_restarts ${f.maxRestarts}); giving up, state fatal`),
-  failure: (f) => warn(`${f.reason}: ${f.detail}; restarting`),
+  failure: (f) => warn(`${f.reason}: ${f.detail}; ${f.observe === true ? "observing only, not restarting" : "restarting"}`),
+  ping: (f) => {
+    if (f.signal === "late") return warn("ping late: none came by its time");
+    if (f.signal === "down") return error("ping missing past its grace: down");
+    if (f.signal === "start") return info("ping: started");
+    const took = f.durationMs === null ? "" : ` after ${formatMs(f.durationMs)}`;
+    if (f.state === "down") return error(`ping: failed${f.exitCode === null ? "" : ` with exit status ${f.exitCode}`}${took}`);
+    return { level: f.previous === "up" ? "debug" : "info", message: `ping: ok${took}${f.previous === "up" ? "" : ` (was ${f.previous})`}` };
+  },
+  action: (f) => {
+    if (f.outcome === "started") return info(`actions.${f.action}: running ${f.command} (then ${f.then}): ${f.detail}`);
+    if (f.outcome === "done") return info(`actions.${f.action}: ${f.command} done`);
+    return warn(`actions.${f.action}: ${f.command} failed: ${f.detail}`);
+  },
+  unmanaged: (f) => (f.outcome === "seen" ? info(`beats from ${f.name} (no service)`) : info(`no beat from ${f.name} (no service) for ${formatMs(f.ageMs)}; dropped`)),
+  "host-check": (f) => {
+    const where = `host ${f.check} at ${f.usedPercent.toFixed(1)}%`;
+    if (f.kind === "recovered") return info(`${where}, back under ${f.thresholdPercent}%`);
+    return { level: f.kind === "critical" ? "error" : "warn", message: `${f.check} ${f.kind}: ${where} (threshold ${f.thresholdPercent}%)` };
+  },
+  adopt: (f) => {
+    if (f.outcome === "adopted") return info(`watching pid ${f.pid ?? "?"} (${f.detail})`);
+    if (f.outcome === "released") return info(`left pid ${f.pid ?? "?"} running (adopt.on_stop: release)`);
+    return warn(`no process to watch: ${f.detail}`);
+  },
   "stop-timeout": (f) => warn(`did not stop within ${formatMs(f.timeoutMs)}; killing its process tree`),
   "start-abandoned": (f) => error(`not started: ${f.detail}`),
   health: (f) => ({

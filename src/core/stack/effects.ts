@@ -1,12 +1,12 @@
 // What step() asks of the world. Adapters carry these out; what comes of them returns as inputs.
-import type { ProbeConfig, Manifest, SocketConfig } from "../../manifest/types.js";
+import type { AdoptConfig, ProbeConfig, Manifest, PingConfig, SocketConfig } from "../../manifest/types.js";
 import type { SignalName } from "../types.js";
 import type { DomainEvent } from "./domain-events.js";
 import type { InstanceId } from "./ids.js";
 import type { CommandAnswer } from "./commands.js";
 import type { ReplyTo } from "./inputs.js";
 
-export type TimerKind = "backoff" | "stop" | "heartbeat" | "output" | "probe:liveness" | "probe:readiness" | "ready" | "watch" | "task";
+export type TimerKind = "backoff" | "stop" | "heartbeat" | "output" | "probe:liveness" | "probe:readiness" | "ready" | "watch" | "task" | "ping" | "unmanaged";
 
 /**
  * A timer belongs to one child (incarnation) of one instance: when it fires late for an older one, nothing
@@ -39,6 +39,12 @@ export interface SpawnSpec {
   readonly notify: boolean;
   readonly stop: { readonly signal: SignalName; readonly timeoutMs: number };
   readonly log: { readonly maxBytes: number; readonly keep: number };
+  /** watched, not spawned (adopt:): found by pidfile or command line; argv, if any, starts it again */
+  readonly adopt?: AdoptConfig | null;
+  /** heartbeat.token_env: the token is this variable's value, not a new one per spawn */
+  readonly tokenEnv?: string | null;
+  /** logs.file: this file's growth counts as output */
+  readonly logFile?: string | null;
 }
 
 export type Effect =
@@ -68,7 +74,21 @@ export type Effect =
   /** every instance has stopped after a shutdown */
   | { readonly type: "Stopped" }
   /** to a service manager above vigil (systemd): started, stopping, or alive (the loop took a WatchdogDue) */
-  | { readonly type: "Announce"; readonly what: "ready" | "stopping" | "watchdog" };
+  | { readonly type: "Announce"; readonly what: "ready" | "stopping" | "watchdog" }
+  /** compute when a cron `ping:` check's next ping is due after fromWallMs; answered with PingArmed */
+  | { readonly type: "ArmPing"; readonly name: string; readonly config: PingConfig; readonly seq: number; readonly fromWallMs: number }
+  /** run an `actions:` command, bounded by its timeout; answered with ActionFinished */
+  | {
+      readonly type: "RunAction";
+      readonly seq: number;
+      readonly id: InstanceId;
+      readonly name: string;
+      readonly argv: readonly string[];
+      readonly cwd: string;
+      /** the service's env and the VIGIL_EVENT_* variables; the adapter adds the supervisor's own */
+      readonly env: Readonly<Record<string, string>>;
+      readonly timeoutMs: number;
+    };
 
 /** the timer's key as one string, for the adapter's map */
 export function timerKeyText(key: TimerKey): string {

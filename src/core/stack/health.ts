@@ -5,7 +5,8 @@ import type { Health } from "../types.js";
 import { configOf, type Instance, type StackState } from "./state.js";
 
 export function healthOf(state: StackState, instance: Instance, nowMs: number): Health {
-  if (instance.status.pid === null) return "unknown";
+  // an adopted process with nothing to start it again, gone: failed until it is found again
+  if (instance.status.pid === null) return configOf(state, instance).adopt !== null && configOf(state, instance).argv.length === 0 && instance.status.lastExit !== null && instance.status.state !== "stopped" ? "failed" : "unknown";
   const config = configOf(state, instance);
   if (config.heartbeat) {
     // `when: busy` and no task open: idle, its silence expected; well once it has beaten or said ready

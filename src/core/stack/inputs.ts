@@ -6,6 +6,8 @@ import type { Manifest } from "../../manifest/types.js";
 import type { InstanceId } from "./ids.js";
 import type { StackCommand } from "./commands.js";
 import type { TimerKey } from "./effects.js";
+import type { PingSignal } from "../ping.js";
+import type { ActionResult } from "./actions.js";
 
 /** What one resource sweep saw of one instance's process tree. */
 export interface InstanceSample {
@@ -77,7 +79,17 @@ export type Input =
   | { readonly type: "ControlRequested"; readonly replyTo: ReplyTo; readonly command: StackCommand }
   /** a new version of the manifest was read (on a change of the file, SIGHUP, or `vigil reload`) */
   | { readonly type: "ManifestLoaded"; readonly manifest: Manifest; readonly replyTo: ReplyTo | null }
-  | { readonly type: "ManifestRejected"; readonly error: string; readonly replyTo: ReplyTo | null };
+  | { readonly type: "ManifestRejected"; readonly error: string; readonly replyTo: ReplyTo | null }
+  /** a ping of a `ping:` check, its token checked (POST /ping/NAME, vigil beat --service NAME) */
+  | { readonly type: "PingReceived"; readonly name: string; readonly signal: PingSignal }
+  /** the runtime computed when a cron check's next ping is due (the answer to ArmPing) */
+  | { readonly type: "PingArmed"; readonly name: string; readonly seq: number; readonly dueWallMs: number }
+  /** an `actions:` command has ended */
+  | { readonly type: "ActionFinished"; readonly seq: number; readonly result: ActionResult }
+  /** a beat naming no service, with the unmanaged token (top-level heartbeat.unmanaged) */
+  | { readonly type: "UnmanagedBeat"; readonly name: string; readonly data: unknown }
+  /** the adopt adapter found the process of an `adopt:` service, found none, or let it go on a stop */
+  | { readonly type: "AdoptNoticed"; readonly id: InstanceId; readonly outcome: "adopted" | "not-found" | "released"; readonly pid: number | null; readonly detail: string };
 
 export type JobNote =
   | { readonly kind: "leftovers"; readonly text: string; readonly pids: readonly number[]; readonly daemon: boolean }

@@ -16,6 +16,7 @@ import { isIdleState, startsWithStack } from "./schedule.js";
 import { addService, instancesOf, type Instance, type ServiceEntry, type StackState } from "./state.js";
 import type { Turn } from "./turn.js";
 import { heartbeatWanted, retask } from "./tasks.js";
+import { syncPings } from "./pings.js";
 
 export function manifestLoaded(t: Turn, next: Manifest, replyTo: ReplyTo | null): void {
   const { state } = t;
@@ -27,6 +28,7 @@ export function manifestLoaded(t: Turn, next: Manifest, replyTo: ReplyTo | null)
   state.lastRejected = null;
   state.configError = null;
   for (const entry of state.services.values()) resumeWatch(t, entry, "reload");
+  if (state.began) syncPings(t, next.pings ?? []);
   if (planIsEmpty(plan)) {
     state.manifest = next;
     return answer(t, replyTo, { ok: true, data: { generation: state.generation, changes: [] } });

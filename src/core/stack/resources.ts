@@ -1,5 +1,6 @@
 // A resource sweep: each running child's CPU and memory (kept for the status), its limits judged
 // (limits.ts: over for `for` → restart), and the host's disk against its thresholds.
+import { hostChecked } from "./host-checks.js";
 import { judgeDisk } from "../disk-level.js";
 import { formatBreach, judgeLimits } from "../limits.js";
 import { dispatch } from "./step.js";
@@ -31,6 +32,7 @@ export function resourcesSampled(t: Turn, samples: readonly InstanceSample[], ho
   if (host) {
     state.host = host;
     diskChecked(t);
+    hostChecked(t);
   }
 }
 

@@ -47,6 +47,8 @@ export function isIdleState(state: ServiceState): boolean {
 
 /** The restart rules a run follows: `always` would repeat a run that succeeded, so it acts as on-failure. */
 export function runRestart(config: ServiceConfig): RestartConfig {
+  // an adopted process with nothing to start it: looked for again at every backoff step, never given up
+  if (config.adopt !== null && config.argv.length === 0) return { ...config.restart, policy: "always", maxRestarts: Number.MAX_SAFE_INTEGER };
   if (config.schedule === null || config.restart.policy !== "always") return config.restart;
   return { ...config.restart, policy: "on-failure" };
 }

@@ -16,6 +16,9 @@ import { startOrder } from "../start-order.js";
 import type { AwaitedCommand } from "./awaited.js";
 import { newWatchState, type WatchState } from "./watch.js";
 import { newScheduleState, type ScheduleState } from "./schedule.js";
+import type { PingEntry } from "./pings.js";
+import type { ActionBook, ActionRun } from "./actions.js";
+import { newUnmanagedBook, type UnmanagedBook } from "./unmanaged.js";
 
 /** beats kept per instance for history queries */
 export const BEAT_HISTORY = 100;
@@ -132,6 +135,16 @@ export interface StackState {
   readonly rejectLog: LogThrottle<string>;
   host: HostSample | null;
   diskLevel: DiskLevel;
+  /** `ping:` checks by name (pings.ts) */
+  readonly pings: Map<string, PingEntry>;
+  /** `actions:` episodes per instance, and the commands running (actions.ts) */
+  readonly actions: Map<InstanceId, ActionBook>;
+  readonly actionRuns: Map<number, ActionRun>;
+  actionSeq: number;
+  /** beats of processes without a service (unmanaged.ts) */
+  readonly unmanaged: UnmanagedBook;
+  /** checks.cpu and checks.memory levels, once measured (host-checks.ts) */
+  readonly hostLevels: { cpu?: DiskLevel; memory?: DiskLevel };
 }
 
 /**
@@ -205,6 +218,12 @@ export function initialState(manifest: Manifest, startedAtWallMs: number): Stack
     rejectLog: new LogThrottle(REJECT_QUIET_MS),
     host: null,
     diskLevel: "ok",
+    pings: new Map(),
+    actions: new Map(),
+    actionRuns: new Map(),
+    actionSeq: 0,
+    unmanaged: newUnmanagedBook(),
+    hostLevels: {},
   };
   for (const config of manifest.services) addService(state, config);
   return state;

@@ -27,6 +27,9 @@ import { readyTimedOut, settleRollovers, startFirst } from "./rollover.js";
 import { isIdle, stopReady } from "./shutdown.js";
 import { configOf, instancesInOrder, nameOf, newMessages, type Instance, type StackState } from "./state.js";
 import { Turn, type StepContext } from "./turn.js";
+import { pingArmed, pingDue, pingReceived, syncPings } from "./pings.js";
+import { actionFinished, adoptedGone, failureTakenOver, troubleEnded } from "./actions.js";
+import { unmanagedBeat, unmanagedSweep } from "./unmanaged.js";
 
 export type { StepContext } from "./turn.js";
 
@@ -49,6 +52,7 @@ function take(t: Turn, input: Input): void {
       const instances = [...instancesInOrder(state)];
       t.publish("up", null, { services: state.services.size, instances: instances.length, file: state.manifest.file, pid: input.pid });
       state.began = true;
+      syncPings(t, state.manifest.pings ?? []);
       const starting = servicesToStart(state, input.only);
       for (const name of state.order) {
         const entry = state.services.get(name);
@@ -81,7 +85,9 @@ function take(t: Turn, input: Input): void {
       const instance = state.instances.get(input.id);
       if (!instance) return;
       if (input.type === "SpawnFailed") return dispatch(t, instance, { type: "SpawnFailed", incarnation: input.incarnation, error: input.error });
-      return dispatch(t, instance, { type: "ChildExited", incarnation: input.incarnation, code: input.code, signal: input.signal });
+      const before = instance.status;
+      dispatch(t, instance, { type: "ChildExited", incarnation: input.incarnation, code: input.code, signal: input.signal });
+      return adoptedGone(t, instance, before);
     }
     case "JobNoticed": {
       const instance = state.instances.get(input.id) ?? null;
@@ -94,6 +100,7 @@ function take(t: Turn, input: Input): void {
     case "OutputSeen": {
       const instance = state.instances.get(input.id);
       if (!instance?.output || instance.status.incarnation !== input.incarnation) return;
+      if (instance.output.reported === "failed") troubleEnded(t, instance.id);
       const outcome = beat(instance.output, t.nowMs);
       if (outcome.arm !== null) arm(t, instance, "output", outcome.arm);
       return;
@@ -127,6 +134,19 @@ function take(t: Turn, input: Input): void {
       return manifestLoaded(t, input.manifest, input.replyTo);
     case "ManifestRejected":
       return manifestRejected(t, input.error, input.replyTo);
+    case "PingReceived":
+      return pingReceived(t, input.name, input.signal);
+    case "PingArmed":
+      return pingArmed(t, input.name, input.seq, input.dueWallMs);
+    case "ActionFinished":
+      return actionFinished(t, input.seq, input.result);
+    case "UnmanagedBeat":
+      return unmanagedBeat(t, input.name, input.data);
+    case "AdoptNoticed": {
+      const instance = state.instances.get(input.id) ?? null;
+      if (instance) t.publish("adopt", instance, { outcome: input.outcome, pid: input.pid, detail: input.detail });
+      return;
+    }
     default: {
       const never: never = input;
       throw new Error(`bug: unknown input ${JSON.stringify(never)}`);
@@ -137,6 +157,8 @@ function take(t: Turn, input: Input): void {
 /** A timer of an earlier child (incarnation) of the instance means nothing now. */
 function timerFired(t: Turn, key: TimerKey): void {
   if (key.kind === "watch") return watchDue(t, key.id);
+  if (key.kind === "ping") return pingDue(t, key.id, key.incarnation);
+  if (key.kind === "unmanaged") return unmanagedSweep(t);
   const instance = t.state.instances.get(key.id);
   if (!instance || instance.status.incarnation !== key.incarnation) return;
   switch (key.kind) {
@@ -165,6 +187,7 @@ function timerFired(t: Turn, key: TimerKey): void {
 
 /** Feeds one event to the instance's state machine (service-machine.ts) and carries out what it decides. */
 export function dispatch(t: Turn, instance: Instance, event: ServiceEvent, rollable = true): void {
+  if (event.type === "FailureDetected" && failureTakenOver(t, instance, event)) return;
   if (rollable && (event.type === "RestartRequested" || event.type === "FailureDetected") && startFirst(t, instance, event)) return;
   const config = configOf(t.state, instance);
   const before = instance.status;

@@ -2,6 +2,8 @@
 import type { Effect } from "./effects.js";
 import { domainEvent, type EventFields, type EventKind, type Subject } from "./domain-events.js";
 import { nameOf, type Instance, type StackState } from "./state.js";
+import { eventAction, healthAction } from "./actions.js";
+import type { Health } from "../types.js";
 
 export interface StepContext {
   /** monotonic milliseconds */
@@ -39,6 +41,12 @@ export class Turn {
   /** Publishes an event about an instance, a service (a Subject), or the supervisor (null). */
   publish<K extends EventKind>(kind: K, about: Instance | Subject | null, fields: EventFields[K]): void {
     this.effects.push({ type: "Publish", event: domainEvent(kind, this.subject(about), fields, this.ctx.wallMs) });
+    // `actions:` of an instance run on its health levels and task timeouts (actions.ts)
+    if (about !== null && "id" in about) {
+      if (kind === "health") healthAction(this, about, (fields as { readonly health: Health }).health);
+      // with tasks.on_timeout: restart the failure that follows runs the action (failureTakenOver in actions.ts)
+      else if (kind === "task-timeout" && (fields as EventFields["task-timeout"]).onTimeout !== "restart") eventAction(this, about, "task-timeout", domainEvent(kind, this.subject(about), fields, this.ctx.wallMs).message);
+    }
   }
 
   subject(about: Instance | Subject | null): Subject {

@@ -2,6 +2,7 @@
 import type { StatusDocument } from "../../control/status-document.js";
 import type { ExitReason, Health } from "../../core/types.js";
 import type { AlertCounters } from "../outputs/alerts/dispatcher.js";
+import type { PingSignal } from "../../core/ping.js";
 
 export type ControlCommand = "start" | "stop" | "restart";
 
@@ -45,7 +46,14 @@ export interface ApiBackend {
   beats?(name: string, sinceWallMs: number | null, untilWallMs: number | null): unknown;
   /** GET /api/services/NAME/tasks: every open task; throws UnknownServiceError */
   tasks?(name: string): unknown;
+  /**
+   * POST /ping/NAME[/start|/fail|/CODE]: a ping of a `ping:` check with the bearer token given (null: none);
+   * httpToken is what a check without token_env requires. Absent: no route.
+   */
+  ping?(name: string, signal: PingSignal, token: string | null, httpToken: string | null): PingAnswer;
 }
+
+export type PingAnswer = { readonly ok: true } | { readonly ok: false; readonly status: 401 | 403 | 404; readonly error: string };
 
 /** a name that is no service or instance of the stack; answered with 404 */
 export class UnknownServiceError extends Error {

@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { ServiceDoc, StatusDocument } from "../../control/status-document.js";
 import { EXIT_REASONS, HEALTHS, SERVICE_STATES, type ExitReason } from "../../core/types.js";
 import type { ApiBackend } from "./backend.js";
+import { PING_STATES } from "../../core/ping.js";
 
 export interface MetricsExporter {
   readonly contentType: string;
@@ -148,6 +149,9 @@ export function createMetrics(backend: ApiBackend): MetricsExporter {
   const hostCpu = new Gauge({ name: "vigil_host_cpu_percent", help: "host CPU use, all cores together, 0..100", registers });
   const hostMem = new Gauge({ name: "vigil_host_memory_bytes", help: "host memory", labelNames: ["kind"], registers });
   const hostDisk = new Gauge({ name: "vigil_host_disk_used_percent", help: "use of the disk holding the state directory (or checks.disk.path)", registers });
+  const pingState = new Gauge({ name: "vigil_ping_state", help: "1 for a ping: check's current state (new, up, late, down), 0 for the others", labelNames: ["check", "state"], registers });
+  const pingAge = new Gauge({ name: "vigil_ping_age_seconds", help: "age of a ping: check's last ping; absent before its first", labelNames: ["check"], registers });
+  const unmanaged = new Gauge({ name: "vigil_unmanaged_beaters", help: "names beating without a service (heartbeat.unmanaged)", registers });
   return {
     contentType: registry.contentType,
     async scrape() {
@@ -179,6 +183,13 @@ export function createMetrics(backend: ApiBackend): MetricsExporter {
         hostMem.set({ kind: "available" }, host.mem_available_bytes);
         if (host.disk) hostDisk.set(host.disk.used_percent);
       }
+      pingState.reset();
+      pingAge.reset();
+      for (const ping of status.pings ?? []) {
+        for (const state of PING_STATES) pingState.set({ check: ping.name, state }, ping.state === state ? 1 : 0);
+        if (ping.last_ping_at !== null) pingAge.set({ check: ping.name }, Math.max(0, Date.now() - Date.parse(ping.last_ping_at)) / 1000);
+      }
+      unmanaged.set(status.unmanaged?.length ?? 0);
       return `${await registry.metrics()}\n${services}`;
     },
   };

@@ -12,6 +12,7 @@ import { realClock } from "../real-clock.js";
 import { RejectLog } from "../transports/reject-log.js";
 import { ShuttingDownError, UnknownServiceError, type ApiBackend, type ControlCommand } from "./backend.js";
 import { createMetrics } from "./metrics.js";
+import { pingSignalOf } from "../../core/ping.js";
 
 export interface HttpApi {
   readonly address: { readonly host: string; readonly port: number };
@@ -28,7 +29,9 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|::ffff:127\.\d+\.\d+\.\d+)$
 const READ_PATHS = ["/api/status", "/api/heartbeat/status", "/metrics"] as const;
 const MUTATION = /^\/api\/services\/([^/]+)\/(start|stop|restart)$/;
 const QUERY = /^\/api\/services\/([^/]+)\/(beats|tasks)$/;
-const ROUTES = [...READ_PATHS, "/api/services/NAME/{beats,tasks}", "/api/services/NAME/{start,stop,restart}"];
+/** a dead man's switch's ping (healthchecks.io's paths): success, start, fail, or an exit status */
+const PING = /^\/ping\/([^/]+)(?:\/([^/]+))?\/?$/;
+const ROUTES = [...READ_PATHS, "/api/services/NAME/{beats,tasks}", "/api/services/NAME/{start,stop,restart}", "/ping/NAME[/start|/fail|/CODE]"];
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
 
 class HttpError extends Error {
@@ -154,6 +157,9 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
     const url = parseTarget(req.url ?? "/");
     const method = req.method ?? "GET";
     const body = await readBody(req);
+    const ping = backend.ping ? PING.exec(url.pathname) : null;
+    // a ping carries its check's own token (token_env), checked by the backend
+    if (ping && backend.ping) return pingRoute(req, res, method, ping, backend.ping.bind(backend), token, logger);
     if (authEverywhere && token !== null) checkBearer(req, token);
 
     const path = url.pathname;
@@ -284,6 +290,28 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
       return closed;
     },
   };
+}
+
+function pingRoute(
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  match: RegExpExecArray,
+  ping: NonNullable<ApiBackend["ping"]>,
+  httpToken: string | null,
+  logger: Logger,
+): void {
+  if (method !== "POST") throw new HttpError(405, `${method} not allowed on a ping; use POST`, {}, { allow: "POST" });
+  const name = decodeName(match[1] ?? "");
+  const signal = pingSignalOf(match[2]);
+  if (signal === null) throw new HttpError(404, `no route ${match[0]}: after the check's name comes start, fail or an exit status 0-255`, { routes: ROUTES });
+  const bearer = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? "")?.[1] ?? null;
+  const answer = ping(name, signal, bearer, httpToken);
+  if (!answer.ok) {
+    if (answer.status === 401) logger.log("warn", name, "ping-refused", `ping refused: ${answer.error}`, { remote: req.socket.remoteAddress });
+    throw new HttpError(answer.status, answer.error, {}, answer.status === 401 ? { "www-authenticate": 'Bearer realm="vigil"' } : {});
+  }
+  sendJson(res, 200, { ok: true, check: name, signal: signal.kind });
 }
 
 /** `?history=1` (or true, yes): each service's last 60 resource samples as well */

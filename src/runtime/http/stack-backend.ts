@@ -5,6 +5,7 @@ import { knownNames, resolve, unknownNamesText } from "../../core/stack/control.
 import { healthOf } from "../../core/stack/health.js";
 import { configOf, instancesInOrder, nameOf } from "../../core/stack/state.js";
 import type { Stack } from "../stack.js";
+import { takePing } from "../ping/intake.js";
 import { ShuttingDownError, UnknownServiceError, type ApiBackend, type HeartbeatServiceDoc, type RestartCounts } from "./backend.js";
 
 export function stackBackend(stack: Stack): ApiBackend {
@@ -57,6 +58,12 @@ export function stackBackend(stack: Stack): ApiBackend {
     alertCounters: () => stack.alertCounters(),
     beats: (name, sinceWallMs, untilWallMs) => query(stack, { cmd: "beats", names: [name], sinceWallMs, untilWallMs }),
     tasks: (name) => query(stack, { cmd: "tasks", names: [name] }),
+    ping(name, signal, token, httpToken) {
+      const intake = takePing(stack.state, name, signal, token, httpToken, process.env);
+      if (!intake.ok) return intake;
+      stack.loop.post(intake.input);
+      return { ok: true };
+    },
   };
 }
 

@@ -11,6 +11,7 @@ import { instanceDoc } from "../../core/stack/status.js";
 import { IsoMemo } from "../iso-time.js";
 import { TimeSlice } from "../time-slice.js";
 import { UNHEALTHY_LAG_MS, type LoopLagDoc } from "../loop-lag.js";
+import { outsideDocs, outsideJson } from "../../control/outside-doc.js";
 
 /** longest stretch of rendering before the event loop gets a turn */
 const TURN_MS = 1;
@@ -58,8 +59,9 @@ export class StatusRenderer {
       if (text !== null) parts.push(text);
     }
     const head = JSON.stringify(this.supervisorDoc());
-    if (!opts.lines) return `{"supervisor":${head},"services":[${parts.join(",")}]}`;
-    return parts.length === 0 ? `{"supervisor":${head},"services":[]}` : `{"supervisor":${head},"services":[\n${parts.join(",\n")}\n]}`;
+    const outside = outsideJson(outsideDocs(this.source.state(), this.source.clock.now()));
+    if (!opts.lines) return `{"supervisor":${head},"services":[${parts.join(",")}]${outside}}`;
+    return parts.length === 0 ? `{"supervisor":${head},"services":[]${outside}}` : `{"supervisor":${head},"services":[\n${parts.join(",\n")}\n]${outside}}`;
   }
 
   /** The document as an object, at once (for the HTTP API and the library). */
@@ -71,7 +73,7 @@ export class StatusRenderer {
       const doc = this.instanceDoc(id, opts.history === true);
       if (doc) services.push(doc);
     }
-    return { supervisor: this.supervisorDoc(), services };
+    return { supervisor: this.supervisorDoc(), services, ...outsideDocs(state, this.source.clock.now()) };
   }
 
   instanceDoc(id: InstanceId, withHistory = false): ServiceDoc | null {

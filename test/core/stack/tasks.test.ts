@@ -68,6 +68,28 @@ describe("in-flight tasks", () => {
     expect(agent(state).status.state).toBe("backoff");
   });
 
+  it("actions: task-timeout with then: none runs its command once and keeps the child, even with on_timeout: restart", () => {
+    const state = stack("    tasks: { timeout: 10s, on_timeout: restart }\n    actions:\n      task-timeout: { run: dump-tasks, then: none }");
+    run(state, task("a", "start"));
+    nowMs = 10_000;
+    const effects = run(state, taskDue());
+    expect(effects.flatMap((e) => (e.type === "RunAction" ? [e.env["VIGIL_EVENT_KIND"]] : []))).toEqual(["task-timeout"]);
+    expect(effects.filter((e) => e.type === "Signal")).toEqual([]);
+    expect(agent(state).status).toMatchObject({ state: "running", pid: 100 });
+  });
+
+  it("actions: task-timeout with then: restart runs its command first and restarts once it is done", () => {
+    const state = stack("    tasks: { timeout: 10s, on_timeout: restart }\n    actions:\n      task-timeout: { run: dump-tasks, then: restart }");
+    run(state, task("a", "start"));
+    nowMs = 10_000;
+    const effects = run(state, taskDue());
+    expect(effects.flatMap((e) => (e.type === "RunAction" ? [e.env["VIGIL_EVENT_KIND"]] : []))).toEqual(["task-timeout"]);
+    expect(effects.filter((e) => e.type === "Signal")).toEqual([]);
+    nowMs = 10_500;
+    const done = run(state, { type: "ActionFinished", seq: 1, result: { exitCode: 0, timedOut: false, error: null, output: "" } });
+    expect(done).toContainEqual({ type: "Signal", id: "agent#0", incarnation: 1, signal: "SIGTERM" });
+  });
+
   it("on_timeout alert reports the timeout once and keeps the child and the task", () => {
     const state = stack("    tasks: { timeout: 10s }");
     run(state, task("a", "start"));
