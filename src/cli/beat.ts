@@ -28,9 +28,8 @@ const SEND_TIMEOUT_MS = 5000;
 /** `vigil beat`: sends one message over the heartbeat socket and returns once it is written. */
 export async function beatCommand(opts: BeatOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (opts.service !== undefined) return beatAs(opts.service, opts, env);
-  if (opts.fail === true || opts.exitCode !== undefined || (opts.start === true && opts.task === undefined)) {
-    throw new UserError("vigil beat: --fail and --exit-code need --service NAME, --start needs --task ID or --service NAME", 1);
-  }
+  // --start without --task is refused by messageFrom ("--start needs --task ID")
+  if (opts.fail === true || opts.exitCode !== undefined) throw new UserError("vigil beat: --fail and --exit-code need --service NAME", 1);
   const message = messageFrom(opts);
   const { service, token, socketPath } = readClientEnv(env);
   const missing = [
