@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { isAlive } from "../runtime/process/proc.js";
+import { isAlive } from "../runtime/process/table.js";
 import { ask } from "./target.js";
 import { UserError } from "./user-error.js";
 

@@ -118,6 +118,8 @@ export interface SupervisorDoc {
   readonly problems: readonly ProblemDoc[];
   /** the supervisor's sockets and what they closed (null while they are not open) */
   readonly connections: ConnectionsDoc | null;
+  /** how processes are read: "proc" (Linux /proc) or "portable" (ps); null when not known */
+  readonly process_backend: "proc" | "portable" | null;
 }
 
 /**

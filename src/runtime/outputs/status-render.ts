@@ -26,6 +26,8 @@ export interface StatusSource {
   readonly problems?: () => SupervisorDoc["problems"];
   /** the sockets' connections and what they closed */
   readonly connections?: () => SupervisorDoc["connections"];
+  /** the process table's backend (process/table.ts) */
+  readonly processBackend?: SupervisorDoc["process_backend"];
 }
 
 export interface RenderOptions {
@@ -105,6 +107,7 @@ export class StatusRenderer {
       host: hostDoc(state.host),
       problems: this.source.problems?.() ?? [],
       connections: this.source.connections?.() ?? null,
+      process_backend: this.source.processBackend ?? null,
     };
   }
 }
