@@ -1,7 +1,8 @@
 // The portable backend of the process table: `ps`, where there is no /proc (macOS, the BSDs), and on
 // Linux with VIGIL_PROCESS_BACKEND=portable. One `ps -A` gives every process (ps-parse.ts); what is read
 // of one process within a turn of the event loop comes from the last such list of that turn, so a
-// shutdown of many jobs runs ps a few times, not once per process. Start times are ps's lstart, whole
+// shutdown of many jobs runs ps a few times, not once per process. A command line is read on its own
+// (a warning's, the lock's): the lists leave it out, since it costs procps one more file a process. Start times are ps's lstart, whole
 // seconds: a pid reused within the same second by another process would pass for the old one, so the
 // lock compares the command too, and children.json the VIGIL_TOKEN. ps shows a process's environment
 // where its platform has the option for it (psEnvironmentFlag): the token scan works there; elsewhere
@@ -21,6 +22,7 @@ export class PsTable implements ProcessTable {
   readonly backend = "portable";
   readonly startClock = "seconds";
   readonly readsEnvironment: boolean;
+  readonly #platform: string;
   readonly #fields: string;
   readonly #withSession: boolean;
   readonly #envFlag: string | null;
@@ -29,6 +31,7 @@ export class PsTable implements ProcessTable {
   #turn: Map<number, PsRow> | null = null;
 
   constructor(platform: string = process.platform) {
+    this.#platform = platform;
     this.#fields = psFields(platform);
     this.#withSession = platform === "linux";
     this.#envFlag = psEnvironmentFlag(platform);
@@ -68,9 +71,10 @@ export class PsTable implements ProcessTable {
   }
 
   commandLine(pid: number): string {
-    const row = (this.#turn ?? this.#listed()).get(pid);
-    if (!row) return "?";
-    const text = row.command === "" ? "?" : row.command;
+    if (!Number.isInteger(pid) || pid <= 0) return "?";
+    const row = parsePsOutput(this.#spawn(["-ww", "-o", psFields(this.#platform, true), "-p", String(pid)]), this.#withSession).find((r) => r.pid === pid);
+    if (!row || row.command === "") return "?";
+    const text = row.command;
     return text.length > COMMAND_CHARS ? `${text.slice(0, COMMAND_CHARS)}…` : text;
   }
 

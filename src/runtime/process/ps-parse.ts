@@ -2,12 +2,14 @@
 // TZ=UTC, so that lstart is "Sun Dec  6 19:04:19 2026" in UTC everywhere, and with -ww so that no
 // command is cut to a terminal's width. One line a process, fields separated by blanks:
 //
-//   pid ppid pgid [sid] stat lstart(5 words) rss time command...
+//   pid ppid pgid [sid] state lstart(5 words) rss time [command...]
 //
 // Every field but the command is one word (lstart exactly five), so the line splits on runs of blanks
 // and whatever follows the time is the command, blanks and all. sid is asked for on Linux alone (macOS
-// prints a kernel address as `sess`); stat's first letter is the state (R S D T Z I U …); rss is KiB;
+// prints a kernel address as `sess`); state's first letter is the state (R S D T Z I U …); rss is KiB;
 // time is CPU time as [DD-][HH:]MM:SS[.cc] (whole seconds on Linux procps, hundredths on macOS/BSD).
+// The command is left out of the lists a sweep takes: Linux procps then reads two files a process
+// (stat, status) instead of three (cmdline), and a sweep needs no command.
 import type { ProcStat } from "./proc.js";
 
 export interface PsRow extends ProcStat {
@@ -20,9 +22,10 @@ export interface PsRow extends ProcStat {
 
 export const PS_ENV: Readonly<Record<string, string>> = { LC_ALL: "C", TZ: "UTC" };
 
-/** The `-o` list for a platform: with sid where it is a session id. */
-export function psFields(platform: string): string {
-  return platform === "linux" ? "pid=,ppid=,pgid=,sid=,stat=,lstart=,rss=,time=,command=" : "pid=,ppid=,pgid=,stat=,lstart=,rss=,time=,command=";
+/** The `-o` list for a platform: with sid where it is a session id, and with the command if asked. */
+export function psFields(platform: string, withCommand = false): string {
+  const session = platform === "linux" ? "sid=," : "";
+  return `pid=,ppid=,pgid=,${session}state=,lstart=,rss=,time=${withCommand ? ",command=" : ""}`;
 }
 
 /** ps's option that shows each process's environment after its command, or null where it is unknown. */

@@ -7,11 +7,16 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChildRegistry, reapOrphans, type ChildEntry } from "../../../src/runtime/process/orphans.js";
 import type { WriteReport } from "../../../src/runtime/state/problems.js";
-import { isAlive, processGroupMembers, readProcStat } from "../../../src/runtime/process/proc.js";
+import { isAlive, processGroupMembers } from "../../../src/runtime/process/proc.js";
+import { processes } from "../../../src/runtime/process/table.js";
 import { StateDirError } from "../../../src/runtime/state/state-dir.js";
 import { isGone, useProcesses, waitFor, waitForDescendants } from "../../support/processes.js";
 
 let stateDir: string;
+// records as the process table that runs the tests writes them: /proc's clock ticks, or ps's seconds
+const table = processes();
+const readProcStat = (pid: number) => table.read(pid);
+const clock: Partial<ChildEntry> = table.startClock === "ticks" ? {} : { startClock: table.startClock };
 const { spawnGroup, adopt } = useProcesses();
 
 /** the token a spawn would have put in its child's environment */
@@ -24,10 +29,12 @@ function entryFor(service: string, pid: number, overrides: Partial<ChildEntry> =
     service,
     pid,
     pgid: pid,
-    startTime: readProcStat(pid)?.startTime ?? 1,
+    // read only when the test gives none: ps (the portable table) costs tens of milliseconds a call
+    startTime: overrides.startTime ?? readProcStat(pid)?.startTime ?? 1,
     stopSignal: "SIGTERM",
     stopTimeoutMs: 200,
     token: TOKEN,
+    ...clock,
     ...overrides,
   };
 }
