@@ -129,7 +129,9 @@ export class Job {
 
   /** The members that are left, with their commands, for a warning. */
   describe(snap: ProcSnapshot): JobMember[] {
-    return this.members(snap).map((m) => ({ pid: m.pid, command: processes().commandLine(m.pid), escaped: m.pgid !== this.pid }));
+    const members = this.members(snap);
+    const commands = processes().commandLines(members.map((m) => m.pid));
+    return members.map((m) => ({ pid: m.pid, command: commands.get(m.pid) ?? "?", escaped: m.pgid !== this.pid }));
   }
 }
 

@@ -13,7 +13,7 @@ export function procTable(): ProcessTable {
     backend: "proc",
     startClock: "ticks",
     readsEnvironment: true,
-    list: scanProcesses,
+    list: () => scanProcesses(),
     read: readProcStat,
     pids: listPids,
     tree: treeSnapshot,
@@ -27,6 +27,7 @@ export function procTable(): ProcessTable {
       return found;
     },
     commandLine: readCommandLine,
+    commandLines: (pids) => new Map(pids.map((pid) => [pid, readCommandLine(pid)])),
     usageReader() {
       const reader = new ProcTable();
       return {

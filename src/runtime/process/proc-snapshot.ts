@@ -121,20 +121,21 @@ export class ProcScanner {
   constructor(readonly table: ProcessTable) {}
 
   current(): ProcSnapshot {
-    if (this.#current === null) {
-      this.#current = takeSnapshot(this.table.list());
-      setImmediate(() => (this.#current = null));
-    }
-    return this.#current;
+    return this.#current ?? this.#take(false);
   }
 
-  /** The roots' trees alone when the kernel can say them (treeSnapshot), else the whole table. */
+  /** The roots' trees alone when the table can say them (treeSnapshot), else the whole table. */
   tree(roots: Iterable<number>): ProcSnapshot {
     return this.table.tree(roots) ?? this.current();
   }
 
   fresh(): ProcSnapshot {
-    this.#current = null;
-    return this.current();
+    return this.#take(true);
+  }
+
+  #take(fresh: boolean): ProcSnapshot {
+    if (this.#current === null) setImmediate(() => (this.#current = null));
+    this.#current = takeSnapshot(this.table.list(fresh));
+    return this.#current;
   }
 }

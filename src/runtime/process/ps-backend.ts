@@ -36,22 +36,23 @@ export class PsTable implements ProcessTable {
     this.#withSession = platform === "linux";
     this.#envFlag = psEnvironmentFlag(platform);
     this.readsEnvironment = this.#envFlag !== null;
-    this.#env = { ...process.env, ...PS_ENV };
+    // without a token of its own, ps never shows up as a process of the job it looks for
+    const { VIGIL_TOKEN: _token, ...env } = process.env;
+    this.#env = { ...env, ...PS_ENV };
   }
 
-  list(): ProcStat[] {
-    return [...this.#listed().values()];
+  list(fresh = true): ProcStat[] {
+    return [...(fresh ? this.#listed() : this.#current()).values()];
   }
 
+  /** From this turn's list: on Linux `ps -p` reads all of /proc anyway, and a batch of reads runs ps once. */
   read(pid: number): ProcStat | null {
     if (!Number.isInteger(pid) || pid <= 0) return null;
-    if (this.#turn) return this.#turn.get(pid) ?? null;
-    // one process, and the first look of this turn: ps for it alone
-    return this.#run(["-ww", "-o", this.#fields, "-p", String(pid)]).find((r) => r.pid === pid) ?? null;
+    return this.#current().get(pid) ?? null;
   }
 
   pids(): number[] {
-    return [...this.#listed().keys()];
+    return [...this.#current().keys()];
   }
 
   tree(): ProcSnapshot | null {
@@ -59,34 +60,58 @@ export class PsTable implements ProcessTable {
   }
 
   only(pids: Iterable<number>): ProcSnapshot {
-    const listed = this.#turn ?? this.#listed();
+    const listed = this.#current();
     return takeSnapshot([...new Set(pids)].flatMap((pid) => listed.get(pid) ?? []));
   }
 
+  /**
+   * One ps with the environments. For every process ("all") the same ps lists the fields too, and
+   * becomes this turn's list: a token search and the look at the jobs after it run ps once.
+   */
   envOf(pids: readonly number[] | "all", name: string): Map<number, string> {
     if (this.#envFlag === null || (pids !== "all" && pids.length === 0)) return new Map();
-    const which = pids === "all" ? ["-A"] : ["-p", pids.join(",")];
-    const out = this.#spawn([this.#envFlag, "-ww", "-o", "pid=,command=", ...which]);
-    return parseEnvironLines(out, name);
+    if (pids !== "all") return parseEnvironLines(this.#spawn([this.#envFlag, "-ww", "-o", "pid=,command=", "-p", pids.join(",")]), name);
+    const out = this.#spawn([this.#envFlag, "-A", "-ww", "-o", psFields(this.#platform, true)]);
+    const byPid = new Map<number, PsRow>();
+    for (const row of parsePsOutput(out, this.#withSession)) byPid.set(row.pid, row);
+    this.#keep(byPid);
+    // the fixed fields come first on each line, then the command and the environment
+    return parseEnvironLines(out.replace(/^\s*(\d+)\s.*?\d\d:\d\d:\d\d \d{4}\s+\d+\s+\S+/gm, "$1"), name);
   }
 
   commandLine(pid: number): string {
-    if (!Number.isInteger(pid) || pid <= 0) return "?";
-    const row = parsePsOutput(this.#spawn(["-ww", "-o", psFields(this.#platform, true), "-p", String(pid)]), this.#withSession).find((r) => r.pid === pid);
-    if (!row || row.command === "") return "?";
-    const text = row.command;
-    return text.length > COMMAND_CHARS ? `${text.slice(0, COMMAND_CHARS)}…` : text;
+    return this.commandLines([pid]).get(pid) ?? "?";
+  }
+
+  commandLines(pids: readonly number[]): Map<number, string> {
+    const found = new Map<number, string>();
+    const valid = pids.filter((pid) => Number.isInteger(pid) && pid > 0);
+    const rows = valid.length === 0 ? [] : parsePsOutput(this.#spawn(["-ww", "-o", psFields(this.#platform, true), "-p", valid.join(",")]), this.#withSession);
+    const byPid = new Map(rows.map((r) => [r.pid, r.command]));
+    for (const pid of pids) {
+      const text = byPid.get(pid) || "?";
+      found.set(pid, text.length > COMMAND_CHARS ? `${text.slice(0, COMMAND_CHARS)}…` : text);
+    }
+    return found;
   }
 
   usageReader(): UsageReader {
     return new PsUsageReader(this.#fields, this.#withSession, this.#env);
   }
 
-  /** A fresh list, kept as this turn's for read(). */
+  /** This turn's list, taken now if there is none yet. */
+  #current(): Map<number, PsRow> {
+    return this.#turn ?? this.#listed();
+  }
+
+  /** A fresh list, kept as this turn's. */
   #listed(): Map<number, PsRow> {
-    const rows = this.#run(["-A", "-ww", "-o", this.#fields]);
     const byPid = new Map<number, PsRow>();
-    for (const row of rows) byPid.set(row.pid, row);
+    for (const row of this.#run(["-A", "-ww", "-o", this.#fields])) byPid.set(row.pid, row);
+    return this.#keep(byPid);
+  }
+
+  #keep(byPid: Map<number, PsRow>): Map<number, PsRow> {
     if (this.#turn === null) setImmediate(() => (this.#turn = null));
     this.#turn = byPid;
     return byPid;

@@ -34,8 +34,11 @@ export interface ProcessTable {
   readonly startClock: StartClock;
   /** whether envOf can read other processes' environments (the VIGIL_TOKEN scan) */
   readonly readsEnvironment: boolean;
-  /** every process, zombies included */
-  list(): ProcStat[];
+  /**
+   * Every process, zombies included. `fresh` false: a list already taken in this turn of the event loop
+   * may be handed out again (the portable table's; /proc is always read anew).
+   */
+  list(fresh?: boolean): ProcStat[];
   /** one process; null when it is not there (or cannot be read) */
   read(pid: number): ProcStat | null;
   /** the pid of every process */
@@ -48,6 +51,8 @@ export interface ProcessTable {
   envOf(pids: readonly number[] | "all", name: string): Map<number, string>;
   /** "redis-server *:6379", or "?" when it cannot be read */
   commandLine(pid: number): string;
+  /** the command lines of several processes at once ("?" for those that cannot be read) */
+  commandLines(pids: readonly number[]): Map<number, string>;
   /** a new reader of CPU and memory for a resource sampler */
   usageReader(): UsageReader;
 }

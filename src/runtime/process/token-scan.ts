@@ -62,8 +62,11 @@ export function findTokenHolders<T>(
     if (!isLiveState(s.state) || s.startTime < sinceStartTime || s.pid === process.pid || skip.has(s.pid)) continue;
     candidates.push(s.pid);
   }
-  for (const [pid, token] of tokensOf(table, candidates)) {
-    if (token.length !== TOKEN_CHARS) continue;
+  // ps reads every environment in one run as cheaply as some (and so refreshes the list it keeps)
+  const read = tokensOf(table, table.backend === "portable" ? "all" : candidates);
+  const wanted = new Set(candidates);
+  for (const [pid, token] of read) {
+    if (token.length !== TOKEN_CHARS || !wanted.has(pid)) continue;
     const owner = tokens.get(token);
     const s = snap.byPid.get(pid);
     if (owner === undefined || s === undefined) continue;
@@ -86,10 +89,12 @@ export function findTokenHolders<T>(
 export function holdersOf<T>(table: ProcessTable, tokens: ReadonlyMap<string, T>, afterPid: number, skip: ReadonlySet<number> = new Set()): Map<T, ProcStat[]> {
   const found = new Map<T, ProcStat[]>();
   if (tokens.size === 0 || !table.readsEnvironment) return found;
-  const pids = table.pids();
-  const wrapped = table.backend === "portable" || !pids.some((pid) => pid > afterPid);
-  const candidates = pids.filter((pid) => (wrapped || pid > afterPid) && pid !== process.pid && !skip.has(pid));
+  // ps: one run lists every process with its environment (the list for table.read below too)
+  const pids = table.backend === "portable" ? "all" : table.pids();
+  const wrapped = pids === "all" || !pids.some((pid) => pid > afterPid);
+  const candidates = pids === "all" ? "all" : pids.filter((pid) => (wrapped || pid > afterPid) && pid !== process.pid && !skip.has(pid));
   for (const [pid, token] of tokensOf(table, candidates)) {
+    if (pid === process.pid || skip.has(pid)) continue;
     const owner = tokens.get(token);
     if (owner === undefined) continue;
     const stat = table.read(pid);
