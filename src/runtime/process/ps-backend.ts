@@ -1,12 +1,12 @@
 // The portable backend of the process table: `ps`, where there is no /proc (macOS, the BSDs), and on
 // Linux with VIGIL_PROCESS_BACKEND=portable. One `ps -A` gives every process (ps-parse.ts); what is read
 // of one process within a turn of the event loop comes from the last such list of that turn, so a
-// shutdown of many jobs runs ps a few times, not once per process. A command line is read on its own
-// (a warning's, the lock's): the lists leave it out, since it costs procps one more file a process. Start times are ps's lstart, whole
-// seconds: a pid reused within the same second by another process would pass for the old one, so the
-// lock compares the command too, and children.json the VIGIL_TOKEN. ps shows a process's environment
-// where its platform has the option for it (psEnvironmentFlag): the token scan works there; elsewhere
-// jobs are the process group and the tree alone.
+// shutdown of many jobs runs ps a few times, not once per process. Command lines are read on their own
+// (a warning's, the lock's): the lists leave them out, since they cost procps one more file a process.
+// Start times are ps's lstart, whole seconds: a pid reused within the same second by another process
+// would pass for the old one, so the lock compares the command too, and children.json the VIGIL_TOKEN.
+// ps shows a process's environment where its platform has the option for it (psEnvironmentFlag): the
+// token scan works there; elsewhere a job is its process group and tree alone.
 import { execFile, spawnSync } from "node:child_process";
 import { parseEnvironLines, parsePsOutput, psEnvironmentFlag, psFields, PS_ENV, type PsRow } from "./ps-parse.js";
 import type { ProcStat } from "./proc.js";
@@ -121,11 +121,14 @@ export class PsTable implements ProcessTable {
     return parsePsOutput(this.#spawn(args), this.#withSession);
   }
 
+  /**
+   * ps's output; "" when it cannot run (out of descriptors or processes), which the callers take as
+   * /proc's backend takes an unreadable /proc: nothing is seen, nothing is proven.
+   */
   #spawn(args: readonly string[]): string {
     // ps exits 1 when none of the -p pids exists: its output is still the answer
     const result = spawnSync("ps", args, { env: this.#env, encoding: "utf8", maxBuffer: MAX_OUTPUT_BYTES, stdio: ["ignore", "pipe", "ignore"] });
-    if (result.error) throw new Error(`cannot run ps: ${result.error.message}`);
-    return result.stdout ?? "";
+    return result.error ? "" : (result.stdout ?? "");
   }
 }
 
