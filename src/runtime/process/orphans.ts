@@ -270,9 +270,10 @@ export async function reapOrphans(
     log(`ignoring unreadable ${path}: ${(err as Error).message}`);
   }
   const table = processes();
-  const snap = takeSnapshot(table.list());
   const byToken = new Map(entries.flatMap((e) => (e.token === undefined ? [] : [[e.token, e] as const])));
-  const holders = findTokenHolders(table, snap, byToken);
+  const holders = findTokenHolders(table, () => takeSnapshot(table.list()), byToken);
+  // the list the token search took (ps), or a new one (/proc)
+  const snap = takeSnapshot(table.list(false));
   const results = await Promise.all(entries.map((entry) => reapOne(entry, snap, holders.get(entry) ?? [], log)));
   await clearDeadCgroups(entries);
   await unlink(path).catch(() => undefined);

@@ -8,6 +8,8 @@
 // ps shows a process's environment where its platform has the option for it (psEnvironmentFlag): the
 // token scan works there; elsewhere a job is its process group and tree alone.
 import { execFile, spawnSync } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import { delimiter, join } from "node:path";
 import { parseEnvironLines, parsePsOutput, psEnvironmentFlag, psFields, PS_ENV, type PsRow } from "./ps-parse.js";
 import type { ProcStat } from "./proc.js";
 import { takeSnapshot, type ProcSnapshot } from "./proc-snapshot.js";
@@ -27,6 +29,8 @@ export class PsTable implements ProcessTable {
   readonly #withSession: boolean;
   readonly #envFlag: string | null;
   readonly #env: NodeJS.ProcessEnv;
+  /** ps's path, found once: a spawn does not search PATH again */
+  readonly #ps: string;
   /** the last full list of this turn, by pid */
   #turn: Map<number, PsRow> | null = null;
 
@@ -39,6 +43,7 @@ export class PsTable implements ProcessTable {
     // without a token of its own, ps never shows up as a process of the job it looks for
     const { VIGIL_TOKEN: _token, ...env } = process.env;
     this.#env = { ...env, ...PS_ENV };
+    this.#ps = findPs(env["PATH"]);
   }
 
   list(fresh = true): ProcStat[] {
@@ -96,7 +101,7 @@ export class PsTable implements ProcessTable {
   }
 
   usageReader(): UsageReader {
-    return new PsUsageReader(this.#fields, this.#withSession, this.#env);
+    return new PsUsageReader(this.#ps, this.#fields, this.#withSession, this.#env);
   }
 
   /** This turn's list, taken now if there is none yet. */
@@ -127,7 +132,7 @@ export class PsTable implements ProcessTable {
    */
   #spawn(args: readonly string[]): string {
     // ps exits 1 when none of the -p pids exists: its output is still the answer
-    const result = spawnSync("ps", args, { env: this.#env, encoding: "utf8", maxBuffer: MAX_OUTPUT_BYTES, stdio: ["ignore", "pipe", "ignore"] });
+    const result = spawnSync(this.#ps, args, { env: this.#env, encoding: "utf8", maxBuffer: MAX_OUTPUT_BYTES, stdio: ["ignore", "pipe", "ignore"] });
     return result.error ? "" : (result.stdout ?? "");
   }
 }
@@ -138,6 +143,7 @@ class PsUsageReader implements UsageReader {
   readonly ticksPerSecond = 100;
 
   constructor(
+    private readonly ps: string,
     private readonly fields: string,
     private readonly withSession: boolean,
     private readonly env: NodeJS.ProcessEnv,
@@ -145,7 +151,7 @@ class PsUsageReader implements UsageReader {
 
   scan(): Promise<ProcUsage[]> {
     return new Promise((resolve, reject) => {
-      execFile("ps", ["-A", "-ww", "-o", this.fields], { env: this.env, encoding: "utf8", maxBuffer: MAX_OUTPUT_BYTES }, (err, stdout) => {
+      execFile(this.ps, ["-A", "-ww", "-o", this.fields], { env: this.env, encoding: "utf8", maxBuffer: MAX_OUTPUT_BYTES }, (err, stdout) => {
         if (err && stdout === "") return reject(new Error(`cannot run ps: ${err.message}`));
         resolve(
           parsePsOutput(stdout, this.withSession).map((r) => ({
@@ -168,4 +174,17 @@ class PsUsageReader implements UsageReader {
   watch(): void {}
 
   close(): void {}
+}
+
+/** The first executable `ps` on PATH; "ps" (searched at each spawn) when there is none to find now. */
+function findPs(path: string | undefined): string {
+  for (const dir of (path ?? "/usr/bin:/bin").split(delimiter)) {
+    if (dir === "") continue;
+    const candidate = join(dir, "ps");
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {}
+  }
+  return "ps";
 }

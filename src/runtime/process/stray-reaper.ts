@@ -64,7 +64,7 @@ export class StrayReaper {
     if (this.#pending.size === 0) return [];
     const services = new Map<string, string>();
     for (const [token, { service }] of this.#pending) services.set(token, service);
-    const byService = findTokenHolders(this.scanner.table, this.scanner.fresh(), services, 0, this.live());
+    const byService = findTokenHolders(this.scanner.table, () => this.scanner.fresh(), services, 0, this.live());
     const killed: ProcStat[] = [];
     for (const [service, procs] of byService) {
       for (const p of procs) {

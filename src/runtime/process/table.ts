@@ -89,6 +89,7 @@ export function processes(): ProcessTable {
 
 /** True when pid is alive and still the process that started at startTime (not a reused pid). */
 export function isSameProcess(pid: number, startTime: number, clock: StartClock = processes().startClock): boolean {
+  if (!mayExist(pid)) return false;
   const table = processes();
   const stat = table.read(pid);
   if (stat === null || !isLive(stat.state)) return false;
@@ -98,10 +99,22 @@ export function isSameProcess(pid: number, startTime: number, clock: StartClock 
 
 /** False for a missing process, a zombie or a dead one. */
 export function isAlive(pid: number): boolean {
+  if (!mayExist(pid)) return false;
   const stat = processes().read(pid);
   return stat !== null && isLive(stat.state);
 }
 
 function isLive(state: string): boolean {
   return state !== "Z" && state !== "X" && state !== "x";
+}
+
+/** False only when no process has the pid (ESRCH): a look at the table is then spared (ps costs). */
+function mayExist(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== "ESRCH";
+  }
 }

@@ -3,7 +3,7 @@
 // /proc/PID/environ on Linux, `ps` with its environment option elsewhere (table.ts, envOf).
 import { readFileSync } from "node:fs";
 import { isLiveState, type ProcStat } from "./proc.js";
-import type { ProcSnapshot } from "./proc-snapshot.js";
+import { takeSnapshot, type ProcSnapshot } from "./proc-snapshot.js";
 import type { ProcessTable } from "./table.js";
 
 const TOKEN_KEY = Buffer.from("VIGIL_TOKEN=");
@@ -45,25 +45,29 @@ function tokensOf(table: ProcessTable, pids: readonly number[] | "all"): Map<num
 }
 
 /**
- * Live processes in the snapshot that carry one of the tokens, by token. Only processes started at or
- * after `sinceStartTime` (in the table's clock) are read: the others cannot belong to a job that young.
+ * Live processes that carry one of the tokens, by token, as `look` (a fresh snapshot) sees them. Only
+ * processes started at or after `sinceStartTime` (in the table's clock) are read: the others cannot
+ * belong to a job that young. ps lists every process with its environment in one run, as cheaply as
+ * some, and that run's list is the snapshot then (`look` is not called).
  */
 export function findTokenHolders<T>(
   table: ProcessTable,
-  snap: ProcSnapshot,
+  look: () => ProcSnapshot,
   tokens: ReadonlyMap<string, T>,
   sinceStartTime = 0,
   skip: ReadonlySet<number> = new Set(),
 ): Map<T, ProcStat[]> {
   const found = new Map<T, ProcStat[]>();
   if (tokens.size === 0 || !table.readsEnvironment) return found;
+  const portable = table.backend === "portable";
+  const everyToken = portable ? tokensOf(table, "all") : null;
+  const snap = portable ? takeSnapshot(table.list(false)) : look();
   const candidates: number[] = [];
   for (const s of snap.byPid.values()) {
     if (!isLiveState(s.state) || s.startTime < sinceStartTime || s.pid === process.pid || skip.has(s.pid)) continue;
     candidates.push(s.pid);
   }
-  // ps reads every environment in one run as cheaply as some (and so refreshes the list it keeps)
-  const read = tokensOf(table, table.backend === "portable" ? "all" : candidates);
+  const read = everyToken ?? tokensOf(table, candidates);
   const wanted = new Set(candidates);
   for (const [pid, token] of read) {
     if (token.length !== TOKEN_CHARS || !wanted.has(pid)) continue;
