@@ -112,6 +112,15 @@ describe("ChildRegistry", () => {
 });
 
 describe("reapOrphans", () => {
+  it("ends a child recorded by the other process backend (start times of another clock) once its token proves it", async () => {
+    const { pid, grandchild, token } = await spawnStubborn();
+    const other: Partial<ChildEntry> = table.startClock === "ticks" ? { startClock: "seconds" } : { startClock: undefined };
+    await writeChildren([entryFor("worker", pid, { token, startTime: 1, stopSignal: "SIGKILL", ...other })]);
+    expect(await reapOrphans(stateDir)).toEqual([{ pid, service: "worker", outcome: "exited" }]);
+    expect(isGone(pid)).toBe(true);
+    expect(isGone(grandchild)).toBe(true);
+  });
+
   it("ends a recorded child that ignores SIGTERM together with its grandchild", async () => {
     const { pid, grandchild, token } = await spawnStubborn();
     await writeChildren([entryFor("worker", pid, { token })]);
