@@ -276,7 +276,8 @@ export class Spawner {
     const { scanner } = this.opts.jobs;
     const { clock, post } = this.opts;
     const { job, spec } = running;
-    const snap = scanner.fresh();
+    // the look `left()` took a moment ago, in this same turn (a ps run fewer on the portable backend)
+    const snap = scanner.current();
     const members = job.describe(snap);
     if (members.length > 0) post({ type: "JobNoticed", id, note: leftovers(members, code) });
     job.stop(spec.stop.signal, snap);
