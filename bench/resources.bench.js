@@ -1,13 +1,17 @@
 // Resource sampling cost: supervisor CPU (user + system) of one sweep over 1,000 children, a quarter of
-// them `sh -c 'sleep 600 & wait'` trees. Next to it, the same sweep done the way the issue first named:
-// one /proc scan for the trees plus one batched pidusage call.
+// them `sh -c 'sleep 600 & wait'` trees, with each process backend: /proc (Linux) and portable (one ps a
+// sweep, whose own CPU is counted too). Next to them, the same sweep done the way the first resources
+// issue named: one /proc scan for the trees plus one batched pidusage call.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { descendantsIn, scanProcesses } from "../dist/runtime/process/proc.js";
 import { ResourceSampler } from "../dist/runtime/resources/sampler.js";
+import { procTable } from "../dist/runtime/process/proc-backend.js";
+import { PsTable } from "../dist/runtime/process/ps-backend.js";
 import { round, saveResult, summary, table } from "./lib.js";
 
 const pidusage = createRequire(import.meta.url)("pidusage");
@@ -22,6 +26,9 @@ const REFERENCE_WARMUP = 5;
 // sweeps this far apart measure a real interval (the default interval is 2 s)
 const SPACING_MS = 200;
 const GOAL_MS = 30;
+const PORTABLE_WARMUP = Number(process.env.BENCH_PORTABLE_WARMUP ?? 20);
+/** the portable sweep may cost this many times the /proc one */
+const PORTABLE_FACTOR = 5;
 
 /** Every 4th child is a shell with a sleeping child of its own; the rest are plain sleeps. */
 function spawnChildren(n, children) {
@@ -47,7 +54,15 @@ async function waitForTrees(children) {
   }
 }
 
-/** CPU (user + system) and wall milliseconds of each call of fn, after a warm-up; and of the warm-up. */
+/** CPU of this process's reaped children (cutime + cstime of /proc/self/stat), in ms: the ps a sweep runs. */
+function childrenCpuMs() {
+  const text = readFileSync("/proc/self/stat", "latin1");
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  // fields 16 and 17 (cutime, cstime) are rest[13] and rest[14], in USER_HZ (100) ticks
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+/** CPU (user + system, with the children it reaped) and wall milliseconds of each call of fn, after a warm-up. */
 async function measure(fn, warmup) {
   const cpuMs = [];
   const wallMs = [];
@@ -55,15 +70,17 @@ async function measure(fn, warmup) {
   for (let i = 0; i < warmup + SWEEPS; i++) {
     await sleep(SPACING_MS);
     const cpu0 = process.cpuUsage();
+    const children0 = childrenCpuMs();
     const t0 = performance.now();
     await fn();
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
+    const ms = (cpu.user + cpu.system) / 1000 + (childrenCpuMs() - children0);
     if (i < warmup) {
-      warmupCpuMs.push((cpu.user + cpu.system) / 1000);
+      warmupCpuMs.push(ms);
       continue;
     }
-    cpuMs.push((cpu.user + cpu.system) / 1000);
+    cpuMs.push(ms);
     wallMs.push(wall);
   }
   return { cpu: summary(cpuMs), wall: summary(wallMs), warmupCpu: summary(warmupCpuMs) };
@@ -80,7 +97,8 @@ async function killAll(children) {
 
 export async function run() {
   const children = [];
-  const sampler = new ResourceSampler();
+  const sampler = new ResourceSampler({ reader: procTable().usageReader() });
+  const portableSampler = new ResourceSampler({ reader: new PsTable().usageReader() });
   try {
     spawnChildren(CHILDREN, children);
     await waitForTrees(children);
@@ -92,6 +110,14 @@ export async function run() {
     }, WARMUP);
     const processes = [...last.values()].reduce((n, s) => n + s.processes, 0);
     if (last.size !== CHILDREN) throw new Error(`sampled ${last.size} of ${CHILDREN} services`);
+
+    let lastPortable = new Map();
+    const portable = await measure(async () => {
+      lastPortable = await portableSampler.sample(services);
+    }, PORTABLE_WARMUP);
+    if (lastPortable.size !== CHILDREN) throw new Error(`the portable sweep sampled ${lastPortable.size} of ${CHILDREN} services`);
+    const portableProcesses = [...lastPortable.values()].reduce((n, s) => n + s.processes, 0);
+    if (portableProcesses !== processes) throw new Error(`the portable sweep saw ${portableProcesses} processes, /proc ${processes}`);
 
     let batch = 0;
     const reference = await measure(async () => {
@@ -106,6 +132,8 @@ export async function run() {
     // machine a neighbour's load inflates the CPU time of single sweeps
     const pass = vigil.cpu.median <= GOAL_MS;
     const p99Within = vigil.cpu.p99 <= GOAL_MS;
+    const portableRatio = portable.cpu.median / vigil.cpu.median;
+    const portablePass = portableRatio <= PORTABLE_FACTOR;
     const result = {
       children: CHILDREN,
       processes_sampled: processes,
@@ -115,6 +143,14 @@ export async function run() {
       sweep_cpu_ms: mapRound(vigil.cpu),
       sweep_wall_ms: mapRound(vigil.wall),
       warmup_sweep_cpu_ms: mapRound(vigil.warmupCpu),
+      portable: {
+        warmup_sweeps: PORTABLE_WARMUP,
+        sweep_cpu_ms: mapRound(portable.cpu),
+        sweep_wall_ms: mapRound(portable.wall),
+        cpu_median_ratio_to_proc: round(portableRatio, 2),
+        goal: `portable sweep CPU (vigil + the ps it runs) <= ${PORTABLE_FACTOR} x the /proc one (median)`,
+        pass: portablePass,
+      },
       reference_scan_plus_pidusage: {
         pids_per_batch: batch,
         cpu_ms: mapRound(reference.cpu),
@@ -129,7 +165,8 @@ export async function run() {
     console.log(
       table([
         [`sweep of ${CHILDREN} children (${processes} processes)`, "cpu median", "cpu p99", "wall median", "wall p99"],
-        ["vigil ResourceSampler", ...figures(vigil)],
+        ["vigil ResourceSampler, proc backend", ...figures(vigil)],
+        ["vigil ResourceSampler, portable backend (incl. ps)", ...figures(portable)],
         ["reference: scanProcesses + pidusage(batch)", ...figures(reference)],
       ]),
     );
@@ -139,9 +176,11 @@ export async function run() {
     console.log(
       `goal: cpu <= ${GOAL_MS} ms per sweep  median ${pass ? "PASS" : "MISS"}, p99 ${p99Within ? "within" : "over"}  -> ${path}`,
     );
+    console.log(`goal: portable <= ${PORTABLE_FACTOR} x proc  ${round(portableRatio, 2)} x  ${portablePass ? "PASS" : "MISS"}`);
     return result;
   } finally {
     sampler.close();
+    portableSampler.close();
     await killAll(children);
   }
 }

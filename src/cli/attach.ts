@@ -2,7 +2,7 @@
 // per-service logs (across rotation, as `vigil logs -f`). Ctrl-C detaches; nothing is stopped. It ends by
 // itself, with status 0, once the supervisor has gone.
 import type { StatusDocument } from "../control/status-document.js";
-import { isSameProcess, readProcStat } from "../runtime/process/proc.js";
+import { isSameProcess, processes } from "../runtime/process/table.js";
 import { logsCommand } from "./logs.js";
 import { ask } from "./target.js";
 
@@ -15,7 +15,7 @@ export interface AttachOptions {
 export async function attachCommand(names: readonly string[], file: string, opts: AttachOptions): Promise<void> {
   const { pid } = (await ask(file, { cmd: "ping" })) as { pid: number };
   // by pid and start time, so that a pid used again by another process does not keep attach going
-  const startTime = readProcStat(pid)?.startTime ?? 0;
+  const startTime = processes().read(pid)?.startTime ?? 0;
   const alive = (): boolean => isSameProcess(pid, startTime);
   process.stderr.write(`vigil: attached to the supervisor (pid ${pid}); ctrl-c detaches, the stack runs on\n`);
   // the name column as wide as `vigil up` makes it: for every instance of the stack

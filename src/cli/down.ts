@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { isAlive } from "../runtime/process/proc.js";
+import { isAlive, processes } from "../runtime/process/table.js";
 import { ask } from "./target.js";
 import { UserError } from "./user-error.js";
 
@@ -21,7 +21,8 @@ async function exited(pid: number): Promise<boolean> {
   const deadline = Date.now() + EXIT_WAIT_MS;
   while (isAlive(pid)) {
     if (Date.now() >= deadline) return false;
-    await sleep(5);
+    // a look costs a ps run on the portable process backend: not 200 a second
+    await sleep(processes().backend === "portable" ? 50 : 5);
   }
   return true;
 }

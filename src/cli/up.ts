@@ -3,6 +3,7 @@ import { loadManifest } from "../manifest/load.js";
 import { ManifestError } from "../manifest/errors.js";
 import type { Manifest } from "../manifest/types.js";
 import { LockError } from "../runtime/state/lock.js";
+import { processes, UnsupportedPlatformError } from "../runtime/process/table.js";
 import { createLogger } from "../runtime/outputs/logger.js";
 import { createPrinter, wantsColor } from "../runtime/outputs/printer.js";
 import { Stack } from "../runtime/stack.js";
@@ -33,6 +34,13 @@ export async function upCommand(file: string, opts: UpOptions = {}): Promise<num
   if (unknown.length > 0) {
     const hint = unknown.length === 1 ? didYouMean(unknown[0], known) : "";
     throw new UserError(`vigil: unknown service${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}${hint} (known: ${known.join(", ")})`, 1);
+  }
+  // a platform without Unix processes, or a VIGIL_PROCESS_BACKEND vigil has not: said before anything is made
+  try {
+    processes();
+  } catch (err) {
+    if (err instanceof UnsupportedPlatformError) throw new UserError(`vigil: ${err.message}`, 1, { cause: err });
+    throw err;
   }
   // losing the terminal or the pipe is logged to vigil.log and changes nothing else
   const outputLost = (which: string) => (err: NodeJS.ErrnoException): void =>

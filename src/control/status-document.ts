@@ -153,6 +153,8 @@ export interface SupervisorDoc {
   readonly loop_lag_max_ms?: number;
   /** the loop ran less than 1 s late within the last minute, and nothing is in `problems` */
   readonly healthy?: boolean;
+  /** how processes are read: "proc" (Linux /proc) or "portable" (ps); null when not known */
+  readonly process_backend: "proc" | "portable" | null;
 }
 
 /**

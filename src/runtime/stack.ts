@@ -29,6 +29,7 @@ import { StatusRenderer } from "./outputs/status-render.js";
 import { createPrinter, type Printer } from "./outputs/printer.js";
 import { killCgroupTree, openCgroupRoot, type CgroupRoot } from "./process/cgroup.js";
 import { ProcScanner } from "./process/proc-snapshot.js";
+import { processes } from "./process/table.js";
 import { Spawner } from "./process/spawner.js";
 import { ListenSockets } from "./sockets/listen-sockets.js";
 import { StrayReaper } from "./process/stray-reaper.js";
@@ -135,10 +136,11 @@ export class Stack {
     this.schedules = new ServiceSchedules(clock, post);
     this.notify = new NotifySockets(manifest.stateDir, post, throttledLogger(logger, clock));
     this.registry = new ChildRegistry(manifest.stateDir, this.problems.writes("children.json"));
-    const scanner = new ProcScanner();
-    const cgroups = openCgroupRoot();
+    const scanner = new ProcScanner(processes());
+    // cgroups are Linux's, and read through /proc: the portable backend tracks jobs by group, tree and token
+    const cgroups = scanner.table.backend === "proc" ? openCgroupRoot() : { root: null, reason: "the portable process backend tracks jobs without them" };
     this.cgroups = cgroups.root;
-    logger.log("debug", null, "jobs", cgroups.root ? `each instance's processes in a cgroup under ${cgroups.root.dir}` : `no cgroups (${cgroups.reason}): jobs tracked through /proc`);
+    logger.log("debug", null, "jobs", cgroups.root ? `each instance's processes in a cgroup under ${cgroups.root.dir}` : `no cgroups (${cgroups.reason}): jobs tracked through the ${scanner.table.backend} process table`);
     this.strays = new StrayReaper(clock, scanner, ({ service: id, pid, command }) => post({ type: "JobNoticed", id, note: { kind: "escaped", pid, command } }), () => this.spawner.livePids());
     this.spawner = new Spawner({
       clock,
@@ -199,6 +201,7 @@ export class Stack {
       loopLag: () => this.loopLag.doc(),
       connections: () =>
         this.heartbeat && this.control ? { heartbeat: this.heartbeat.stats(), control: this.control.stats(), http: this.http?.stats() ?? null } : null,
+      processBackend: scanner.table.backend,
     });
     this.statusFile = new AtomicJsonWriter(
       join(manifest.stateDir, "status.json"),

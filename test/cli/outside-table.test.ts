@@ -9,7 +9,7 @@ const ago = (ms: number): string => new Date(NOW - ms).toISOString();
 const DOC: StatusDocument = {
   supervisor: {
     pid: 4100, started_at: ago(3_600_000), manifest: "/srv/app/supervisor.yaml", generation: 1, config_error: null,
-    state_dir: "/srv/app/.vigil", stopping: false, rejected_messages: 0, host: null, problems: [], connections: null,
+    state_dir: "/srv/app/.vigil", stopping: false, rejected_messages: 0, host: null, problems: [], connections: null, process_backend: "proc",
   },
   services: [],
   pings: [

@@ -18,7 +18,7 @@ function service(over: Partial<ServiceDoc> & { name: string }): ServiceDoc {
 const DOC: StatusDocument = {
   supervisor: {
     pid: 4100, started_at: ago(3_600_000), manifest: "/srv/app/supervisor.yaml", generation: 3, config_error: null,
-    state_dir: "/srv/app/.vigil", stopping: false, rejected_messages: 0, host: null, problems: [], connections: null,
+    state_dir: "/srv/app/.vigil", stopping: false, rejected_messages: 0, host: null, problems: [], connections: null, process_backend: null,
   },
   services: [
     service({

@@ -1,7 +1,8 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isRunning, useStacks, waitUntil } from "../support/stack.js";
+import { isRunning, useStacks, vigil, waitUntil } from "../support/stack.js";
 
 const stack = useStacks();
 
@@ -21,6 +22,33 @@ services:
     expect(s.stdout).toMatch(/^job \| done$/m);
     const log = await readFile(join(s.stateDir, "logs", "job.log"), "utf8");
     expect(log).toMatch(/Z out done\n$/);
+  });
+
+  it("names its process backend in status: /proc on Linux, ps when VIGIL_PROCESS_BACKEND=portable", async () => {
+    const s = await stack(`
+version: 1
+services:
+  web:
+    command: [sleep, "600"]
+`);
+    s.start();
+    const web = await s.waitFor("web", (x) => x.state === "running" && x.memory_bytes !== null, "to run and be sampled");
+    expect(web.memory_bytes).toBeGreaterThan(0);
+    const doc = await s.statusFile();
+    expect(doc?.supervisor.process_backend).toBe(process.env["VIGIL_PROCESS_BACKEND"] === "portable" ? "portable" : "proc");
+  });
+
+  it("refuses a VIGIL_PROCESS_BACKEND it does not have in one line, exit 1, making nothing", async () => {
+    const s = await stack(`
+version: 1
+services:
+  web:
+    command: [sleep, "600"]
+`);
+    const result = await vigil(["up"], s.dir, 20_000, { VIGIL_PROCESS_BACKEND: "kvm" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('vigil: VIGIL_PROCESS_BACKEND must be proc or portable, not "kvm"\n');
+    expect(existsSync(s.stateDir)).toBe(false);
   });
 
   it("starts services after the ones they depend on", async () => {

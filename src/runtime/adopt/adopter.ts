@@ -1,5 +1,5 @@
 // The adapter of `adopt:` services: their Spawn finds a process vigil did not start (pidfile or command
-// line) and reports it as the instance's child; its exit is seen by polling /proc (pid and start time,
+// line) and reports it as the instance's child; its exit is seen by polling the process table (pid and start time,
 // so a reused pid is not mistaken for it), its log file's growth is reported as output. Where nothing is
 // found and the service has a `command`, that command is run the way monit runs a start program: in the
 // background, then the process is looked for again until adopt.start_timeout (a command that stays in
@@ -16,7 +16,8 @@ import type { InstanceId } from "../../core/stack/ids.js";
 import type { Input } from "../../core/stack/inputs.js";
 import type { SignalName } from "../../core/types.js";
 import type { AdoptConfig } from "../../manifest/types.js";
-import { isLiveState, listPids, readProcStat } from "../process/proc.js";
+import { isLiveState } from "../process/proc.js";
+import { processes } from "../process/table.js";
 
 export interface AdopterOptions {
   readonly clock: Clock;
@@ -109,7 +110,7 @@ export class Adopter {
     if (adopt.pidfile !== null) {
       const found = pidOfPidfile(adopt.pidfile, readText(adopt.pidfile));
       if (!found.ok) return found;
-      const stat = readProcStat(found.pid);
+      const stat = processes().read(found.pid);
       if (stat === null || !isLiveState(stat.state)) return { ok: false, error: `pidfile ${adopt.pidfile} names pid ${found.pid}, which is not running` };
       return found;
     }
@@ -120,7 +121,7 @@ export class Adopter {
   }
 
   #adopt(id: InstanceId, incarnation: number, spec: SpawnSpec, adopt: AdoptConfig, pid: number, how: string): void {
-    const stat = readProcStat(pid);
+    const stat = processes().read(pid);
     if (stat === null || !isLiveState(stat.state)) return this.#fail(id, incarnation, `pid ${pid} ended as it was found`);
     const watched: Watched = { incarnation, pid, startTime: stat.startTime, spec, adopt, timer: null, log: logMark(spec.logFile ?? null) };
     this.#watched.set(id, watched);
@@ -139,7 +140,7 @@ export class Adopter {
   #poll(id: InstanceId, watched: Watched): void {
     watched.timer = null;
     if (this.#watched.get(id) !== watched) return;
-    const stat = readProcStat(watched.pid);
+    const stat = processes().read(watched.pid);
     if (stat === null || !isLiveState(stat.state) || stat.startTime !== watched.startTime) {
       this.#watched.delete(id);
       const exit = this.#exits.get(watched.pid);
@@ -262,15 +263,8 @@ function logMark(path: string | null): string | null {
 }
 
 function candidates(): Candidate[] {
+  const table = processes();
   const found: Candidate[] = [];
-  for (const pid of listPids()) {
-    let raw: string;
-    try {
-      raw = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    } catch {
-      continue;
-    }
-    found.push({ pid, cmdline: raw.replace(/\0+$/, "").split("\0").join(" ") });
-  }
+  for (const [pid, cmdline] of table.commandLines(table.pids())) if (cmdline !== "?") found.push({ pid, cmdline });
   return found;
 }

@@ -12,8 +12,8 @@ import type { Input } from "../../core/stack/inputs.js";
 import type { Logger } from "../outputs/logger.js";
 import { loadUnixDgram, type DgramSocket } from "./unix-dgram.js";
 
-/** the longest path a sockaddr_un holds (108 bytes with the NUL at its end) */
-export const MAX_SOCKET_PATH_BYTES = 107;
+/** the longest path a sockaddr_un holds: 108 bytes with the NUL at its end on Linux, 104 on macOS and the BSDs */
+export const MAX_SOCKET_PATH_BYTES = process.platform === "linux" ? 107 : 103;
 /** room for the socket's own name in the directory: a spawn number */
 const NAME_ROOM = "/4294967295";
 

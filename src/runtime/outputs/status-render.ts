@@ -28,6 +28,8 @@ export interface StatusSource {
   readonly problems?: () => SupervisorDoc["problems"];
   /** the sockets' connections and what they closed */
   readonly connections?: () => SupervisorDoc["connections"];
+  /** the process table's backend (process/table.ts) */
+  readonly processBackend?: SupervisorDoc["process_backend"];
   /** how late the event loop runs (loop-lag.ts) */
   readonly loopLag?: () => LoopLagDoc;
 }
@@ -112,6 +114,7 @@ export class StatusRenderer {
       host: hostDoc(state.host),
       problems,
       connections: this.source.connections?.() ?? null,
+      process_backend: this.source.processBackend ?? null,
       ...(lag === null ? {} : { ...lag, healthy: lag.loop_lag_max_ms < UNHEALTHY_LAG_MS && problems.length === 0 }),
     };
   }

@@ -5,7 +5,7 @@
 import { isLiveState, type ProcStat } from "./proc.js";
 import type { Cgroup } from "./cgroup.js";
 import { liveDescendants, type ProcSnapshot } from "./proc-snapshot.js";
-import { readCommandLine } from "./token-scan.js";
+import { processes } from "./table.js";
 
 export interface JobMember {
   readonly pid: number;
@@ -57,7 +57,7 @@ export class Job {
     return [...found.values()];
   }
 
-  /** The main process and the members known so far (no /proc read). */
+  /** The main process and the members known so far (no look at the process table). */
   known(): IterableIterator<number> {
     return this.#members.keys();
   }
@@ -68,7 +68,7 @@ export class Job {
   }
 
   /**
-   * Whether anything of the job may still live, without a full /proc scan: the group, the cgroup and
+   * Whether anything of the job may still live, without a full scan of the process table: the group, the cgroup and
    * the known members. A process that escaped all three unseen is left to the token scan.
    */
   mayLive(isSame: (pid: number, startTime: number) => boolean): boolean {
@@ -129,7 +129,9 @@ export class Job {
 
   /** The members that are left, with their commands, for a warning. */
   describe(snap: ProcSnapshot): JobMember[] {
-    return this.members(snap).map((m) => ({ pid: m.pid, command: readCommandLine(m.pid), escaped: m.pgid !== this.pid }));
+    const members = this.members(snap);
+    const commands = processes().commandLines(members.map((m) => m.pid));
+    return members.map((m) => ({ pid: m.pid, command: commands.get(m.pid) ?? "?", escaped: m.pgid !== this.pid }));
   }
 }
 

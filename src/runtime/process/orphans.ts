@@ -9,7 +9,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../state/atomic-file.js";
 import { unreported, type WriteReport } from "../state/problems.js";
-import { envVarOf, isLiveState, readProcStat, type ProcStat } from "./proc.js";
+import { isLiveState, type ProcStat } from "./proc.js";
+import { processes, type StartClock } from "./table.js";
 import { readStateFile } from "../state/state-dir.js";
 import { Cgroup, CGROUP_DIR_PREFIX, killCgroupTree, removeCgroupTree } from "./cgroup.js";
 import { Job } from "./job.js";
@@ -28,8 +29,10 @@ export interface ChildEntry {
   readonly service: string;
   readonly pid: number;
   readonly pgid: number;
-  /** /proc start time of pid: tells our child from a process that reused its pid */
+  /** start time of pid: tells our child from a process that reused its pid */
   readonly startTime: number;
+  /** the clock of startTime (table.ts): absent for clock ticks since boot (/proc), as records have always been */
+  readonly startClock?: StartClock;
   readonly stopSignal: NodeJS.Signals;
   readonly stopTimeoutMs: number;
   /** VIGIL_TOKEN of the spawn: proves, with startTime, that a process is this child (absent: not trusted) */
@@ -155,6 +158,7 @@ function parseEntries(text: string): ChildEntry[] {
       pid: pid as number,
       pgid: pgid as number,
       startTime: startTime as number,
+      ...(e.startClock === "seconds" ? { startClock: "seconds" as const } : {}),
       // a bad signal name would make process.kill throw and block the start-up
       stopSignal: typeof stopSignal === "string" && stopSignal in constants.signals ? (stopSignal as NodeJS.Signals) : "SIGTERM",
       stopTimeoutMs: typeof stopTimeoutMs === "number" && stopTimeoutMs >= 0 ? stopTimeoutMs : 10_000,
@@ -168,8 +172,10 @@ function parseEntries(text: string): ChildEntry[] {
 /** Why the process `pid` cannot be taken for the child `entry` records, or null when it proves to be. */
 function unproven(entry: ChildEntry, pid: number): string | null {
   if (entry.token === undefined) return "its record has no token to prove it is a child of vigil";
-  // /proc/PID/environ is readable by the process's owner and root only: one that changed user proves nothing
-  if (envVarOf(pid, TOKEN_VAR) !== entry.token) return "the process does not hold its token";
+  // an environment is readable by the process's owner and root only: one that changed user proves nothing
+  const table = processes();
+  if (!table.readsEnvironment) return "its environment cannot be read here to find its token";
+  if (table.envOf([pid], TOKEN_VAR).get(pid) !== entry.token) return "the process does not hold its token";
   return null;
 }
 
@@ -185,6 +191,8 @@ const KILL_WAIT_MS = 3_000;
  */
 async function reapOne(entry: ChildEntry, snap: ProcSnapshot, holders: readonly ProcStat[], log: (message: string) => void): Promise<ReapResult> {
   const { pid, pgid, service, startTime } = entry;
+  // a record of the other clock (written by the other backend) is proven by its token alone
+  const sameClock = (entry.startClock ?? "ticks") === processes().startClock;
   const result = (outcome: ReapOutcome): ReapResult => ({ pid, service, outcome });
   const leader = snap.byPid.get(pid);
   const leaderLive = leader !== undefined && isLiveState(leader.state);
@@ -192,10 +200,10 @@ async function reapOne(entry: ChildEntry, snap: ProcSnapshot, holders: readonly 
   const inCgroup = cgroup?.pids().filter((p) => p !== process.pid) ?? [];
   if (pid === process.pid || pgid === snap.byPid.get(process.pid)?.pgid) return result("pid-reused");
   // the leader, or else members left in its group after it died (started after it, so not a reused group id)
-  const group = [...snap.byPid.values()].filter((s) => s.pgid === pgid && isLiveState(s.state) && s.startTime >= startTime);
+  const group = [...snap.byPid.values()].filter((s) => s.pgid === pgid && isLiveState(s.state) && (!sameClock || s.startTime >= startTime));
   const proven = holders.length > 0 || inCgroup.length > 0;
   if (!proven) {
-    if (leaderLive && leader.startTime !== startTime) return result("pid-reused");
+    if (leaderLive && sameClock && leader.startTime !== startTime) return result("pid-reused");
     const first = leaderLive ? leader : group[0];
     if (!first) return result("gone");
     log(`not ending pid ${first.pid} (${service} in ${CHILDREN_FILE}): ${unproven(entry, first.pid) ?? "it does not hold its token"}`);
@@ -207,7 +215,7 @@ async function reapOne(entry: ChildEntry, snap: ProcSnapshot, holders: readonly 
   job.adopt(group);
   job.stop(entry.stopSignal, snap);
   if (await gone(job, entry.stopTimeoutMs)) return result("exited");
-  job.kill(takeSnapshot());
+  job.kill(takeSnapshot(processes().list()));
   await gone(job, KILL_WAIT_MS);
   return result("killed");
 }
@@ -215,7 +223,7 @@ async function reapOne(entry: ChildEntry, snap: ProcSnapshot, holders: readonly 
 async function gone(job: Job, withinMs: number): Promise<boolean> {
   const deadline = performance.now() + withinMs;
   for (;;) {
-    if (job.members(takeSnapshot()).length === 0) return true;
+    if (job.members(takeSnapshot(processes().list())).length === 0) return true;
     if (performance.now() >= deadline) return false;
     await sleep(POLL_MS);
   }
@@ -231,7 +239,7 @@ async function clearDeadCgroups(entries: readonly ChildEntry[]): Promise<void> {
   const dirs = new Set(entries.flatMap((e) => (e.cgroup ? [e.cgroup.slice(0, e.cgroup.lastIndexOf("/"))] : [])));
   for (const dir of dirs) {
     const owner = Number(/vigil-(\d+)$/.exec(dir)?.[1]);
-    if (owner === process.pid || readProcStat(owner) !== null) continue;
+    if (owner === process.pid || processes().read(owner) !== null) continue;
     const deadline = performance.now() + KILL_WAIT_MS;
     while (killCgroupTree(dir) > 0 && performance.now() < deadline) await sleep(POLL_MS);
     removeCgroupTree(dir);
@@ -261,9 +269,11 @@ export async function reapOrphans(
   } catch (err) {
     log(`ignoring unreadable ${path}: ${(err as Error).message}`);
   }
-  const snap = takeSnapshot();
+  const table = processes();
   const byToken = new Map(entries.flatMap((e) => (e.token === undefined ? [] : [[e.token, e] as const])));
-  const holders = findTokenHolders(snap, byToken);
+  const holders = findTokenHolders(table, () => takeSnapshot(table.list()), byToken);
+  // the list the token search took (ps), or a new one (/proc)
+  const snap = takeSnapshot(table.list(false));
   const results = await Promise.all(entries.map((entry) => reapOne(entry, snap, holders.get(entry) ?? [], log)));
   await clearDeadCgroups(entries);
   await unlink(path).catch(() => undefined);

@@ -1,7 +1,9 @@
-// One look at every process in /proc, shared by everything that asks within one turn of the event loop:
-// a shutdown of 1,000 services reads the table a few times, not once per service.
+// One look at every process, shared by everything that asks within one turn of the event loop: a
+// shutdown of 1,000 services reads the process table a few times, not once per service. The tree and
+// pid snapshots below read Linux /proc; the process table (table.ts) offers them where it can.
 import { readdirSync, readFileSync } from "node:fs";
 import { isLiveState, readProcStat, scanProcesses, type ProcStat } from "./proc.js";
+import type { ProcessTable } from "./table.js";
 
 export interface ProcSnapshot {
   readonly byPid: ReadonlyMap<number, ProcStat>;
@@ -116,21 +118,24 @@ const HAS_CHILDREN_FILES = (() => {
 export class ProcScanner {
   #current: ProcSnapshot | null = null;
 
+  constructor(readonly table: ProcessTable) {}
+
   current(): ProcSnapshot {
-    if (this.#current === null) {
-      this.#current = takeSnapshot();
-      setImmediate(() => (this.#current = null));
-    }
-    return this.#current;
+    return this.#current ?? this.#take(false);
   }
 
-  /** The roots' trees alone when the kernel can say them (treeSnapshot), else the whole table. */
+  /** The roots' trees alone when the table can say them (treeSnapshot), else the whole table. */
   tree(roots: Iterable<number>): ProcSnapshot {
-    return treeSnapshot(roots) ?? this.current();
+    return this.table.tree(roots) ?? this.current();
   }
 
   fresh(): ProcSnapshot {
-    this.#current = null;
-    return this.current();
+    return this.#take(true);
+  }
+
+  #take(fresh: boolean): ProcSnapshot {
+    if (this.#current === null) setImmediate(() => (this.#current = null));
+    this.#current = takeSnapshot(this.table.list(fresh));
+    return this.#current;
   }
 }

@@ -7,7 +7,12 @@ export interface ProcStat {
   readonly state: string;
   readonly ppid: number;
   readonly pgid: number;
-  /** field 22: clock ticks since boot; with pid it names one process for good */
+  /** the session id, where the backend reads it (-1 where it does not) */
+  readonly session?: number;
+  /**
+   * when it started, in its table's clock (table.ts, StartClock): /proc field 22, clock ticks since boot,
+   * or ps's lstart, whole seconds since the epoch; with pid it names one process for good
+   */
   readonly startTime: number;
 }
 
@@ -29,10 +34,11 @@ export function parseProcStat(text: string): ProcStat | null {
   const state = rest[0];
   const ppid = Number(rest[1]);
   const pgid = Number(rest[2]);
+  const session = Number(rest[3]);
   const startTime = Number(rest[19]);
   if (!state || !Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isInteger(pgid)) return null;
   if (!Number.isSafeInteger(startTime)) return null;
-  return { pid, state, ppid, pgid, startTime };
+  return { pid, state, ppid, pgid, session, startTime };
 }
 
 export function readProcStat(pid: number): ProcStat | null {

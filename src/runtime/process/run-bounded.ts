@@ -3,7 +3,8 @@
 // first outputLimitBytes of its output kept. Never rejects; how it ended is in the result.
 import type { execa as Execa } from "execa";
 import { signalGroup } from "./kill.js";
-import { descendantsIn, groupMembersIn, scanProcesses } from "./proc.js";
+import { descendantsIn, groupMembersIn } from "./proc.js";
+import { processes } from "./table.js";
 
 export interface RunBoundedOptions {
   /** absolute */
@@ -137,7 +138,7 @@ function killGroup(pgid: number): void {
 
 /** SIGKILL the command's group and its descendants, found before the kill reparents them. */
 function killJob(pid: number): void {
-  const stats = scanProcesses();
+  const stats = processes().list();
   const members = new Set([pid, ...groupMembersIn(stats, pid), ...descendantsIn(stats, [pid])]);
   killGroup(pid);
   // descendants that left the group (setsid, setpgid)

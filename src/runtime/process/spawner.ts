@@ -14,10 +14,11 @@ import { WallIso } from "../iso-time.js";
 import { RotatingLog, type LogFileHooks } from "../outputs/log-file.js";
 import type { ChildRegistry } from "./orphans.js";
 import type { Printer } from "../outputs/printer.js";
-import { isSameProcess, readProcStat, type ProcStat } from "./proc.js";
+import type { ProcStat } from "./proc.js";
+import { isSameProcess } from "./table.js";
 import type { CgroupRoot } from "./cgroup.js";
 import { Job, type JobMember, type Look } from "./job.js";
-import { pidsSnapshot, type ProcScanner } from "./proc-snapshot.js";
+import type { ProcScanner } from "./proc-snapshot.js";
 import type { StrayReaper } from "./stray-reaper.js";
 import { holdersOf } from "./token-scan.js";
 
@@ -160,7 +161,7 @@ export class Spawner {
     for (const [running, { id, signal }] of batch) {
       // an instance respawned meanwhile reuses the cgroup: its new child is not to be stopped
       if (this.#running.get(id) !== running) continue;
-      running.job.stopOutsideGroup(signal, pidsSnapshot);
+      running.job.stopOutsideGroup(signal, (pids) => this.opts.jobs.scanner.table.only(pids));
     }
   }
 
@@ -169,8 +170,8 @@ export class Spawner {
    * a signal needs; without one, its trees are walked from the roots.
    */
   #look(job: Job): Look {
-    if (job.cgroup !== null) return pidsSnapshot;
     const { scanner } = this.opts.jobs;
+    if (job.cgroup !== null) return (pids) => scanner.table.only(pids);
     return (roots) => scanner.tree(roots);
   }
 
@@ -207,7 +208,7 @@ export class Spawner {
     return pids;
   }
 
-  /** A sweep of /proc saw this tree under the main process `pid`: its members belong to that child's job. */
+  /** A resource sweep saw this tree under the main process `pid`: its members belong to that child's job. */
   adopt(id: InstanceId, pid: number, tree: readonly ProcStat[]): void {
     const running = this.#running.get(id);
     if (running?.pid === pid) running.job.adopt(tree);
@@ -275,7 +276,8 @@ export class Spawner {
     const { scanner } = this.opts.jobs;
     const { clock, post } = this.opts;
     const { job, spec } = running;
-    const snap = scanner.fresh();
+    // the look `left()` took a moment ago, in this same turn (a ps run fewer on the portable backend)
+    const snap = scanner.current();
     const members = job.describe(snap);
     if (members.length > 0) post({ type: "JobNoticed", id, note: leftovers(members, code) });
     job.stop(spec.stop.signal, snap);
@@ -299,7 +301,7 @@ export class Spawner {
 
   /**
    * The token of each job whose main process has exited is looked for in the next turn, all of that
-   * turn's exits in one pass over /proc: a burst of exits (a deadline missed by many, a shutdown) costs
+   * turn's exits in one pass over the process table: a burst of exits (a deadline missed by many, a shutdown) costs
    * one pass, and a timer due meanwhile is not held up behind it.
    */
   #searchTokens(running: Running, then: () => void): void {
@@ -313,28 +315,30 @@ export class Spawner {
     const owners = new Map<string, Running>();
     for (const [running] of batch) owners.set(running.token, running);
     const skip = this.livePids(new Set(owners.values()));
-    const found = holdersOf(owners, Math.min(...batch.map(([running]) => running.pid)), skip);
+    const found = holdersOf(this.opts.jobs.scanner.table, owners, Math.min(...batch.map(([running]) => running.pid)), skip);
     for (const [running, then] of batch) {
       running.job.adopt(found.get(running) ?? []);
       then();
     }
   }
 
-  /** Children are recorded a turn after their spawn, in a batch: /proc/PID/stat of a process still finishing its exec reads slowly. */
+  /** Children are recorded a turn after their spawn, in a batch: the stat of a process still finishing its exec reads slowly, and ps runs once. */
   #record(id: InstanceId, running: Running): void {
     if (this.#toRecord.size === 0) setImmediate(() => this.#recordBatch());
     this.#toRecord.set(running.pid, { ...running, id });
   }
 
   #recordBatch(): void {
+    const { table } = this.opts.jobs.scanner;
     for (const [pid, running] of this.#toRecord) {
-      const stat = readProcStat(pid);
+      const stat = table.read(pid);
       if (!stat) continue;
       this.opts.registry.add({
         service: running.spec.name,
         pid,
         pgid: pid,
         startTime: stat.startTime,
+        ...(table.startClock === "ticks" ? {} : { startClock: table.startClock }),
         stopSignal: running.spec.stop.signal,
         stopTimeoutMs: running.spec.stop.timeoutMs,
         token: running.token,

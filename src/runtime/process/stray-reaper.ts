@@ -1,10 +1,11 @@
-// The last line of "no process left behind": after a job has ended, and before vigil exits, /proc is
-// searched for processes still carrying the job's token (a daemon that double-forked out of the tree and
+// The last line of "no process left behind": after a job has ended, and before vigil exits, the process
+// table is searched for processes still carrying the job's token (a daemon that double-forked out of the tree and
 // the group while no cgroup held it). Each one found is killed and named in a warning.
 import type { Clock, TimerHandle } from "../../core/clock.js";
-import { isSameProcess, type ProcStat } from "./proc.js";
+import type { ProcStat } from "./proc.js";
+import { isSameProcess } from "./table.js";
 import type { ProcScanner } from "./proc-snapshot.js";
-import { findTokenHolders, readCommandLine } from "./token-scan.js";
+import { findTokenHolders } from "./token-scan.js";
 
 /** after a job ends, its token is looked for this many times, this far apart */
 const LOOKS = 2;
@@ -63,11 +64,11 @@ export class StrayReaper {
     if (this.#pending.size === 0) return [];
     const services = new Map<string, string>();
     for (const [token, { service }] of this.#pending) services.set(token, service);
-    const byService = findTokenHolders(this.scanner.fresh(), services, 0, this.live());
+    const byService = findTokenHolders(this.scanner.table, () => this.scanner.fresh(), services, 0, this.live());
     const killed: ProcStat[] = [];
     for (const [service, procs] of byService) {
       for (const p of procs) {
-        const command = readCommandLine(p.pid);
+        const command = this.scanner.table.commandLine(p.pid);
         try {
           process.kill(p.pid, "SIGKILL");
           killed.push(p);

@@ -1,8 +1,10 @@
 // Every child runs with its own VIGIL_TOKEN in its environment, and so does everything it starts, even a
-// double-forked daemon that left its process tree, group and session. Reading /proc/PID/environ finds them.
+// double-forked daemon that left its process tree, group and session. Reading the environments finds them:
+// /proc/PID/environ on Linux, `ps` with its environment option elsewhere (table.ts, envOf).
 import { readFileSync } from "node:fs";
-import { isLiveState, listPids, readProcStat, type ProcStat } from "./proc.js";
-import type { ProcSnapshot } from "./proc-snapshot.js";
+import { isLiveState, type ProcStat } from "./proc.js";
+import { takeSnapshot, type ProcSnapshot } from "./proc-snapshot.js";
+import type { ProcessTable } from "./table.js";
 
 const TOKEN_KEY = Buffer.from("VIGIL_TOKEN=");
 /** tokens are 16 random bytes in hex */
@@ -37,24 +39,41 @@ export function readCommandLine(pid: number): string {
   }
 }
 
+/** The tokens of the processes, through the table; pids whose environment cannot be read are absent. */
+function tokensOf(table: ProcessTable, pids: readonly number[] | "all"): Map<number, string> {
+  return table.envOf(pids, "VIGIL_TOKEN");
+}
+
 /**
- * Live processes in the snapshot that carry one of the tokens, by token. Only processes started at or
- * after `sinceStartTime` (ticks since boot) are read: the others cannot belong to a job that young.
+ * Live processes that carry one of the tokens, by token, as `look` (a fresh snapshot) sees them. Only
+ * processes started at or after `sinceStartTime` (in the table's clock) are read: the others cannot
+ * belong to a job that young. ps lists every process with its environment in one run, as cheaply as
+ * some, and that run's list is the snapshot then (`look` is not called).
  */
 export function findTokenHolders<T>(
-  snap: ProcSnapshot,
+  table: ProcessTable,
+  look: () => ProcSnapshot,
   tokens: ReadonlyMap<string, T>,
   sinceStartTime = 0,
   skip: ReadonlySet<number> = new Set(),
 ): Map<T, ProcStat[]> {
   const found = new Map<T, ProcStat[]>();
-  if (tokens.size === 0) return found;
+  if (tokens.size === 0 || !table.readsEnvironment) return found;
+  const portable = table.backend === "portable";
+  const everyToken = portable ? tokensOf(table, "all") : null;
+  const snap = portable ? takeSnapshot(table.list(false)) : look();
+  const candidates: number[] = [];
   for (const s of snap.byPid.values()) {
     if (!isLiveState(s.state) || s.startTime < sinceStartTime || s.pid === process.pid || skip.has(s.pid)) continue;
-    const token = readEnvironToken(s.pid);
-    if (token === null || token.length !== TOKEN_CHARS) continue;
+    candidates.push(s.pid);
+  }
+  const read = everyToken ?? tokensOf(table, candidates);
+  const wanted = new Set(candidates);
+  for (const [pid, token] of read) {
+    if (token.length !== TOKEN_CHARS || !wanted.has(pid)) continue;
     const owner = tokens.get(token);
-    if (owner === undefined) continue;
+    const s = snap.byPid.get(pid);
+    if (owner === undefined || s === undefined) continue;
     const list = found.get(owner);
     if (list) list.push(s);
     else found.set(owner, [s]);
@@ -67,19 +86,22 @@ export function findTokenHolders<T>(
  * are handed out in increasing order, so what a child started after its birth has a higher pid than the
  * child (unless the pid counter wrapped meanwhile, in which case every pid is looked at); `afterPid` is
  * the lowest of the children's pids. `skip`: processes known to belong to other jobs, which carry their
- * own token (reading every environment of a large stack is what costs).
+ * own token (reading every environment of a large stack is what costs). The portable backend reads
+ * every pid but `skip` in one ps anyway, and some systems hand out pids at random (OpenBSD), so there
+ * the order of pids is not relied on.
  */
-export function holdersOf<T>(tokens: ReadonlyMap<string, T>, afterPid: number, skip: ReadonlySet<number> = new Set()): Map<T, ProcStat[]> {
+export function holdersOf<T>(table: ProcessTable, tokens: ReadonlyMap<string, T>, afterPid: number, skip: ReadonlySet<number> = new Set()): Map<T, ProcStat[]> {
   const found = new Map<T, ProcStat[]>();
-  if (tokens.size === 0) return found;
-  const pids = listPids();
-  const wrapped = !pids.some((pid) => pid > afterPid);
-  for (const pid of pids) {
-    if ((!wrapped && pid <= afterPid) || pid === process.pid || skip.has(pid)) continue;
-    const token = readEnvironToken(pid);
-    const owner = token === null ? undefined : tokens.get(token);
+  if (tokens.size === 0 || !table.readsEnvironment) return found;
+  // ps: one run lists every process with its environment (the list for table.read below too)
+  const pids = table.backend === "portable" ? "all" : table.pids();
+  const wrapped = pids === "all" || !pids.some((pid) => pid > afterPid);
+  const candidates = pids === "all" ? "all" : pids.filter((pid) => (wrapped || pid > afterPid) && pid !== process.pid && !skip.has(pid));
+  for (const [pid, token] of tokensOf(table, candidates)) {
+    if (pid === process.pid || skip.has(pid)) continue;
+    const owner = tokens.get(token);
     if (owner === undefined) continue;
-    const stat = readProcStat(pid);
+    const stat = table.read(pid);
     if (!stat || !isLiveState(stat.state)) continue;
     const list = found.get(owner);
     if (list) list.push(stat);

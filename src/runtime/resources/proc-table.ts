@@ -43,6 +43,7 @@ export function parseProcUsage(bytes: Uint8Array, length = bytes.length): ProcUs
     state,
     ppid: field[4]!,
     pgid: field[5]!,
+    session: field[6]!,
     cpuTicks: field[14]! + field[15]!,
     reapedCpuTicks: field[16]! + field[17]!,
     startTime: field[22]!,
@@ -50,10 +51,10 @@ export function parseProcUsage(bytes: Uint8Array, length = bytes.length): ProcUs
   };
 }
 
-// field[n] is field n of the line being parsed: 1 pid, 4 ppid, 5 pgrp, 14 utime, 15 stime, 16 cutime,
+// field[n] is field n of the line being parsed: 1 pid, 4 ppid, 5 pgrp, 6 session, 14 utime, 15 stime, 16 cutime,
 // 17 cstime, 22 starttime, 24 rss
 const LAST_FIELD = 24;
-const WANTED_FIELDS = [1, 4, 5, 14, 15, 16, 17, 22, 24] as const;
+const WANTED_FIELDS = [1, 4, 5, 6, 14, 15, 16, 17, 22, 24] as const;
 const field = new Float64Array(LAST_FIELD + 1);
 
 /** The decimal integer (optionally negative) that starts at `at`; NaN when none does. */

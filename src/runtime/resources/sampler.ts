@@ -1,8 +1,10 @@
-// CPU and memory of every service's process tree, from one /proc sweep, with the last samples kept.
-// Reads /proc itself rather than through pidusage: for 1,000 children a pidusage batch alone costs about
-// as much supervisor CPU as the whole budget of a sweep (see BENCHMARKS.md, "Resources").
+// CPU and memory of every service's process tree, from one sweep of the process table (/proc on Linux,
+// one ps elsewhere: process/table.ts), with the last samples kept. On Linux it reads /proc itself rather
+// than through pidusage: for 1,000 children a pidusage batch alone costs about as much supervisor CPU as
+// the whole budget of a sweep (see BENCHMARKS.md, "Resources").
 import { performance } from "node:perf_hooks";
-import { kernelPageBytes, ProcTable, type ProcUsage } from "./proc-table.js";
+import type { ProcUsage } from "./proc-table.js";
+import { processes, type UsageReader } from "../process/table.js";
 import { SampleRing } from "./sample-ring.js";
 import { TimeSlice } from "../time-slice.js";
 
@@ -28,13 +30,15 @@ export interface ResourceSamplerOptions {
   readonly now?: () => number;
   /** samples kept per service for charts */
   readonly historySize?: number;
-  /** every process in /proc; a test may hand in its own table */
+  /** every process; a test may hand in its own table */
   readonly readTable?: () => readonly ProcUsage[] | Promise<readonly ProcUsage[]>;
-  /** USER_HZ: 100 on every Linux architecture Node runs on */
+  /** units of cpuTicks in a second: the reader's (USER_HZ, 100 on Linux) by default */
   readonly ticksPerSecond?: number;
   readonly pageBytes?: number;
   /** false while file descriptors are scarce: /proc handles are then not kept between sweeps */
   readonly holdHandles?: () => boolean;
+  /** where the table is read from: the process table's reader by default */
+  readonly reader?: UsageReader;
 }
 
 /** What the previous sweep saw of one tree, to turn cumulative ticks into a rate; updated in place. */
@@ -54,7 +58,7 @@ const TURN_MS = 1;
 export class ResourceSampler {
   readonly #now: () => number;
   readonly #historySize: number;
-  readonly #table = new ProcTable();
+  readonly #table: UsageReader;
   readonly #readTable: () => readonly ProcUsage[] | Promise<readonly ProcUsage[]>;
   readonly #msPerTick: number;
   readonly #pageBytes: number;
@@ -67,9 +71,10 @@ export class ResourceSampler {
   constructor(options: ResourceSamplerOptions = {}) {
     this.#now = options.now ?? (() => performance.now());
     this.#historySize = options.historySize ?? 60;
+    this.#table = options.reader ?? processes().usageReader();
     this.#readTable = options.readTable ?? (() => this.#table.scan(TURN_MS));
-    this.#msPerTick = 1000 / (options.ticksPerSecond ?? 100);
-    this.#pageBytes = options.pageBytes ?? kernelPageBytes();
+    this.#msPerTick = 1000 / (options.ticksPerSecond ?? this.#table.ticksPerSecond);
+    this.#pageBytes = options.pageBytes ?? this.#table.pageBytes;
     this.#holdHandles = options.holdHandles ?? (() => true);
   }
 

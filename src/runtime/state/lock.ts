@@ -1,10 +1,11 @@
-// One supervisor per state dir: STATE_DIR/vigil.lock names the holder by pid and start time.
+// One supervisor per state dir: STATE_DIR/vigil.lock names the holder by pid and start time (and, where
+// start times are whole seconds, by its command line too: a pid reused within that second is told apart).
 import { randomBytes } from "node:crypto";
 import { unlinkSync } from "node:fs";
 import { link, mkdir, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isSameProcess, readProcStat } from "../process/proc.js";
+import { isSameProcess, processes, type StartClock } from "../process/table.js";
 import { readStateFile, readStateFileSync, writeNewStateFile } from "./state-dir.js";
 
 export const LOCK_FILE = "vigil.lock";
@@ -12,6 +13,10 @@ export const LOCK_FILE = "vigil.lock";
 export interface LockHolder {
   readonly pid: number;
   readonly startTime: number;
+  /** the clock of startTime (process/table.ts); absent for clock ticks since boot (/proc) */
+  readonly startClock?: StartClock;
+  /** the holder's command line, where start times are whole seconds */
+  readonly command?: string;
   /** distinguishes two acquisitions by the same process */
   readonly token?: string;
 }
@@ -37,11 +42,17 @@ export class LockError extends Error {
 
 function parseHolder(text: string): LockHolder | null {
   try {
-    const value = JSON.parse(text) as { pid?: unknown; startTime?: unknown; token?: unknown };
+    const value = JSON.parse(text) as { pid?: unknown; startTime?: unknown; startClock?: unknown; command?: unknown; token?: unknown };
     const pid = Number(value.pid);
     const startTime = Number(value.startTime);
     if (!Number.isInteger(pid) || pid <= 0 || !Number.isSafeInteger(startTime)) return null;
-    return typeof value.token === "string" ? { pid, startTime, token: value.token } : { pid, startTime };
+    return {
+      pid,
+      startTime,
+      ...(value.startClock === "seconds" ? { startClock: "seconds" as const } : {}),
+      ...(typeof value.command === "string" ? { command: value.command } : {}),
+      ...(typeof value.token === "string" ? { token: value.token } : {}),
+    };
   } catch {
     return null;
   }
@@ -69,7 +80,7 @@ async function ignoreMissing(op: Promise<unknown>): Promise<void> {
 export async function readLockHolder(stateDir: string): Promise<(LockHolder & { alive: boolean }) | null> {
   const text = await readText(join(stateDir, LOCK_FILE));
   const holder = text === null ? null : parseHolder(text);
-  return holder && { ...holder, alive: isSameProcess(holder.pid, holder.startTime) };
+  return holder && { ...holder, alive: holds(holder) };
 }
 
 /**
@@ -85,7 +96,7 @@ async function replaceStale(lockPath: string, tmp: string, holder: LockHolder): 
     const text = await readText(guard);
     const guardHolder = text === null ? null : parseHolder(text);
     // a guard left by a supervisor that died during its takeover
-    if (text !== null && !(guardHolder && isSameProcess(guardHolder.pid, guardHolder.startTime))) {
+    if (text !== null && !(guardHolder && holds(guardHolder))) {
       await ignoreMissing(unlink(guard));
     }
     return false;
@@ -93,7 +104,7 @@ async function replaceStale(lockPath: string, tmp: string, holder: LockHolder): 
   try {
     const text = await readText(lockPath);
     const current = text === null ? null : parseHolder(text);
-    if (current && isSameProcess(current.pid, current.startTime)) return false;
+    if (current && holds(current)) return false;
     await rename(tmp, lockPath);
     return true;
   } finally {
@@ -102,11 +113,17 @@ async function replaceStale(lockPath: string, tmp: string, holder: LockHolder): 
 }
 
 export async function acquireLock(stateDir: string): Promise<Lock> {
-  const self = readProcStat(process.pid);
-  if (!self) throw new Error("cannot read /proc/self/stat: vigil needs Linux /proc");
+  const table = processes();
+  const self = table.read(process.pid);
+  if (!self) throw new Error(`cannot read vigil's own process (pid ${process.pid}) from the ${table.backend} process table`);
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const lockPath = join(stateDir, LOCK_FILE);
-  const holder: LockHolder = { pid: process.pid, startTime: self.startTime, token: randomBytes(8).toString("hex") };
+  const holder: LockHolder = {
+    pid: process.pid,
+    startTime: self.startTime,
+    ...(table.startClock === "ticks" ? {} : { startClock: table.startClock, command: table.commandLine(process.pid) }),
+    token: randomBytes(8).toString("hex"),
+  };
   const tmp = `${lockPath}.${holder.pid}.${holder.token}.tmp`;
   await writeNewStateFile(tmp, `${JSON.stringify(holder)}\n`);
   try {
@@ -121,7 +138,7 @@ export async function acquireLock(stateDir: string): Promise<Lock> {
       const text = await readText(lockPath);
       if (text === null) continue;
       const current = parseHolder(text);
-      if (current && isSameProcess(current.pid, current.startTime)) throw new LockError(current.pid, stateDir);
+      if (current && holds(current)) throw new LockError(current.pid, stateDir);
       if (await replaceStale(lockPath, tmp, holder)) return makeLock(lockPath, holder);
       await sleep(2 + Math.random() * 8);
     }
@@ -129,6 +146,12 @@ export async function acquireLock(stateDir: string): Promise<Lock> {
   } finally {
     await ignoreMissing(unlink(tmp));
   }
+}
+
+/** Whether the recorded holder still runs: the same pid, start time and (where recorded) command line. */
+function holds(holder: LockHolder): boolean {
+  if (!isSameProcess(holder.pid, holder.startTime, holder.startClock ?? "ticks")) return false;
+  return holder.command === undefined || processes().commandLine(holder.pid) === holder.command;
 }
 
 function isOurs(text: string | null, holder: LockHolder): boolean {

@@ -145,7 +145,7 @@ class FakeBackend implements ApiBackend {
     return {
       supervisor: {
         pid: 1, started_at: "2026-01-01T00:00:00.000Z", manifest: "/m.yaml", generation: 3, config_error: null,
-        state_dir: "/state", stopping: false, rejected_messages: 5, host: null, problems: [], connections: this.connections,
+        state_dir: "/state", stopping: false, rejected_messages: 5, host: null, problems: [], connections: this.connections, process_backend: null,
       },
       services: this.services,
     };

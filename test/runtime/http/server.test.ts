@@ -19,7 +19,7 @@ function statusDoc(names: readonly string[]): StatusDocument {
   return {
     supervisor: {
       pid: 1, started_at: "2026-01-01T00:00:00.000Z", manifest: "/m.yaml", generation: 1, config_error: null,
-      state_dir: "/state", stopping: false, rejected_messages: 0, host: null, problems: [], connections: null,
+      state_dir: "/state", stopping: false, rejected_messages: 0, host: null, problems: [], connections: null, process_backend: null,
     },
     services: names.map(service),
   };

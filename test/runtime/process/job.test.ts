@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Job } from "../../../src/runtime/process/job.js";
 import { takeSnapshot, treeSnapshot } from "../../../src/runtime/process/proc-snapshot.js";
 import { holdersOf, readCommandLine, readEnvironToken } from "../../../src/runtime/process/token-scan.js";
-import { isSameProcess } from "../../../src/runtime/process/proc.js";
+import { isSameProcess, processes } from "../../../src/runtime/process/table.js";
 import { isGone, isRunning, useProcesses, waitFor } from "../../support/processes.js";
 
 const { adopt } = useProcesses();
@@ -49,10 +49,10 @@ describe("Job", () => {
     const { job, pids } = await startJob("setsid sleep 1001 & echo $! > esc.pid; exec sleep 1002", ["esc.pid"]);
     // $! is known before setsid has made its new session and exec'd sleep
     await waitFor(() => readText(`/proc/${pids["esc.pid"]}/cmdline`).startsWith("sleep\0"));
-    const members = job.members(takeSnapshot()).map((m) => m.pid);
+    const members = job.members(takeSnapshot(processes().list())).map((m) => m.pid);
     expect(members).toEqual(expect.arrayContaining([job.pid, pids["esc.pid"]]));
-    expect(job.describe(takeSnapshot()).find((m) => m.pid === pids["esc.pid"])).toMatchObject({ escaped: true, command: "sleep 1001" });
-    job.stop("SIGTERM", takeSnapshot());
+    expect(job.describe(takeSnapshot(processes().list())).find((m) => m.pid === pids["esc.pid"])).toMatchObject({ escaped: true, command: "sleep 1001" });
+    job.stop("SIGTERM", takeSnapshot(processes().list()));
     await waitFor(() => isGone(job.pid) && isGone(pids["esc.pid"]!));
   });
 
@@ -72,7 +72,7 @@ describe("Job", () => {
     const { job } = await startJob("exec sleep 1003", []);
     process.kill(job.pid, "SIGSTOP");
     await waitFor(() => readText(`/proc/${job.pid}/stat`).split(") ")[1]?.startsWith("T"));
-    job.stop("SIGTERM", takeSnapshot());
+    job.stop("SIGTERM", takeSnapshot(processes().list()));
     await waitFor(() => isGone(job.pid));
   });
 
@@ -84,11 +84,13 @@ describe("Job", () => {
     if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once("exit", resolve));
     // the escaped one is no descendant now and not in the group: only what the job was told keeps it
     expect(job.mayLive(isSameProcess)).toBe(false);
-    job.adopt(holdersOf(new Map([[TOKEN, 0]]), job.pid).get(0) ?? []);
+    job.adopt(holdersOf(processes(), new Map([[TOKEN, 0]]), job.pid).get(0) ?? []);
     expect(job.mayLive(isSameProcess)).toBe(true);
-    expect(job.members(takeSnapshot()).map((m) => m.pid)).toEqual([esc]);
-    job.kill(takeSnapshot());
+    expect(job.members(takeSnapshot(processes().list())).map((m) => m.pid)).toEqual([esc]);
+    job.kill(takeSnapshot(processes().list()));
     await waitFor(() => isGone(esc));
+    // a turn later: the portable table hands out one list a turn, and this turn's predates the kill
+    await new Promise((resolve) => setImmediate(resolve));
     expect(job.mayLive(isSameProcess)).toBe(false);
   });
 });
@@ -100,20 +102,23 @@ describe("token scan", () => {
     expect(readEnvironToken(job.pid)).toBe(TOKEN);
     expect(readEnvironToken(process.pid)).toBe(process.env["VIGIL_TOKEN"] ?? null);
     expect(readCommandLine(2 ** 22 + 1)).toBe("?");
+    // and through the process table in use, whichever it is
+    expect(processes().envOf([job.pid], "VIGIL_TOKEN").get(job.pid)).toBe(TOKEN);
+    expect(processes().commandLine(job.pid)).toBe("sleep 1005");
   });
 
   it("finds a double-forked daemon by its token", async () => {
     const { job, pids } = await startJob('sh -c "setsid sleep 1006 & echo \\$! > d.pid"; exec sleep 1007', ["d.pid"]);
-    expect((holdersOf(new Map([[TOKEN, 0]]), job.pid).get(0) ?? []).map((p) => p.pid)).toEqual(expect.arrayContaining([pids["d.pid"]]));
+    expect((holdersOf(processes(), new Map([[TOKEN, 0]]), job.pid).get(0) ?? []).map((p) => p.pid)).toEqual(expect.arrayContaining([pids["d.pid"]]));
     expect(isRunning(pids["d.pid"]!)).toBe(true);
   });
 
   it("looks for several tokens in one pass and passes over the processes it is told to skip", async () => {
     const { job, pids } = await startJob('sh -c "setsid sleep 1011 & echo \\$! > d.pid"; exec sleep 1012', ["d.pid"]);
     const daemon = pids["d.pid"]!;
-    const found = holdersOf(new Map([[TOKEN, "a"], ["f".repeat(32), "b"]]), job.pid);
+    const found = holdersOf(processes(), new Map([[TOKEN, "a"], ["f".repeat(32), "b"]]), job.pid);
     expect(found.get("a")?.map((p) => p.pid)).toEqual(expect.arrayContaining([daemon]));
     expect(found.has("b")).toBe(false);
-    expect(holdersOf(new Map([[TOKEN, "a"]]), job.pid, new Set([daemon])).get("a")?.map((p) => p.pid) ?? []).not.toContain(daemon);
+    expect(holdersOf(processes(), new Map([[TOKEN, "a"]]), job.pid, new Set([daemon])).get("a")?.map((p) => p.pid) ?? []).not.toContain(daemon);
   });
 });

@@ -7,11 +7,16 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChildRegistry, reapOrphans, type ChildEntry } from "../../../src/runtime/process/orphans.js";
 import type { WriteReport } from "../../../src/runtime/state/problems.js";
-import { isAlive, processGroupMembers, readProcStat } from "../../../src/runtime/process/proc.js";
+import { isAlive, processGroupMembers } from "../../../src/runtime/process/proc.js";
+import { processes } from "../../../src/runtime/process/table.js";
 import { StateDirError } from "../../../src/runtime/state/state-dir.js";
 import { isGone, useProcesses, waitFor, waitForDescendants } from "../../support/processes.js";
 
 let stateDir: string;
+// records as the process table that runs the tests writes them: /proc's clock ticks, or ps's seconds
+const table = processes();
+const readProcStat = (pid: number) => table.read(pid);
+const clock: Partial<ChildEntry> = table.startClock === "ticks" ? {} : { startClock: table.startClock };
 const { spawnGroup, adopt } = useProcesses();
 
 /** the token a spawn would have put in its child's environment */
@@ -24,10 +29,12 @@ function entryFor(service: string, pid: number, overrides: Partial<ChildEntry> =
     service,
     pid,
     pgid: pid,
-    startTime: readProcStat(pid)?.startTime ?? 1,
+    // read only when the test gives none: ps (the portable table) costs tens of milliseconds a call
+    startTime: overrides.startTime ?? readProcStat(pid)?.startTime ?? 1,
     stopSignal: "SIGTERM",
     stopTimeoutMs: 200,
     token: TOKEN,
+    ...clock,
     ...overrides,
   };
 }
@@ -105,6 +112,15 @@ describe("ChildRegistry", () => {
 });
 
 describe("reapOrphans", () => {
+  it("ends a child recorded by the other process backend (start times of another clock) once its token proves it", async () => {
+    const { pid, grandchild, token } = await spawnStubborn();
+    const other: Partial<ChildEntry> = table.startClock === "ticks" ? { startClock: "seconds" } : { startClock: undefined };
+    await writeChildren([entryFor("worker", pid, { token, startTime: 1, stopSignal: "SIGKILL", ...other })]);
+    expect(await reapOrphans(stateDir)).toEqual([{ pid, service: "worker", outcome: "exited" }]);
+    expect(isGone(pid)).toBe(true);
+    expect(isGone(grandchild)).toBe(true);
+  });
+
   it("ends a recorded child that ignores SIGTERM together with its grandchild", async () => {
     const { pid, grandchild, token } = await spawnStubborn();
     await writeChildren([entryFor("worker", pid, { token })]);

@@ -18,7 +18,7 @@ describe("parseProcStat", () => {
     const fields = ["S", "7", "42", "42", ...Array.from({ length: 15 }, () => "0"), "987654", "5"];
     expect(fields[19]).toBe("987654");
     const stat = parseProcStat(`42 (we ird) ) name) ${fields.join(" ")}\n`);
-    expect(stat).toEqual({ pid: 42, state: "S", ppid: 7, pgid: 42, startTime: 987654 });
+    expect(stat).toEqual({ pid: 42, state: "S", ppid: 7, pgid: 42, session: 42, startTime: 987654 });
   });
 
   it("returns null for malformed text", () => {

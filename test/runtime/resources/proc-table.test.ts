@@ -24,6 +24,7 @@ describe("parseProcUsage", () => {
       state: "S",
       ppid: 1,
       pgid: 4200,
+      session: 4200,
       cpuTicks: 10,
       reapedCpuTicks: 25,
       startTime: 987654,

@@ -4,15 +4,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LockError, acquireLock, readLockHolder } from "../../../src/runtime/state/lock.js";
-import { readProcStat } from "../../../src/runtime/process/proc.js";
+import { processes } from "../../../src/runtime/process/table.js";
 import { useProcesses, waitFor } from "../../support/processes.js";
 
 let stateDir: string;
+// whichever process table runs the tests: /proc's clock ticks, or ps's whole seconds
+const table = processes();
+const readProcStat = (pid: number) => table.read(pid);
 const ownStartTime = readProcStat(process.pid)!.startTime;
+const clock = table.startClock === "ticks" ? {} : { startClock: table.startClock };
 const { spawnGroup } = useProcesses();
 
 async function writeHolder(pid: number, startTime: number): Promise<void> {
-  await writeFile(join(stateDir, "vigil.lock"), JSON.stringify({ pid, startTime }));
+  await writeFile(join(stateDir, "vigil.lock"), JSON.stringify({ pid, startTime, ...clock }));
 }
 
 beforeEach(async () => {
@@ -72,6 +76,12 @@ describe("acquireLock", () => {
     await lock.release();
   });
 
+  it("takes a holder recorded in the other backend's clock to be alive while its pid lives", async () => {
+    const other = table.startClock === "ticks" ? { startClock: "seconds" } : {};
+    await writeFile(join(stateDir, "vigil.lock"), JSON.stringify({ pid: process.pid, startTime: 1, ...other }));
+    await expect(acquireLock(stateDir)).rejects.toThrow(`another vigil (pid ${process.pid})`);
+  });
+
   it("treats an unreadable lock file as stale", async () => {
     await writeFile(join(stateDir, "vigil.lock"), "{ not json");
     const lock = await acquireLock(stateDir);
@@ -90,7 +100,7 @@ describe("acquireLock", () => {
 
   it("recovers from a takeover guard left behind by a supervisor that died mid-takeover", async () => {
     await writeHolder(process.pid, 1);
-    await writeFile(join(stateDir, "vigil.lock.takeover"), JSON.stringify({ pid: process.pid, startTime: 1 }));
+    await writeFile(join(stateDir, "vigil.lock.takeover"), JSON.stringify({ pid: process.pid, startTime: 1, ...clock }));
     const lock = await acquireLock(stateDir);
     expect(await readdir(stateDir)).toEqual(["vigil.lock"]);
     await lock.release();
