@@ -37,7 +37,7 @@ services:
       table = (await s.run(["status"])).stdout;
       return /tick\s+scheduled, next run in \d/.test(table);
     }, () => `the table to show the next run:\n${table}`);
-  }, 15_000);
+  }, 45_000);
 
   it("skips a tick while a run that sleeps longer than the period still goes: one run at a time", async () => {
     const s = await stack(`
