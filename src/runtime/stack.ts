@@ -27,6 +27,7 @@ import { createEventSinks, type EventSinks } from "./outputs/sinks.js";
 import { newAlertTotals, type AlertCounters } from "./outputs/alerts/dispatcher.js";
 import { StatusRenderer } from "./outputs/status-render.js";
 import { createPrinter, type Printer } from "./outputs/printer.js";
+import { OutputTap } from "./outputs/output-tap.js";
 import { killCgroupTree, openCgroupRoot, type CgroupRoot } from "./process/cgroup.js";
 import { ProcScanner } from "./process/proc-snapshot.js";
 import { Spawner } from "./process/spawner.js";
@@ -74,6 +75,8 @@ export class Stack {
   readonly logger: Logger;
   readonly renderer: StatusRenderer;
   readonly replies = new Replies();
+  /** children's output as it is captured, for the dashboard */
+  readonly output = new OutputTap();
   readonly spawner: Spawner;
   private readonly notify: NotifySockets;
   /** the listening sockets of `sockets:`, held across restarts */
@@ -138,7 +141,7 @@ export class Stack {
         if (input.type === "ChildExited" || input.type === "SpawnFailed") this.notify.ended(input.id, input.incarnation);
         post(input);
       },
-      printer: opts.printer ?? createPrinter(null, { color: false }),
+      printer: this.output.around(opts.printer ?? createPrinter(null, { color: false })),
       logsDir: join(manifest.stateDir, "logs"),
       childEnv: { VIGIL_SOCKET: join(manifest.stateDir, "heartbeat.sock"), PATH: childPath() },
       jobs: { scanner, cgroups: cgroups.root, strays: this.strays },
@@ -210,6 +213,11 @@ export class Stack {
 
   get manifest(): Manifest {
     return this.loop.state.manifest;
+  }
+
+  /** where the HTTP API listens, while it does */
+  get httpAddress(): { readonly host: string; readonly port: number } | null {
+    return this.http?.address ?? null;
   }
 
   /** Ends what a killed predecessor left, opens the sockets, then starts every service in order (or `only` those and their dependencies). */

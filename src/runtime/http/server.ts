@@ -8,9 +8,15 @@ import type { HttpConfig } from "../../manifest/types.js";
 import { ConnectionPool, type ConnectionStats } from "../transports/connection-pool.js";
 import type { Logger } from "../outputs/logger.js";
 import { realClock } from "../real-clock.js";
+import type { Clock } from "../../core/clock.js";
+import type { LiveFeedOptions } from "./live-feed.js";
 import { RejectLog } from "../transports/reject-log.js";
-import { ShuttingDownError, UnknownServiceError, type ApiBackend, type ControlCommand } from "./backend.js";
+import { BadRequestError, ShuttingDownError, UnknownServiceError, type ApiBackend, type ControlCommand } from "./backend.js";
+import { LiveFeed } from "./live-feed.js";
 import { createMetrics } from "./metrics.js";
+import { crossOriginReason } from "./origin.js";
+import { responseSink, SSE_HEADERS } from "./sse.js";
+import { defaultWebDir, PAGE_HEADERS, WebFiles } from "./web-files.js";
 
 export interface HttpApi {
   readonly address: { readonly host: string; readonly port: number };
@@ -25,8 +31,11 @@ export const MAX_HTTP_CONNECTIONS = 256;
 const CLOSE_GRACE_MS = 2_000;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 const READ_PATHS = ["/api/status", "/api/heartbeat/status", "/metrics"] as const;
-const MUTATION = /^\/api\/services\/([^/]+)\/(start|stop|restart)$/;
-const ROUTES = [...READ_PATHS, "/api/services/NAME/{start,stop,restart}"];
+const MUTATION = /^\/api\/services\/([^/]+)\/(start|stop|restart|scale)$/;
+const STREAM_PATH = "/api/stream";
+const ROUTES = [...READ_PATHS, STREAM_PATH, "/api/services/NAME/{start,stop,restart,scale}", "/ (the dashboard)"];
+/** live streams one address may hold open: a few tabs, not a crowd */
+export const MAX_STREAMS_PER_PEER = 8;
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
 
 class HttpError extends Error {
@@ -83,9 +92,9 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function parseMutationBody(body: Buffer): void {
+function parseMutationBody(body: Buffer): Record<string, unknown> {
   const text = body.toString("utf8").trim();
-  if (text === "") return;
+  if (text === "") return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -93,6 +102,13 @@ function parseMutationBody(body: Buffer): void {
     throw new HttpError(400, "request body is not valid JSON (send none, or {})");
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new HttpError(400, "request body must be a JSON object");
+  return parsed as Record<string, unknown>;
+}
+
+function replicasOf(body: Record<string, unknown>): number {
+  const replicas = body["replicas"];
+  if (typeof replicas !== "number" || !Number.isInteger(replicas)) throw new HttpError(400, 'scale needs a body {"replicas": N} with a whole number N');
+  return replicas;
 }
 
 function parseTarget(target: string): URL {
@@ -131,21 +147,71 @@ function toHttpError(err: unknown): HttpError | null {
   if (err instanceof HttpError) return err;
   if (err instanceof UnknownServiceError) return new HttpError(404, err.message, { known: err.known });
   if (err instanceof ShuttingDownError) return new HttpError(503, err.message, {}, { "retry-after": "5" });
+  if (err instanceof BadRequestError) return new HttpError(400, err.message);
   return null;
 }
 
-export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<HttpApi> {
+export interface HttpApiOptions {
+  /** where the dashboard's files are (default: dist/web) */
+  readonly webDir?: string;
+  readonly clock?: Clock;
+  readonly feed?: Omit<LiveFeedOptions, "actions">;
+}
+
+export async function startHttpApi(
+  config: HttpConfig,
+  backend: ApiBackend,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: HttpApiOptions = {},
+): Promise<HttpApi> {
   const token = resolveToken(config, env, logger);
   const authEverywhere = !isLoopback(config.host);
   const metrics = createMetrics(backend);
+  const web = new WebFiles(opts.webDir ?? defaultWebDir());
+  const dashboard = backend.dashboard;
+  const feed = dashboard ? new LiveFeed(opts.clock ?? realClock, backend, dashboard, { actions: token === null ? "disabled" : "token", ...opts.feed }) : null;
+  const streamsOf = new Map<string, number>();
+
+  const openStream = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
+    if (!feed) throw new HttpError(404, `no route ${url.pathname}`, { routes: ROUTES });
+    const follow = url.searchParams.get("follow") || null;
+    if (follow !== null) backend.status([follow]); // an unknown name is a 404, and never reaches a file path
+    const peer = req.socket.remoteAddress ?? "?";
+    const open = streamsOf.get(peer) ?? 0;
+    if (open >= MAX_STREAMS_PER_PEER) throw new HttpError(429, `at most ${MAX_STREAMS_PER_PEER} live streams per address; close a tab`, {}, { "retry-after": "5" });
+    streamsOf.set(peer, open + 1);
+    req.socket.setTimeout(0);
+    res.writeHead(200, SSE_HEADERS);
+    res.write("retry: 1000\n\n");
+    const sink = responseSink(res, follow, () => {
+      const left = (streamsOf.get(peer) ?? 1) - 1;
+      if (left > 0) streamsOf.set(peer, left);
+      else streamsOf.delete(peer);
+      feed.close(sink);
+    });
+    void feed.open(sink).catch((err: unknown) => {
+      logger.log("error", null, "http-error", `http: a live stream failed: ${(err as Error)?.message ?? String(err)}`);
+      sink.close();
+    });
+  };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = parseTarget(req.url ?? "/");
     const method = req.method ?? "GET";
     const body = await readBody(req);
-    if (authEverywhere && token !== null) checkBearer(req, token);
 
     const path = url.pathname;
+    // the page and its files hold no data, and a browser cannot send a bearer token when it navigates
+    if (dashboard && !path.startsWith("/api/") && path !== "/metrics" && (method === "GET" || method === "HEAD")) {
+      const file = await web.get(path);
+      if (file) return void res.writeHead(200, { ...PAGE_HEADERS, "content-type": file.contentType, "content-length": file.body.length }).end(method === "HEAD" ? undefined : file.body);
+    }
+    if (authEverywhere && token !== null) checkBearer(req, token);
+    if (path === STREAM_PATH) {
+      if (method !== "GET") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "GET" });
+      return openStream(req, res, url);
+    }
     if ((READ_PATHS as readonly string[]).includes(path)) {
       if (method !== "GET" && method !== "HEAD") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "GET, HEAD" });
       if (path === "/api/heartbeat/status") return sendJson(res, 200, backend.heartbeatStatus());
@@ -159,10 +225,19 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
     const mutation = MUTATION.exec(path);
     if (!mutation) throw new HttpError(404, `no route ${path}`, { routes: ROUTES });
     if (method !== "POST") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "POST" });
-    if (token === null) throw new HttpError(403, `start/stop/restart over HTTP are disabled: ${noTokenReason(config)}`);
+    const foreign = crossOriginReason(req);
+    if (foreign !== null) throw new HttpError(403, foreign);
+    if (token === null) throw new HttpError(403, `start/stop/restart/scale over HTTP are disabled: ${noTokenReason(config)}`);
     checkBearer(req, token);
-    parseMutationBody(body);
+    const fields = parseMutationBody(body);
     const name = decodeName(mutation[1] ?? "");
+    if (mutation[2] === "scale") {
+      const replicas = replicasOf(fields);
+      if (!backend.scale) throw new HttpError(404, `no route ${path}`, { routes: ROUTES });
+      backend.scale(name, replicas);
+      logger.log("info", name, "http-control", `scale to ${replicas} requested over HTTP`, { remote: req.socket.remoteAddress });
+      return sendJson(res, 202, { accepted: true, command: "scale", services: [name], replicas });
+    }
     const command = mutation[2] as ControlCommand;
     backend.control(command, [name]);
     logger.log("info", name, "http-control", `${command} requested over HTTP`, { remote: req.socket.remoteAddress });
@@ -254,6 +329,7 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
     stats: () => pool.stats(),
     close() {
       closed ??= new Promise((resolve) => {
+        feed?.closeAll();
         const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
         server.close(() => {
           clearTimeout(force);

@@ -5,7 +5,18 @@ import { knownNames, resolve, unknownNamesText } from "../../core/stack/control.
 import { healthOf } from "../../core/stack/health.js";
 import { configOf, instancesInOrder, nameOf } from "../../core/stack/state.js";
 import type { Stack } from "../stack.js";
-import { ShuttingDownError, UnknownServiceError, type ApiBackend, type HeartbeatServiceDoc, type RestartCounts } from "./backend.js";
+import { join } from "node:path";
+import { readTail, parseLogLine } from "../../cli/logs.js";
+import { readJournal } from "../outputs/journal.js";
+import {
+  BadRequestError,
+  ShuttingDownError,
+  UnknownServiceError,
+  type ApiBackend,
+  type DashboardSource,
+  type HeartbeatServiceDoc,
+  type RestartCounts,
+} from "./backend.js";
 
 export function stackBackend(stack: Stack): ApiBackend {
   return {
@@ -55,6 +66,46 @@ export function stackBackend(stack: Stack): ApiBackend {
       return { monitor: { running: !state.shuttingDown, ...counts }, services };
     },
     alertCounters: () => stack.alertCounters(),
+    scale(service, replicas) {
+      const answer = commandNow(stack, { cmd: "scale", service, replicas });
+      if (answer.ok) return;
+      if (answer.code === "unknown-service") throw new UnknownServiceError(answer.error, knownNames(stack.state));
+      if (answer.code === "shutting-down") throw new ShuttingDownError();
+      throw new BadRequestError(answer.error);
+    },
+    dashboard: dashboardSource(stack),
+  };
+}
+
+function dashboardSource(stack: Stack): DashboardSource {
+  return {
+    subscribe: (listener) => stack.bus.subscribe(listener),
+    onOutput: (listener) => stack.output.listen(listener),
+    supervisor: () => stack.renderer.supervisorDoc(),
+    async journal(count) {
+      return (await readJournal(stack.manifest.stateDir, { last: count })).events;
+    },
+    async logTail(instance, count) {
+      // only a name the stack knows reaches the file system
+      if (!knownNames(stack.state).includes(instance)) throw new UnknownServiceError(unknownNamesText(stack.state, [instance]), knownNames(stack.state));
+      const tail = await readTail(join(stack.manifest.stateDir, "logs", `${instance}.log`), count);
+      const now = Date.now();
+      return tail.lines.map((raw) => {
+        const entry = parseLogLine(instance, raw, now);
+        return { instance, stream: entry.stream, text: entry.text, atMs: entry.atMs };
+      });
+    },
+    layout() {
+      const state = stack.state;
+      return state.manifest.services.map((c) => ({
+        name: c.name,
+        depends_on: { ...c.dependsOn },
+        replicas: state.services.get(c.name)?.replicas ?? c.replicas,
+        heartbeat: c.heartbeat ? { interval_ms: c.heartbeat.intervalMs, misses: c.heartbeat.misses } : null,
+        schedule: c.schedule?.cron ?? null,
+        disabled: c.disabled,
+      }));
+    },
   };
 }
 

@@ -1,0 +1,199 @@
+// What the dashboard's pages are told, over one SSE stream each: a snapshot when they connect (and after
+// the stack's shape changed), then updates coalesced to one frame per flush: the instances that changed,
+// the new events, the followed instance's output. Every open page gets the same update text, built once.
+import type { Clock, TimerHandle } from "../../core/clock.js";
+import type { DomainEvent } from "../../core/stack/domain-events.js";
+import type { StatusDocument } from "../../control/status-document.js";
+import { UnknownServiceError, type ApiBackend, type DashboardSource, type OutputLine } from "./backend.js";
+import { sseComment, sseFrame, type SseSink } from "./sse.js";
+
+export interface LiveFeedOptions {
+  /** at most one update per this long (a few a second) */
+  readonly flushMs?: number;
+  /** every instance is sent again this often (CPU, memory, beat times change without an event) */
+  readonly refreshMs?: number;
+  /** a keepalive comment this often */
+  readonly pingMs?: number;
+  /** what the pages may do: act with a token, or only look (no token configured) */
+  readonly actions: "token" | "disabled";
+}
+
+/** events, lines and journal entries a page is sent at most, at once */
+export const EVENTS_PER_FRAME = 200;
+export const LOG_LINES_PER_FRAME = 500;
+export const LOG_TAIL_LINES = 200;
+export const JOURNAL_EVENTS = 200;
+/** these change the list's shape: the pages get a new snapshot */
+const STRUCTURAL = new Set<DomainEvent["kind"]>(["config-applied", "scaled", "removed", "up"]);
+
+interface Page {
+  readonly sink: SseSink;
+  /** lines of the followed instance not yet sent */
+  lines: OutputLine[];
+  dropped: number;
+  /** still being sent its snapshot: updates wait */
+  opening: boolean;
+}
+
+export class LiveFeed {
+  readonly #pages = new Set<Page>();
+  readonly #dirty = new Set<string>();
+  #all = false;
+  #structural = false;
+  #events: DomainEvent[] = [];
+  #flushTimer: TimerHandle | null = null;
+  #refreshTimer: TimerHandle | null = null;
+  #pingTimer: TimerHandle | null = null;
+  #unsubscribe: (() => void)[] = [];
+  readonly #flushMs: number;
+  readonly #refreshMs: number;
+  readonly #pingMs: number;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly backend: Pick<ApiBackend, "status">,
+    private readonly source: DashboardSource,
+    private readonly opts: LiveFeedOptions,
+  ) {
+    this.#flushMs = opts.flushMs ?? 250;
+    this.#refreshMs = opts.refreshMs ?? 2_000;
+    this.#pingMs = opts.pingMs ?? 15_000;
+  }
+
+  get pages(): number {
+    return this.#pages.size;
+  }
+
+  /** A page connected: it gets the snapshot, then every update. */
+  async open(sink: SseSink): Promise<void> {
+    const page: Page = { sink, lines: [], dropped: 0, opening: true };
+    if (this.#pages.size === 0) this.#start();
+    this.#pages.add(page);
+    const [journal, tail] = await Promise.all([
+      this.source.journal(JOURNAL_EVENTS).catch(() => []),
+      sink.follow === null ? Promise.resolve([]) : this.source.logTail(sink.follow, LOG_TAIL_LINES).catch(() => []),
+    ]);
+    if (!this.#pages.has(page)) return;
+    sink.write(sseFrame("snapshot", JSON.stringify({ ...this.#snapshot(), events: journal })));
+    if (sink.follow !== null) sink.write(sseFrame("log", JSON.stringify({ instance: sink.follow, reset: true, lines: tail.map(lineDoc) })));
+    page.opening = false;
+    if (page.lines.length > 0) this.#arm();
+  }
+
+  /** The page went away. */
+  close(sink: SseSink): void {
+    for (const page of this.#pages) if (page.sink === sink) this.#pages.delete(page);
+    if (this.#pages.size === 0) this.#stop();
+  }
+
+  /** Ends every stream (the server is closing); pages reconnect to whatever serves next. */
+  closeAll(): void {
+    for (const page of [...this.#pages]) page.sink.close();
+    this.#pages.clear();
+    this.#stop();
+  }
+
+  #start(): void {
+    this.#unsubscribe = [this.source.subscribe((e) => this.#event(e)), this.source.onOutput((line) => this.#line(line))];
+    const refresh = (): void => {
+      this.#all = true;
+      this.#arm();
+      this.#refreshTimer = this.clock.setTimer(this.#refreshMs, refresh);
+    };
+    this.#refreshTimer = this.clock.setTimer(this.#refreshMs, refresh);
+    const ping = (): void => {
+      for (const page of this.#pages) page.sink.write(sseComment("ping"));
+      this.#pingTimer = this.clock.setTimer(this.#pingMs, ping);
+    };
+    this.#pingTimer = this.clock.setTimer(this.#pingMs, ping);
+  }
+
+  #stop(): void {
+    for (const off of this.#unsubscribe) off();
+    this.#unsubscribe = [];
+    for (const timer of [this.#flushTimer, this.#refreshTimer, this.#pingTimer]) if (timer !== null) this.clock.clearTimer(timer);
+    this.#flushTimer = this.#refreshTimer = this.#pingTimer = null;
+    this.#dirty.clear();
+    this.#events = [];
+    this.#all = this.#structural = false;
+  }
+
+  #event(event: DomainEvent): void {
+    if (STRUCTURAL.has(event.kind)) this.#structural = true;
+    if (event.instance !== null) this.#dirty.add(event.instance);
+    // state changes are shown by the list itself; the timeline keeps what a person would look for
+    if (event.level !== "debug") {
+      this.#events.push(event);
+      if (this.#events.length > EVENTS_PER_FRAME) this.#events.splice(0, this.#events.length - EVENTS_PER_FRAME);
+    }
+    this.#arm();
+  }
+
+  #line(line: OutputLine): void {
+    let wanted = false;
+    for (const page of this.#pages) {
+      if (page.sink.follow !== line.instance) continue;
+      wanted = true;
+      page.lines.push(line);
+      if (page.lines.length > LOG_LINES_PER_FRAME) {
+        page.dropped += page.lines.length - LOG_LINES_PER_FRAME;
+        page.lines.splice(0, page.lines.length - LOG_LINES_PER_FRAME);
+      }
+    }
+    if (wanted) this.#arm();
+  }
+
+  #arm(): void {
+    if (this.#flushTimer !== null || this.#pages.size === 0) return;
+    this.#flushTimer = this.clock.setTimer(this.#flushMs, () => {
+      this.#flushTimer = null;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    const frames: string[] = [];
+    if (this.#structural) {
+      frames.push(sseFrame("snapshot", JSON.stringify({ ...this.#snapshot(), events: this.#events })));
+    } else if (this.#all || this.#dirty.size > 0 || this.#events.length > 0) {
+      const doc = this.#changed();
+      frames.push(sseFrame("update", JSON.stringify({ now: this.clock.wallNow(), supervisor: doc.supervisor, services: doc.services, events: this.#events })));
+    }
+    this.#dirty.clear();
+    this.#events = [];
+    this.#all = this.#structural = false;
+    const shared = frames.join("");
+    for (const page of this.#pages) {
+      if (page.opening) continue;
+      let text = shared;
+      if (page.lines.length > 0) {
+        const data = { instance: page.sink.follow, dropped: page.dropped, lines: page.lines.map(lineDoc) };
+        text += sseFrame("log", JSON.stringify(data));
+        page.lines = [];
+        page.dropped = 0;
+      }
+      if (text !== "") page.sink.write(text);
+    }
+  }
+
+  /** the dirty instances (all of them at a refresh); one removed meanwhile makes it all */
+  #changed(): StatusDocument {
+    if (this.#all) return this.backend.status();
+    if (this.#dirty.size === 0) return { supervisor: this.source.supervisor(), services: [] };
+    try {
+      return this.backend.status([...this.#dirty]);
+    } catch (err) {
+      if (err instanceof UnknownServiceError) return this.backend.status();
+      throw err;
+    }
+  }
+
+  #snapshot(): object {
+    const doc = this.backend.status();
+    return { now: this.clock.wallNow(), actions: this.opts.actions, layout: this.source.layout(), supervisor: doc.supervisor, services: doc.services };
+  }
+}
+
+function lineDoc(line: OutputLine): { at: number; stream: "out" | "err"; text: string } {
+  return { at: line.atMs, stream: line.stream, text: line.text };
+}
