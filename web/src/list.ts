@@ -144,9 +144,10 @@ export class ServiceList {
       el.append(c);
       return c;
     };
-    const state = cell("c-state");
+    // the badges are spans of their own: their class says the state, the cell's its column
+    const state = cell("c-state").appendChild(document.createElement("span"));
     const name = cell("c-name");
-    const health = cell("c-health");
+    const health = cell("c-health").appendChild(document.createElement("span"));
     const pid = cell("c-pid");
     const uptime = cell("c-uptime");
     const restarts = cell("c-restarts");

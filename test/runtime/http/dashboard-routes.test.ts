@@ -8,7 +8,7 @@ import type { HttpConfig } from "../../../src/manifest/types.js";
 import { BadRequestError, UnknownServiceError, type ApiBackend, type ControlCommand, type DashboardSource } from "../../../src/runtime/http/backend.js";
 import { MAX_STREAMS_PER_PEER, startHttpApi, type HttpApi } from "../../../src/runtime/http/server.js";
 import type { Logger } from "../../../src/runtime/outputs/logger.js";
-import { parseSse } from "../../../web/src/stream.js";
+import { parseSse } from "../../../web/src/sse-parse.js";
 
 const TOKEN = "s3cret-token";
 const NAMES = ["api", "web"];
@@ -132,7 +132,8 @@ describe("actions from a browser", () => {
 
   it("are refused from another origin even with the token", async () => {
     const { base, backend } = await start();
-    for (const headers of [{ origin: "http://evil.example" }, { origin: "null" }, { origin: base.replace("127.0.0.1", "localhost") }, { "sec-fetch-site": "cross-site" }]) {
+    const foreign: Record<string, string>[] = [{ origin: "http://evil.example" }, { origin: "null" }, { origin: base.replace("127.0.0.1", "localhost") }, { "sec-fetch-site": "cross-site" }];
+    for (const headers of foreign) {
       const res = await post(base, "/api/services/api/restart", { ...bearer, ...headers });
       expect(res.status, JSON.stringify(headers)).toBe(403);
     }
@@ -199,7 +200,13 @@ describe("the live stream", () => {
 
   it("is not served by an API without a dashboard source", async () => {
     const backend = new Backend();
-    const plain: ApiBackend = { ...backend, status: (n) => backend.status(n), heartbeatStatus: () => backend.heartbeatStatus(), control: () => undefined, dashboard: undefined } as ApiBackend;
+    const plain: ApiBackend = {
+      status: (n) => backend.status(n),
+      heartbeatStatus: () => backend.heartbeatStatus(),
+      control: () => undefined,
+      restartCounts: () => ({}),
+      alertCounters: () => backend.alertCounters(),
+    };
     const { base } = await start({}, { VIGIL_TOKEN: TOKEN }, plain as Backend);
     expect((await fetch(`${base}/api/stream`)).status).toBe(404);
     expect((await fetch(`${base}/`)).status).toBe(404);

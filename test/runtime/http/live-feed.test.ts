@@ -4,7 +4,7 @@ import { domainEvent, type DomainEvent } from "../../../src/core/stack/domain-ev
 import { UnknownServiceError, type DashboardSource, type OutputLine } from "../../../src/runtime/http/backend.js";
 import { LiveFeed, LOG_LINES_PER_FRAME } from "../../../src/runtime/http/live-feed.js";
 import type { SseSink } from "../../../src/runtime/http/sse.js";
-import { parseSse } from "../../../web/src/stream.js";
+import { parseSse } from "../../../web/src/sse-parse.js";
 import { FakeClock } from "../../support/fake-clock.js";
 
 const supervisor = { pid: 1, generation: 1, config_error: null } as unknown as SupervisorDoc;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sseComment, sseFrame } from "../../src/runtime/http/sse.js";
-import { parseSse } from "../../web/src/stream.js";
+import { parseSse } from "../../web/src/sse-parse.js";
 
 describe("server-sent events", () => {
   it("frame each line of data as a data: line, so a line break cannot end an event early", () => {
