@@ -80,6 +80,7 @@ function connect(): void {
       onState: (state, detail) => connection(state, detail),
       onEvent: (e) => {
         if (e.event === "snapshot") {
+          if (!firstRender) performance.mark("vigil:snapshot");
           store.snapshot(JSON.parse(e.data) as Snapshot);
           schedule("refilter", "timeline", "graph", "header");
           auth();

@@ -7,7 +7,7 @@ import { configOf, instancesInOrder, nameOf } from "../../core/stack/state.js";
 import type { Stack } from "../stack.js";
 import { join } from "node:path";
 import { readTail, parseLogLine } from "../../cli/logs.js";
-import { readJournal } from "../outputs/journal.js";
+import { journalPath, parseJournalLine } from "../outputs/journal.js";
 import {
   BadRequestError,
   ShuttingDownError,
@@ -83,7 +83,10 @@ function dashboardSource(stack: Stack): DashboardSource {
     onOutput: (listener) => stack.output.listen(listener),
     supervisor: () => stack.renderer.supervisorDoc(),
     async journal(count) {
-      return (await readJournal(stack.manifest.stateDir, { last: count })).events;
+      // read backwards from the end, as `vigil logs` reads a log: the journal may hold 10 MiB; state
+      // changes are left out (the list shows them), so twice as many lines are read
+      const tail = await readTail(journalPath(stack.manifest.stateDir), count * 2);
+      return tail.lines.flatMap((line) => parseJournalLine(line) ?? []).filter((e) => e.level !== "debug").slice(-count);
     },
     async logTail(instance, count) {
       // only a name the stack knows reaches the file system
