@@ -148,6 +148,21 @@ describe.skipIf(lacking("chromium"))("the dashboard in Chromium", () => {
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
+  it("reconnects after the supervisor restarts, and shows the new children", async () => {
+    const { stack, link } = await running();
+    const page = await open(link);
+    const before = await pidOf(stack, "flaky");
+    await page.locator(`.row[data-name="flaky"] .c-pid`, { hasText: String(before) }).waitFor();
+    expect((await stack.run(["down"])).code).toBe(0);
+    await stack.exited();
+    await page.locator("#conn", { hasText: "disconnected" }).waitFor();
+    stack.start([], { DASH_TOKEN: TOKEN });
+    await stack.waitFor("flaky", (s) => s.state === "running" && s.pid !== before, "running again");
+    const after = await pidOf(stack, "flaky");
+    await page.locator("#conn", { hasText: "live" }).waitFor();
+    await page.locator(`.row[data-name="flaky"] .c-pid`, { hasText: String(after) }).waitFor();
+  });
+
   it("filters the list by name and by state, and moves the selection with the keyboard", async () => {
     const { link } = await running();
     const page = await open(link);

@@ -45,7 +45,7 @@ export class Store {
       this.order.push(doc.name);
     }
     for (const name of before.keys()) if (!this.services.has(name)) this.series.delete(name);
-    this.events = [];
+    if (!s.append) this.events = [];
     this.addEvents(s.events);
     this.sample(s.services, s.now);
   }

@@ -89,6 +89,8 @@ export interface Snapshot {
   readonly supervisor: SupervisorDoc;
   readonly services: readonly ServiceDoc[];
   readonly events: readonly EventDoc[];
+  /** the events follow those the page has (a snapshot after a reload), rather than replace them */
+  readonly append?: boolean;
 }
 
 export interface Update {

@@ -154,7 +154,8 @@ export class LiveFeed {
   #flush(): void {
     const frames: string[] = [];
     if (this.#structural) {
-      frames.push(sseFrame("snapshot", JSON.stringify({ ...this.#snapshot(), events: this.#events })));
+      // the page keeps its timeline: these events come after it
+      frames.push(sseFrame("snapshot", JSON.stringify({ ...this.#snapshot(), events: this.#events, append: true })));
     } else if (this.#all || this.#dirty.size > 0 || this.#events.length > 0) {
       const doc = this.#changed();
       frames.push(sseFrame("update", JSON.stringify({ now: this.clock.wallNow(), supervisor: doc.supervisor, services: doc.services, events: this.#events })));

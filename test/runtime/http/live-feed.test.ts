@@ -146,6 +146,9 @@ describe("the dashboard's live feed", () => {
     const frames = page.take();
     expect(frames.map((f) => f.event)).toEqual(["snapshot"]);
     expect(frames[0]?.data.services.map((s: { name: string }) => s.name)).toEqual(["api", "db", "cache"]);
+    // the page keeps its timeline and adds these
+    expect(frames[0]?.data.append).toBe(true);
+    expect(frames[0]?.data.events.map((e: { kind: string }) => e.kind)).toEqual(["config-applied"]);
   });
 
   it("sends the whole list when an instance it was told of is gone by the flush", async () => {
