@@ -13,7 +13,7 @@ await build({
   bundle: true,
   format: "esm",
   target: ["chrome110", "firefox110", "safari16"],
-  minify: true,
+  minify: process.env["VIGIL_WEB_MINIFY"] !== "0",
   sourcemap: true,
   outfile: join(out, "app.js"),
   legalComments: "linked",

@@ -30,6 +30,8 @@ export function stateText(doc: ServiceDoc, nowMs: number): string {
   if (doc.state === "backoff" && doc.next_restart_at) return `backoff ${duration(Date.parse(doc.next_restart_at) - nowMs)}`;
   if (doc.state === "starting" && doc.waiting_for.length > 0) return "waiting";
   if (doc.role === "new") return `${doc.state} (new)`;
+  // a job between runs waits for its next tick, unless a person holds it
+  if (doc.schedule && !doc.schedule.held && (doc.state === "stopped" || doc.state === "exited")) return "scheduled";
   return doc.state;
 }
 
@@ -156,7 +158,7 @@ export class ServiceList {
     beatCell.append(beat);
     const sparkCell = cell("c-spark");
     sparkCell.setAttribute("aria-hidden", "true");
-    const spark = sparkline(sparkCell, 110, 22);
+    const spark = sparkline(sparkCell, 96, 22);
     const cpu = cell("c-cpu");
     const mem = cell("c-mem");
     this.#inner.append(el);

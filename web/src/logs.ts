@@ -1,6 +1,7 @@
 // The followed instance's output: stdout and stderr told apart (a mark and a colour), ANSI colours kept,
 // a search that filters the lines, and pause/follow (paused, new lines wait and are counted).
 import { ansiToHtml, stripAnsi } from "./ansi.js";
+import { clockTime } from "./format.js";
 import type { Store } from "./store.js";
 import type { LogLine } from "./types.js";
 
@@ -61,7 +62,7 @@ function lineElement(line: LogLine): HTMLElement {
   mark.textContent = line.stream === "err" ? "err" : "out";
   mark.title = line.stream === "err" ? "stderr" : "stdout";
   const time = document.createElement("time");
-  time.textContent = new Date(line.at).toLocaleTimeString([], { hour12: false });
+  time.textContent = clockTime(line.at);
   const text = document.createElement("span");
   text.className = "log-text";
   // ansiToHtml escapes the text before any span is added: nothing of the line becomes markup

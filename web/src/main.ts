@@ -46,6 +46,7 @@ function render(): void {
   if (d.logs) logs.draw();
   if (!firstRender && store.supervisor !== null) {
     firstRender = true;
+    performance.mark("vigil:drawn");
     document.body.dataset["ready"] = "1";
     // navigation start → the list drawn with every instance's data: what the benchmark reads
     requestAnimationFrame(() => performance.mark("vigil:first-render", { detail: { services: store.services.size } }));

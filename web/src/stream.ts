@@ -33,6 +33,8 @@ export function openStream(url: () => string, headers: () => Record<string, stri
           const { value, done } = await reader.read();
           if (done) break;
           buffer += value;
+          // a large event comes in many chunks: read the buffer only once one has ended
+          if (!value.includes("\n\n") && !buffer.slice(-value.length - 1).includes("\n\n")) continue;
           const parsed = parseSse(buffer);
           buffer = parsed.rest;
           for (const event of parsed.events) handlers.onEvent(event);

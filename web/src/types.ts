@@ -39,7 +39,7 @@ export interface ServiceDoc {
   readonly role?: "current" | "new" | "old";
   readonly rollover_error?: string | null;
   readonly disabled?: boolean;
-  readonly schedule?: { cron: string; next_run_at: string | null } | null;
+  readonly schedule?: { cron: string; next_run_at: string | null; held: boolean } | null;
   readonly history?: readonly ResourcePoint[];
 }
 
