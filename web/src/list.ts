@@ -3,7 +3,7 @@
 import type uPlot from "uplot";
 import { beatView, createBeatBar, drawBeatBar } from "./heartbeat.js";
 import { badge, HEALTH_SHAPES, STATE_SHAPES } from "./marks.js";
-import { duration, percent, bytes } from "./format.js";
+import { bytes, clockTime, duration, percent } from "./format.js";
 import { setSpark, sparkline } from "./charts.js";
 import type { Store } from "./store.js";
 import type { ServiceDoc } from "./types.js";
@@ -32,6 +32,7 @@ export function stateText(doc: ServiceDoc, nowMs: number): string {
   if (doc.role === "new") return `${doc.state} (new)`;
   // a job between runs waits for its next tick, unless a person holds it
   if (doc.schedule && !doc.schedule.held && (doc.state === "stopped" || doc.state === "exited")) return "scheduled";
+  if (doc.state === "exited" && doc.last_exit) return `exited ${doc.last_exit.signal ?? doc.last_exit.code}`;
   return doc.state;
 }
 
@@ -123,6 +124,8 @@ export class ServiceList {
     setText(row.pid, doc.pid === null ? "–" : String(doc.pid));
     setText(row.uptime, doc.state === "running" && doc.started_at ? duration(now - Date.parse(doc.started_at)) : "–");
     setText(row.restarts, `↻${doc.restarts}`);
+    const exit = doc.last_exit;
+    row.restarts.title = exit ? `${doc.restarts} restarts; last exit: ${exit.signal ?? `code ${exit.code}`}, reason ${exit.reason}, at ${clockTime(exit.at)}` : `${doc.restarts} restarts`;
     drawBeatBar(row.beat, beatView(doc, layout, now), layout?.heartbeat?.misses);
     setText(row.cpu, percent(doc.cpu_percent));
     setText(row.mem, bytes(doc.memory_bytes));

@@ -10,7 +10,7 @@ import { STATES } from "./marks.js";
 import { Store } from "./store.js";
 import { openStream, type Stream, type StreamState } from "./stream.js";
 import { drawTimeline } from "./timeline.js";
-import type { LogFrame, ServiceDoc, Snapshot, Update } from "./types.js";
+import type { EventDoc, LogFrame, ServiceDoc, Snapshot, Update } from "./types.js";
 
 takeTokenFromAddress();
 
@@ -92,6 +92,9 @@ function connect(): void {
           schedule(list.filterState !== "" && moved ? "refilter" : "list", "header");
           if (u.events.length > 0) schedule("timeline");
           if (moved) schedule("graph");
+        } else if (e.event === "journal") {
+          store.journal((JSON.parse(e.data) as { events: EventDoc[] }).events);
+          schedule("timeline");
         } else if (e.event === "log") {
           store.logFrame(JSON.parse(e.data) as LogFrame);
           schedule("logs");

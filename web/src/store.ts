@@ -104,6 +104,15 @@ export class Store {
     if (this.events.length > TIMELINE_EVENTS) this.events.splice(0, this.events.length - TIMELINE_EVENTS);
   }
 
+  /** the journal's last events, read after the snapshot: they come before what the page has seen since */
+  journal(events: readonly EventDoc[]): void {
+    const since = this.events;
+    this.events = [];
+    this.addEvents(events);
+    const last = this.events[this.events.length - 1]?.at ?? "";
+    this.addEvents(since.filter((e) => e.at > last));
+  }
+
   logFrame(frame: LogFrame): void {
     if (frame.reset || frame.instance !== this.log.instance) this.log = { instance: frame.instance, lines: [], dropped: 0 };
     this.log.lines.push(...frame.lines);

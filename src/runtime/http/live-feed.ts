@@ -3,7 +3,7 @@
 // the new events, the followed instance's output. Every open page gets the same update text, built once.
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import type { DomainEvent } from "../../core/stack/domain-events.js";
-import type { StatusDocument } from "../../control/status-document.js";
+import type { ServiceDoc, StatusDocument } from "../../control/status-document.js";
 import { UnknownServiceError, type ApiBackend, type DashboardSource, type OutputLine } from "./backend.js";
 import { sseComment, sseFrame, type SseSink } from "./sse.js";
 
@@ -69,12 +69,14 @@ export class LiveFeed {
     const page: Page = { sink, lines: [], dropped: 0, opening: true };
     if (this.#pages.size === 0) this.#start();
     this.#pages.add(page);
+    // the list first, at once; the files (the journal's end, the followed output's tail) after it
+    sink.write(sseFrame("snapshot", JSON.stringify({ ...this.#snapshot(), events: [] })));
     const [journal, tail] = await Promise.all([
       this.source.journal(JOURNAL_EVENTS).catch(() => []),
       sink.follow === null ? Promise.resolve([]) : this.source.logTail(sink.follow, LOG_TAIL_LINES).catch(() => []),
     ]);
     if (!this.#pages.has(page)) return;
-    sink.write(sseFrame("snapshot", JSON.stringify({ ...this.#snapshot(), events: journal })));
+    sink.write(sseFrame("journal", JSON.stringify({ events: journal })));
     if (sink.follow !== null) sink.write(sseFrame("log", JSON.stringify({ instance: sink.follow, reset: true, lines: tail.map(lineDoc) })));
     page.opening = false;
     if (page.lines.length > 0) this.#arm();
@@ -158,7 +160,7 @@ export class LiveFeed {
       frames.push(sseFrame("snapshot", JSON.stringify({ ...this.#snapshot(), events: this.#events, append: true })));
     } else if (this.#all || this.#dirty.size > 0 || this.#events.length > 0) {
       const doc = this.#changed();
-      frames.push(sseFrame("update", JSON.stringify({ now: this.clock.wallNow(), supervisor: doc.supervisor, services: doc.services, events: this.#events })));
+      frames.push(sseFrame("update", JSON.stringify({ now: this.clock.wallNow(), supervisor: doc.supervisor, services: doc.services.map(slim), events: this.#events })));
     }
     this.#dirty.clear();
     this.#events = [];
@@ -191,9 +193,20 @@ export class LiveFeed {
 
   #snapshot(): object {
     const doc = this.backend.status();
-    return { now: this.clock.wallNow(), actions: this.opts.actions, layout: this.source.layout(), supervisor: doc.supervisor, services: doc.services };
+    return { now: this.clock.wallNow(), actions: this.opts.actions, layout: this.source.layout(), supervisor: doc.supervisor, services: doc.services.map(slim) };
   }
 }
+
+/**
+ * An instance's document as the page needs it: without the command (it may hold a secret), the last
+ * beat's data (up to 16 KiB each) and the figures the page does not show
+ */
+export function slim(doc: ServiceDoc): PageServiceDoc {
+  const { command: _command, last_beat_data: _data, own_cpu_percent: _cpu, own_memory_bytes: _mem, rejected_messages: _rejected, ...kept } = doc;
+  return kept;
+}
+
+export type PageServiceDoc = Omit<ServiceDoc, "command" | "last_beat_data" | "own_cpu_percent" | "own_memory_bytes" | "rejected_messages">;
 
 function lineDoc(line: OutputLine): { at: number; stream: "out" | "err"; text: string } {
   return { at: line.atMs, stream: line.stream, text: line.text };

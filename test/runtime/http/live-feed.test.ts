@@ -21,7 +21,7 @@ class FakeStack implements DashboardSource {
     const wanted = names && names.length > 0 ? names : this.names;
     const unknown = wanted.filter((n) => !this.names.includes(n));
     if (unknown.length > 0) throw new UnknownServiceError(`unknown ${unknown.join(", ")}`, this.names);
-    return { supervisor, services: wanted.map((name) => ({ name, state: "running" })) } as unknown as StatusDocument;
+    return { supervisor, services: wanted.map((name) => ({ name, state: "running", command: "db --password=hunter2", last_beat_data: { big: "x" } })) } as unknown as StatusDocument;
   };
   subscribe(listener: (e: DomainEvent) => void) {
     this.#events.add(listener);
@@ -31,7 +31,7 @@ class FakeStack implements DashboardSource {
     this.#lines.add(listener);
     return () => this.#lines.delete(listener);
   }
-  journal = () => Promise.resolve([]);
+  journal = () => Promise.resolve([{ at: "2026-01-01T00:00:00.000Z", service: "api", kind: "exit", level: "warn" as const, message: "exited with code 1", fields: {} }]);
   logTail = (instance: string) => Promise.resolve([{ instance, stream: "out" as const, text: "earlier", atMs: 1 }]);
   layout = () => this.names.map((name) => ({ name, depends_on: {}, replicas: 1, heartbeat: null, schedule: null, disabled: false }));
   supervisor = () => supervisor;
@@ -77,15 +77,27 @@ async function feedWith(stack = new FakeStack()) {
 }
 
 describe("the dashboard's live feed", () => {
-  it("sends a page the snapshot when it connects: every instance, the layout, what it may do", async () => {
+  it("sends a page the snapshot when it connects: every instance, the layout, what it may do; then the journal's end", async () => {
     const { feed } = await feedWith();
     const page = new Page();
     await feed.open(page);
-    const [snapshot] = page.take();
+    const [snapshot, journal] = page.take();
     expect(snapshot?.event).toBe("snapshot");
     expect(snapshot?.data.services.map((s: { name: string }) => s.name)).toEqual(["api", "worker", "db"]);
     expect(snapshot?.data.layout).toHaveLength(3);
     expect(snapshot?.data.actions).toBe("token");
+    expect(journal).toEqual({ event: "journal", data: { events: [expect.objectContaining({ kind: "exit", service: "api" })] } });
+  });
+
+  it("never sends a command (it may hold a secret) nor the beats' data", async () => {
+    const { feed, clock, stack } = await feedWith();
+    const page = new Page();
+    await feed.open(page);
+    stack.publish("exit", "api");
+    clock.advance(2_000);
+    expect(page.text).toContain("event: update");
+    expect(page.text).not.toContain("hunter2");
+    expect(page.text).not.toContain("last_beat_data");
   });
 
   it("coalesces a burst of events into one update at the end of the flush interval, with only the instances they touched", async () => {
@@ -169,8 +181,8 @@ describe("the dashboard's live feed", () => {
     await feed.open(follower);
     await feed.open(other);
     const opening = follower.take();
-    expect(opening.map((f) => f.event)).toEqual(["snapshot", "log"]);
-    expect(opening[1]?.data).toMatchObject({ instance: "api", reset: true, lines: [{ text: "earlier", stream: "out" }] });
+    expect(opening.map((f) => f.event)).toEqual(["snapshot", "journal", "log"]);
+    expect(opening[2]?.data).toMatchObject({ instance: "api", reset: true, lines: [{ text: "earlier", stream: "out" }] });
     other.take();
     stack.print("api", "hello", "err");
     stack.print("worker", "not for this page");
