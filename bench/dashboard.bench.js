@@ -102,17 +102,6 @@ export async function run() {
       await sleep(3_000);
       bareWindows.push(await cpuOver(pid, WINDOW_S));
     }
-    // what one refresh of every instance costs the supervisor, at most: the CPU it spends on a full
-    // GET /api/status (the same rendering, plus HTTP), over 50 in a row; the stream sends one every 2 s.
-    // Its steady work goes on meanwhile, so that is taken off at the rate of the windows without a page.
-    const STATUS_RUNS = 50;
-    const ticksBefore = cpuTicks(pid);
-    const statusT0 = performance.now();
-    for (let i = 0; i < STATUS_RUNS; i++) await (await fetch(`http://127.0.0.1:${port}/api/status`)).text();
-    const statusWallS = (performance.now() - statusT0) / 1000;
-    const statusCpuS = (cpuTicks(pid) - ticksBefore) / CLK_TCK;
-    const steadyCpuS = (summary(bareWindows).median / 100) * statusWallS;
-    const statusMs = [Math.max(0, (statusCpuS - steadyCpuS) * 1000) / STATUS_RUNS];
     const extras = pageWindows.map((p, i) => p - ((bareWindows[i] ?? 0) + (bareWindows[i + 1] ?? 0)) / 2);
     const extra = summary(extras).median;
 
@@ -129,8 +118,6 @@ export async function run() {
       supervisor_cpu_percent: { without_page: bareWindows.map((c) => round(c, 2)), with_one_page: pageWindows.map((c) => round(c, 2)) },
       extra_cpu_percent_of_a_core: round(extra, 2),
       extra_per_pair: extras.map((c) => round(c, 2)),
-      full_status_cpu_ms: round(summary(statusMs).median, 2),
-      refresh_cost_bound_percent_of_a_core: round(summary(statusMs).median / 2_000 * 100, 2),
       load_average: loadavg().map((l) => round(l, 2)),
       aims: { first_render_ms: 1_000, extra_cpu_percent: 1 },
     };
@@ -142,7 +129,6 @@ export async function run() {
         [`supervisor CPU, no page (${WINDOW_S} s windows)`, `${bareWindows.map((c) => round(c, 2)).join(", ")} % of a core`],
         ["supervisor CPU, one page open", `${pageWindows.map((c) => round(c, 2)).join(", ")} % of a core`],
         ["extra CPU for the page (median)", `${result.extra_cpu_percent_of_a_core} % of a core (per pair ${result.extra_per_pair.join(", ")}; aim ≤ 1 %)`],
-        ["supervisor CPU per full GET /api/status, 1,000 services", `${result.full_status_cpu_ms} ms: one refresh every 2 s costs at most ${result.refresh_cost_bound_percent_of_a_core} % of a core`],
         ["load average at the end", result.load_average.join(" ")],
       ]),
     );

@@ -77,6 +77,8 @@ export class Stack {
   readonly replies = new Replies();
   /** children's output as it is captured, for the dashboard */
   readonly output = new OutputTap();
+  /** told status.json's text each time it is rendered (the dashboard's pages get it as it is) */
+  private readonly statusListeners = new Set<(json: string) => void>();
   readonly spawner: Spawner;
   private readonly notify: NotifySockets;
   /** the listening sockets of `sockets:`, held across restarts */
@@ -176,7 +178,11 @@ export class Stack {
     });
     this.statusFile = new AtomicJsonWriter(
       join(manifest.stateDir, "status.json"),
-      () => this.renderer.json({ lines: true }),
+      async () => {
+        const json = await this.renderer.json({ lines: true });
+        for (const listener of this.statusListeners) listener(json);
+        return json;
+      },
       STATUS_MIN_INTERVAL_MS,
       this.problems.writes("status.json"),
     );
@@ -213,6 +219,11 @@ export class Stack {
 
   get manifest(): Manifest {
     return this.loop.state.manifest;
+  }
+
+  onStatusWritten(listener: (json: string) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
   }
 
   /** where the HTTP API listens, while it does */

@@ -85,8 +85,9 @@ function connect(): void {
           store.snapshot(JSON.parse(e.data) as Snapshot);
           schedule("refilter", "timeline", "graph", "header");
           auth();
-        } else if (e.event === "update") {
-          const u = JSON.parse(e.data) as Update;
+        } else if (e.event === "update" || e.event === "status") {
+          // status: the whole document as status.json holds it; update: the time, events, and what changed
+          const u = e.event === "status" ? ({ now: store.now(), events: [], ...JSON.parse(e.data) } as Update) : (JSON.parse(e.data) as Update);
           const moved = u.services.some((s: ServiceDoc) => store.services.get(s.name)?.state !== s.state);
           store.update(u);
           schedule(list.filterState !== "" && moved ? "refilter" : "list", "header");

@@ -52,7 +52,7 @@ export class Store {
 
   update(u: Update): void {
     this.skewMs = u.now - Date.now();
-    this.supervisor = u.supervisor;
+    if (u.supervisor !== null) this.supervisor = u.supervisor;
     for (const doc of u.services) {
       if (!this.services.has(doc.name)) this.order.push(doc.name);
       this.services.set(doc.name, doc);

@@ -95,7 +95,8 @@ export interface Snapshot {
 
 export interface Update {
   readonly now: number;
-  readonly supervisor: SupervisorDoc;
+  /** null: unchanged (it came in the status frame before) */
+  readonly supervisor: SupervisorDoc | null;
   readonly services: readonly ServiceDoc[];
   readonly events: readonly EventDoc[];
 }

@@ -80,6 +80,8 @@ export interface DashboardSource {
   /** the last `count` lines of an instance's captured output, oldest first */
   logTail(instance: string, count: number): Promise<readonly OutputLine[]>;
   layout(): readonly ServiceLayout[];
+  /** status.json's text each time it is written (the full document, without the resource history) */
+  onStatus(listener: (json: string) => void): () => void;
   /** the status document's supervisor part alone */
   supervisor(): SupervisorDoc;
 }

@@ -1,6 +1,8 @@
 // What the dashboard's pages are told, over one SSE stream each: a snapshot when they connect (and after
-// the stack's shape changed), then updates coalesced to one frame per flush: the instances that changed,
-// the new events, the followed instance's output. Every open page gets the same update text, built once.
+// the stack's shape changed), then updates coalesced to one frame per flush: the status document as
+// status.json was last written (the supervisor renders it anyway, at least once a second while anything
+// changes; the page costs no rendering of its own), else the instances that events touched; the new
+// events; the followed instance's output. Every open page gets the same update text, built once.
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import type { DomainEvent } from "../../core/stack/domain-events.js";
 import type { ServiceDoc, StatusDocument } from "../../control/status-document.js";
@@ -10,8 +12,6 @@ import { sseComment, sseFrame, type SseSink } from "./sse.js";
 export interface LiveFeedOptions {
   /** at most one update per this long (a few a second) */
   readonly flushMs?: number;
-  /** every instance is sent again this often (CPU, memory, beat times change without an event) */
-  readonly refreshMs?: number;
   /** a keepalive comment this often */
   readonly pingMs?: number;
   /** what the pages may do: act with a token, or only look (no token configured) */
@@ -38,15 +38,14 @@ interface Page {
 export class LiveFeed {
   readonly #pages = new Set<Page>();
   readonly #dirty = new Set<string>();
-  #all = false;
   #structural = false;
+  /** status.json's text as last written, not sent yet */
+  #status: string | null = null;
   #events: DomainEvent[] = [];
   #flushTimer: TimerHandle | null = null;
-  #refreshTimer: TimerHandle | null = null;
   #pingTimer: TimerHandle | null = null;
   #unsubscribe: (() => void)[] = [];
   readonly #flushMs: number;
-  readonly #refreshMs: number;
   readonly #pingMs: number;
 
   constructor(
@@ -56,7 +55,6 @@ export class LiveFeed {
     private readonly opts: LiveFeedOptions,
   ) {
     this.#flushMs = opts.flushMs ?? 250;
-    this.#refreshMs = opts.refreshMs ?? 2_000;
     this.#pingMs = opts.pingMs ?? 15_000;
   }
 
@@ -96,13 +94,14 @@ export class LiveFeed {
   }
 
   #start(): void {
-    this.#unsubscribe = [this.source.subscribe((e) => this.#event(e)), this.source.onOutput((line) => this.#line(line))];
-    const refresh = (): void => {
-      this.#all = true;
-      this.#arm();
-      this.#refreshTimer = this.clock.setTimer(this.#refreshMs, refresh);
-    };
-    this.#refreshTimer = this.clock.setTimer(this.#refreshMs, refresh);
+    this.#unsubscribe = [
+      this.source.subscribe((e) => this.#event(e)),
+      this.source.onOutput((line) => this.#line(line)),
+      this.source.onStatus((json) => {
+        this.#status = json;
+        this.#arm();
+      }),
+    ];
     const ping = (): void => {
       for (const page of this.#pages) page.sink.write(sseComment("ping"));
       this.#pingTimer = this.clock.setTimer(this.#pingMs, ping);
@@ -113,11 +112,12 @@ export class LiveFeed {
   #stop(): void {
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
-    for (const timer of [this.#flushTimer, this.#refreshTimer, this.#pingTimer]) if (timer !== null) this.clock.clearTimer(timer);
-    this.#flushTimer = this.#refreshTimer = this.#pingTimer = null;
+    for (const timer of [this.#flushTimer, this.#pingTimer]) if (timer !== null) this.clock.clearTimer(timer);
+    this.#flushTimer = this.#pingTimer = null;
     this.#dirty.clear();
     this.#events = [];
-    this.#all = this.#structural = false;
+    this.#status = null;
+    this.#structural = false;
   }
 
   #event(event: DomainEvent): void {
@@ -158,13 +158,18 @@ export class LiveFeed {
     if (this.#structural) {
       // the page keeps its timeline: these events come after it
       frames.push(sseFrame("snapshot", JSON.stringify({ ...this.#snapshot(), events: this.#events, append: true })));
-    } else if (this.#all || this.#dirty.size > 0 || this.#events.length > 0) {
+    } else if (this.#status !== null) {
+      // every instance as the supervisor last wrote it: the events' instances among them
+      frames.push(sseFrame("status", this.#status));
+      frames.push(sseFrame("update", JSON.stringify({ now: this.clock.wallNow(), supervisor: null, services: [], events: this.#events })));
+    } else if (this.#dirty.size > 0 || this.#events.length > 0) {
       const doc = this.#changed();
       frames.push(sseFrame("update", JSON.stringify({ now: this.clock.wallNow(), supervisor: doc.supervisor, services: doc.services.map(slim), events: this.#events })));
     }
     this.#dirty.clear();
     this.#events = [];
-    this.#all = this.#structural = false;
+    this.#status = null;
+    this.#structural = false;
     const shared = frames.join("");
     for (const page of this.#pages) {
       if (page.opening) continue;
@@ -179,9 +184,8 @@ export class LiveFeed {
     }
   }
 
-  /** the dirty instances (all of them at a refresh); one removed meanwhile makes it all */
+  /** the instances events touched; one removed meanwhile makes it all */
   #changed(): StatusDocument {
-    if (this.#all) return this.backend.status();
     if (this.#dirty.size === 0) return { supervisor: this.source.supervisor(), services: [] };
     try {
       return this.backend.status([...this.#dirty]);

@@ -11,8 +11,8 @@ export const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
  */
 export function sseFrame(event: string, data: string): string {
   if (/[\r\n]/.test(event)) throw new Error(`bug: an SSE event name with a line break: ${JSON.stringify(event)}`);
-  const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join("");
-  return `event: ${event}\n${lines}\n`;
+  // one pass over the text: status.json's document is some hundred KiB for 1,000 services
+  return `event: ${event}\ndata: ${data.replace(/\r\n|\r|\n/g, "\ndata: ")}\n\n`;
 }
 
 /** a comment line: ignored by readers, it keeps proxies and the connection from timing out */

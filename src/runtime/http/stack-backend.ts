@@ -81,6 +81,7 @@ function dashboardSource(stack: Stack): DashboardSource {
   return {
     subscribe: (listener) => stack.bus.subscribe(listener),
     onOutput: (listener) => stack.output.listen(listener),
+    onStatus: (listener) => stack.onStatusWritten(listener),
     supervisor: () => stack.renderer.supervisorDoc(),
     async journal(count) {
       // read backwards from the end, as `vigil logs` reads a log: the journal may hold 10 MiB; state

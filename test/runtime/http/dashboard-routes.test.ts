@@ -41,6 +41,7 @@ class Backend implements ApiBackend {
   readonly dashboard: DashboardSource = {
     subscribe: () => () => undefined,
     onOutput: () => () => undefined,
+    onStatus: () => () => undefined,
     journal: () => Promise.resolve([]),
     logTail: () => Promise.resolve([]),
     layout: () => [],

@@ -15,6 +15,7 @@ class FakeStack implements DashboardSource {
   readonly asked: (readonly string[] | undefined)[] = [];
   #events = new Set<(e: DomainEvent) => void>();
   #lines = new Set<(l: OutputLine) => void>();
+  #statuses = new Set<(json: string) => void>();
 
   status = (names?: readonly string[]): StatusDocument => {
     this.asked.push(names);
@@ -31,13 +32,22 @@ class FakeStack implements DashboardSource {
     this.#lines.add(listener);
     return () => this.#lines.delete(listener);
   }
+  onStatus(listener: (json: string) => void) {
+    this.#statuses.add(listener);
+    return () => this.#statuses.delete(listener);
+  }
+  /** status.json written, with one service a line as the writer makes it */
+  wrote(generation: number): void {
+    const json = `{"supervisor":{"generation":${generation}},"services":[\n${this.names.map((n) => `{"name":"${n}"}`).join(",\n")}\n]}`;
+    for (const l of this.#statuses) l(json);
+  }
   journal = () => Promise.resolve([{ at: "2026-01-01T00:00:00.000Z", service: "api", kind: "exit", level: "warn" as const, message: "exited with code 1", fields: {} }]);
   logTail = (instance: string) => Promise.resolve([{ instance, stream: "out" as const, text: "earlier", atMs: 1 }]);
   layout = () => this.names.map((name) => ({ name, depends_on: {}, replicas: 1, heartbeat: null, schedule: null, disabled: false }));
   supervisor = () => supervisor;
 
   get listeners(): number {
-    return this.#events.size + this.#lines.size;
+    return this.#events.size + this.#lines.size + this.#statuses.size;
   }
   publish(kind: "exit" | "config-applied" | "state", instance: string | null): void {
     const subject = { service: instance, instance };
@@ -72,7 +82,7 @@ class Page implements SseSink {
 
 async function feedWith(stack = new FakeStack()) {
   const clock = new FakeClock();
-  const feed = new LiveFeed(clock, { status: stack.status }, stack, { actions: "token", flushMs: 250, refreshMs: 2_000, pingMs: 15_000 });
+  const feed = new LiveFeed(clock, { status: stack.status }, stack, { actions: "token", flushMs: 250, pingMs: 15_000 });
   return { clock, feed, stack };
 }
 
@@ -89,12 +99,12 @@ describe("the dashboard's live feed", () => {
     expect(journal).toEqual({ event: "journal", data: { events: [expect.objectContaining({ kind: "exit", service: "api" })] } });
   });
 
-  it("never sends a command (it may hold a secret) nor the beats' data", async () => {
+  it("renders the instances it sends itself without their command or the beats' data", async () => {
     const { feed, clock, stack } = await feedWith();
     const page = new Page();
     await feed.open(page);
     stack.publish("exit", "api");
-    clock.advance(2_000);
+    clock.advance(250);
     expect(page.text).toContain("event: update");
     expect(page.text).not.toContain("hunter2");
     expect(page.text).not.toContain("last_beat_data");
@@ -133,18 +143,31 @@ describe("the dashboard's live feed", () => {
     expect(updates).toBe(4);
   });
 
-  it("sends every instance again at each refresh, and a keepalive comment", async () => {
+  it("forwards status.json as it was last written, once per flush, with the events beside it and nothing rendered", async () => {
     const { feed, clock, stack } = await feedWith();
     const page = new Page();
     await feed.open(page);
     page.take();
-    clock.advance(2_250);
+    const rendered = stack.asked.length;
+    for (let generation = 1; generation <= 5; generation++) stack.wrote(generation);
+    stack.publish("exit", "worker");
+    clock.advance(250);
     const frames = page.take();
-    expect(frames.map((f) => f.event)).toEqual(["update"]);
-    expect(frames[0]?.data.services).toHaveLength(3);
-    expect(stack.asked.at(-1)).toBeUndefined();
-    clock.advance(15_000 - 2_250);
-    expect(page.text).toContain(": ping\n\n");
+    expect(frames.map((f) => f.event)).toEqual(["status", "update"]);
+    expect(frames[0]?.data).toEqual({ supervisor: { generation: 5 }, services: [{ name: "api" }, { name: "worker" }, { name: "db" }] });
+    expect(frames[1]?.data.events.map((e: { kind: string }) => e.kind)).toEqual(["exit"]);
+    expect(stack.asked.length).toBe(rendered);
+  });
+
+  it("keeps the stream open with a comment every 15 s", async () => {
+    const { feed, clock } = await feedWith();
+    const page = new Page();
+    await feed.open(page);
+    page.take();
+    clock.advance(14_999);
+    expect(page.text).toBe("");
+    clock.advance(1);
+    expect(page.text).toBe(": ping\n\n");
   });
 
   it("sends a new snapshot when the stack's shape changed (a reload, a scale)", async () => {
@@ -208,7 +231,7 @@ describe("the dashboard's live feed", () => {
     const { feed, clock, stack } = await feedWith();
     const page = new Page();
     await feed.open(page);
-    expect(stack.listeners).toBe(2);
+    expect(stack.listeners).toBe(3);
     feed.close(page);
     expect(stack.listeners).toBe(0);
     expect(clock.pending()).toBe(0);
