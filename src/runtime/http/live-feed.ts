@@ -1,8 +1,8 @@
 // What the dashboard's pages are told, over one SSE stream each: a snapshot when they connect (and after
-// the stack's shape changed), then updates coalesced to one frame per flush: the status document as
-// status.json was last written (the supervisor renders it anyway, at least once a second while anything
-// changes; the page costs no rendering of its own), else the instances that events touched; the new
-// events; the followed instance's output. Every open page gets the same update text, built once.
+// the stack's shape changed), then updates coalesced to one frame per flush: every 2 s the status
+// document as status.json was last written (the supervisor renders it anyway, at least once a second
+// while anything changes), in between the instances that events touched; the new events; the followed
+// instance's output. Every open page gets the same update text, built once.
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import type { DomainEvent } from "../../core/stack/domain-events.js";
 import type { ServiceDoc, StatusDocument } from "../../control/status-document.js";
@@ -12,6 +12,8 @@ import { sseComment, sseFrame, type SseSink } from "./sse.js";
 export interface LiveFeedOptions {
   /** at most one update per this long (a few a second) */
   readonly flushMs?: number;
+  /** status.json's text is sent at most this often (it is some hundred KiB at 1,000 services) */
+  readonly statusEveryMs?: number;
   /** a keepalive comment this often */
   readonly pingMs?: number;
   /** what the pages may do: act with a token, or only look (no token configured) */
@@ -41,12 +43,15 @@ export class LiveFeed {
   #structural = false;
   /** status.json's text as last written, not sent yet */
   #status: string | null = null;
+  #statusSentAt = -Infinity;
   #events: DomainEvent[] = [];
   #flushTimer: TimerHandle | null = null;
+  #flushAt = 0;
   #pingTimer: TimerHandle | null = null;
   #unsubscribe: (() => void)[] = [];
   readonly #flushMs: number;
   readonly #pingMs: number;
+  readonly #statusEveryMs: number;
 
   constructor(
     private readonly clock: Clock,
@@ -56,6 +61,7 @@ export class LiveFeed {
   ) {
     this.#flushMs = opts.flushMs ?? 250;
     this.#pingMs = opts.pingMs ?? 15_000;
+    this.#statusEveryMs = opts.statusEveryMs ?? 2_000;
   }
 
   get pages(): number {
@@ -146,8 +152,17 @@ export class LiveFeed {
   }
 
   #arm(): void {
-    if (this.#flushTimer !== null || this.#pages.size === 0) return;
-    this.#flushTimer = this.clock.setTimer(this.#flushMs, () => {
+    if (this.#pages.size === 0) return;
+    // a status text alone waits for its turn; anything else goes at the next flush
+    const other = this.#structural || this.#dirty.size > 0 || this.#events.length > 0 || [...this.#pages].some((p) => p.lines.length > 0);
+    const now = this.clock.now();
+    const delay = other ? this.#flushMs : Math.max(this.#flushMs, this.#statusSentAt + this.#statusEveryMs - now);
+    if (this.#flushTimer !== null) {
+      if (this.#flushAt <= now + delay) return;
+      this.clock.clearTimer(this.#flushTimer); // waiting for the status text's turn, and now there is more
+    }
+    this.#flushAt = now + delay;
+    this.#flushTimer = this.clock.setTimer(delay, () => {
       this.#flushTimer = null;
       this.#flush();
     });
@@ -155,33 +170,37 @@ export class LiveFeed {
 
   #flush(): void {
     const frames: string[] = [];
+    const statusDue = this.#status !== null && this.clock.now() - this.#statusSentAt >= this.#statusEveryMs;
     if (this.#structural) {
       // the page keeps its timeline: these events come after it
       frames.push(sseFrame("snapshot", JSON.stringify({ ...this.#snapshot(), events: this.#events, append: true })));
-    } else if (this.#status !== null) {
+    } else if (statusDue && this.#status !== null) {
       // every instance as the supervisor last wrote it: the events' instances among them
       frames.push(sseFrame("status", this.#status));
+      this.#statusSentAt = this.clock.now();
+      this.#status = null;
       frames.push(sseFrame("update", JSON.stringify({ now: this.clock.wallNow(), supervisor: null, services: [], events: this.#events })));
     } else if (this.#dirty.size > 0 || this.#events.length > 0) {
       const doc = this.#changed();
       frames.push(sseFrame("update", JSON.stringify({ now: this.clock.wallNow(), supervisor: doc.supervisor, services: doc.services.map(slim), events: this.#events })));
     }
+    if (this.#structural) this.#status = null;
     this.#dirty.clear();
     this.#events = [];
-    this.#status = null;
     this.#structural = false;
-    const shared = frames.join("");
     for (const page of this.#pages) {
       if (page.opening) continue;
-      let text = shared;
+      // written frame by frame: the status frame is not copied again into one text
+      for (const frame of frames) page.sink.write(frame);
       if (page.lines.length > 0) {
         const data = { instance: page.sink.follow, dropped: page.dropped, lines: page.lines.map(lineDoc) };
-        text += sseFrame("log", JSON.stringify(data));
+        page.sink.write(sseFrame("log", JSON.stringify(data)));
         page.lines = [];
         page.dropped = 0;
       }
-      if (text !== "") page.sink.write(text);
     }
+    // a status text that waits for its turn
+    if (this.#status !== null) this.#arm();
   }
 
   /** the instances events touched; one removed meanwhile makes it all */

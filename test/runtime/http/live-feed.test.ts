@@ -82,7 +82,7 @@ class Page implements SseSink {
 
 async function feedWith(stack = new FakeStack()) {
   const clock = new FakeClock();
-  const feed = new LiveFeed(clock, { status: stack.status }, stack, { actions: "token", flushMs: 250, pingMs: 15_000 });
+  const feed = new LiveFeed(clock, { status: stack.status }, stack, { actions: "token", flushMs: 250, statusEveryMs: 2_000, pingMs: 15_000 });
   return { clock, feed, stack };
 }
 
@@ -157,6 +157,29 @@ describe("the dashboard's live feed", () => {
     expect(frames[0]?.data).toEqual({ supervisor: { generation: 5 }, services: [{ name: "api" }, { name: "worker" }, { name: "db" }] });
     expect(frames[1]?.data.events.map((e: { kind: string }) => e.kind)).toEqual(["exit"]);
     expect(stack.asked.length).toBe(rendered);
+  });
+
+  it("sends status.json's text at most every 2 s, and in between the instances events touched", async () => {
+    const { feed, clock, stack } = await feedWith();
+    const page = new Page();
+    await feed.open(page);
+    page.take();
+    stack.wrote(1);
+    clock.advance(250);
+    expect(page.take().map((f) => f.event)).toEqual(["status", "update"]);
+    stack.wrote(2);
+    stack.publish("exit", "api");
+    clock.advance(250);
+    const between = page.take();
+    expect(between.map((f) => f.event)).toEqual(["update"]);
+    expect(between[0]?.data.services.map((s: { name: string }) => s.name)).toEqual(["api"]);
+    // 2 s after the last one
+    clock.advance(1_749);
+    expect(page.take()).toEqual([]);
+    clock.advance(1);
+    const [status] = page.take();
+    expect(status?.event).toBe("status");
+    expect(status?.data.supervisor.generation).toBe(2);
   });
 
   it("keeps the stream open with a comment every 15 s", async () => {
