@@ -15,7 +15,8 @@ import { BadRequestError, ShuttingDownError, UnknownServiceError, type ApiBacken
 import { LiveFeed } from "./live-feed.js";
 import { createMetrics } from "./metrics.js";
 import { crossOriginReason } from "./origin.js";
-import { responseSink, SSE_HEADERS } from "./sse.js";
+import { HttpError } from "./http-error.js";
+import { StreamRoute } from "./stream-route.js";
 import { defaultWebDir, PAGE_HEADERS, WebFiles } from "./web-files.js";
 
 export interface HttpApi {
@@ -25,6 +26,7 @@ export interface HttpApi {
   close(): Promise<void>;
 }
 
+export { MAX_STREAMS_PER_PEER } from "./stream-route.js";
 export const MAX_BODY_BYTES = 64 * 1024;
 /** more connections than this: the least valuable one is closed to make room for the newcomer */
 export const MAX_HTTP_CONNECTIONS = 256;
@@ -34,20 +36,7 @@ const READ_PATHS = ["/api/status", "/api/heartbeat/status", "/metrics"] as const
 const MUTATION = /^\/api\/services\/([^/]+)\/(start|stop|restart|scale)$/;
 const STREAM_PATH = "/api/stream";
 const ROUTES = [...READ_PATHS, STREAM_PATH, "/api/services/NAME/{start,stop,restart,scale}", "/ (the dashboard)"];
-/** live streams one address may hold open: a few tabs, not a crowd */
-export const MAX_STREAMS_PER_PEER = 8;
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly extra: Readonly<Record<string, unknown>> = {},
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(message);
-  }
-}
 
 export function isLoopback(host: string): boolean {
   return LOOPBACK.test(host);
@@ -171,30 +160,7 @@ export async function startHttpApi(
   const web = new WebFiles(opts.webDir ?? defaultWebDir());
   const dashboard = backend.dashboard;
   const feed = dashboard ? new LiveFeed(opts.clock ?? realClock, backend, dashboard, { actions: token === null ? "disabled" : "token", ...opts.feed }) : null;
-  const streamsOf = new Map<string, number>();
-
-  const openStream = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
-    if (!feed) throw new HttpError(404, `no route ${url.pathname}`, { routes: ROUTES });
-    const follow = url.searchParams.get("follow") || null;
-    if (follow !== null) backend.status([follow]); // an unknown name is a 404, and never reaches a file path
-    const peer = req.socket.remoteAddress ?? "?";
-    const open = streamsOf.get(peer) ?? 0;
-    if (open >= MAX_STREAMS_PER_PEER) throw new HttpError(429, `at most ${MAX_STREAMS_PER_PEER} live streams per address; close a tab`, {}, { "retry-after": "5" });
-    streamsOf.set(peer, open + 1);
-    req.socket.setTimeout(0);
-    res.writeHead(200, SSE_HEADERS);
-    res.write("retry: 1000\n\n");
-    const sink = responseSink(res, follow, () => {
-      const left = (streamsOf.get(peer) ?? 1) - 1;
-      if (left > 0) streamsOf.set(peer, left);
-      else streamsOf.delete(peer);
-      feed.close(sink);
-    });
-    void feed.open(sink).catch((err: unknown) => {
-      logger.log("error", null, "http-error", `http: a live stream failed: ${(err as Error)?.message ?? String(err)}`);
-      sink.close();
-    });
-  };
+  const streams = feed ? new StreamRoute(feed, backend, logger) : null;
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = parseTarget(req.url ?? "/");
@@ -210,7 +176,8 @@ export async function startHttpApi(
     if (authEverywhere && token !== null) checkBearer(req, token);
     if (path === STREAM_PATH) {
       if (method !== "GET") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "GET" });
-      return openStream(req, res, url);
+      if (!streams) throw new HttpError(404, `no route ${path}`, { routes: ROUTES });
+      return streams.open(req, res, url);
     }
     if ((READ_PATHS as readonly string[]).includes(path)) {
       if (method !== "GET" && method !== "HEAD") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "GET, HEAD" });
