@@ -93,12 +93,30 @@ export async function upCommand(file: string, opts: UpOptions = {}): Promise<num
     throw new UserError(`vigil: cannot start the stack: ${(err as Error).message}`, 1, { cause: err });
   }
   if (detached) await tellParent({ type: "opened", pid: process.pid });
+  else if (stderr) {
+    const link = dashboardLink(stack, process.env);
+    if (link !== null) stderr.write(`vigil: dashboard at ${link}\n`);
+  }
   await stack.stopped();
   await logger.flush();
   // everything is closed; end now rather than wait for a library's stray timer, so that `vigil down`,
   // which waits for this process to be gone, returns at once
   await Promise.all([drained(process.stdout), drained(process.stderr)]);
   process.exit(0);
+}
+
+/**
+ * The dashboard's address; with a token, a login link that carries it (`?t=`), as the .NET Aspire
+ * dashboard prints one: the page keeps the token for the tab and takes it out of the address.
+ */
+export function dashboardLink(stack: Stack, env: NodeJS.ProcessEnv): string | null {
+  const address = stack.httpAddress;
+  const http = stack.manifest.http;
+  if (!address || !http) return null;
+  const host = address.host === "0.0.0.0" || address.host === "::" ? "localhost" : address.host.includes(":") ? `[${address.host}]` : address.host;
+  const base = `http://${host}:${address.port}/`;
+  const token = http.tokenEnv ? env[http.tokenEnv]?.trim() : undefined;
+  return token ? `${base}?t=${encodeURIComponent(token)}` : `${base} (read-only: no token)`;
 }
 
 /** Resolves once what was written to `stream` has been handed to the system (or the stream is gone). */

@@ -27,6 +27,7 @@ import { createEventSinks, type EventSinks } from "./outputs/sinks.js";
 import { newAlertTotals, type AlertCounters } from "./outputs/alerts/dispatcher.js";
 import { StatusRenderer } from "./outputs/status-render.js";
 import { createPrinter, type Printer } from "./outputs/printer.js";
+import { OutputTap } from "./outputs/output-tap.js";
 import { killCgroupTree, openCgroupRoot, type CgroupRoot } from "./process/cgroup.js";
 import { ProcScanner } from "./process/proc-snapshot.js";
 import { processes } from "./process/table.js";
@@ -80,6 +81,10 @@ export class Stack {
   readonly logger: Logger;
   readonly renderer: StatusRenderer;
   readonly replies = new Replies();
+  /** children's output as it is captured, for the dashboard */
+  readonly output = new OutputTap();
+  /** told status.json's text each time it is rendered (the dashboard's pages get it as it is) */
+  private readonly statusListeners = new Set<(json: string) => void>();
   readonly spawner: Spawner;
   /** `adopt:` services: found, not spawned */
   readonly adopter: Adopter;
@@ -149,7 +154,7 @@ export class Stack {
         if (input.type === "ChildExited" || input.type === "SpawnFailed") this.notify.ended(input.id, input.incarnation);
         post(input);
       },
-      printer: opts.printer ?? createPrinter(null, { color: false }),
+      printer: this.output.around(opts.printer ?? createPrinter(null, { color: false })),
       logsDir: join(manifest.stateDir, "logs"),
       childEnv: { VIGIL_SOCKET: join(manifest.stateDir, "heartbeat.sock"), PATH: childPath() },
       jobs: { scanner, cgroups: cgroups.root, strays: this.strays },
@@ -205,7 +210,11 @@ export class Stack {
     });
     this.statusFile = new AtomicJsonWriter(
       join(manifest.stateDir, "status.json"),
-      () => this.renderer.json({ lines: true }),
+      async () => {
+        const json = await this.renderer.json({ lines: true });
+        for (const listener of this.statusListeners) listener(json);
+        return json;
+      },
       STATUS_MIN_INTERVAL_MS,
       this.problems.writes("status.json"),
     );
@@ -242,6 +251,16 @@ export class Stack {
 
   get manifest(): Manifest {
     return this.loop.state.manifest;
+  }
+
+  onStatusWritten(listener: (json: string) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** where the HTTP API listens, while it does */
+  get httpAddress(): { readonly host: string; readonly port: number } | null {
+    return this.http?.address ?? null;
   }
 
   /** Ends what a killed predecessor left, opens the sockets, then starts every service in order (or `only` those and their dependencies). */

@@ -1,8 +1,10 @@
 // What the HTTP API needs from the supervisor; the supervisor is adapted to it, so the server is tested with a plain object.
-import type { StatusDocument } from "../../control/status-document.js";
+import type { StatusDocument, SupervisorDoc } from "../../control/status-document.js";
 import type { ExitReason, Health } from "../../core/types.js";
 import type { AlertCounters } from "../outputs/alerts/dispatcher.js";
 import type { PingSignal } from "../../core/ping.js";
+import type { DomainEvent } from "../../core/stack/domain-events.js";
+import type { VigilEvent } from "../outputs/event.js";
 
 export type ControlCommand = "start" | "stop" | "restart";
 
@@ -51,6 +53,55 @@ export interface ApiBackend {
    * httpToken is what a check without token_env requires. Absent: no route.
    */
   ping?(name: string, signal: PingSignal, token: string | null, httpToken: string | null): PingAnswer;
+  /** runs N instances of a service; throws UnknownServiceError, ShuttingDownError, or BadRequestError */
+  scale?(service: string, replicas: number): void;
+  /** what the dashboard follows; without it, / and /api/stream are not served */
+  readonly dashboard?: DashboardSource;
+}
+
+/** one line of a child's output, as captured */
+export interface OutputLine {
+  /** the instance's name */
+  readonly instance: string;
+  readonly stream: "out" | "err";
+  readonly text: string;
+  /** wall-clock ms when it was read */
+  readonly atMs: number;
+}
+
+/** per service, what the page draws that the status document leaves out; nothing secret (no env, no command) */
+export interface ServiceLayout {
+  readonly name: string;
+  readonly depends_on: Readonly<Record<string, string>>;
+  /** the live count (vigil scale), not only the manifest's */
+  readonly replicas: number;
+  readonly heartbeat: { readonly interval_ms: number; readonly misses: number } | null;
+  readonly schedule: string | null;
+  readonly disabled: boolean;
+}
+
+export interface DashboardSource {
+  /** domain events as the loop publishes them; returns the unsubscribe */
+  subscribe(listener: (event: DomainEvent) => void): () => void;
+  /** every line of children's output as it is captured; returns the unsubscribe */
+  onOutput(listener: (line: OutputLine) => void): () => void;
+  /** the last `count` events of the journal, oldest first */
+  journal(count: number): Promise<readonly VigilEvent[]>;
+  /** the last `count` lines of an instance's captured output, oldest first */
+  logTail(instance: string, count: number): Promise<readonly OutputLine[]>;
+  layout(): readonly ServiceLayout[];
+  /** status.json's text each time it is written (the full document, without the resource history) */
+  onStatus(listener: (json: string) => void): () => void;
+  /** the status document's supervisor part alone */
+  supervisor(): SupervisorDoc;
+}
+
+/** a request the supervisor refuses as malformed (a replica count out of range); answered with 400 */
+export class BadRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BadRequestError";
+  }
 }
 
 export type PingAnswer = { readonly ok: true } | { readonly ok: false; readonly status: 401 | 403 | 404; readonly error: string };

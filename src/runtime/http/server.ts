@@ -9,10 +9,17 @@ import type { HttpConfig } from "../../manifest/types.js";
 import { ConnectionPool, type ConnectionStats } from "../transports/connection-pool.js";
 import type { Logger } from "../outputs/logger.js";
 import { realClock } from "../real-clock.js";
+import type { Clock } from "../../core/clock.js";
+import type { LiveFeedOptions } from "./live-feed.js";
 import { RejectLog } from "../transports/reject-log.js";
-import { ShuttingDownError, UnknownServiceError, type ApiBackend, type ControlCommand } from "./backend.js";
+import { BadRequestError, ShuttingDownError, UnknownServiceError, type ApiBackend, type ControlCommand } from "./backend.js";
+import { LiveFeed } from "./live-feed.js";
 import { createMetrics } from "./metrics.js";
 import { pingSignalOf } from "../../core/ping.js";
+import { crossOriginReason } from "./origin.js";
+import { HttpError } from "./http-error.js";
+import { StreamRoute } from "./stream-route.js";
+import { defaultWebDir, PAGE_HEADERS, WebFiles } from "./web-files.js";
 
 export interface HttpApi {
   readonly address: { readonly host: string; readonly port: number };
@@ -21,29 +28,20 @@ export interface HttpApi {
   close(): Promise<void>;
 }
 
+export { MAX_STREAMS_PER_PEER } from "./stream-route.js";
 export const MAX_BODY_BYTES = 64 * 1024;
 /** more connections than this: the least valuable one is closed to make room for the newcomer */
 export const MAX_HTTP_CONNECTIONS = 256;
 const CLOSE_GRACE_MS = 2_000;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 const READ_PATHS = ["/api/status", "/api/heartbeat/status", "/metrics"] as const;
-const MUTATION = /^\/api\/services\/([^/]+)\/(start|stop|restart)$/;
+const MUTATION = /^\/api\/services\/([^/]+)\/(start|stop|restart|scale)$/;
 const QUERY = /^\/api\/services\/([^/]+)\/(beats|tasks)$/;
 /** a dead man's switch's ping (healthchecks.io's paths): success, start, fail, or an exit status */
 const PING = /^\/ping\/([^/]+)(?:\/([^/]+))?\/?$/;
-const ROUTES = [...READ_PATHS, "/api/services/NAME/{beats,tasks}", "/api/services/NAME/{start,stop,restart}", "/ping/NAME[/start|/fail|/CODE]"];
+const STREAM_PATH = "/api/stream";
+const ROUTES = [...READ_PATHS, STREAM_PATH, "/api/services/NAME/{beats,tasks}", "/api/services/NAME/{start,stop,restart,scale}", "/ping/NAME[/start|/fail|/CODE]", "/ (the dashboard)"];
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly extra: Readonly<Record<string, unknown>> = {},
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(message);
-  }
-}
 
 export function isLoopback(host: string): boolean {
   return LOOPBACK.test(host);
@@ -88,9 +86,9 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function parseMutationBody(body: Buffer): void {
+function parseMutationBody(body: Buffer): Record<string, unknown> {
   const text = body.toString("utf8").trim();
-  if (text === "") return;
+  if (text === "") return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -98,6 +96,13 @@ function parseMutationBody(body: Buffer): void {
     throw new HttpError(400, "request body is not valid JSON (send none, or {})");
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new HttpError(400, "request body must be a JSON object");
+  return parsed as Record<string, unknown>;
+}
+
+function replicasOf(body: Record<string, unknown>): number {
+  const replicas = body["replicas"];
+  if (typeof replicas !== "number" || !Number.isInteger(replicas)) throw new HttpError(400, 'scale needs a body {"replicas": N} with a whole number N');
+  return replicas;
 }
 
 function parseTarget(target: string): URL {
@@ -145,13 +150,31 @@ function toHttpError(err: unknown): HttpError | null {
   if (err instanceof HttpError) return err;
   if (err instanceof UnknownServiceError) return new HttpError(404, err.message, { known: err.known });
   if (err instanceof ShuttingDownError) return new HttpError(503, err.message, {}, { "retry-after": "5" });
+  if (err instanceof BadRequestError) return new HttpError(400, err.message);
   return null;
 }
 
-export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<HttpApi> {
+export interface HttpApiOptions {
+  /** where the dashboard's files are (default: dist/web) */
+  readonly webDir?: string;
+  readonly clock?: Clock;
+  readonly feed?: Omit<LiveFeedOptions, "actions">;
+}
+
+export async function startHttpApi(
+  config: HttpConfig,
+  backend: ApiBackend,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: HttpApiOptions = {},
+): Promise<HttpApi> {
   const token = resolveToken(config, env, logger);
   const authEverywhere = !isLoopback(config.host);
   const metrics = createMetrics(backend);
+  const web = new WebFiles(opts.webDir ?? defaultWebDir());
+  const dashboard = backend.dashboard;
+  const feed = dashboard ? new LiveFeed(opts.clock ?? realClock, backend, dashboard, { actions: token === null ? "disabled" : "token", ...opts.feed }) : null;
+  const streams = feed ? new StreamRoute(feed, backend, logger) : null;
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = parseTarget(req.url ?? "/");
@@ -160,9 +183,19 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
     const ping = backend.ping ? PING.exec(url.pathname) : null;
     // a ping carries its check's own token (token_env), checked by the backend
     if (ping && backend.ping) return pingRoute(req, res, method, ping, backend.ping.bind(backend), token, logger);
-    if (authEverywhere && token !== null) checkBearer(req, token);
 
     const path = url.pathname;
+    // the page and its files hold no data, and a browser cannot send a bearer token when it navigates
+    if (dashboard && !path.startsWith("/api/") && path !== "/metrics" && (method === "GET" || method === "HEAD")) {
+      const file = await web.get(path);
+      if (file) return void res.writeHead(200, { ...PAGE_HEADERS, "content-type": file.contentType, "content-length": file.body.length }).end(method === "HEAD" ? undefined : file.body);
+    }
+    if (authEverywhere && token !== null) checkBearer(req, token);
+    if (path === STREAM_PATH) {
+      if (method !== "GET") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "GET" });
+      if (!streams) throw new HttpError(404, `no route ${path}`, { routes: ROUTES });
+      return streams.open(req, res, url);
+    }
     if ((READ_PATHS as readonly string[]).includes(path)) {
       if (method !== "GET" && method !== "HEAD") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "GET, HEAD" });
       if (path === "/api/heartbeat/status") return sendJson(res, 200, backend.heartbeatStatus());
@@ -184,10 +217,19 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
     const mutation = MUTATION.exec(path);
     if (!mutation) throw new HttpError(404, `no route ${path}`, { routes: ROUTES });
     if (method !== "POST") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "POST" });
-    if (token === null) throw new HttpError(403, `start/stop/restart over HTTP are disabled: ${noTokenReason(config)}`);
+    const foreign = crossOriginReason(req);
+    if (foreign !== null) throw new HttpError(403, foreign);
+    if (token === null) throw new HttpError(403, `start/stop/restart/scale over HTTP are disabled: ${noTokenReason(config)}`);
     checkBearer(req, token);
-    parseMutationBody(body);
+    const fields = parseMutationBody(body);
     const name = decodeName(mutation[1] ?? "");
+    if (mutation[2] === "scale") {
+      const replicas = replicasOf(fields);
+      if (!backend.scale) throw new HttpError(404, `no route ${path}`, { routes: ROUTES });
+      backend.scale(name, replicas);
+      logger.log("info", name, "http-control", `scale to ${replicas} requested over HTTP`, { remote: req.socket.remoteAddress });
+      return sendJson(res, 202, { accepted: true, command: "scale", services: [name], replicas });
+    }
     const command = mutation[2] as ControlCommand;
     backend.control(command, [name]);
     logger.log("info", name, "http-control", `${command} requested over HTTP`, { remote: req.socket.remoteAddress });
@@ -279,6 +321,7 @@ export async function startHttpApi(config: HttpConfig, backend: ApiBackend, logg
     stats: () => pool.stats(),
     close() {
       closed ??= new Promise((resolve) => {
+        feed?.closeAll();
         const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
         server.close(() => {
           clearTimeout(force);

@@ -6,7 +6,18 @@ import { healthOf } from "../../core/stack/health.js";
 import { configOf, instancesInOrder, nameOf } from "../../core/stack/state.js";
 import type { Stack } from "../stack.js";
 import { takePing } from "../ping/intake.js";
-import { ShuttingDownError, UnknownServiceError, type ApiBackend, type HeartbeatServiceDoc, type RestartCounts } from "./backend.js";
+import { join } from "node:path";
+import { readTail, parseLogLine } from "../../cli/logs.js";
+import { journalPath, parseJournalLine } from "../outputs/journal.js";
+import {
+  BadRequestError,
+  ShuttingDownError,
+  UnknownServiceError,
+  type ApiBackend,
+  type DashboardSource,
+  type HeartbeatServiceDoc,
+  type RestartCounts,
+} from "./backend.js";
 
 export function stackBackend(stack: Stack): ApiBackend {
   return {
@@ -63,6 +74,50 @@ export function stackBackend(stack: Stack): ApiBackend {
       if (!intake.ok) return intake;
       stack.loop.post(intake.input);
       return { ok: true };
+    },
+    scale(service, replicas) {
+      const answer = commandNow(stack, { cmd: "scale", service, replicas });
+      if (answer.ok) return;
+      if (answer.code === "unknown-service") throw new UnknownServiceError(answer.error, knownNames(stack.state));
+      if (answer.code === "shutting-down") throw new ShuttingDownError();
+      throw new BadRequestError(answer.error);
+    },
+    dashboard: dashboardSource(stack),
+  };
+}
+
+function dashboardSource(stack: Stack): DashboardSource {
+  return {
+    subscribe: (listener) => stack.bus.subscribe(listener),
+    onOutput: (listener) => stack.output.listen(listener),
+    onStatus: (listener) => stack.onStatusWritten(listener),
+    supervisor: () => stack.renderer.supervisorDoc(),
+    async journal(count) {
+      // read backwards from the end, as `vigil logs` reads a log: the journal may hold 10 MiB; state
+      // changes are left out (the list shows them), so twice as many lines are read
+      const tail = await readTail(journalPath(stack.manifest.stateDir), count * 2);
+      return tail.lines.flatMap((line) => parseJournalLine(line) ?? []).filter((e) => e.level !== "debug").slice(-count);
+    },
+    async logTail(instance, count) {
+      // only a name the stack knows reaches the file system
+      if (!knownNames(stack.state).includes(instance)) throw new UnknownServiceError(unknownNamesText(stack.state, [instance]), knownNames(stack.state));
+      const tail = await readTail(join(stack.manifest.stateDir, "logs", `${instance}.log`), count);
+      const now = Date.now();
+      return tail.lines.map((raw) => {
+        const entry = parseLogLine(instance, raw, now);
+        return { instance, stream: entry.stream, text: entry.text, atMs: entry.atMs };
+      });
+    },
+    layout() {
+      const state = stack.state;
+      return state.manifest.services.map((c) => ({
+        name: c.name,
+        depends_on: { ...c.dependsOn },
+        replicas: state.services.get(c.name)?.replicas ?? c.replicas,
+        heartbeat: c.heartbeat ? { interval_ms: c.heartbeat.intervalMs, misses: c.heartbeat.misses } : null,
+        schedule: c.schedule?.cron ?? null,
+        disabled: c.disabled,
+      }));
     },
   };
 }
