@@ -118,6 +118,20 @@ export interface SupervisorDoc {
   readonly problems: readonly ProblemDoc[];
   /** the supervisor's sockets and what they closed (null while they are not open) */
   readonly connections: ConnectionsDoc | null;
+  /** how often CPU and memory are sampled now, and why (absent from a supervisor without the sampler) */
+  readonly sampling?: SamplingDoc;
+}
+
+/**
+ * full: every resources.interval, because a service has limits, a disk check is set, the manifest sets
+ * the interval, or someone watches (status --watch, a dashboard, a metrics scrape); idle: nothing
+ * needs fresh figures, so they are sampled seldom (their values are then up to interval_ms old).
+ */
+export interface SamplingDoc {
+  readonly pace: "full" | "idle";
+  readonly interval_ms: number;
+  /** what holds the full pace ("limits", "disk-check", "interval-set", "watched"); "none" when idle */
+  readonly because: string;
 }
 
 /**

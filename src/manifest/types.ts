@@ -207,7 +207,8 @@ export interface Manifest {
   /** in declaration order */
   readonly services: readonly ServiceConfig[];
   readonly http: HttpConfig | null;
-  readonly resources: { readonly intervalMs: number };
+  /** `intervalSet`: resources.interval is written in the manifest (sampled at that pace whoever watches) */
+  readonly resources: { readonly intervalMs: number; readonly intervalSet?: boolean };
   readonly checks: { readonly disk: DiskCheckConfig | null };
   /** in declaration order; index + 1 is the rule's number in messages */
   readonly alerts: readonly AlertRule[];

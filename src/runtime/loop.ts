@@ -39,6 +39,7 @@ export class Loop {
   readonly #timers: KeyedTimers;
   /** called once the queue is empty after taking inputs (status.json marks itself stale) */
   afterDrain: (() => void) | null = null;
+  #inputs = 0;
 
   constructor(
     state: StackState,
@@ -48,6 +49,11 @@ export class Loop {
   ) {
     this.#state = state;
     this.#timers = new KeyedTimers(clock, (input) => this.post(input));
+  }
+
+  /** How many inputs have been stepped: the state is as it was while this stays the same. */
+  get inputs(): number {
+    return this.#inputs;
   }
 
   /** The state, to read: never to change from outside. */
@@ -70,6 +76,7 @@ export class Loop {
     try {
       while (this.#head < this.#queue.length) {
         const input = this.#queue[this.#head++]!;
+        this.#inputs++;
         const ctx = { nowMs: this.clock.now(), wallMs: this.clock.wallNow(), random: this.random };
         const { state, effects } = step(this.#state, input, ctx);
         this.#state = state;

@@ -35,7 +35,7 @@ import { StrayReaper } from "./process/stray-reaper.js";
 import { runProbe } from "./probes/run-probe.js";
 import { realClock } from "./real-clock.js";
 import { Replies } from "./replies.js";
-import { Sampling, type SamplingSettings } from "./resources/sampling.js";
+import { fullPaceFor, Sampling, type SamplingSettings } from "./resources/sampling.js";
 import { AtomicJsonWriter } from "./outputs/status-writer.js";
 import { FdBudget } from "./state/fd-budget.js";
 import { describeError, problemKind, Problems } from "./state/problems.js";
@@ -163,11 +163,13 @@ export class Stack {
     );
     this.renderer = new StatusRenderer({
       state: () => this.loop.state,
+      version: () => this.loop.inputs,
       clock,
       pid: process.pid,
       history: (id) => this.sampling.history(id),
       historyJson: (id, isoOf) => this.sampling.historyJson(id, isoOf),
       problems: () => this.problems.list(),
+      sampling: () => this.sampling.pace(),
       connections: () =>
         this.heartbeat && this.control ? { heartbeat: this.heartbeat.stats(), control: this.control.stats(), http: this.http?.stats() ?? null } : null,
     });
@@ -444,7 +446,7 @@ async function startHttp(...args: Parameters<typeof import("./http/server.js").s
 }
 
 function samplingSettings(m: Manifest): SamplingSettings {
-  return { intervalMs: m.resources.intervalMs, diskPath: m.checks.disk?.path ?? m.stateDir };
+  return { intervalMs: m.resources.intervalMs, diskPath: m.checks.disk?.path ?? m.stateDir, fullPaceFor: fullPaceFor(m) };
 }
 
 /** Children find `vigil beat` on their PATH, after whatever `vigil` they may have of their own. */

@@ -12,6 +12,8 @@ export function stackBackend(stack: Stack): ApiBackend {
     status(names = [], opts) {
       const found = resolve(stack.state, names);
       if ("unknown" in found) throw new UnknownServiceError(unknownNamesText(stack.state, found.unknown), knownNames(stack.state));
+      // a dashboard or a metrics scraper comes back for fresh figures: sample at the full pace meanwhile
+      stack.sampling.touch();
       return stack.renderer.document({ ids: found.ids, history: opts?.history === true });
     },
     control(command, names) {

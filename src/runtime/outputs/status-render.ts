@@ -17,6 +17,8 @@ const TURN_MS = 1;
 export interface StatusSource {
   /** the loop's state, read as it is when each instance's turn comes */
   readonly state: () => StackState;
+  /** changes whenever the state may have (Loop.inputs): the services' text is rendered again only then */
+  readonly version?: () => number;
   readonly clock: Clock;
   readonly pid: number;
   /** an instance's resource history as the document's JSON series ("[]" when none) */
@@ -24,6 +26,8 @@ export interface StatusSource {
   readonly history: (id: InstanceId) => readonly { readonly atMs: number; readonly cpuPercent: number | null; readonly rssBytes: number }[];
   /** what keeps the supervisor from doing its work well (a full disk): SPEC §4 extension */
   readonly problems?: () => SupervisorDoc["problems"];
+  /** how often resources are sampled now, and why */
+  readonly sampling?: () => SupervisorDoc["sampling"];
   /** the sockets' connections and what they closed */
   readonly connections?: () => SupervisorDoc["connections"];
 }
@@ -39,6 +43,8 @@ export interface RenderOptions {
 /** Renders status documents; keeps the ISO text of the instants it has written. */
 export class StatusRenderer {
   readonly #iso: IsoMemo;
+  #keptLine: { readonly version: number; readonly text: string } | null = null;
+  #keptLines: { readonly version: number; readonly text: string } | null = null;
 
   constructor(private readonly source: StatusSource) {
     this.#iso = new IsoMemo(source.clock);
@@ -46,6 +52,21 @@ export class StatusRenderer {
 
   /** JSON.stringify(document(ids, history)), built across turns. */
   async json(opts: RenderOptions = {}): Promise<string> {
+    const services = await this.#servicesJson(opts);
+    const head = JSON.stringify(this.supervisorDoc());
+    return `{"supervisor":${head},"services":${services}}`;
+  }
+
+  /**
+   * The services' array as JSON. Every service without history (status.json, `vigil status --json`) is
+   * kept as rendered while the state stays the same: an idle supervisor renders it once, not on every ask.
+   */
+  async #servicesJson(opts: RenderOptions): Promise<string> {
+    const lines = opts.lines === true;
+    const version = this.source.version?.();
+    const cacheable = version !== undefined && opts.ids === undefined && opts.history !== true;
+    const kept = lines ? this.#keptLines : this.#keptLine;
+    if (cacheable && kept?.version === version) return kept.text;
     const ids = withRollovers(this.source.state(), opts.ids ?? [...instancesInOrder(this.source.state())].map((i) => i.id));
     const parts: string[] = [];
     const slice = new TimeSlice(TURN_MS);
@@ -54,9 +75,13 @@ export class StatusRenderer {
       const text = this.instanceJson(id, opts.history === true);
       if (text !== null) parts.push(text);
     }
-    const head = JSON.stringify(this.supervisorDoc());
-    if (!opts.lines) return `{"supervisor":${head},"services":[${parts.join(",")}]}`;
-    return parts.length === 0 ? `{"supervisor":${head},"services":[]}` : `{"supervisor":${head},"services":[\n${parts.join(",\n")}\n]}`;
+    const text = !lines ? `[${parts.join(",")}]` : parts.length === 0 ? "[]" : `[\n${parts.join(",\n")}\n]`;
+    // kept only when the state did not change between the turns it was rendered in
+    if (cacheable && this.source.version?.() === version) {
+      if (lines) this.#keptLines = { version, text };
+      else this.#keptLine = { version, text };
+    }
+    return text;
   }
 
   /** The document as an object, at once (for the HTTP API and the library). */
@@ -105,6 +130,7 @@ export class StatusRenderer {
       host: hostDoc(state.host),
       problems: this.source.problems?.() ?? [],
       connections: this.source.connections?.() ?? null,
+      ...(this.source.sampling ? { sampling: this.source.sampling() } : {}),
     };
   }
 }

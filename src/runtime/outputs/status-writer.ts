@@ -6,9 +6,9 @@ import { unreported, type WriteReport } from "../state/problems.js";
 const RETRY_MS = 1000;
 
 /**
- * Writes a text file atomically (temp file + rename) whenever it is marked dirty; bursts of changes
- * coalesce into one write, there is never more than one write in flight, and successive writes start
- * at least `minIntervalMs` apart (a start of 1,000 services is 3,000 changes, each worth a rewrite of
+ * Writes a text file atomically (temp file + rename) whenever it is marked dirty and its text has
+ * changed; bursts of changes coalesce into one write, there is never more than one write in flight,
+ * and successive writes start at least `minIntervalMs` apart (a start of 1,000 services is 3,000 changes, each worth a rewrite of
  * a document of 1,000 services).
  */
 export class AtomicJsonWriter {
@@ -17,6 +17,8 @@ export class AtomicJsonWriter {
   private staleTimer: NodeJS.Timeout | null = null;
   private lastStartMs = -Infinity;
   private settling = false;
+  /** the text last written, to skip a write that would change nothing */
+  private written: string | null = null;
 
   constructor(
     private readonly path: string,
@@ -64,7 +66,11 @@ export class AtomicJsonWriter {
         if (waitMs > 0 && !this.settling) await new Promise((resolve) => setTimeout(resolve, waitMs));
         this.dirty = false;
         this.lastStartMs = performance.now();
-        await writeFileAtomic(this.path, `${await this.render()}\n`);
+        const text = `${await this.render()}\n`;
+        // the same text as on disk (the samples of idle children, a timer that changed nothing): no write
+        if (text === this.written) continue;
+        await writeFileAtomic(this.path, text);
+        this.written = text;
         this.report.succeeded();
       }
     } catch (err) {
