@@ -45,7 +45,6 @@ import { startControlServer, type ControlServer } from "./transports/control-soc
 import { controlHandler } from "./transports/control-handler.js";
 import { heartbeatIdleMs, startHeartbeatServer, type HeartbeatServer } from "./transports/heartbeat-socket.js";
 import { parseChildMessage } from "../core/heartbeat-message.js";
-import { identify } from "../core/stack/heartbeats.js";
 import type { HttpApi } from "./http/server.js";
 import { stackBackend } from "./http/stack-backend.js";
 
@@ -229,12 +228,12 @@ export class Stack {
     this.heartbeat = await startHeartbeatServer(
       join(manifest.stateDir, "heartbeat.sock"),
       (value) => {
-        // refused lines are the socket's to count too (a connection that sends only those is closed)
-        const message = parseChildMessage(value);
-        const who = identify(this.loop.state, message);
-        if (!who.ok) return { kind: who.kind, ...(who.service === undefined ? {} : { service: who.service }) };
-        post({ type: "MessageReceived", message });
-        return null;
+        // a socket's data never arrives inside a step, so the loop steps the line at once: whether it
+        // refused it (and counted that) shows in its count of refusals. The socket counts a connection's
+        // refused lines too (one that sends only those is closed).
+        const refusedBefore = this.loop.state.rejectedTotal;
+        post({ type: "MessageReceived", message: parseChildMessage(value) });
+        return this.loop.state.rejectedTotal === refusedBefore ? "taken" : "refused";
       },
       (kind, service) => post({ type: "MessageRejected", kind, service }),
       serverLogger,
