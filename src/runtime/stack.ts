@@ -174,7 +174,7 @@ export class Stack {
     });
     this.statusFile = new AtomicJsonWriter(
       join(manifest.stateDir, "status.json"),
-      () => this.renderer.json({ lines: true }),
+      () => this.renderer.linesPieces(),
       STATUS_MIN_INTERVAL_MS,
       this.problems.writes("status.json"),
     );

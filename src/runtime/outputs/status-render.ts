@@ -43,8 +43,8 @@ export interface RenderOptions {
 /** Renders status documents; keeps the ISO text of the instants it has written. */
 export class StatusRenderer {
   readonly #iso: IsoMemo;
-  #keptLine: { readonly version: number; readonly text: string } | null = null;
-  #keptLines: { readonly version: number; readonly text: string } | null = null;
+  /** the services' array of `vigil status --json`, and the Loop.inputs it was rendered at */
+  #kept: { readonly version: number; readonly text: string } | null = null;
 
   constructor(private readonly source: StatusSource) {
     this.#iso = new IsoMemo(source.clock);
@@ -58,15 +58,34 @@ export class StatusRenderer {
   }
 
   /**
-   * The services' array as JSON. Every service without history (status.json, `vigil status --json`) is
+   * The document with one instance a line (status.json), as the pieces of its text in order: written
+   * into a file as they are, never joined into one string of hundreds of kilobytes a second.
+   */
+  async linesPieces(): Promise<string[]> {
+    const state = this.source.state();
+    const ids = withRollovers(state, [...instancesInOrder(state)].map((i) => i.id));
+    const pieces: string[] = ["", ""];
+    const slice = new TimeSlice(TURN_MS);
+    for (const id of ids) {
+      if (slice.over) await slice.next();
+      const text = this.instanceJson(id, false);
+      if (text === null) continue;
+      pieces.push(pieces.length === 2 ? "\n" : ",\n", text);
+    }
+    pieces.push(pieces.length === 2 ? "]}" : "\n]}");
+    pieces[0] = `{"supervisor":${JSON.stringify(this.supervisorDoc())},"services":[`;
+    return pieces;
+  }
+
+  /**
+   * The services' array as JSON. Every service without history, on one line (`vigil status --json`), is
    * kept as rendered while the state stays the same: an idle supervisor renders it once, not on every ask.
    */
   async #servicesJson(opts: RenderOptions): Promise<string> {
     const lines = opts.lines === true;
     const version = this.source.version?.();
-    const cacheable = version !== undefined && opts.ids === undefined && opts.history !== true;
-    const kept = lines ? this.#keptLines : this.#keptLine;
-    if (cacheable && kept?.version === version) return kept.text;
+    const cacheable = version !== undefined && opts.ids === undefined && opts.history !== true && !lines;
+    if (cacheable && this.#kept?.version === version) return this.#kept.text;
     const ids = withRollovers(this.source.state(), opts.ids ?? [...instancesInOrder(this.source.state())].map((i) => i.id));
     const parts: string[] = [];
     const slice = new TimeSlice(TURN_MS);
@@ -77,10 +96,7 @@ export class StatusRenderer {
     }
     const text = !lines ? `[${parts.join(",")}]` : parts.length === 0 ? "[]" : `[\n${parts.join(",\n")}\n]`;
     // kept only when the state did not change between the turns it was rendered in
-    if (cacheable && this.source.version?.() === version) {
-      if (lines) this.#keptLines = { version, text };
-      else this.#keptLine = { version, text };
-    }
+    if (cacheable && this.source.version?.() === version) this.#kept = { version, text };
     return text;
   }
 

@@ -17,13 +17,14 @@ export class AtomicJsonWriter {
   private staleTimer: NodeJS.Timeout | null = null;
   private lastStartMs = -Infinity;
   private settling = false;
-  /** the text last written, to skip a write that would change nothing */
-  private written: string | null = null;
+  /** what the file holds now, in one of the two buffers below; the next text is encoded into the other */
+  private written: Buffer | null = null;
+  private readonly buffers: [Buffer, Buffer] = [Buffer.alloc(0), Buffer.alloc(0)];
 
   constructor(
     private readonly path: string,
-    /** the whole text of the file, rendered when a write begins */
-    private readonly render: () => string | Promise<string>,
+    /** the whole text of the file, rendered when a write begins: one string, or its pieces in order */
+    private readonly render: () => string | readonly string[] | Promise<string | readonly string[]>,
     private readonly minIntervalMs = 0,
     private readonly report: WriteReport = unreported,
   ) {}
@@ -57,6 +58,24 @@ export class AtomicJsonWriter {
     }
   }
 
+  /**
+   * The text and its newline as UTF-8, in whichever buffer does not hold the file's text: a status of
+   * 1,000 services is some hundreds of kilobytes a second, which as new strings and buffers each time
+   * would land in the old generation and keep its collector busy.
+   */
+  private encode(text: string | readonly string[]): Buffer {
+    const pieces = typeof text === "string" ? [text] : text;
+    let size = 1;
+    for (const piece of pieces) size += Buffer.byteLength(piece);
+    const i = this.written !== null && this.written.buffer === this.buffers[0].buffer ? 1 : 0;
+    let buffer = this.buffers[i];
+    if (buffer.length < size) buffer = this.buffers[i] = Buffer.allocUnsafeSlow(Math.ceil(size * 1.25));
+    let at = 0;
+    for (const piece of pieces) at += buffer.write(piece, at);
+    buffer[at++] = 0x0a;
+    return buffer.subarray(0, at);
+  }
+
   private async drain(): Promise<void> {
     try {
       // let the rest of this turn's changes land first
@@ -66,11 +85,11 @@ export class AtomicJsonWriter {
         if (waitMs > 0 && !this.settling) await new Promise((resolve) => setTimeout(resolve, waitMs));
         this.dirty = false;
         this.lastStartMs = performance.now();
-        const text = `${await this.render()}\n`;
+        const bytes = this.encode(await this.render());
         // the same text as on disk (the samples of idle children, a timer that changed nothing): no write
-        if (text === this.written) continue;
-        await writeFileAtomic(this.path, text);
-        this.written = text;
+        if (this.written !== null && bytes.equals(this.written)) continue;
+        await writeFileAtomic(this.path, bytes);
+        this.written = bytes;
         this.report.succeeded();
       }
     } catch (err) {
