@@ -51,6 +51,23 @@ services:
     expect(metrics).toMatch(/^# TYPE vigil_service_restarts_total counter$/m);
   });
 
+  it("samples resources at the full pace once a scraper reads the metrics", async () => {
+    const port = await freePort();
+    const s = await stack(`
+version: 1
+http: { listen: "127.0.0.1:${port}" }
+services:
+  worker:
+    command: sleep 300
+`);
+    s.start();
+    await s.waitFor("worker", (x) => x.state === "running", "to run");
+    const pace = async () => JSON.parse((await s.run(["status", "--json"])).stdout).supervisor.sampling;
+    expect(await pace()).toMatchObject({ pace: "idle", because: "none" });
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+    expect(await pace()).toEqual({ pace: "full", interval_ms: 2_000, because: "watched" });
+  });
+
   it("refuses to start on a non-loopback address whose token variable is empty", async () => {
     const port = await freePort();
     const s = await stack(`
