@@ -198,7 +198,9 @@ async function vigilIdle(root, wantStatus) {
 async function vigilRestart(root, stamper) {
   const dir = join(root, "vigil-restart");
   mkdirSync(dir);
-  const stamps = join(dir, "stamps");
+  // outside the manifest's folder, which vigil watches for edits: a file written 200 times a second
+  // beside the manifest would be a cost of that watch, not of restarting
+  const stamps = join(root, "vigil-stamps");
   writeFileSync(
     join(dir, "supervisor.yaml"),
     `version: 1\nservices:\n  flapper:\n    command: ${JSON.stringify([stamper, stamps])}\n` +
@@ -529,8 +531,9 @@ export async function run() {
 function rows(r) {
   const v = (x, key) => (x && !x.error && x[key] !== undefined && x[key] !== null ? x[key] : "-");
   const ratio = (a, b) => (typeof a === "number" && typeof b === "number" && b > 0 ? round(a / b, 2) : "-");
-  const out = [["figure", "vigil", "supervisord", "pm2", "floor (node)", "vigil / floor"]];
-  const line = (figure, key, a, s, p, f) => out.push([figure, v(a, key), v(s, key), v(p, key), v(f, key), ratio(v(a, key), v(f, key))]);
+  const out = [["figure", "vigil", "supervisord", "pm2", "floor (node)", "vigil / floor", "vigil / supervisord", "vigil / pm2"]];
+  const line = (figure, key, a, s, p, f) =>
+    out.push([figure, v(a, key), v(s, key), v(p, key), v(f, key), ratio(v(a, key), v(f, key)), ratio(v(a, key), v(s, key)), ratio(v(a, key), v(p, key))]);
   line(`${CHILDREN} idle children: start -> all running, ms`, "start_ms", r.vigil_idle, r.supervisord_idle, r.pm2_idle, r.floor_idle);
   line(`  RSS of the supervisor, MiB`, "rss_mib", r.vigil_idle, r.supervisord_idle, r.pm2_idle, r.floor_idle);
   line(`  CPU over ${IDLE_S} s idle, % of a core`, "cpu_percent", r.vigil_idle, r.supervisord_idle, r.pm2_idle, r.floor_idle);
@@ -539,7 +542,7 @@ function rows(r) {
   line(`${CHILDREN} services beating 1/s: CPU, % of a core`, "cpu_percent", r.vigil_beats, null, null, r.floor_beats);
   line("  RSS, MiB", "rss_mib", r.vigil_beats, null, null, r.floor_beats);
   const s = r.vigil_idle?.status;
-  if (s) out.push(["vigil status --json (CLI) vs node -e 0, median ms", s.cli_ms, "-", "-", s.node_e_0_ms, ratio(s.cli_ms, s.node_e_0_ms)]);
+  if (s) out.push(["vigil status --json (CLI) vs node -e 0, median ms", s.cli_ms, "-", "-", s.node_e_0_ms, ratio(s.cli_ms, s.node_e_0_ms), "-", "-"]);
   return out;
 }
 
