@@ -51,7 +51,7 @@ export class Loop {
     this.#timers = new KeyedTimers(clock, (input) => this.post(input));
   }
 
-  /** How many inputs have been stepped: the state is as it was while this stays the same. */
+  /** How many inputs (other than status requests) have been stepped: the state is as it was while this stays the same. */
   get inputs(): number {
     return this.#inputs;
   }
@@ -76,7 +76,8 @@ export class Loop {
     try {
       while (this.#head < this.#queue.length) {
         const input = this.#queue[this.#head++]!;
-        this.#inputs++;
+        // a status request only reads: the state it answers with is the one before it
+        if (input.type !== "ControlRequested" || input.command.cmd !== "status") this.#inputs++;
         const ctx = { nowMs: this.clock.now(), wallMs: this.clock.wallNow(), random: this.random };
         const { state, effects } = step(this.#state, input, ctx);
         this.#state = state;

@@ -13,19 +13,20 @@ services:
 `;
 
 function rendered(world: FakeWorld) {
-  let renders = 0;
+  /** reads of the state: each instance rendered reads it */
+  let reads = 0;
   const renderer = new StatusRenderer({
-    state: () => world.state,
+    state: () => {
+      reads++;
+      return world.state;
+    },
     version: () => world.loop.inputs,
     clock: world.clock,
     pid: 42,
     history: () => [],
-    historyJson: () => {
-      renders++;
-      return "[]";
-    },
+    historyJson: () => "[]",
   });
-  return { renderer, renders: () => renders };
+  return { renderer, reads: () => reads };
 }
 
 describe("the status renderer", () => {
@@ -40,9 +41,14 @@ describe("the status renderer", () => {
 
   it("answers status --json from the text it made while the state has not changed", async () => {
     const world = new FakeWorld(MANIFEST).start();
-    const { renderer } = rendered(world);
+    const { renderer, reads } = rendered(world);
     const first = await renderer.json();
+    // asking for the status is an input of the loop too, and changes nothing
+    world.post({ type: "ControlRequested", replyTo: 1, command: { cmd: "status", names: [], history: false } });
+    const before = reads();
     expect(await renderer.json()).toBe(first);
+    // the supervisor's part alone was made again
+    expect(reads() - before).toBe(1);
     world.say("web", { type: "beat" });
     const after = await renderer.json();
     expect(after).not.toBe(first);
