@@ -93,12 +93,15 @@ export class KeyedTimers {
   readonly #fire = (): void => {
     // what the clock timer was armed for is due, even if the clock reads a fraction of a millisecond less
     const dueMs = Math.max(this.#handleDueMs, this.clock.now());
+    // what the steps set meanwhile waits for a clock timer of its own, even when due at once: a watch
+    // that looks again "after the pending input is read" must not look before the I/O has had its turn
+    const setBefore = this.#seq;
     this.#handle = null;
     this.#handleDueMs = Infinity;
     this.#firing = true;
     try {
       // each TimerFired goes through the loop at once, and may set or cancel others meanwhile
-      for (let head = this.#heap[0]; head !== undefined && head.dueMs <= dueMs; head = this.#heap[0]) {
+      for (let head = this.#heap[0]; head !== undefined && head.dueMs <= dueMs && head.seq <= setBefore; head = this.#heap[0]) {
         this.#remove(0);
         const key: TimerKey = { id: head.id, incarnation: head.incarnation, kind: head.kind };
         this.post({ type: "TimerFired", key });

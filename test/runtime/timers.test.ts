@@ -69,6 +69,18 @@ describe("the loop's keyed timers", () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it("fires a key set by a firing one on a later clock timer, even when it is due at once", () => {
+    const { clock, fired, t, onFire } = timers();
+    onFire((k) => {
+      if (k.id === "a") t.set(key("again"), 0);
+    });
+    t.set(key("a"), 10);
+    // another timer of the event loop, due at the same time (the I/O a second look waits for)
+    clock.setTimer(10, () => fired.push(`other@${clock.now()}`));
+    clock.advance(100);
+    expect(fired).toEqual(["a@10", "other@10", "again@10"]);
+  });
+
   it("clear() stops everything", () => {
     const { clock, fired, t } = timers();
     t.set(key("a"), 10);
