@@ -11,11 +11,11 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 import { ROOT, round, saveResult, summary, table } from "./lib.js";
+import { installPm2, killPid, PM2_VERSION } from "./pm2.js";
 
 const RESTARTS = Number(process.env.BENCH_ROLLING_RESTARTS ?? 20);
 const MAX_REQUESTS = Number(process.env.BENCH_ROLLING_REQUESTS ?? 20_000);
 const WORKERS = 4;
-const PM2_VERSION = "7.0.4";
 const VIGIL = join(ROOT, "bin", "vigil");
 
 // The same server for all three: vigil's socket on fd 3 when given one, else PORT; ready over IPC.
@@ -148,9 +148,7 @@ export async function pm2Scenario() {
   const env = { ...process.env, PM2_HOME: home };
   let daemon = null;
   try {
-    console.log(`installing pm2@${PM2_VERSION} into ${dir} …`);
-    execFileSync("npm", ["install", "--prefix", dir, `pm2@${PM2_VERSION}`, "--no-audit", "--no-fund", "--loglevel=error"], { stdio: "inherit" });
-    const pm2 = join(dir, "node_modules", ".bin", "pm2");
+    const pm2 = installPm2(dir);
     const port = await freePort();
     writeFileSync(join(dir, "server.cjs"), SERVER);
     writeFileSync(join(dir, "ecosystem.config.cjs"), `module.exports = { apps: [{ name: "web", script: ${JSON.stringify(join(dir, "server.cjs"))}, exec_mode: "cluster", instances: 1, wait_ready: true, listen_timeout: 10000, kill_timeout: 5000, env: { PORT: "${port}" } }] };\n`);
@@ -166,28 +164,6 @@ export async function pm2Scenario() {
     }
     if (daemon !== null) await killPid(daemon);
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function killPid(pid) {
-  try {
-    process.kill(pid, "SIGTERM");
-  } catch {
-    return;
-  }
-  const end = Date.now() + 5_000;
-  while (Date.now() < end) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await sleep(50);
-  }
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // gone meanwhile
   }
 }
 

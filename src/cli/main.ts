@@ -16,8 +16,7 @@ async function main(argv: readonly string[]): Promise<void> {
     // `vigil status`, which scripts and watch loops run again and again, skips loading commander
     const status = quickStatusArgs(argv.slice(2));
     if (status) {
-      const { statusCommand } = await import("./status.js");
-      const { manifestFile } = await import("./find-manifest.js");
+      const [{ statusCommand }, { manifestFile }] = await Promise.all([import("./status.js"), import("./find-manifest.js")]);
       return await statusCommand(status.names, manifestFile(status.file, 1), status);
     }
     const { buildProgram } = await import("./program.js");

@@ -1,9 +1,7 @@
 import type { StatusDocument } from "../control/status-document.js";
 import { ControlError, NoSupervisorError } from "../control/client.js";
 import type { ControlRequest } from "../control/protocol.js";
-import { wantsColor } from "../runtime/outputs/printer.js";
 import { ask, askText } from "./target.js";
-import { renderTable } from "./status-table.js";
 import { UserError } from "./user-error.js";
 
 export interface StatusOptions {
@@ -19,22 +17,25 @@ const CLEAR = "\x1b[H\x1b[2J";
 
 export async function statusCommand(names: readonly string[], file: string, opts: StatusOptions): Promise<void> {
   const req: ControlRequest = { cmd: "status", ...(names.length > 0 ? { names } : {}), history: opts.json && opts.history === true };
-  if (opts.watch) return watchStatus(req, file, opts.json);
+  if (opts.watch) return watchStatus({ ...req, watch: true }, file, opts.json);
   if (opts.json && process.stdout.isTTY !== true) {
     // for a script: the document as the supervisor wrote it, compact, one line (see requestText)
     process.stdout.write(await askText(file, req));
     process.stdout.write("\n");
     return;
   }
-  process.stdout.write(show(await askStatus(file, req), opts.json));
+  process.stdout.write(await show(await askStatus(file, req), opts.json));
 }
 
 function askStatus(file: string, req: ControlRequest): Promise<StatusDocument> {
   return ask(file, req) as Promise<StatusDocument>;
 }
 
-function show(doc: StatusDocument, json: boolean): string {
-  return json ? `${JSON.stringify(doc, null, 2)}\n` : renderTable(doc, Date.now(), { color: wantsColor(process.stdout) });
+/** the table's modules are loaded only for a table: `status --json` in a script's loop starts faster without them */
+async function show(doc: StatusDocument, json: boolean): Promise<string> {
+  if (json) return `${JSON.stringify(doc, null, 2)}\n`;
+  const [{ renderTable }, { wantsColor }] = await Promise.all([import("./status-table.js"), import("../runtime/outputs/printer.js")]);
+  return renderTable(doc, Date.now(), { color: wantsColor(process.stdout) });
 }
 
 /** Redraws in place on a terminal, one table after another otherwise; exit 0 on SIGINT, 1 once the supervisor is gone. */
@@ -57,7 +58,7 @@ async function watchStatus(req: ControlRequest, file: string, json: boolean): Pr
       }
       if (abort.signal.aborted) return;
       const stamp = `every ${WATCH_MS / 1000}s, ${new Date().toISOString()}; ctrl-c to quit\n`;
-      process.stdout.write(`${tty ? CLEAR : first ? "" : "\n"}${stamp}${show(doc, json)}`);
+      process.stdout.write(`${tty ? CLEAR : first ? "" : "\n"}${stamp}${await show(doc, json)}`);
       await sleep(WATCH_MS, abort.signal);
     }
   } finally {

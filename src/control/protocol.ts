@@ -6,7 +6,8 @@ export type ControlErrorCode = CommandErrorCode;
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
 export type ControlRequest =
-  | { readonly cmd: "status"; readonly names?: readonly string[]; readonly history?: boolean }
+  /** watch: asked again and again (status --watch): resources are sampled at the full pace meanwhile */
+  | { readonly cmd: "status"; readonly names?: readonly string[]; readonly history?: boolean; readonly watch?: boolean }
   | { readonly cmd: "down" }
   /** no names: every service; wait: answer once stopped or restarted */
   | { readonly cmd: "start" | "stop" | "restart"; readonly names: readonly string[]; readonly wait?: boolean }
@@ -32,7 +33,7 @@ export function parseRequest(value: unknown): ControlRequest | string {
   if (!validNames) return "names must be a list of strings";
   switch (r["cmd"]) {
     case "status":
-      return { cmd: "status", ...(names === undefined ? {} : { names: names as string[] }), history: r["history"] === true };
+      return { cmd: "status", ...(names === undefined ? {} : { names: names as string[] }), history: r["history"] === true, ...(r["watch"] === true ? { watch: true } : {}) };
     case "down":
       return { cmd: "down" };
     case "ping":

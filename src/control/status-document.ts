@@ -155,6 +155,20 @@ export interface SupervisorDoc {
   readonly healthy?: boolean;
   /** how processes are read: "proc" (Linux /proc) or "portable" (ps); null when not known */
   readonly process_backend: "proc" | "portable" | null;
+  /** how often CPU and memory are sampled now, and why (absent from a supervisor without the sampler) */
+  readonly sampling?: SamplingDoc;
+}
+
+/**
+ * full: every resources.interval, because a service has limits, a disk check is set, the manifest sets
+ * the interval, or someone watches (status --watch, a dashboard, a metrics scrape); idle: nothing
+ * needs fresh figures, so they are sampled seldom (their values are then up to interval_ms old).
+ */
+export interface SamplingDoc {
+  readonly pace: "full" | "idle";
+  readonly interval_ms: number;
+  /** what holds the full pace ("limits", "disk-check", "host-check", "interval-set", "watched"); "none" when idle */
+  readonly because: string;
 }
 
 /**

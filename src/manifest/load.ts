@@ -144,7 +144,7 @@ function readManifest(text: string, file: string, options: ParseOptions): Loaded
     stateDir,
     services,
     http: data.http ? { host: data.http.listen.host, port: data.http.listen.port, tokenEnv: data.http.token_env ?? null } : null,
-    resources: { intervalMs: data.resources?.interval ?? DEFAULT_SAMPLE_MS },
+    resources: { intervalMs: data.resources?.interval ?? DEFAULT_SAMPLE_MS, intervalSet: data.resources?.interval !== undefined },
     checks: {
       disk: disk ? { path: disk.path === undefined ? stateDir : resolve(ctx.dir, disk.path), warnPercent: disk.warn, criticalPercent: disk.critical } : null,
       cpu: data.checks?.cpu ? { warnPercent: data.checks.cpu.warn, criticalPercent: data.checks.cpu.critical } : null,

@@ -281,7 +281,8 @@ export interface Manifest {
   /** in declaration order */
   readonly services: readonly ServiceConfig[];
   readonly http: HttpConfig | null;
-  readonly resources: { readonly intervalMs: number };
+  /** `intervalSet`: resources.interval is written in the manifest (sampled at that pace whoever watches) */
+  readonly resources: { readonly intervalMs: number; readonly intervalSet?: boolean };
   readonly checks: { readonly disk: DiskCheckConfig | null; readonly cpu?: LevelsConfig | null; readonly memory?: LevelsConfig | null };
   /** services with `ping:`, apart from the services that run */
   readonly pings?: readonly PingConfig[];

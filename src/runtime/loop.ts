@@ -41,6 +41,7 @@ export class Loop {
   readonly #timers: KeyedTimers;
   /** called once the queue is empty after taking inputs (status.json marks itself stale) */
   afterDrain: (() => void) | null = null;
+  #inputs = 0;
 
   constructor(
     state: StackState,
@@ -50,6 +51,11 @@ export class Loop {
   ) {
     this.#state = state;
     this.#timers = new KeyedTimers(clock, (input) => this.post(input));
+  }
+
+  /** How many inputs (other than status requests) have been stepped: the state is as it was while this stays the same. */
+  get inputs(): number {
+    return this.#inputs;
   }
 
   /** The state, to read: never to change from outside. */
@@ -72,6 +78,8 @@ export class Loop {
     try {
       while (this.#head < this.#queue.length) {
         const input = this.#queue[this.#head++]!;
+        // a status request only reads: the state it answers with is the one before it
+        if (input.type !== "ControlRequested" || input.command.cmd !== "status") this.#inputs++;
         const ctx = { nowMs: this.clock.now(), wallMs: this.clock.wallNow(), random: this.random };
         const { state, effects } = step(this.#state, input, ctx);
         this.#state = state;

@@ -37,7 +37,7 @@ import { StrayReaper } from "./process/stray-reaper.js";
 import { runProbe } from "./probes/run-probe.js";
 import { realClock } from "./real-clock.js";
 import { Replies } from "./replies.js";
-import { Sampling, type SamplingSettings } from "./resources/sampling.js";
+import { fullPaceFor, Sampling, type SamplingSettings } from "./resources/sampling.js";
 import { AtomicJsonWriter } from "./outputs/status-writer.js";
 import { LoopLag } from "./loop-lag.js";
 import { FdBudget } from "./state/fd-budget.js";
@@ -48,7 +48,6 @@ import { startControlServer, type ControlServer } from "./transports/control-soc
 import { controlHandler } from "./transports/control-handler.js";
 import { heartbeatIdleMs, startHeartbeatServer, type HeartbeatServer } from "./transports/heartbeat-socket.js";
 import { parseChildMessage } from "../core/heartbeat-message.js";
-import { identify } from "../core/stack/heartbeats.js";
 import type { HttpApi } from "./http/server.js";
 import { stackBackend } from "./http/stack-backend.js";
 import { Adopter } from "./adopt/adopter.js";
@@ -198,12 +197,14 @@ export class Stack {
     this.loopLag = new LoopLag(clock);
     this.renderer = new StatusRenderer({
       state: () => this.loop.state,
+      version: () => this.loop.inputs,
       clock,
       pid: process.pid,
       history: (id) => this.sampling.history(id),
       historyJson: (id, isoOf) => this.sampling.historyJson(id, isoOf),
       problems: () => this.problems.list(),
       loopLag: () => this.loopLag.doc(),
+      sampling: () => this.sampling.pace(),
       connections: () =>
         this.heartbeat && this.control ? { heartbeat: this.heartbeat.stats(), control: this.control.stats(), http: this.http?.stats() ?? null } : null,
       processBackend: scanner.table.backend,
@@ -211,9 +212,13 @@ export class Stack {
     this.statusFile = new AtomicJsonWriter(
       join(manifest.stateDir, "status.json"),
       async () => {
-        const json = await this.renderer.json({ lines: true });
-        for (const listener of this.statusListeners) listener(json);
-        return json;
+        const pieces = await this.renderer.linesPieces();
+        // an open dashboard gets the text as written (one string only while a page listens)
+        if (this.statusListeners.size > 0) {
+          const json = pieces.join("");
+          for (const listener of this.statusListeners) listener(json);
+        }
+        return pieces;
       },
       STATUS_MIN_INTERVAL_MS,
       this.problems.writes("status.json"),
@@ -278,19 +283,23 @@ export class Stack {
     this.heartbeat = await startHeartbeatServer(
       join(manifest.stateDir, "heartbeat.sock"),
       (value) => {
-        // refused lines are the socket's to count too (a connection that sends only those is closed)
+        // a socket's data never arrives inside a step, so the loop steps the line at once: whether it
+        // refused it (and counted that) shows in its count of refusals. The socket counts a connection's
+        // refused lines too (one that sends only those is closed).
         const message = parseChildMessage(value);
         // a ping of a `ping:` check, or a beat of a process without a service (heartbeat.unmanaged)
         const outside = message.ok ? takeOutsideBeat(this.loop.state, message.message, process.env) : null;
         if (outside?.ok) {
           post(outside.input);
-          return null;
+          return "taken";
         }
-        if (outside) return { kind: "bad-token" };
-        const who = identify(this.loop.state, message);
-        if (!who.ok) return { kind: who.kind, ...(who.service === undefined ? {} : { service: who.service }) };
+        if (outside) {
+          post({ type: "MessageRejected", kind: "bad-token", service: undefined });
+          return "refused";
+        }
+        const refusedBefore = this.loop.state.rejectedTotal;
         post({ type: "MessageReceived", message });
-        return null;
+        return this.loop.state.rejectedTotal === refusedBefore ? "taken" : "refused";
       },
       (kind, service) => post({ type: "MessageRejected", kind, service }),
       serverLogger,
@@ -510,7 +519,7 @@ async function startHttp(...args: Parameters<typeof import("./http/server.js").s
 }
 
 function samplingSettings(m: Manifest): SamplingSettings {
-  return { intervalMs: m.resources.intervalMs, diskPath: m.checks.disk?.path ?? m.stateDir };
+  return { intervalMs: m.resources.intervalMs, diskPath: m.checks.disk?.path ?? m.stateDir, fullPaceFor: fullPaceFor(m) };
 }
 
 /** Children find `vigil beat` on their PATH, after whatever `vigil` they may have of their own. */

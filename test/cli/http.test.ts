@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { StatusDocument } from "../../src/control/status-document.js";
 import type { HeartbeatStatusDoc } from "../../src/runtime/http/backend.js";
 import { freePort } from "../support/net.js";
-import { useStacks } from "../support/stack.js";
+import { useStacks, waitUntil } from "../support/stack.js";
 
 const stack = useStacks();
 
@@ -49,6 +49,47 @@ services:
     expect(metrics).toMatch(/^vigil_service_up\{service="api",instance="api"\} 1$/m);
     expect(metrics).toMatch(/^vigil_service_restarts_total\{service="api",instance="api",reason="manual"\} 1$/m);
     expect(metrics).toMatch(/^# TYPE vigil_service_restarts_total counter$/m);
+  });
+
+  it("samples resources at the full pace once a scraper reads the metrics", async () => {
+    const port = await freePort();
+    const s = await stack(`
+version: 1
+http: { listen: "127.0.0.1:${port}" }
+services:
+  worker:
+    command: sleep 300
+`);
+    s.start();
+    await s.waitFor("worker", (x) => x.state === "running", "to run");
+    const pace = async () => JSON.parse((await s.run(["status", "--json"])).stdout).supervisor.sampling;
+    expect(await pace()).toMatchObject({ pace: "idle", because: "none" });
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+    expect(await pace()).toEqual({ pace: "full", interval_ms: 2_000, because: "watched" });
+  });
+
+  it("samples at the full pace while a dashboard's live stream is open, and slows once it closes", async () => {
+    const port = await freePort();
+    const s = await stack(`
+version: 1
+http: { listen: "127.0.0.1:${port}" }
+services:
+  worker:
+    command: sleep 300
+`);
+    s.start();
+    await s.waitFor("worker", (x) => x.state === "running", "to run");
+    const pace = async () => JSON.parse((await s.run(["status", "--json"])).stdout).supervisor.sampling;
+    expect(await pace()).toMatchObject({ pace: "idle", because: "none" });
+    const page = new AbortController();
+    const stream = await fetch(`http://127.0.0.1:${port}/api/stream`, { signal: page.signal });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    await reader.read(); // the stream is open once its first bytes arrive
+    expect(await pace()).toEqual({ pace: "full", interval_ms: 2_000, because: "watched" });
+    page.abort();
+    await reader.cancel().catch(() => undefined);
+    await waitUntil(async () => (await pace()).pace === "idle", "the pace to slow once the page is gone");
   });
 
   it("refuses to start on a non-loopback address whose token variable is empty", async () => {

@@ -170,6 +170,26 @@ describe("vigil status --watch", () => {
     }
   });
 
+  it("has resources sampled at the full pace while it watches, where an idle stack samples seldom", async () => {
+    const s = await stack("version: 1\nservices:\n  sleeper:\n    command: sleep 300\n");
+    s.start();
+    await s.waitFor("sleeper", (x) => x.state === "running", "to run");
+    const pace = async () => JSON.parse((await s.run(["status", "--json"])).stdout).supervisor.sampling;
+    expect(await pace()).toEqual({ pace: "idle", interval_ms: 30_000, because: "none" });
+    const watch = spawn(process.execPath, [CLI, "status", "--watch"], { cwd: s.dir, env: { ...process.env, NO_COLOR: "1" } });
+    let out = "";
+    watch.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => watch.on("exit", (code) => r(code)));
+    try {
+      await waitUntil(() => /^sleeper\s+running/m.test(out), () => `a table; got:\n${out}`);
+      expect(await pace()).toEqual({ pace: "full", interval_ms: 2_000, because: "watched" });
+      watch.kill("SIGINT");
+      expect(await exited).toBe(0);
+    } finally {
+      if (watch.exitCode === null) watch.kill("SIGKILL");
+    }
+  });
+
   it("says so and exits 1 when the supervisor goes away", async () => {
     const s = await stack("version: 1\nservices:\n  sleeper:\n    command: sleep 300\n");
     s.start();

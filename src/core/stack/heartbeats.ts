@@ -41,7 +41,7 @@ export type Identified =
 /**
  * A line on the heartbeat socket must name a service and carry the token of one of its children. A
  * message whose data is over its bounds is blamed on the service only once its speaker is proved. The
- * socket asks this too, to know which of a connection's lines are refused.
+ * socket learns of a refusal from the count of refused messages.
  */
 export function identify(state: StackState, parsed: ParsedMessage): Identified {
   if (!parsed.ok && parsed.fault === "bad-message") return { ok: false, kind: "bad-message", service: undefined };

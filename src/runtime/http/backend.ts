@@ -53,6 +53,8 @@ export interface ApiBackend {
    * httpToken is what a check without token_env requires. Absent: no route.
    */
   ping?(name: string, signal: PingSignal, token: string | null, httpToken: string | null): PingAnswer;
+  /** someone read figures over HTTP (/api/status, /metrics) and will come back for fresh ones */
+  readFigures?(): void;
   /** runs N instances of a service; throws UnknownServiceError, ShuttingDownError, or BadRequestError */
   scale?(service: string, replicas: number): void;
   /** what the dashboard follows; without it, / and /api/stream are not served */

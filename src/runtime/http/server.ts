@@ -198,6 +198,7 @@ export async function startHttpApi(
     }
     if ((READ_PATHS as readonly string[]).includes(path)) {
       if (method !== "GET" && method !== "HEAD") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "GET, HEAD" });
+      backend.readFigures?.();
       if (path === "/api/heartbeat/status") return sendJson(res, 200, backend.heartbeatStatus());
       if (path === "/api/status") {
         const doc = backend.status(url.searchParams.getAll("service").filter(Boolean), { history: wantsHistory(url) });

@@ -21,6 +21,9 @@ import {
 
 export function stackBackend(stack: Stack): ApiBackend {
   return {
+    // a reader of /api/status or a metrics scraper comes back for fresh figures: the full pace meanwhile
+    // (an open dashboard holds it through its stream, see onStatus)
+    readFigures: () => stack.sampling.touch(),
     status(names = [], opts) {
       const found = resolve(stack.state, names);
       if ("unknown" in found) throw new UnknownServiceError(unknownNamesText(stack.state, found.unknown), knownNames(stack.state));
@@ -90,7 +93,15 @@ function dashboardSource(stack: Stack): DashboardSource {
   return {
     subscribe: (listener) => stack.bus.subscribe(listener),
     onOutput: (listener) => stack.output.listen(listener),
-    onStatus: (listener) => stack.onStatusWritten(listener),
+    onStatus(listener) {
+      // an open page draws CPU and memory live: the full sampling pace while one listens
+      const release = stack.sampling.watch();
+      const off = stack.onStatusWritten(listener);
+      return () => {
+        off();
+        release();
+      };
+    },
     supervisor: () => stack.renderer.supervisorDoc(),
     async journal(count) {
       // read backwards from the end, as `vigil logs` reads a log: the journal may hold 10 MiB; state

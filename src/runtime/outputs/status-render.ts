@@ -19,6 +19,8 @@ const TURN_MS = 1;
 export interface StatusSource {
   /** the loop's state, read as it is when each instance's turn comes */
   readonly state: () => StackState;
+  /** changes whenever the state may have (Loop.inputs): the services' text is rendered again only then */
+  readonly version?: () => number;
   readonly clock: Clock;
   readonly pid: number;
   /** an instance's resource history as the document's JSON series ("[]" when none) */
@@ -26,6 +28,8 @@ export interface StatusSource {
   readonly history: (id: InstanceId) => readonly { readonly atMs: number; readonly cpuPercent: number | null; readonly rssBytes: number }[];
   /** what keeps the supervisor from doing its work well (a full disk): SPEC §4 extension */
   readonly problems?: () => SupervisorDoc["problems"];
+  /** how often resources are sampled now, and why */
+  readonly sampling?: () => SupervisorDoc["sampling"];
   /** the sockets' connections and what they closed */
   readonly connections?: () => SupervisorDoc["connections"];
   /** the process table's backend (process/table.ts) */
@@ -45,6 +49,8 @@ export interface RenderOptions {
 /** Renders status documents; keeps the ISO text of the instants it has written. */
 export class StatusRenderer {
   readonly #iso: IsoMemo;
+  /** the services' array of `vigil status --json`, and the Loop.inputs it was rendered at */
+  #kept: { readonly version: number; readonly text: string } | null = null;
 
   constructor(private readonly source: StatusSource) {
     this.#iso = new IsoMemo(source.clock);
@@ -52,6 +58,40 @@ export class StatusRenderer {
 
   /** JSON.stringify(document(ids, history)), built across turns. */
   async json(opts: RenderOptions = {}): Promise<string> {
+    const services = await this.#servicesJson(opts);
+    const head = JSON.stringify(this.supervisorDoc());
+    return `{"supervisor":${head},"services":${services}${this.#outsideJson()}}`;
+  }
+
+  /**
+   * The document with one instance a line (status.json), as the pieces of its text in order: written
+   * into a file as they are, never joined into one string of hundreds of kilobytes a second.
+   */
+  async linesPieces(): Promise<string[]> {
+    const state = this.source.state();
+    const ids = withRollovers(state, [...instancesInOrder(state)].map((i) => i.id));
+    const pieces: string[] = ["", ""];
+    const slice = new TimeSlice(TURN_MS);
+    for (const id of ids) {
+      if (slice.over) await slice.next();
+      const text = this.instanceJson(id, false);
+      if (text === null) continue;
+      pieces.push(pieces.length === 2 ? "\n" : ",\n", text);
+    }
+    pieces.push(pieces.length === 2 ? "]" : "\n]", this.#outsideJson(), "}");
+    pieces[0] = `{"supervisor":${JSON.stringify(this.supervisorDoc())},"services":[`;
+    return pieces;
+  }
+
+  /**
+   * The services' array as JSON. Every service without history, on one line (`vigil status --json`), is
+   * kept as rendered while the state stays the same: an idle supervisor renders it once, not on every ask.
+   */
+  async #servicesJson(opts: RenderOptions): Promise<string> {
+    const lines = opts.lines === true;
+    const version = this.source.version?.();
+    const cacheable = version !== undefined && opts.ids === undefined && opts.history !== true && !lines;
+    if (cacheable && this.#kept?.version === version) return this.#kept.text;
     const ids = withRollovers(this.source.state(), opts.ids ?? [...instancesInOrder(this.source.state())].map((i) => i.id));
     const parts: string[] = [];
     const slice = new TimeSlice(TURN_MS);
@@ -60,10 +100,15 @@ export class StatusRenderer {
       const text = this.instanceJson(id, opts.history === true);
       if (text !== null) parts.push(text);
     }
-    const head = JSON.stringify(this.supervisorDoc());
-    const outside = outsideJson(outsideDocs(this.source.state(), this.source.clock.now()));
-    if (!opts.lines) return `{"supervisor":${head},"services":[${parts.join(",")}]${outside}}`;
-    return parts.length === 0 ? `{"supervisor":${head},"services":[]${outside}}` : `{"supervisor":${head},"services":[\n${parts.join(",\n")}\n]${outside}}`;
+    const text = !lines ? `[${parts.join(",")}]` : parts.length === 0 ? "[]" : `[\n${parts.join(",\n")}\n]`;
+    // kept only when the state did not change between the turns it was rendered in
+    if (cacheable && this.source.version?.() === version) this.#kept = { version, text };
+    return text;
+  }
+
+  /** pings and unmanaged beats after the services (outside-doc.ts); "" when there are none */
+  #outsideJson(): string {
+    return outsideJson(outsideDocs(this.source.state(), this.source.clock.now()));
   }
 
   /** The document as an object, at once (for the HTTP API and the library). */
@@ -114,6 +159,7 @@ export class StatusRenderer {
       host: hostDoc(state.host),
       problems,
       connections: this.source.connections?.() ?? null,
+      ...(this.source.sampling ? { sampling: this.source.sampling() } : {}),
       process_backend: this.source.processBackend ?? null,
       ...(lag === null ? {} : { ...lag, healthy: lag.loop_lag_max_ms < UNHEALTHY_LAG_MS && problems.length === 0 }),
     };

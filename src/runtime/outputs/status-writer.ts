@@ -6,9 +6,9 @@ import { unreported, type WriteReport } from "../state/problems.js";
 const RETRY_MS = 1000;
 
 /**
- * Writes a text file atomically (temp file + rename) whenever it is marked dirty; bursts of changes
- * coalesce into one write, there is never more than one write in flight, and successive writes start
- * at least `minIntervalMs` apart (a start of 1,000 services is 3,000 changes, each worth a rewrite of
+ * Writes a text file atomically (temp file + rename) whenever it is marked dirty and its text has
+ * changed; bursts of changes coalesce into one write, there is never more than one write in flight,
+ * and successive writes start at least `minIntervalMs` apart (a start of 1,000 services is 3,000 changes, each worth a rewrite of
  * a document of 1,000 services).
  */
 export class AtomicJsonWriter {
@@ -17,11 +17,14 @@ export class AtomicJsonWriter {
   private staleTimer: NodeJS.Timeout | null = null;
   private lastStartMs = -Infinity;
   private settling = false;
+  /** what the file holds now, in one of the two buffers below; the next text is encoded into the other */
+  private written: Buffer | null = null;
+  private readonly buffers: [Buffer, Buffer] = [Buffer.alloc(0), Buffer.alloc(0)];
 
   constructor(
     private readonly path: string,
-    /** the whole text of the file, rendered when a write begins */
-    private readonly render: () => string | Promise<string>,
+    /** the whole text of the file, rendered when a write begins: one string, or its pieces in order */
+    private readonly render: () => string | readonly string[] | Promise<string | readonly string[]>,
     private readonly minIntervalMs = 0,
     private readonly report: WriteReport = unreported,
   ) {}
@@ -55,6 +58,24 @@ export class AtomicJsonWriter {
     }
   }
 
+  /**
+   * The text and its newline as UTF-8, in whichever buffer does not hold the file's text: a status of
+   * 1,000 services is some hundreds of kilobytes a second, which as new strings and buffers each time
+   * would land in the old generation and keep its collector busy.
+   */
+  private encode(text: string | readonly string[]): Buffer {
+    const pieces = typeof text === "string" ? [text] : text;
+    let size = 1;
+    for (const piece of pieces) size += Buffer.byteLength(piece);
+    const i = this.written !== null && this.written.buffer === this.buffers[0].buffer ? 1 : 0;
+    let buffer = this.buffers[i];
+    if (buffer.length < size) buffer = this.buffers[i] = Buffer.allocUnsafeSlow(Math.ceil(size * 1.25));
+    let at = 0;
+    for (const piece of pieces) at += buffer.write(piece, at);
+    buffer[at++] = 0x0a;
+    return buffer.subarray(0, at);
+  }
+
   private async drain(): Promise<void> {
     try {
       // let the rest of this turn's changes land first
@@ -64,7 +85,11 @@ export class AtomicJsonWriter {
         if (waitMs > 0 && !this.settling) await new Promise((resolve) => setTimeout(resolve, waitMs));
         this.dirty = false;
         this.lastStartMs = performance.now();
-        await writeFileAtomic(this.path, `${await this.render()}\n`);
+        const bytes = this.encode(await this.render());
+        // the same text as on disk (the samples of idle children, a timer that changed nothing): no write
+        if (this.written !== null && bytes.equals(this.written)) continue;
+        await writeFileAtomic(this.path, bytes);
+        this.written = bytes;
         this.report.succeeded();
       }
     } catch (err) {

@@ -1,12 +1,23 @@
-// The resource adapter: every `resources.interval`, one /proc sweep of every running child's process
-// tree and a look at the host, reported to the loop (ResourcesSampled), which judges limits and the disk.
-// One sweep at a time: the next is armed when one ends.
+// The resource adapter: one /proc sweep of every running child's process tree and a look at the host,
+// reported to the loop (ResourcesSampled), which judges limits and the disk. One sweep at a time: the
+// next is armed when one ends.
+//
+// Its pace follows what is watched: every `resources.interval` while a service has limits, a disk check
+// is set, the manifest sets the interval itself, or someone shows the figures (status --watch, a
+// dashboard, a metrics scrape); else once in IDLE_SAMPLE_MS, so that a supervisor of idle children
+// spends next to nothing. The status document says which pace holds and why.
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import type { InstanceId } from "../../core/stack/ids.js";
 import type { Input, InstanceSample } from "../../core/stack/inputs.js";
+import type { SamplingDoc } from "../../control/status-document.js";
 import type { ProcStat } from "../process/proc.js";
 import { HostSampler } from "./host.js";
 import { ResourceSampler, type ResourcePoint } from "./sampler.js";
+
+/** the pace when nothing needs fresh figures */
+export const IDLE_SAMPLE_MS = 30_000;
+/** a reader of live figures (a status --watch poll, a metrics scrape) keeps the full pace this long */
+export const LIVE_HOLD_MS = 60_000;
 
 export interface SamplingOptions {
   readonly clock: Clock;
@@ -25,13 +36,22 @@ export interface SamplingSettings {
   readonly intervalMs: number;
   /** the path whose disk is watched (checks.disk.path, else the state dir) */
   readonly diskPath: string;
+  /** what in the manifest needs every sample ("limits", "disk-check", "host-check", "interval-set"), or null */
+  readonly fullPaceFor: string | null;
 }
 
 export class Sampling {
   readonly #sampler: ResourceSampler;
   readonly #host = new HostSampler();
   #timer: TimerHandle | null = null;
+  /** when the armed timer is due (monotonic), or null while a sweep runs or none is armed */
+  #dueMs: number | null = null;
+  #lastSweepMs = -Infinity;
   #stopped = true;
+  /** open streams of live figures (dashboards) */
+  #watchers = 0;
+  /** full pace until then, for readers that come back (status --watch, metrics scrapes) */
+  #liveUntilMs = -Infinity;
 
   constructor(
     private readonly opts: SamplingOptions,
@@ -47,14 +67,42 @@ export class Sampling {
 
   stop(): void {
     this.#stopped = true;
-    if (this.#timer !== null) this.opts.clock.clearTimer(this.#timer);
-    this.#timer = null;
+    this.#disarm();
     this.#sampler.close();
   }
 
-  /** New settings from a reload take effect from the next sweep. */
+  /** New settings from a reload take effect from the next sweep (sooner when the pace quickens). */
   configure(settings: SamplingSettings): void {
     this.settings = settings;
+    this.#quicken();
+  }
+
+  /**
+   * Someone shows live figures (a dashboard's event stream): the full pace until the returned function
+   * is called (once; later calls do nothing).
+   */
+  watch(): () => void {
+    this.#watchers++;
+    this.#quicken();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#watchers--;
+    };
+  }
+
+  /** A reader of live figures that comes back (status --watch, a metrics scrape): the full pace for LIVE_HOLD_MS. */
+  touch(): void {
+    this.#liveUntilMs = this.opts.clock.now() + LIVE_HOLD_MS;
+    this.#quicken();
+  }
+
+  /** The pace now, for the status document. */
+  pace(): SamplingDoc {
+    const because = this.#fullPaceFor();
+    if (because !== null) return { pace: "full", interval_ms: this.settings.intervalMs, because };
+    return { pace: "idle", interval_ms: this.#idleMs(), because: "none" };
   }
 
   forget(id: InstanceId): void {
@@ -69,12 +117,47 @@ export class Sampling {
     return this.#sampler.historyJson(id, isoOf);
   }
 
+  #fullPaceFor(): string | null {
+    if (this.settings.fullPaceFor !== null) return this.settings.fullPaceFor;
+    if (this.#watchers > 0 || this.opts.clock.now() < this.#liveUntilMs) return "watched";
+    return null;
+  }
+
+  #idleMs(): number {
+    return Math.max(this.settings.intervalMs, IDLE_SAMPLE_MS);
+  }
+
+  #intervalMs(): number {
+    return this.#fullPaceFor() === null ? this.#idleMs() : this.settings.intervalMs;
+  }
+
+  /** The pace may have quickened: a timer armed for later than the full pace allows comes sooner. */
+  #quicken(): void {
+    if (this.#stopped || this.#dueMs === null) return;
+    const dueMs = Math.max(this.opts.clock.now(), this.#lastSweepMs + this.#intervalMs());
+    if (dueMs >= this.#dueMs) return;
+    this.#disarm();
+    this.#arm(dueMs - this.opts.clock.now());
+  }
+
+  #disarm(): void {
+    if (this.#timer !== null) this.opts.clock.clearTimer(this.#timer);
+    this.#timer = null;
+    this.#dueMs = null;
+  }
+
   #arm(delayMs: number): void {
     if (this.#stopped) return;
-    this.#timer = this.opts.clock.setTimer(delayMs, () => void this.#sweep());
+    this.#dueMs = this.opts.clock.now() + delayMs;
+    this.#timer = this.opts.clock.setTimer(delayMs, () => {
+      this.#timer = null;
+      this.#dueMs = null;
+      void this.#sweep();
+    });
   }
 
   async #sweep(): Promise<void> {
+    this.#lastSweepMs = this.opts.clock.now();
     try {
       const pids = new Map(this.opts.pids());
       const found = await this.#sampler.sample(pids, (id, tree) => this.opts.adopt(id, pids.get(id) ?? 0, tree));
@@ -87,7 +170,21 @@ export class Sampling {
     } catch (err) {
       this.opts.onError(err as Error);
     } finally {
-      this.#arm(this.settings.intervalMs);
+      this.#arm(Math.max(0, this.#lastSweepMs + this.#intervalMs() - this.opts.clock.now()));
     }
   }
+}
+
+/** What in the manifest needs a sample every interval, whoever watches: SamplingSettings.fullPaceFor. */
+export function fullPaceFor(m: {
+  readonly services: readonly { readonly limits: unknown }[];
+  readonly checks: { readonly disk: unknown; readonly cpu?: unknown; readonly memory?: unknown };
+  readonly resources: { readonly intervalSet?: boolean };
+}): string | null {
+  const set = (v: unknown): boolean => v !== null && v !== undefined;
+  if (m.services.some((c) => set(c.limits))) return "limits";
+  if (set(m.checks.disk)) return "disk-check";
+  if (set(m.checks.cpu) || set(m.checks.memory)) return "host-check";
+  if (m.resources.intervalSet === true) return "interval-set";
+  return null;
 }

@@ -35,6 +35,7 @@ export class FdBudget implements LogFdPolicy {
   /** descriptors open, counted once per turn, plus what the spawns admitted since then will take */
   #inUseThisTurn: number | null = null;
   #exhausted = false;
+  #usage: { readonly clock: Clock; readonly report: FdUsageReport; readonly intervalMs: number; timer: TimerHandle | null } | null = null;
 
   constructor(
     /** null: unlimited (or unknown), and nothing to plan */
@@ -53,6 +54,7 @@ export class FdBudget implements LogFdPolicy {
     const wasSmall = this.#plan?.small === true;
     const plan = planFds(this.limitFds, this.#ownFds, services.map(shapeOf));
     this.#plan = plan;
+    this.#armUsage();
     if (!plan.small || wasSmall) return null;
     return (
       `the open-file limit is ${this.limitFds}, and ${services.length} services need about ${plan.needFds} descriptors ` +
@@ -64,25 +66,38 @@ export class FdBudget implements LogFdPolicy {
   /**
    * While descriptors are scarce, counts those in use every few seconds and reports when next to none
    * are left. It has to: a listening socket out of descriptors drops each connection it is offered
-   * (libuv accepts and closes it with a spare one) without telling the program. Returns a stop function.
+   * (libuv accepts and closes it with a spare one) without telling the program. While they are plenty no
+   * timer is armed: a new plan arms it. Returns a stop function.
    */
   watchUsage(clock: Clock, report: FdUsageReport, intervalMs = USAGE_CHECK_MS): () => void {
-    let timer: TimerHandle | null = null;
-    const tick = (): void => {
-      this.checkUsage(report);
-      timer = clock.setTimer(intervalMs, tick);
-    };
-    timer = clock.setTimer(intervalMs, tick);
+    const watch = { clock, report, intervalMs, timer: null as TimerHandle | null };
+    this.#usage = watch;
+    this.#armUsage();
     return () => {
-      if (timer !== null) clock.clearTimer(timer);
-      timer = null;
+      if (watch.timer !== null) clock.clearTimer(watch.timer);
+      watch.timer = null;
+      if (this.#usage === watch) this.#usage = null;
     };
   }
 
+  #armUsage(): void {
+    const watch = this.#usage;
+    if (watch === null || watch.timer !== null || !this.#usageMatters()) return;
+    watch.timer = watch.clock.setTimer(watch.intervalMs, () => {
+      watch.timer = null;
+      this.checkUsage(watch.report);
+      this.#armUsage();
+    });
+  }
+
+  #usageMatters(): boolean {
+    return this.limitFds !== null && (!this.holdFiles() || this.#exhausted);
+  }
+
   checkUsage(report: FdUsageReport): void {
-    if (this.limitFds === null || (this.holdFiles() && !this.#exhausted)) return;
-    const inUse = this.countOpen() ?? this.limitFds;
-    const left = this.limitFds - inUse;
+    const limit = this.limitFds;
+    if (limit === null || !this.#usageMatters()) return;
+    const left = limit - (this.countOpen() ?? limit);
     if (!this.#exhausted && left < EXHAUSTED_LEFT_FDS) {
       this.#exhausted = true;
       report.exhausted(

@@ -8,9 +8,14 @@ import type { Stack } from "../stack.js";
 export function controlHandler(stack: Stack): ControlHandler {
   return async (req) => {
     if (req.cmd === "ping") return { ok: true, data: { pid: process.pid } };
+    if (req.cmd === "status" && req.watch === true) stack.sampling.touch();
     const answer = await stack.command(toCommand(req));
     if (!answer.ok) return answer;
-    if ("status" in answer) return { ok: true, dataJson: await stack.renderer.json({ ids: answer.status.ids, history: answer.status.history }) };
+    if ("status" in answer) {
+      // every service: the renderer may answer with the text it has already made
+      const ids = req.cmd === "status" && (req.names ?? []).length === 0 ? undefined : answer.status.ids;
+      return { ok: true, dataJson: await stack.renderer.json({ ...(ids ? { ids } : {}), history: answer.status.history }) };
+    }
     // the client of `down` waits for this pid to be gone: `vigil down` returns once `vigil up` has exited
     if (req.cmd === "down") return { ok: true, data: { pid: process.pid } };
     return answer.data === undefined ? { ok: true } : { ok: true, data: answer.data };

@@ -24,8 +24,8 @@ const RESUMED_PER_TURN = 2;
 import type { RejectKind } from "../../core/heartbeat-message.js";
 export type { RejectKind };
 
-/** Decides what a line means; returns a rejection kind, or null when the message was taken. */
-export type LineHandler = (message: unknown) => { kind: RejectKind; service?: string } | null;
+/** Takes a parsed line: "refused" when it was not taken (the handler has counted the refusal itself). */
+export type LineHandler = (message: unknown) => "taken" | "refused";
 
 export interface HeartbeatServerOptions {
   readonly clock: Clock;
@@ -103,9 +103,9 @@ export async function startHeartbeatServer(
     } catch {
       return rejected(socket, "bad-json", undefined);
     }
-    const rejection = handle(message);
-    if (rejection) rejected(socket, rejection.kind, rejection.service);
-    else pool.accepted(socket);
+    if (handle(message) === "taken") pool.accepted(socket);
+    // a connection that sends only refused lines is closed
+    else if (pool.rejected(socket)) pool.close(socket, "rejected");
   };
 
   const rejected = (socket: Socket, kind: RejectKind, service: string | undefined): void => {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -24,6 +24,25 @@ describe("AtomicJsonWriter", () => {
     await writer.settle();
     expect(await readFile(join(dir, "status.json"), "utf8")).toBe('{"n":1}\n');
     expect(await readdir(dir)).toEqual(["status.json"]);
+  });
+
+  it("does not write again a text that is already on disk", async () => {
+    let text = '{"n":1}';
+    const writes: string[] = [];
+    const report: WriteReport = { failed: (err) => { throw err; }, succeeded: () => writes.push(text) };
+    const writer = new AtomicJsonWriter(join(dir, "status.json"), () => text, 0, report);
+    writer.markDirty();
+    await writer.settle();
+    const { mtimeMs } = await stat(join(dir, "status.json"));
+    writer.markDirty();
+    await writer.settle();
+    expect(writes).toEqual(['{"n":1}']);
+    expect((await stat(join(dir, "status.json"))).mtimeMs).toBe(mtimeMs);
+    text = '{"n":2}';
+    writer.markDirty();
+    await writer.settle();
+    expect(writes).toEqual(['{"n":1}', '{"n":2}']);
+    expect(await readFile(join(dir, "status.json"), "utf8")).toBe('{"n":2}\n');
   });
 
   it("reports a write that fails, leaves no temp file, and tries again by itself until it works", async () => {

@@ -72,6 +72,18 @@ describe("FdBudget", () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it("arms no timer while descriptors are plenty, and one once a new plan makes them scarce", () => {
+    const clock = new FakeClock();
+    const budget = new FdBudget(20_000, () => 100);
+    budget.plan(services(5));
+    const stop = budget.watchUsage(clock, { exhausted: () => undefined, relieved: () => undefined }, 1000);
+    expect(clock.pending()).toBe(0);
+    budget.plan(services(5_000));
+    expect(clock.pending()).toBe(1);
+    stop();
+    expect(clock.pending()).toBe(0);
+  });
+
   it("counts nothing while descriptors are plenty", () => {
     let counted = 0;
     const budget = new FdBudget(20_000, () => ++counted);
