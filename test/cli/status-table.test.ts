@@ -175,7 +175,7 @@ describe("vigil status --watch", () => {
     s.start();
     await s.waitFor("sleeper", (x) => x.state === "running", "to run");
     const pace = async () => JSON.parse((await s.run(["status", "--json"])).stdout).supervisor.sampling;
-    expect(await pace()).toEqual({ pace: "idle", interval_ms: 30_000, because: "none" });
+    expect(await pace()).toEqual({ pace: "idle", interval_ms: 60_000, because: "none" });
     const watch = spawn(process.execPath, [CLI, "status", "--watch"], { cwd: s.dir, env: { ...process.env, NO_COLOR: "1" } });
     let out = "";
     watch.stdout.on("data", (d: Buffer) => (out += d.toString()));

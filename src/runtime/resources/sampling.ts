@@ -14,8 +14,11 @@ import type { ProcStat } from "../process/proc.js";
 import { HostSampler } from "./host.js";
 import { ResourceSampler, type ResourcePoint } from "./sampler.js";
 
-/** the pace when nothing needs fresh figures */
-export const IDLE_SAMPLE_MS = 30_000;
+/**
+ * the pace when nothing needs fresh figures: a sweep of 1,000 children costs about a tenth of a second
+ * of CPU with its collection (BENCHMARKS.md, "Peers"), so once a minute is under 0.3 % of a core
+ */
+export const IDLE_SAMPLE_MS = 60_000;
 /** a reader of live figures (a status --watch poll, a metrics scrape) keeps the full pace this long */
 export const LIVE_HOLD_MS = 60_000;
 
