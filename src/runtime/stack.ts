@@ -151,6 +151,7 @@ export class Stack {
       post: (input) => {
         // a child's notify socket closes with it
         if (input.type === "ChildExited" || input.type === "SpawnFailed") this.notify.ended(input.id, input.incarnation);
+        else if (input.type === "ChildSpawned") this.sampling.spawned();
         post(input);
       },
       printer: this.output.around(opts.printer ?? createPrinter(null, { color: false })),

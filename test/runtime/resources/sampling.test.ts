@@ -22,7 +22,7 @@ function sampling(fullPace: string | null = null) {
 }
 
 describe("the resource sampling pace", () => {
-  it("samples every 30 s when nothing needs fresh figures, and says so", async () => {
+  it("samples once in IDLE_SAMPLE_MS when nothing needs fresh figures, and says so", async () => {
     const { clock, s, settle } = sampling();
     s.start();
     clock.advance(0);
@@ -35,6 +35,23 @@ describe("the resource sampling pace", () => {
     await settle(2);
     s.stop();
     expect(clock.pending()).toBe(0);
+  });
+
+  it("samples a child just started within one interval, then goes back to the idle pace", async () => {
+    const { clock, s, settle } = sampling();
+    s.start();
+    clock.advance(0);
+    await settle(1);
+    expect(clock.nextDueMs()).toBe(IDLE_SAMPLE_MS);
+    clock.advance(500);
+    s.spawned();
+    expect(clock.nextDueMs()).toBe(INTERVAL_MS);
+    clock.advance(INTERVAL_MS - 500);
+    await settle(2);
+    // nothing started since: the idle pace again
+    expect(clock.nextDueMs()).toBe(INTERVAL_MS + IDLE_SAMPLE_MS);
+    expect(s.pace()).toEqual({ pace: "idle", interval_ms: IDLE_SAMPLE_MS, because: "none" });
+    s.stop();
   });
 
   it("samples every interval for what the manifest needs it for", async () => {
