@@ -5,7 +5,7 @@
 // Its pace follows what is watched: every `resources.interval` while a service has limits, a disk check
 // is set, the manifest sets the interval itself, or someone shows the figures (status --watch, a
 // dashboard, a metrics scrape); else once in IDLE_SAMPLE_MS, so that a supervisor of idle children
-// spends next to nothing; a child just started is sampled within one interval all the same. The status
+// spends next to nothing; a child just started is sampled twice at the full pace all the same. The status
 // document says which pace holds and why.
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import type { InstanceId } from "../../core/stack/ids.js";
@@ -56,8 +56,11 @@ export class Sampling {
   #watchers = 0;
   /** full pace until then, for readers that come back (status --watch, metrics scrapes) */
   #liveUntilMs = -Infinity;
-  /** a child started since the last sweep began: its first figures come within one interval, not the idle pace */
-  #newcomer = false;
+  /**
+   * sweeps still owed at the full pace to children just started: two, since a process's CPU is the
+   * difference of two samples (its first has memory alone)
+   */
+  #newcomerSweeps = 0;
 
   constructor(
     private readonly opts: SamplingOptions,
@@ -104,9 +107,9 @@ export class Sampling {
     this.#quicken();
   }
 
-  /** A child started: the next sweep comes within one interval, so that its first figures are not a minute away. */
+  /** A child started: the next two sweeps come one interval apart, so that its first figures are not a minute away. */
   spawned(): void {
-    this.#newcomer = true;
+    this.#newcomerSweeps = 2;
     this.#quicken();
   }
 
@@ -140,7 +143,7 @@ export class Sampling {
   }
 
   #intervalMs(): number {
-    return this.#fullPaceFor() === null && !this.#newcomer ? this.#idleMs() : this.settings.intervalMs;
+    return this.#fullPaceFor() === null && this.#newcomerSweeps === 0 ? this.#idleMs() : this.settings.intervalMs;
   }
 
   /** The pace may have quickened: a timer armed for later than the full pace allows comes sooner. */
@@ -170,8 +173,7 @@ export class Sampling {
 
   async #sweep(): Promise<void> {
     this.#lastSweepMs = this.opts.clock.now();
-    // the children started from here on are the next sweep's newcomers
-    this.#newcomer = false;
+    if (this.#newcomerSweeps > 0) this.#newcomerSweeps--;
     try {
       const pids = new Map(this.opts.pids());
       const found = await this.#sampler.sample(pids, (id, tree) => this.opts.adopt(id, pids.get(id) ?? 0, tree));

@@ -37,7 +37,7 @@ describe("the resource sampling pace", () => {
     expect(clock.pending()).toBe(0);
   });
 
-  it("samples a child just started within one interval, then goes back to the idle pace", async () => {
+  it("samples a child just started twice, an interval apart (CPU needs two samples), then goes back to the idle pace", async () => {
     const { clock, s, settle } = sampling();
     s.start();
     clock.advance(0);
@@ -48,8 +48,11 @@ describe("the resource sampling pace", () => {
     expect(clock.nextDueMs()).toBe(INTERVAL_MS);
     clock.advance(INTERVAL_MS - 500);
     await settle(2);
+    expect(clock.nextDueMs()).toBe(2 * INTERVAL_MS);
+    clock.advance(INTERVAL_MS);
+    await settle(3);
     // nothing started since: the idle pace again
-    expect(clock.nextDueMs()).toBe(INTERVAL_MS + IDLE_SAMPLE_MS);
+    expect(clock.nextDueMs()).toBe(2 * INTERVAL_MS + IDLE_SAMPLE_MS);
     expect(s.pace()).toEqual({ pace: "idle", interval_ms: IDLE_SAMPLE_MS, because: "none" });
     s.stop();
   });
