@@ -6,6 +6,23 @@ import { useStacks, waitUntil } from "../support/stack.js";
 
 const stack = useStacks();
 
+/** One idle service and the HTTP API, sampled at the idle pace; `pace` reads supervisor.sampling live. */
+async function idleStack() {
+  const port = await freePort();
+  const s = await stack(`
+version: 1
+http: { listen: "127.0.0.1:${port}" }
+services:
+  worker:
+    command: sleep 300
+`);
+  s.start();
+  await s.waitFor("worker", (x) => x.state === "running", "to run");
+  const pace = async () => JSON.parse((await s.run(["status", "--json"])).stdout).supervisor.sampling;
+  expect(await pace()).toMatchObject({ pace: "idle", because: "none" });
+  return { port, pace };
+}
+
 describe("the HTTP API of a running stack", () => {
   it("serves status, heartbeat status and metrics, and restarts a service only with the token", async () => {
     const port = await freePort();
@@ -52,35 +69,13 @@ services:
   });
 
   it("samples resources at the full pace once a scraper reads the metrics", async () => {
-    const port = await freePort();
-    const s = await stack(`
-version: 1
-http: { listen: "127.0.0.1:${port}" }
-services:
-  worker:
-    command: sleep 300
-`);
-    s.start();
-    await s.waitFor("worker", (x) => x.state === "running", "to run");
-    const pace = async () => JSON.parse((await s.run(["status", "--json"])).stdout).supervisor.sampling;
-    expect(await pace()).toMatchObject({ pace: "idle", because: "none" });
+    const { port, pace } = await idleStack();
     expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
     expect(await pace()).toEqual({ pace: "full", interval_ms: 2_000, because: "watched" });
   });
 
   it("samples at the full pace while a dashboard's live stream is open, and slows once it closes", async () => {
-    const port = await freePort();
-    const s = await stack(`
-version: 1
-http: { listen: "127.0.0.1:${port}" }
-services:
-  worker:
-    command: sleep 300
-`);
-    s.start();
-    await s.waitFor("worker", (x) => x.state === "running", "to run");
-    const pace = async () => JSON.parse((await s.run(["status", "--json"])).stdout).supervisor.sampling;
-    expect(await pace()).toMatchObject({ pace: "idle", because: "none" });
+    const { port, pace } = await idleStack();
     const page = new AbortController();
     const stream = await fetch(`http://127.0.0.1:${port}/api/stream`, { signal: page.signal });
     expect(stream.status).toBe(200);

@@ -6,6 +6,14 @@ import { isRunning, useStacks, vigil, waitUntil } from "../support/stack.js";
 
 const stack = useStacks();
 
+/** one service that sleeps: a stack whose only work is being there */
+const ONE_SLEEPER = `
+version: 1
+services:
+  web:
+    command: [sleep, "600"]
+`;
+
 describe("vigil up", () => {
   it("leaves an on-failure service that exits 0 in state exited, without restarting it", async () => {
     const s = await stack(`
@@ -25,12 +33,7 @@ services:
   });
 
   it("names its process backend in status: /proc on Linux, ps when VIGIL_PROCESS_BACKEND=portable", async () => {
-    const s = await stack(`
-version: 1
-services:
-  web:
-    command: [sleep, "600"]
-`);
+    const s = await stack(ONE_SLEEPER);
     s.start();
     const web = await s.waitFor("web", (x) => x.state === "running" && x.memory_bytes !== null, "to run and be sampled");
     expect(web.memory_bytes).toBeGreaterThan(0);
@@ -39,12 +42,7 @@ services:
   });
 
   it("refuses a VIGIL_PROCESS_BACKEND it does not have in one line, exit 1, making nothing", async () => {
-    const s = await stack(`
-version: 1
-services:
-  web:
-    command: [sleep, "600"]
-`);
+    const s = await stack(ONE_SLEEPER);
     const result = await vigil(["up"], s.dir, 20_000, { VIGIL_PROCESS_BACKEND: "kvm" });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('vigil: VIGIL_PROCESS_BACKEND must be proc or portable, not "kvm"\n');
