@@ -11,6 +11,16 @@ interface Entry {
   standing: Standing;
   /** the last valid input, or the connection's start before any */
   lastActiveMs: number;
+  /**
+   * where the entry stands in its tier's order: lastActiveMs when it was last put at the end. A proven
+   * connection's valid input only sets lastActiveMs (a beat a second of 1,000 connections was a delete
+   * and a set a beat, and the map's rehashing); the order catches up where it is read, in victim(),
+   * idle() and nextIdleAtMs(), by moving to the end each entry found active since it was placed. An
+   * entry moved there late may stand behind one placed meanwhile that is quieter than itself by less
+   * than the time between the two: who gives way is then nearly, not exactly, the quietest. idle() still
+   * names only connections quiet for idleMs by their own last input.
+   */
+  placedMs: number;
   rejectsInARow: number;
 }
 
@@ -39,7 +49,7 @@ export class ConnectionBook<K> {
 
   add(key: K, nowMs: number): void {
     if (this.#entries.has(key)) return;
-    const entry: Entry = { standing: "unproven", lastActiveMs: nowMs, rejectsInARow: 0 };
+    const entry: Entry = { standing: "unproven", lastActiveMs: nowMs, placedMs: nowMs, rejectsInARow: 0 };
     this.#entries.set(key, entry);
     this.#tiers.unproven.set(key, entry);
   }
@@ -56,7 +66,8 @@ export class ConnectionBook<K> {
     const entry = this.#entries.get(key);
     if (!entry) return;
     entry.rejectsInARow = 0;
-    this.#move(key, entry, "proven", nowMs);
+    if (entry.standing === "proven") entry.lastActiveMs = Math.max(entry.lastActiveMs, nowMs);
+    else this.#move(key, entry, "proven", nowMs);
   }
 
   /** Rejected input, which does not count as activity; true when the connection has had enough of them in a row. */
@@ -79,7 +90,8 @@ export class ConnectionBook<K> {
    */
   victim(): K | undefined {
     for (const standing of ["unproven", "proven", "busy"] as const) {
-      for (const key of this.#tiers[standing].keys()) return key;
+      const first = this.#first(standing);
+      if (first !== undefined) return first[0];
     }
     return undefined;
   }
@@ -89,8 +101,11 @@ export class ConnectionBook<K> {
     const out: K[] = [];
     for (const standing of ["unproven", "proven"] as const) {
       for (const [key, entry] of this.#tiers[standing]) {
-        if (nowMs - entry.lastActiveMs < idleMs) break;
-        out.push(key);
+        if (nowMs - entry.placedMs < idleMs) break;
+        // active since it was placed, and not idle after all: to the end, where it now belongs (the
+        // iteration meets it again there and stops at it)
+        if (nowMs - entry.lastActiveMs < idleMs) this.#place(key, entry);
+        else out.push(key);
       }
     }
     return out;
@@ -100,18 +115,34 @@ export class ConnectionBook<K> {
   nextIdleAtMs(idleMs: number): number | null {
     let first: number | null = null;
     for (const standing of ["unproven", "proven"] as const) {
-      for (const entry of this.#tiers[standing].values()) {
-        if (first === null || entry.lastActiveMs < first) first = entry.lastActiveMs;
-        break;
-      }
+      const entry = this.#first(standing)?.[1];
+      if (entry !== undefined && (first === null || entry.lastActiveMs < first)) first = entry.lastActiveMs;
     }
     return first === null ? null : first + idleMs;
+  }
+
+  /** the tier's entry quiet longest, after moving to the end those found active since they were placed */
+  #first(standing: Standing): [K, Entry] | undefined {
+    const tier = this.#tiers[standing];
+    for (const [key, entry] of tier) {
+      if (entry.lastActiveMs === entry.placedMs) return [key, entry];
+      this.#place(key, entry);
+    }
+    return undefined;
+  }
+
+  #place(key: K, entry: Entry): void {
+    const tier = this.#tiers[entry.standing];
+    tier.delete(key);
+    entry.placedMs = entry.lastActiveMs;
+    tier.set(key, entry);
   }
 
   #move(key: K, entry: Entry, to: Standing, nowMs: number): void {
     this.#tiers[entry.standing].delete(key);
     entry.standing = to;
     entry.lastActiveMs = nowMs;
+    entry.placedMs = nowMs;
     this.#tiers[to].set(key, entry);
   }
 }

@@ -69,17 +69,15 @@ export function parseChildMessage(value: unknown): ParsedMessage {
   const data = m["data"];
   const dataFault = data === undefined ? null : checkData(data);
   if (dataFault !== null) return { ok: false, fault: "bad-data", dataFault, service, token };
-  return {
-    ok: true,
-    message: {
-      type: type as MessageType,
-      service,
-      token,
-      data,
-      text: typeof text === "string" ? text.slice(0, MAX_STATUS_TEXT) : undefined,
-      ...(task ? { task } : {}),
-    },
+  const message: { -readonly [K in keyof ChildMessage]: ChildMessage[K] } = {
+    type: type as MessageType,
+    service,
+    token,
+    data,
+    text: typeof text === "string" ? text.slice(0, MAX_STATUS_TEXT) : undefined,
   };
+  if (task) message.task = task;
+  return { ok: true, message };
 }
 
 /** id: 1 to MAX_TASK_ID characters; event: start, progress or end; name: optional, cut to MAX_TASK_NAME. */

@@ -42,6 +42,7 @@ export class Loop {
   /** called once the queue is empty after taking inputs (status.json marks itself stale) */
   afterDrain: (() => void) | null = null;
   #inputs = 0;
+  readonly #ctx: { nowMs: number; wallMs: number; random: () => number };
 
   constructor(
     state: StackState,
@@ -50,6 +51,7 @@ export class Loop {
     private readonly random: () => number = Math.random,
   ) {
     this.#state = state;
+    this.#ctx = { nowMs: 0, wallMs: 0, random };
     this.#timers = new KeyedTimers(clock, (input) => this.post(input));
   }
 
@@ -80,7 +82,10 @@ export class Loop {
         const input = this.#queue[this.#head++]!;
         // a status request only reads: the state it answers with is the one before it
         if (input.type !== "ControlRequested" || input.command.cmd !== "status") this.#inputs++;
-        const ctx = { nowMs: this.clock.now(), wallMs: this.clock.wallNow(), random: this.random };
+        // one context object, set anew for each input: a step reads it and keeps none of it
+        const ctx = this.#ctx;
+        ctx.nowMs = this.clock.now();
+        ctx.wallMs = this.clock.wallNow();
         const { state, effects } = step(this.#state, input, ctx);
         this.#state = state;
         for (const effect of effects) this.#perform(effect);

@@ -54,11 +54,10 @@ import { Adopter } from "./adopt/adopter.js";
 import { ActionRunner } from "./actions/run-action.js";
 import { nextPingDueWallMs } from "./ping/ping-times.js";
 import { takeOutsideBeat } from "./ping/intake.js";
+import { driftDelayMs } from "./outputs/status-writer.js";
 
 /** status.json is rewritten on every event, but not more often than this */
 const STATUS_MIN_INTERVAL_MS = 100;
-/** and within this after anything else changed (a beat) */
-const STATUS_STALE_MS = 1_000;
 
 export interface StackOptions {
   readonly clock?: Clock;
@@ -228,7 +227,8 @@ export class Stack {
       ? SystemdNotifier.fromEnv(opts.manager, process.pid, { clock, logger: throttledLogger(logger, clock), post, summary: () => summary(this.loop.state) })
       : null;
     this.loop.afterDrain = () => {
-      this.statusFile.markStale(STATUS_STALE_MS);
+      // once per beat with 1,000 services beating: nothing to work out while a write is already due
+      if (!this.statusFile.stalePending) this.statusFile.markStale(driftDelayMs(this.statusFile.writtenBytes, this.sampling.watched()));
       this.systemd?.changed();
     };
     this.sinks = createEventSinks(manifest, logger, clock, this.alertTotals, this.problems.writes("events.jsonl"));

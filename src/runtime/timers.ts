@@ -7,7 +7,7 @@
 // Entries are kept per key and reused: the watch that fires is set again for its next deadline.
 import type { Clock, TimerHandle } from "../core/clock.js";
 import type { InstanceId } from "../core/stack/ids.js";
-import { timerKeyText, type TimerKey, type TimerKind } from "../core/stack/effects.js";
+import type { TimerKey, TimerKind } from "../core/stack/effects.js";
 import type { Input } from "../core/stack/inputs.js";
 
 interface Entry {
@@ -25,7 +25,8 @@ interface Entry {
 const SPARE_ENTRIES = 4096;
 
 export class KeyedTimers {
-  readonly #byText = new Map<string, Entry>();
+  /** an instance's entries (a few: heartbeat, output, stop…), found by kind and incarnation without a key text */
+  readonly #byId = new Map<InstanceId, Entry[]>();
   readonly #heap: Entry[] = [];
   readonly #spare: Entry[] = [];
   #seq = 0;
@@ -40,14 +41,13 @@ export class KeyedTimers {
 
   set(key: TimerKey, delayMs: number): void {
     const dueMs = this.clock.now() + Math.max(0, delayMs);
-    const text = timerKeyText(key);
-    let entry = this.#byText.get(text);
+    let entry = this.#find(key);
     if (entry === undefined) {
       entry = this.#spare.pop() ?? { id: key.id, incarnation: 0, kind: key.kind, dueMs: 0, seq: 0, at: -1 };
       entry.id = key.id;
       entry.incarnation = key.incarnation;
       entry.kind = key.kind;
-      this.#byText.set(text, entry);
+      this.#keep(entry);
     }
     entry.dueMs = dueMs;
     entry.seq = ++this.#seq;
@@ -57,10 +57,9 @@ export class KeyedTimers {
   }
 
   cancel(key: TimerKey): void {
-    const text = timerKeyText(key);
-    const entry = this.#byText.get(text);
+    const entry = this.#find(key);
     if (entry === undefined) return;
-    this.#byText.delete(text);
+    this.#drop(entry);
     if (entry.at >= 0) this.#remove(entry.at);
     this.#recycle(entry);
     // a clock timer armed for it finds nothing due, and arms for the next
@@ -77,7 +76,7 @@ export class KeyedTimers {
     this.#handleDueMs = Infinity;
     for (const entry of this.#heap) entry.at = -1;
     this.#heap.length = 0;
-    this.#byText.clear();
+    this.#byId.clear();
   }
 
   /** One clock timer, due with the earliest entry (none when nothing is armed). */
@@ -106,12 +105,9 @@ export class KeyedTimers {
         const key: TimerKey = { id: head.id, incarnation: head.incarnation, kind: head.kind };
         this.post({ type: "TimerFired", key });
         // not set again by the step it caused (or by one queued behind it): the key is done with
-        if (head.at < 0) {
-          const text = timerKeyText(key);
-          if (this.#byText.get(text) === head) {
-            this.#byText.delete(text);
-            this.#recycle(head);
-          }
+        if (head.at < 0 && this.#find(key) === head) {
+          this.#drop(head);
+          this.#recycle(head);
         }
       }
     } finally {
@@ -119,6 +115,29 @@ export class KeyedTimers {
       this.#arm();
     }
   };
+
+  #find(key: TimerKey): Entry | undefined {
+    const entries = this.#byId.get(key.id);
+    if (entries === undefined) return undefined;
+    for (const entry of entries) if (entry.kind === key.kind && entry.incarnation === key.incarnation) return entry;
+    return undefined;
+  }
+
+  #keep(entry: Entry): void {
+    const entries = this.#byId.get(entry.id);
+    if (entries === undefined) this.#byId.set(entry.id, [entry]);
+    else entries.push(entry);
+  }
+
+  #drop(entry: Entry): void {
+    const entries = this.#byId.get(entry.id);
+    if (entries === undefined) return;
+    const i = entries.indexOf(entry);
+    if (i < 0) return;
+    entries[i] = entries[entries.length - 1]!;
+    entries.pop();
+    if (entries.length === 0) this.#byId.delete(entry.id);
+  }
 
   #recycle(entry: Entry): void {
     if (this.#spare.length < SPARE_ENTRIES) this.#spare.push(entry);

@@ -1,6 +1,6 @@
 // An instance's health (SPEC §3): from its heartbeats where the manifest asks for them, else from its
 // readiness probe (failing = critical: not ready, yet not restarted), else from a `ready` message.
-import { observe } from "../beat-watch.js";
+import { healthNow } from "../beat-watch.js";
 import type { Health } from "../types.js";
 import { configOf, type Instance, type StackState } from "./state.js";
 
@@ -11,7 +11,7 @@ export function healthOf(state: StackState, instance: Instance, nowMs: number): 
   if (config.heartbeat) {
     // `when: busy` and no task open: idle, its silence expected; well once it has beaten or said ready
     if (!instance.heartbeat && config.heartbeat.when === "busy" && instance.messages.beats > 0) return "healthy";
-    const health = instance.heartbeat ? observe(instance.heartbeat, nowMs).health : "unknown";
+    const health = instance.heartbeat ? healthNow(instance.heartbeat, nowMs) : "unknown";
     return health === "unknown" && instance.messages.ready ? "healthy" : health;
   }
   const readiness = instance.probes.readiness?.state.status;

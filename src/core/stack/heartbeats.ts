@@ -99,7 +99,7 @@ export function take(t: Turn, instance: Instance, message: ChildMessage): void {
       messages.ring.push(t.nowMs, t.ctx.wallMs, message.data);
       if (message.type === "ready") messages.ready = true;
       if (instance.heartbeat) {
-        const outcome = beat(instance.heartbeat, t.nowMs);
+        const outcome = beat(instance.heartbeat, t.nowMs, true);
         if (outcome.arm !== null) arm(t, instance, "heartbeat", outcome.arm);
       }
       const after = healthOf(t.state, instance, t.nowMs);

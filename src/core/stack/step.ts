@@ -101,7 +101,7 @@ function take(t: Turn, input: Input): void {
       const instance = state.instances.get(input.id);
       if (!instance?.output || instance.status.incarnation !== input.incarnation) return;
       if (instance.output.reported === "failed") troubleEnded(t, instance.id);
-      const outcome = beat(instance.output, t.nowMs);
+      const outcome = beat(instance.output, t.nowMs, true);
       if (outcome.arm !== null) arm(t, instance, "output", outcome.arm);
       return;
     }

@@ -5,6 +5,21 @@ import { unreported, type WriteReport } from "../state/problems.js";
 /** after a failed write (a full disk), the next try comes this much later even if nothing changes */
 const RETRY_MS = 1000;
 
+/** figures that only drift (beats, samples) reach the file within this while someone watches live figures */
+export const DRIFT_DELAY_MS = 1_000;
+/**
+ * Otherwise they are rewritten at no more than this many bytes a second: status.json of 1,000 services is
+ * about 500 KB, which rewritten every second was a quarter of the supervisor's CPU with 1,000 services
+ * beating (rendering, and the collector for what it left behind) and 40 GB a day of disk writes that
+ * nobody read. A change of state or health is written at once (markDirty), whatever the size.
+ */
+export const DRIFT_BYTES_PER_S = 64 * 1024;
+
+/** How soon drifting figures are written, for a file of `writtenBytes`: see DRIFT_BYTES_PER_S. */
+export function driftDelayMs(writtenBytes: number, watched: boolean): number {
+  return watched ? DRIFT_DELAY_MS : Math.max(DRIFT_DELAY_MS, Math.ceil((1000 * writtenBytes) / DRIFT_BYTES_PER_S));
+}
+
 /**
  * Writes a text file atomically (temp file + rename) whenever it is marked dirty and its text has
  * changed; bursts of changes coalesce into one write, there is never more than one write in flight,
@@ -28,6 +43,16 @@ export class AtomicJsonWriter {
     private readonly minIntervalMs = 0,
     private readonly report: WriteReport = unreported,
   ) {}
+
+  /** a write of drifting figures is already due (markStale would do nothing) */
+  get stalePending(): boolean {
+    return this.staleTimer !== null;
+  }
+
+  /** the size of the file as last written (0 before the first write) */
+  get writtenBytes(): number {
+    return this.written?.length ?? 0;
+  }
 
   markDirty(): void {
     this.dirty = true;

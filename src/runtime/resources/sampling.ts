@@ -107,6 +107,11 @@ export class Sampling {
     this.#quicken();
   }
 
+  /** someone shows live figures now (a dashboard, `status --watch`, a scrape within LIVE_HOLD_MS) */
+  watched(): boolean {
+    return this.#watchers > 0 || this.opts.clock.now() < this.#liveUntilMs;
+  }
+
   /** A child started: the next two sweeps come one interval apart, so that its first figures are not a minute away. */
   spawned(): void {
     this.#newcomerSweeps = 2;
@@ -134,7 +139,7 @@ export class Sampling {
 
   #fullPaceFor(): string | null {
     if (this.settings.fullPaceFor !== null) return this.settings.fullPaceFor;
-    if (this.#watchers > 0 || this.opts.clock.now() < this.#liveUntilMs) return "watched";
+    if (this.watched()) return "watched";
     return null;
   }
 

@@ -9,8 +9,12 @@ const NEWLINE = 0x0a;
 const EMPTY = Buffer.alloc(0);
 
 export class LineReader {
-  /** received and not yet taken, in order */
-  #parts: Buffer[] = [];
+  /**
+   * received and not yet taken, in order: the first part alone (the usual case, a line in one chunk,
+   * then nothing left) needs no array; more parts wait in #more
+   */
+  #first: Buffer | null = null;
+  #more: Buffer[] | null = null;
   #bytes = 0;
   /** a newline is among the parts */
   #complete = false;
@@ -30,7 +34,8 @@ export class LineReader {
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.#parts.push(chunk);
+    if (this.#first === null) this.#first = chunk;
+    else (this.#more ??= []).push(chunk);
     this.#bytes += chunk.length;
     if (!this.#complete && chunk.includes(NEWLINE)) this.#complete = true;
   }
@@ -46,15 +51,24 @@ export class LineReader {
    */
   next(): string | null | typeof TOO_LONG {
     if (!this.#complete && !this.#ended) return this.#bytes > this.maxLineBytes ? TOO_LONG : null;
-    if (this.#parts.length > 1) this.#parts = [Buffer.concat(this.#parts)];
-    const pending = this.#parts[0] ?? EMPTY;
+    if (this.#more !== null && this.#first !== null) {
+      this.#first = Buffer.concat([this.#first, ...this.#more]);
+      this.#more = null;
+    }
+    const pending = this.#first ?? EMPTY;
     const nl = this.#complete ? pending.indexOf(NEWLINE) : -1;
     const end = nl >= 0 ? nl : pending.length;
     if (end > this.maxLineBytes) return TOO_LONG;
     if (nl < 0 && end === 0) return null;
     const line = pending.toString("utf8", 0, end);
-    const rest = nl >= 0 ? pending.subarray(nl + 1) : EMPTY;
-    this.#parts = rest.length > 0 ? [rest] : [];
+    if (nl < 0 || nl + 1 === pending.length) {
+      this.#first = null;
+      this.#bytes = 0;
+      this.#complete = false;
+      return line;
+    }
+    const rest = pending.subarray(nl + 1);
+    this.#first = rest;
     this.#bytes = rest.length;
     this.#complete = rest.includes(NEWLINE);
     return line;

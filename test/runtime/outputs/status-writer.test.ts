@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { WriteReport } from "../../../src/runtime/state/problems.js";
-import { AtomicJsonWriter } from "../../../src/runtime/outputs/status-writer.js";
+import { AtomicJsonWriter, DRIFT_BYTES_PER_S, driftDelayMs } from "../../../src/runtime/outputs/status-writer.js";
 import { waitFor } from "../../support/processes.js";
 
 let dir: string;
@@ -60,5 +60,29 @@ describe("AtomicJsonWriter", () => {
     await waitFor(() => outcomes.at(-1) === "ok", 5000);
     expect(await readFile(join(dir, "status.json"), "utf8")).toBe("{}\n");
     await writer.settle();
+  });
+});
+
+describe("how soon drifting figures (beats, samples) are written", () => {
+  it("within a second for a small file, or for any file while someone watches live figures", () => {
+    expect(driftDelayMs(0, false)).toBe(1_000);
+    expect(driftDelayMs(20_000, false)).toBe(1_000);
+    expect(driftDelayMs(500_000, true)).toBe(1_000);
+  });
+
+  it("at no more than DRIFT_BYTES_PER_S of rewrites for a large one nobody watches", () => {
+    expect(driftDelayMs(2 * DRIFT_BYTES_PER_S, false)).toBe(2_000);
+    // status.json of 1,000 services: about 500 KB, rewritten every 8 s
+    const delay = driftDelayMs(515_000, false);
+    expect(delay).toBeGreaterThanOrEqual(7_800);
+    expect(515_000 / (delay / 1000)).toBeLessThanOrEqual(DRIFT_BYTES_PER_S);
+  });
+
+  it("knows the size it last wrote", async () => {
+    const writer = new AtomicJsonWriter(join(dir, "status.json"), () => "x".repeat(99));
+    expect(writer.writtenBytes).toBe(0);
+    writer.markDirty();
+    await writer.settle();
+    expect(writer.writtenBytes).toBe(100);
   });
 });

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LineReader, TOO_LONG } from "../../../src/runtime/transports/line-reader.js";
 
@@ -52,5 +53,28 @@ describe("LineReader", () => {
     const fits = new LineReader(4);
     fits.push(Buffer.from("1234\n"));
     expect(fits.next()).toBe("1234");
+  });
+
+  it("gives the same lines however the bytes are cut into chunks, and takes them as they come", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: "grapheme", maxLength: 30 }).map((l) => l.replace(/\n/g, "")), { maxLength: 12 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }), fc.boolean(), (lines, cuts, readEarly) => {
+        const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(""));
+        const reader = new LineReader(1_000);
+        const got: string[] = [];
+        const take = (): void => {
+          for (let line = reader.next(); line !== null; line = reader.next()) got.push(line as string);
+        };
+        let at = 0;
+        for (let i = 0; at < bytes.length; i++) {
+          const n = cuts[i % cuts.length]!;
+          reader.push(bytes.subarray(at, at + n));
+          at += n;
+          if (readEarly) take();
+        }
+        take();
+        expect(got).toEqual(lines);
+        expect(reader.pendingBytes).toBe(0);
+      }),
+    );
   });
 });
