@@ -1,11 +1,11 @@
 // The installed command: bin/vigil as npm links it (a symlink in node_modules/.bin).
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { isRunning, useStacks } from "../support/stack.js";
+import { isRunning, useStacks, waitUntil } from "../support/stack.js";
 
 const BIN = resolve(import.meta.dirname, "../../bin/vigil");
 const run = promisify(execFile);
@@ -47,5 +47,33 @@ describe("bin/vigil", () => {
     up.kill("SIGTERM");
     expect(await s.exited()).toBe(0);
     expect(isRunning(idle.pid!)).toBe(false);
+  });
+
+  it("runs `vigil status` from its one-file bundle, and leaves help and unknown options to commander", async () => {
+    const bin = await linkedBin();
+    const s = await stack("version: 1\nservices:\n  idle: { command: sleep 300 }\n");
+    s.start();
+    await s.waitFor("idle", (x) => x.state === "running", "to run");
+    const file = join(s.dir, "supervisor.yaml");
+    const doc = JSON.parse((await run(bin, ["status", "--json", "-f", file])).stdout) as { services: { name: string; state: string }[] };
+    expect(doc.services).toEqual([expect.objectContaining({ name: "idle", state: "running" })]);
+    // a status that stays is the bundle's node process, as its command line shows
+    const watch = execFile(bin, ["status", "--watch", "-f", file]);
+    let out = "";
+    watch.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    const ended = new Promise<number | null>((resolve) => watch.on("exit", (code) => resolve(code)));
+    await waitUntil(async () => out.includes("idle"), () => `status --watch showed ${JSON.stringify(out)}`);
+    expect((await readFile(`/proc/${watch.pid}/cmdline`, "utf8")).split("\0")).toEqual(expect.arrayContaining([expect.stringMatching(/dist\/cli\/status\.cjs$/), "status", "--watch"]));
+    watch.kill("SIGINT");
+    expect(await ended).toBe(0);
+    expect((await run(bin, ["status", "--help"])).stdout).toMatch(/^Usage: vigil status/);
+    const unknown = await run(bin, ["status", "--bogus"]).catch((err: { code: number; stderr: string }) => err);
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown option '--bogus'/) });
+    const none = await run(bin, ["status", "-f", join(linkDir, "missing", "supervisor.yaml")]).catch((err: { code: number; stderr: string }) => err);
+    expect(none).toMatchObject({ code: 1, stderr: expect.stringMatching(/^vigil: no supervisor is running for this stack/) });
+    // a state_dir only the YAML parser reads (an escape), which the bundle loads from the package
+    await writeFile(join(linkDir, "escaped.yaml"), 'version: 1\nstate_dir: "st\\u0061te"\nservices:\n  a: { command: sleep 1 }\n');
+    const escaped = await run(bin, ["status", "-f", join(linkDir, "escaped.yaml")]).catch((err: { code: number; stderr: string }) => err);
+    expect(escaped).toMatchObject({ code: 1, stderr: expect.stringContaining(join(linkDir, "state", "control.sock")) });
   });
 });
