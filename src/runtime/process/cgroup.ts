@@ -6,8 +6,9 @@
 // the child in after the spawn leaves it a moment to fork something that escapes. vigil's own leaf
 // ("supervisor") is a sibling of the instances', so that no cgroup vigil kills can hold vigil.
 //
-// Moving vigil costs the kernel far more than its size says (0.05–0.2 ms a move for a process of
-// Node's dozen threads, against 10 µs for one thread; BENCHMARKS.md, "Spawning cheaper"), so vigil
+// Moving vigil costs the kernel far more than its size says (0.03–0.15 ms a move for a process of
+// Node's dozen threads on a quiet machine, up to 1 ms on a busy one, against 10 µs for one thread;
+// BENCHMARKS.md, "Spawning cheaper"), so vigil
 // moves as little as it can: several spawns in one turn go from one instance's cgroup straight to the
 // next, and vigil goes back to its own leaf once, at the end of the turn (a microtask), or at once
 // before any of its cgroups is killed. Between turns, when a child, the kernel or another tool could
@@ -31,8 +32,6 @@ export interface CgroupRoot {
    * until the end of the turn (or the next spawn's cgroup, or a kill of one of its cgroups).
    */
   spawnInside<T>(cgroup: Cgroup, spawn: () => T): { readonly value: T; readonly inside: boolean };
-  /** Moves vigil back into its own leaf now, if a spawn of this turn left it elsewhere. */
-  home(): void;
   /** moves vigil back where it started and removes the directory (once every job has ended) */
   close(): void;
 }
@@ -198,9 +197,6 @@ function cgroupRoot(dir: string, home: Cgroup, origin: Cgroup): CgroupRoot {
     spawnInside(cgroup, spawn) {
       const inside = moves.enter(cgroup);
       return { value: spawn(), inside };
-    },
-    home() {
-      moves.home();
     },
     close() {
       moves.close();
