@@ -8,10 +8,9 @@
 //
 // Moving vigil costs the kernel far more than its size says (0.03–0.15 ms a move for a process of
 // Node's dozen threads on a quiet machine, up to 1 ms on a busy one, against 10 µs for one thread;
-// BENCHMARKS.md, "Spawning cheaper"), so vigil
-// moves as little as it can: several spawns in one turn go from one instance's cgroup straight to the
-// next, and vigil goes back to its own leaf once, at the end of the turn (a microtask), or at once
-// before any of its cgroups is killed. Between turns, when a child, the kernel or another tool could
+// BENCHMARKS.md, "Spawning cheaper"), so vigil moves as little as it can: several spawns in one turn
+// go from one instance's cgroup straight to the next, and vigil goes back to its own leaf once, at the
+// end of the turn (a microtask), or at once before any of its cgroups is killed. Between turns, when a child, the kernel or another tool could
 // kill or freeze a cgroup, vigil is always in its own leaf. The control files it writes for the moves
 // are kept open (its own leaf's, and the last instance's).
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeSync, constants as fsConstants } from "node:fs";
