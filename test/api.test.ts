@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -79,6 +79,27 @@ describe("createSupervisor", () => {
     // the first spawn and five restarts, each a process of its own, all gone
     expect(new Set(pids).size).toBe(6);
     for (const pid of pids) expect(isRunning(pid)).toBe(false);
+  });
+
+  it("gives a child the program's environment as it is at the spawn, a variable set after the start included", async () => {
+    dir = await mkdtemp(join(tmpdir(), "vigil-api-"));
+    const marks = join(dir, "marks");
+    const vigil = createSupervisor(
+      { version: 1, services: { m: { command: ["sh", "-c", `(printenv VIGIL_TEST_MARK || echo unset) >> ${marks}; exec sleep 300`] } } },
+      { baseDir: dir },
+    );
+    running = vigil;
+    const lines = async (): Promise<string[]> => (await readFile(marks, "utf8").catch(() => "")).split("\n").filter(Boolean);
+    try {
+      await vigil.start();
+      await waitUntil(async () => (await lines()).length === 1, "the first child's line");
+      process.env["VIGIL_TEST_MARK"] = "set later";
+      await vigil.restart("m");
+      await waitUntil(async () => (await lines()).length === 2, "the second child's line");
+      expect(await lines()).toEqual(["unset", "set later"]);
+    } finally {
+      delete process.env["VIGIL_TEST_MARK"];
+    }
   });
 
   it("rejects an invalid manifest with the problems, starting nothing", async () => {

@@ -52,7 +52,7 @@ export async function upCommand(file: string, opts: UpOptions = {}): Promise<num
   printer.setNames(manifest.services.flatMap((s) => (s.replicas === 1 ? [s.name] : Array.from({ length: s.replicas }, (_, i) => `${s.name}.${i}`))));
   let stack: Stack;
   try {
-    stack = await Stack.open(manifest, { logger, printer, manager: managerEnv() });
+    stack = await Stack.open(manifest, { logger, printer, manager: managerEnv(), envFixed: true });
   } catch (err) {
     if (err instanceof LockError) throw new UserError(`vigil: ${err.message}`, 1, { cause: err });
     throw new UserError(`vigil: cannot use state directory ${manifest.stateDir}: ${(err as Error).message}`, 1, { cause: err });

@@ -71,6 +71,11 @@ export interface StackOptions {
   readonly random?: () => number;
   /** the environment a service manager started `vigil up` with (NOTIFY_SOCKET, WATCHDOG_*); default: none is told */
   readonly manager?: ManagerEnv;
+  /**
+   * nothing changes process.env while the stack runs (`vigil up`), so the children's copy of it is made
+   * once; default false: a program using the library may set a variable between two spawns
+   */
+  readonly envFixed?: boolean;
 }
 
 export class Stack {
@@ -156,6 +161,7 @@ export class Stack {
       printer: this.output.around(opts.printer ?? createPrinter(null, { color: false })),
       logsDir: join(manifest.stateDir, "logs"),
       childEnv: { VIGIL_SOCKET: join(manifest.stateDir, "heartbeat.sock"), PATH: childPath() },
+      envFixed: opts.envFixed ?? false,
       jobs: { scanner, cgroups: cgroups.root, strays: this.strays },
       registry: this.registry,
       // one problem for every service's log: a full disk fails them all alike

@@ -1,4 +1,4 @@
-// STATE_DIR/events.jsonl: every event as one JSON line, appended once per tick and rotated by size
+// STATE_DIR/events.jsonl: every event as one JSON line, appended in order (at most every 10 ms, log-file.ts) and rotated by size
 // (events.jsonl.1 … .3). The reader serves `vigil events` with or without a running supervisor; a line
 // torn by a crash, or anything else that is not an event, is skipped.
 import { closeSync, readSync, fstatSync } from "node:fs";

@@ -1,5 +1,9 @@
-// STATE_DIR/logs/NAME.log with size-based rotation. Lines are collected and written once per
-// tick through one append fd, so a chatty child costs one write per tick, not one per line.
+// STATE_DIR/logs/NAME.log with size-based rotation. Lines are collected and written through one append
+// fd, at the end of the turn they were written in, and no sooner than WRITE_INTERVAL_MS after the
+// file's write before: a chatty child costs one write per turn at most, not one per line, and a service
+// restarting back to back (the journal and vigil.log get lines at each restart) one write per interval,
+// not one per turn. Lines keep their order; flush() and close() write what waits at once.
+import { performance } from "node:perf_hooks";
 import { mkdir, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Gate } from "../state/gate.js";
@@ -30,7 +34,12 @@ export interface RotatingLogOptions extends LogFileHooks {
   readonly maxQueuedBytes?: number;
   /** failures of the writes that run by themselves */
   readonly onError?: (err: unknown) => void;
+  /** successive writes start at least this far apart; default WRITE_INTERVAL_MS */
+  readonly writeIntervalMs?: number;
 }
+
+/** successive writes of one file start at least this far apart (a write costs the loop a round trip to the thread pool) */
+const WRITE_INTERVAL_MS = 10;
 
 export class RotatingLog {
   private queue: string[] = [];
@@ -41,6 +50,9 @@ export class RotatingLog {
   private file: FileHandle | null = null;
   private size = 0;
   private scheduled = false;
+  /** the write waiting for the interval to pass */
+  private timer: NodeJS.Timeout | null = null;
+  private lastWriteAtMs = -Infinity;
   private writing: Promise<void> | null = null;
   private closed = false;
 
@@ -64,12 +76,17 @@ export class RotatingLog {
     this.queuedBytes += bytes;
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.flush().catch((err) => this.options.onError?.(err));
-      });
+      const waitMs = this.lastWriteAtMs + (this.options.writeIntervalMs ?? WRITE_INTERVAL_MS) - performance.now();
+      if (waitMs > 0) this.timer = setTimeout(this.flushScheduled, waitMs);
+      else setImmediate(this.flushScheduled);
     }
   }
+
+  private readonly flushScheduled = (): void => {
+    this.scheduled = false;
+    this.timer = null;
+    this.flush().catch((err) => this.options.onError?.(err));
+  };
 
   /** Resolves once every line written so far is in the file; one write in flight at most. */
   flush(): Promise<void> {
@@ -82,6 +99,9 @@ export class RotatingLog {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.scheduled = false;
     await this.flush();
     const file = this.file;
     this.file = null;
@@ -104,6 +124,7 @@ export class RotatingLog {
       this.queuedBytes = 0;
       this.droppedLines = 0;
       this.lostLines = 0;
+      this.lastWriteAtMs = performance.now();
       try {
         await this.writeLines(lines);
       } catch (err) {

@@ -35,7 +35,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   let report: WriteReport = unreported;
   if (opts.file) {
     // written as a state directory's file is (never through a symbolic link, only a file of our own),
-    // a line per record batched per tick, and a failed write reported rather than thrown
+    // a line per record, batched per turn and at most every 10 ms (log-file.ts), and a failed write reported rather than thrown
     const log = new RotatingLog(opts.file, {
       maxBytes: Infinity,
       keep: 0,

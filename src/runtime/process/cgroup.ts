@@ -2,12 +2,20 @@
 // its session, group or parent (setsid, a double fork), its processes stay in the cgroup, and
 // cgroup.kill ends them all at once. Without one, a job is tracked through /proc alone (job.ts).
 //
-// A child is born inside its cgroup: vigil steps into the instance's cgroup for the spawn and back into
-// its own leaf right after (about 30 µs for both moves), because moving the child in after the spawn
-// leaves it a moment to fork something that escapes. vigil's own leaf ("supervisor") is a sibling of the
-// instances', so that no cgroup vigil kills can hold vigil.
+// A child is born inside its cgroup: vigil steps into the instance's cgroup for the spawn, because moving
+// the child in after the spawn leaves it a moment to fork something that escapes. vigil's own leaf
+// ("supervisor") is a sibling of the instances', so that no cgroup vigil kills can hold vigil.
+//
+// Moving vigil costs the kernel far more than its size says (0.03–0.15 ms a move for a process of
+// Node's dozen threads on a quiet machine, up to 1 ms on a busy one, against 10 µs for one thread;
+// BENCHMARKS.md, "Spawning cheaper"), so vigil moves as little as it can: several spawns in one turn
+// go from one instance's cgroup straight to the next, and vigil goes back to its own leaf once, at the
+// end of the turn (a microtask), or at once before any of its cgroups is killed. Between turns, when a child, the kernel or another tool could
+// kill or freeze a cgroup, vigil is always in its own leaf. The control files it writes for the moves
+// are kept open (its own leaf's, and the last instance's).
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeSync, constants as fsConstants } from "node:fs";
 import { join } from "node:path";
+import { readSmallFile } from "./small-file.js";
 
 /** name of the directory of one supervisor's cgroups, under the cgroup vigil itself runs in */
 export const CGROUP_DIR_PREFIX = "vigil-";
@@ -19,7 +27,8 @@ export interface CgroupRoot {
   forInstance(name: string): Cgroup | null;
   /**
    * Runs spawn() with vigil inside `cgroup`, so that the child is born there; false in `inside` when
-   * vigil could not step in (the child is then born outside, in vigil's own leaf).
+   * vigil could not step in (the child is then born outside, in vigil's own leaf). vigil stays there
+   * until the end of the turn (or the next spawn's cgroup, or a kill of one of its cgroups).
    */
   spawnInside<T>(cgroup: Cgroup, spawn: () => T): { readonly value: T; readonly inside: boolean };
   /** moves vigil back where it started and removes the directory (once every job has ended) */
@@ -27,29 +36,42 @@ export interface CgroupRoot {
 }
 
 export class Cgroup {
-  constructor(readonly path: string) {}
+  /** its cgroup.procs */
+  readonly procsPath: string;
+
+  constructor(
+    readonly path: string,
+    /** called before a kill: vigil leaves it first, should a spawn of this turn have left it there */
+    private readonly beforeKill: () => void = () => undefined,
+  ) {
+    this.procsPath = join(path, "cgroup.procs");
+  }
 
   /** Moves pid (and the threads of its process) into this cgroup; false when the kernel refused. */
   add(pid: number): boolean {
-    return writeControl(join(this.path, "cgroup.procs"), String(pid));
+    return writeControl(this.procsPath, String(pid));
   }
 
-  /** The processes in it now (empty when the cgroup is gone). */
+  /**
+   * The processes in it now (empty when the cgroup is gone), never vigil: vigil is in an instance's
+   * cgroup for the rest of the turn of a spawn, and is no member of that job.
+   */
   pids(): number[] {
-    let text: string;
-    try {
-      text = readFileSync(join(this.path, "cgroup.procs"), "latin1");
-    } catch {
-      return [];
-    }
+    return this.#procs().filter((pid) => pid !== process.pid);
+  }
+
+  #procs(): number[] {
+    const text = readSmallFile(this.procsPath);
     const pids: number[] = [];
+    if (text === null) return pids;
     for (const line of text.split("\n")) if (line !== "") pids.push(Number(line));
     return pids;
   }
 
   /** SIGKILL to every process in it (never vigil), atomically where the kernel has cgroup.kill (5.14+). */
   kill(): void {
-    const pids = this.pids();
+    this.beforeKill();
+    const pids = this.#procs();
     if (!pids.includes(process.pid) && writeControl(join(this.path, "cgroup.kill"), "1")) return;
     for (const pid of pids) {
       if (pid === process.pid) continue;
@@ -71,17 +93,10 @@ export class Cgroup {
 }
 
 function writeControl(path: string, text: string): boolean {
-  let fd: number;
+  const fd = openControl(path);
+  if (fd === null) return false;
   try {
-    fd = openSync(path, fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW);
-  } catch {
-    return false;
-  }
-  try {
-    writeSync(fd, text);
-    return true;
-  } catch {
-    return false;
+    return writeFd(fd, text);
   } finally {
     closeSync(fd);
   }
@@ -163,12 +178,13 @@ const HOME = "supervisor";
 
 function cgroupRoot(dir: string, home: Cgroup, origin: Cgroup): CgroupRoot {
   const made = new Map<string, Cgroup | null>();
+  const moves = new Moves(home);
   return {
     dir,
     forInstance(name) {
       let cgroup = made.get(name);
       if (cgroup !== undefined) return cgroup;
-      cgroup = name === HOME ? null : new Cgroup(join(dir, name));
+      cgroup = name === HOME ? null : new Cgroup(join(dir, name), () => moves.home());
       try {
         if (cgroup) mkdirSync(cgroup.path);
       } catch (err) {
@@ -178,21 +194,101 @@ function cgroupRoot(dir: string, home: Cgroup, origin: Cgroup): CgroupRoot {
       return cgroup;
     },
     spawnInside(cgroup, spawn) {
-      const inside = cgroup.add(process.pid);
-      try {
-        return { value: spawn(), inside };
-      } finally {
-        // never stay in a cgroup that may be killed (and Cgroup.kill spares vigil should it happen)
-        if (inside && !home.add(process.pid)) home.add(process.pid);
-      }
+      const inside = moves.enter(cgroup);
+      return { value: spawn(), inside };
     },
     close() {
+      moves.close();
       origin.add(process.pid);
       for (const cgroup of made.values()) cgroup?.remove();
       made.clear();
       removeTree(dir);
     },
   };
+}
+
+/**
+ * Where vigil is, and its moves: into an instance's cgroup for a spawn, from there straight into the
+ * next one's, and home once the turn ends. The cgroup.procs of home and of the last instance stay open.
+ */
+class Moves {
+  /** the instance cgroup vigil is in; null: its own leaf */
+  #at: Cgroup | null = null;
+  #homeFd: number | null = null;
+  /** the last instance's cgroup.procs, open */
+  #last: { readonly cgroup: Cgroup; readonly fd: number } | null = null;
+  readonly #pid = String(process.pid);
+  #closed = false;
+
+  constructor(private readonly homeCgroup: Cgroup) {}
+
+  /** vigil into `cgroup` (false when the kernel refused: vigil is then home), home at the end of the turn */
+  enter(cgroup: Cgroup): boolean {
+    if (this.#closed) return false;
+    if (this.#at === cgroup) return true;
+    if (!this.#write(cgroup)) {
+      // never spawn in the cgroup of the turn's previous spawn
+      this.home();
+      return false;
+    }
+    if (this.#at === null) queueMicrotask(() => this.home());
+    this.#at = cgroup;
+    return true;
+  }
+
+  home(): void {
+    if (this.#at === null) return;
+    this.#at = null;
+    // never stay in a cgroup that may be killed (and Cgroup.kill spares vigil should it happen)
+    if (!this.#writeHome()) this.#writeHome();
+  }
+
+  close(): void {
+    this.home();
+    this.#closed = true;
+    if (this.#homeFd !== null) closeSync(this.#homeFd);
+    if (this.#last !== null) closeSync(this.#last.fd);
+    this.#homeFd = null;
+    this.#last = null;
+  }
+
+  #writeHome(): boolean {
+    this.#homeFd ??= openControl(this.homeCgroup.procsPath);
+    if (this.#homeFd !== null && writeFd(this.#homeFd, this.#pid)) return true;
+    // the descriptor may be what broke: a fresh one next time
+    if (this.#homeFd !== null) closeSync(this.#homeFd);
+    this.#homeFd = null;
+    return this.homeCgroup.add(process.pid);
+  }
+
+  #write(cgroup: Cgroup): boolean {
+    if (this.#last?.cgroup !== cgroup) {
+      if (this.#last !== null) closeSync(this.#last.fd);
+      const fd = openControl(cgroup.procsPath);
+      this.#last = fd === null ? null : { cgroup, fd };
+    }
+    if (this.#last !== null && writeFd(this.#last.fd, this.#pid)) return true;
+    if (this.#last !== null) closeSync(this.#last.fd);
+    this.#last = null;
+    return false;
+  }
+}
+
+function openControl(path: string): number | null {
+  try {
+    return openSync(path, fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW);
+  } catch {
+    return null;
+  }
+}
+
+function writeFd(fd: number, text: string): boolean {
+  try {
+    writeSync(fd, text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Ends whatever is left in a cgroup directory (a supervisor that died left it), then removes it. */

@@ -136,12 +136,18 @@ export class Job {
 }
 
 function groupExists(pgid: number): boolean {
+  // a group gone is the common answer (every exit asks): its exception is made without a stack trace,
+  // which is most of its cost
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     process.kill(-pgid, 0);
     return true;
   } catch (err) {
     // EPERM: a member we may not signal exists; it still counts as alive
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }
 

@@ -1,5 +1,6 @@
 // Linux /proc readers. Sync reads are fine: these files are tiny and live in memory.
 import { readFileSync, readdirSync } from "node:fs";
+import { readSmallFile } from "./small-file.js";
 
 export interface ProcStat {
   readonly pid: number;
@@ -43,13 +44,9 @@ export function parseProcStat(text: string): ProcStat | null {
 
 export function readProcStat(pid: number): ProcStat | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return null;
-  }
-  return parseProcStat(text);
+  // latin1: only the fields after the command's name are read, and the name is not kept
+  const text = readSmallFile(`/proc/${pid}/stat`);
+  return text === null ? null : parseProcStat(text);
 }
 
 /**

@@ -42,6 +42,11 @@ export interface SpawnerOptions {
   readonly registry: ChildRegistry;
   /** the supervisor's own environment; process.env by default */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * true when nothing changes that environment while vigil runs (`vigil up`: no code but vigil's runs
+   * in it, and vigil never sets a variable): it is copied once, not once per turn that spawns
+   */
+  readonly envFixed?: boolean;
   /** what the log files are told: where to report failed writes, how to treat their descriptors */
   readonly logFiles?: LogFileHooks;
   /** null when a child may be spawned now; else why not (too few file descriptors), as a spawn error */
@@ -353,13 +358,17 @@ export class Spawner {
     if (!this.#toRecord.delete(pid)) this.opts.registry.remove(pid);
   }
 
-  /** process.env as plain strings, read once per turn: a start of 1,000 services reads it once, not 1,000 times */
+  /**
+   * process.env as plain strings (each read of it is a call into the C environment), read once per turn:
+   * a start of 1,000 services reads it once, not 1,000 times; and only once at all where it is fixed (a
+   * crash loop spawns once a turn, and the copy was a twentieth of its work)
+   */
   #supervisorEnv(): Readonly<Record<string, string>> {
     if (this.#envOfTurn === null) {
       const env: Record<string, string> = {};
       for (const [k, v] of Object.entries(this.opts.env ?? process.env)) if (v !== undefined && !SUPERVISOR_ONLY.has(k)) env[k] = v;
       this.#envOfTurn = env;
-      queueMicrotask(() => (this.#envOfTurn = null));
+      if (this.opts.envFixed !== true) queueMicrotask(() => (this.#envOfTurn = null));
     }
     return this.#envOfTurn;
   }

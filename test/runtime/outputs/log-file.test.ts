@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Gate } from "../../../src/runtime/state/gate.js";
 import { RotatingLog } from "../../../src/runtime/outputs/log-file.js";
 import type { WriteReport } from "../../../src/runtime/state/problems.js";
+import { waitUntil } from "../../support/stack.js";
 
 let stateDir: string;
 let logPath: string;
@@ -22,6 +23,32 @@ afterEach(async () => {
 const read = (path: string) => readFile(path, "utf8");
 
 describe("RotatingLog", () => {
+  it("writes the lines of the turns within its write interval together, in order, and all of them at close", async () => {
+    let writes = 0;
+    const report: WriteReport = { failed: () => undefined, succeeded: () => writes++ };
+    const log = new RotatingLog(logPath, { maxBytes: 1024 * 1024, keep: 1, report, writeIntervalMs: 60_000 });
+    log.write("first");
+    await log.flush();
+    expect(writes).toBe(1);
+    // a line a turn, as a service restarting back to back gives the journal
+    for (const line of ["second", "third", "fourth"]) {
+      log.write(line);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await log.close();
+    expect(await read(logPath)).toBe("first\nsecond\nthird\nfourth\n");
+    expect(writes).toBe(2);
+  });
+
+  it("writes by itself once the interval has passed", async () => {
+    const log = new RotatingLog(logPath, { maxBytes: 1024 * 1024, keep: 1, writeIntervalMs: 5 });
+    log.write("first");
+    await log.flush();
+    log.write("second");
+    await waitUntil(async () => (await read(logPath)) === "first\nsecond\n", "the second line in the file");
+    await log.close();
+  });
+
   it("creates the logs dir and a 0600 file, and close flushes every line", async () => {
     const log = new RotatingLog(logPath, { maxBytes: 1024 * 1024, keep: 3 });
     log.write("first");
