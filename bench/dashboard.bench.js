@@ -1,7 +1,9 @@
 // npm run bench -- dashboard: the web dashboard with 1,000 services (beating children, as in the scale
 // suite) in a real headless Chromium: the page's first render (navigation start → the list drawn with
-// every instance's data, the `vigil:first-render` mark the page sets), and the supervisor's extra CPU
-// while one page is open against none (its utime + stime from /proc over the same window each).
+// every instance's data, the `vigil:first-render` mark the page sets), how soon a child killed with
+// SIGKILL shows as running again with its new pid (the default backoff, 200 ms; aim 2 s), and the
+// supervisor's extra CPU while one page is open against none (its utime + stime from /proc over the same
+// window each).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -62,6 +64,28 @@ async function firstRender(browser, url) {
   }
 }
 
+const KILLS = 5;
+
+/** SIGKILL to the child of `name` as the page shows it, and ms until the page shows it running with another pid */
+async function killShown(page, name) {
+  const row = page.locator(`.row:not([hidden])[data-name="${name}"]`);
+  await row.locator(".c-state", { hasText: "running" }).waitFor({ timeout: 30_000 });
+  const pid = Number(await row.locator(".c-pid").textContent());
+  if (!(pid > 0)) throw new Error(`no pid shown for ${name}`);
+  const t0 = performance.now();
+  process.kill(pid, "SIGKILL");
+  await page.waitForFunction(
+    ([n, before]) => {
+      const r = document.querySelector(`.row:not([hidden])[data-name="${n}"]`);
+      const shown = Number(r?.querySelector(".c-pid")?.textContent);
+      return shown > 0 && shown !== before && /running/.test(r?.querySelector(".c-state")?.textContent ?? "");
+    },
+    [name, pid],
+    { timeout: 30_000, polling: "raf" },
+  );
+  return performance.now() - t0;
+}
+
 export async function run() {
   const dir = mkdtempSync(join(tmpdir(), "vigil-bench-dashboard-"));
   const beater = buildBeater(dir);
@@ -86,6 +110,19 @@ export async function run() {
     for (let i = 0; i < RENDERS; i++) renders.push(await firstRender(browser, url));
     const wrong = renders.find((r) => r.services !== SERVICES);
     if (wrong) throw new Error(`the page rendered ${wrong.services} services, not ${SERVICES}`);
+
+    // a child killed, seen back: the list filtered to it, so that its row is drawn
+    const killPage = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await killPage.goto(url);
+    await killPage.waitForFunction(() => performance.getEntriesByName("vigil:first-render").length > 0, null, { timeout: 60_000 });
+    const kills = [];
+    // a different service each time: each one's first restart, after the default backoff's first 200 ms
+    for (let i = 1; i <= KILLS; i++) {
+      const victim = `beater-${String(i).padStart(4, "0")}`;
+      await killPage.locator("#filter").fill(victim);
+      kills.push(await killShown(killPage, victim));
+    }
+    await killPage.close();
 
     // windows without a page and with one, in turn, so that a change of the machine's load over the
     // run falls on both alike; the extra is the median of each page window less the mean of its neighbours
@@ -114,17 +151,19 @@ export async function run() {
       script_loaded_ms: renders.map((r) => round(r.scriptMs ?? NaN, 1)),
       snapshot_received_ms: renders.map((r) => round(r.snapshotMs ?? NaN, 1)),
       rows_drawn: renders[0]?.rows ?? null,
+      kill_to_running_shown_ms: kills.map((k) => round(k, 1)),
       cpu_window_s: WINDOW_S,
       supervisor_cpu_percent: { without_page: bareWindows.map((c) => round(c, 2)), with_one_page: pageWindows.map((c) => round(c, 2)) },
       extra_cpu_percent_of_a_core: round(extra, 2),
       extra_per_pair: extras.map((c) => round(c, 2)),
       load_average: loadavg().map((l) => round(l, 2)),
-      aims: { first_render_ms: 1_000, extra_cpu_percent: 1 },
+      aims: { first_render_ms: 1_000, extra_cpu_percent: 1, kill_to_running_shown_ms: 2_000 },
     };
     console.log(
       table([
         ["measure", "value"],
         [`first render, ${SERVICES} services (median of ${RENDERS})`, `${result.first_render_ms.median} ms (min ${result.first_render_ms.min}, max ${result.first_render_ms.max})`],
+        [`SIGKILL → running again with a new pid, on the page (${KILLS} services)`, `${kills.map((k) => round(k, 0)).join(", ")} ms (aim ≤ 2,000)`],
         ["script loaded / snapshot in (median)", `${round(summary(renders.map((r) => r.scriptMs ?? NaN)).median, 1)} / ${round(summary(renders.map((r) => r.snapshotMs ?? NaN)).median, 1)} ms`],
         [`supervisor CPU, no page (${WINDOW_S} s windows)`, `${bareWindows.map((c) => round(c, 2)).join(", ")} % of a core`],
         ["supervisor CPU, one page open", `${pageWindows.map((c) => round(c, 2)).join(", ")} % of a core`],

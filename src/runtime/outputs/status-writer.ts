@@ -5,19 +5,22 @@ import { unreported, type WriteReport } from "../state/problems.js";
 /** after a failed write (a full disk), the next try comes this much later even if nothing changes */
 const RETRY_MS = 1000;
 
-/** figures that only drift (beats, samples) reach the file within this while someone watches live figures */
+/** figures that only drift (beats, samples) reach the file within this at the soonest */
 export const DRIFT_DELAY_MS = 1_000;
 /**
- * Otherwise they are rewritten at no more than this many bytes a second: status.json of 1,000 services is
+ * A larger file is rewritten at no more than this many bytes a second: status.json of 1,000 services is
  * about 500 KB, which rewritten every second was a quarter of the supervisor's CPU with 1,000 services
  * beating (rendering, and the collector for what it left behind) and 40 GB a day of disk writes that
  * nobody read. A change of state or health is written at once (markDirty), whatever the size.
  */
 export const DRIFT_BYTES_PER_S = 64 * 1024;
+/** while someone watches live figures: the pace at which a dashboard's stream passes the file on (live-feed.ts) */
+export const WATCHED_DRIFT_DELAY_MS = 2_000;
 
 /** How soon drifting figures are written, for a file of `writtenBytes`: see DRIFT_BYTES_PER_S. */
 export function driftDelayMs(writtenBytes: number, watched: boolean): number {
-  return watched ? DRIFT_DELAY_MS : Math.max(DRIFT_DELAY_MS, Math.ceil((1000 * writtenBytes) / DRIFT_BYTES_PER_S));
+  const bySize = Math.max(DRIFT_DELAY_MS, Math.ceil((1000 * writtenBytes) / DRIFT_BYTES_PER_S));
+  return watched ? Math.min(bySize, WATCHED_DRIFT_DELAY_MS) : bySize;
 }
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { WriteReport } from "../../../src/runtime/state/problems.js";
-import { AtomicJsonWriter, DRIFT_BYTES_PER_S, driftDelayMs } from "../../../src/runtime/outputs/status-writer.js";
+import { AtomicJsonWriter, DRIFT_BYTES_PER_S, driftDelayMs, WATCHED_DRIFT_DELAY_MS } from "../../../src/runtime/outputs/status-writer.js";
 import { waitFor } from "../../support/processes.js";
 
 let dir: string;
@@ -64,10 +64,12 @@ describe("AtomicJsonWriter", () => {
 });
 
 describe("how soon drifting figures (beats, samples) are written", () => {
-  it("within a second for a small file, or for any file while someone watches live figures", () => {
+  it("within a second for a small file; for a large one within the 2 s a dashboard's stream passes it on, while someone watches", () => {
     expect(driftDelayMs(0, false)).toBe(1_000);
     expect(driftDelayMs(20_000, false)).toBe(1_000);
-    expect(driftDelayMs(500_000, true)).toBe(1_000);
+    expect(driftDelayMs(20_000, true)).toBe(1_000);
+    expect(driftDelayMs(500_000, true)).toBe(WATCHED_DRIFT_DELAY_MS);
+    expect(WATCHED_DRIFT_DELAY_MS).toBe(2_000);
   });
 
   it("at no more than DRIFT_BYTES_PER_S of rewrites for a large one nobody watches", () => {
