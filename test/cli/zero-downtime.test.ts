@@ -122,7 +122,9 @@ describe("zero-downtime restarts", () => {
 
   it("keeps the old child serving when the new one is never ready, or crashes at start, and says why", async () => {
     const port = await freePort();
-    const s = await stack(manifest(port, { startFirst: true, sockets: true, readyTimeout: "1s" }), { "server.cjs": SERVER });
+    // long enough for the crashing child to start and exit on a loaded machine: a node that took longer
+    // would fail its rollover as not ready instead
+    const s = await stack(manifest(port, { startFirst: true, sockets: true, readyTimeout: "3s" }), { "server.cjs": SERVER });
     s.start();
     const old = await current(s);
 
@@ -143,7 +145,7 @@ describe("zero-downtime restarts", () => {
     const journal = await readFile(join(s.stateDir, "events.jsonl"), "utf8");
     const failed = journal.split("\n").filter((line) => line.includes('"kind":"rollover"') && line.includes('"outcome":"failed"'));
     expect(failed.map((line) => (JSON.parse(line) as { fields: { detail: string } }).fields.detail)).toEqual([
-      "not ready within ready_timeout (1s)",
+      "not ready within ready_timeout (3s)",
       "it exited with code 3 before it was ready",
     ]);
   }, 60_000);

@@ -12,7 +12,11 @@ export interface AwaitedSlot {
   readonly index: number;
   /** the child running when the command came, null if none: a restart is done once another one runs */
   readonly pidBefore: number | null;
-  readonly rolloverErrorBefore: string | null;
+  /**
+   * the instance's count of given-up start-first replacements: a second one that fails for the same
+   * reason as the first (not ready within ready_timeout, twice) is still an answer
+   */
+  readonly rolloverFailuresBefore: number;
   readonly idBefore: string;
   readonly incarnationBefore: number;
 }
@@ -28,7 +32,7 @@ export function slotOf(instance: Instance): AwaitedSlot {
     service: instance.service,
     index: instance.index,
     pidBefore: instance.status.pid,
-    rolloverErrorBefore: instance.rolloverError,
+    rolloverFailuresBefore: instance.rolloverFailures,
     idBefore: instance.id,
     incarnationBefore: instance.status.incarnation,
   };
@@ -77,7 +81,7 @@ function restarted(state: StackState, instance: Instance, slot: AwaitedSlot): st
   const s = instance.status;
   if (s.state === "running" && s.pid !== null && s.pid !== slot.pidBefore) return "done";
   // a start-first restart given up: the old child keeps serving, and the answer says why
-  if (s.state === "running" && instance.rolloverError !== null && instance.rolloverError !== slot.rolloverErrorBefore) {
+  if (s.state === "running" && instance.rolloverError !== null && instance.rolloverFailures > slot.rolloverFailuresBefore) {
     return `kept its running child: ${instance.rolloverError}`;
   }
   const anew = instance.id !== slot.idBefore || s.incarnation > slot.incarnationBefore;

@@ -120,6 +120,7 @@ function giveUp(t: Turn, old: Instance, next: Instance, detail: string, failed: 
   t.dropLater(next);
   if (failed) {
     old.rolloverError = detail;
+    old.rolloverFailures++;
     t.publish("rollover", old, { outcome: "failed", reason, detail, pid: next.status.pid, oldPid: old.status.pid });
     // the old child was failing (hung, over a limit, sick): with no replacement ready, it is not left to
     // serve like that, but restarted the plain way, stop first

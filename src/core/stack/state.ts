@@ -78,6 +78,8 @@ export interface Instance {
   predecessor: InstanceId | null;
   /** why the last start-first replacement was not kept (the new child exited or was not ready); null after one that was */
   rolloverError: string | null;
+  /** how many start-first replacements were given up: a restart's answer waits for one more, whatever its text */
+  rolloverFailures: number;
 }
 
 export type InstanceRole = "current" | "new" | "old";
@@ -184,6 +186,7 @@ export function newInstance(service: string, index: number, lineage = 0): Instan
     successor: null,
     predecessor: null,
     rolloverError: null,
+    rolloverFailures: 0,
   };
 }
 

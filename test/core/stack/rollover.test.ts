@@ -109,6 +109,23 @@ describe("start-first restarts", () => {
     expect(of(run(state, ready("n1")), "Signal")).toEqual([]);
   });
 
+  it("answers each restart whose replacement is given up, also a second one that fails the same way", () => {
+    const state = running();
+    const replies = (effects: readonly Effect[]) => of(effects, "Reply").map((r) => r.answer);
+    for (const attempt of [1, 2]) {
+      // as `vigil restart` asks: answered once done
+      const asked = run(state, { type: "ControlRequested", replyTo: attempt, command: { cmd: "restart", names: ["web"], wait: true } });
+      const id = of(asked, "Spawn")[0]!.id;
+      run(state, spawned(id, 200 + attempt, `n${attempt}`));
+      nowMs += 5_000;
+      const late = run(state, { type: "TimerFired", key: { id, incarnation: 1, kind: "ready" } });
+      // the same words both times: the answer must not wait for different ones
+      expect(replies(late)).toEqual([{ ok: false, code: "not-done", error: "web kept its running child: not ready within ready_timeout (5s)" }]);
+      run(state, exited(id, null, "SIGTERM"));
+      expect(state.instances.get("web#0")?.status).toMatchObject({ state: "running", pid: 100 });
+    }
+  });
+
   it("respawns a crashed instance as ever: there is nothing left to keep serving", () => {
     const state = running();
     const crashed = run(state, exited("web#0", 1));
