@@ -43,6 +43,8 @@ export class Loop {
   afterDrain: (() => void) | null = null;
   #inputs = 0;
   readonly #ctx: { nowMs: number; wallMs: number; random: () => number };
+  /** a step's events held back until the spawns that follow them are done (#performAll) */
+  readonly #held: Effect[] = [];
 
   constructor(
     state: StackState,
@@ -88,14 +90,41 @@ export class Loop {
         ctx.wallMs = this.clock.wallNow();
         const { state, effects } = step(this.#state, input, ctx);
         this.#state = state;
-        for (const effect of effects) this.#perform(effect);
+        this.#performAll(effects);
       }
     } finally {
+      // an adapter that threw leaves no event to be published with the next input's
+      this.#held.length = 0;
       this.#queue.length = 0;
       this.#head = 0;
       this.#draining = false;
     }
     this.afterDrain?.();
+  }
+
+  /**
+   * A step's effects in their order, but for its events: those that come before a spawn are published
+   * right after it, so that a child restarted at once does not wait for the journal, the log and the
+   * streams (BENCHMARKS.md, "The restart gap"). Events keep their order among themselves and against
+   * every other effect.
+   */
+  #performAll(effects: readonly Effect[]): void {
+    const held = this.#held;
+    for (const effect of effects) {
+      if (effect.type === "Publish") held.push(effect);
+      else if (effect.type === "Spawn" || held.length === 0) this.#perform(effect);
+      else {
+        this.#publishHeld();
+        this.#perform(effect);
+      }
+    }
+    if (held.length > 0) this.#publishHeld();
+  }
+
+  #publishHeld(): void {
+    const held = this.#held;
+    for (const effect of held) this.#perform(effect);
+    held.length = 0;
   }
 
   #perform(effect: Effect): void {

@@ -375,3 +375,41 @@ ${extra}`;
     expect(w.child("app").pid).toBe(app.pid);
   });
 });
+
+describe("the order of a step's effects", () => {
+  it("spawns a child restarted at once before it publishes the events of the exit, which keep their order", () => {
+    const w = new FakeWorld(`
+version: 1
+services:
+  flapper:
+    command: x
+    restart: { policy: always, backoff: { initial: 0, jitter: 0 }, max_restarts: 100, window: 1s }
+`).start();
+    const first = w.child("flapper");
+    w.calls.length = 0;
+    const eventsBefore = w.events.length;
+    w.exit("flapper", 1);
+    const second = w.child("flapper");
+    expect(second.pid).not.toBe(first.pid);
+    // the exit's events come after the spawn, then the new child's, each in the order the step made them
+    const spawnAt = w.calls.indexOf(`spawn ${second.pid}`);
+    expect(spawnAt).toBeGreaterThanOrEqual(0);
+    expect(w.calls.slice(0, spawnAt).filter((c) => c.startsWith("event"))).toEqual([]);
+    const kinds = w.events.slice(eventsBefore).map((e) => e.kind);
+    expect(kinds.indexOf("exit")).toBeLessThan(kinds.indexOf("spawned"));
+    expect(w.calls.slice(spawnAt + 1)).toEqual(kinds.map((k) => `event ${k}`));
+    expect(w.events.slice(eventsBefore).map((e) => e.fields)).toContainEqual(expect.objectContaining({ pid: second.pid }));
+  });
+
+  it("keeps every other effect in the step's order: a stop signals, publishes, then answers", () => {
+    const w = new FakeWorld(`
+version: 1
+services:
+  api: { command: x }
+`).start();
+    w.calls.length = 0;
+    w.command({ cmd: "stop", names: ["api"] });
+    // an event is held back past a spawn only: before the answer, it is published first
+    expect(w.calls.slice(0, 3)).toEqual(["signal SIGTERM", "event state", "reply"]);
+  });
+});

@@ -56,6 +56,8 @@ export class FakeWorld {
   readonly announced: string[] = [];
   /** `actions:` commands asked for (RunAction), in order */
   readonly actions: Extract<import("../../src/core/stack/effects.js").Effect, { type: "RunAction" }>[] = [];
+  /** spawns, signals, events and replies as the adapters saw them, in order: "spawn 3", "signal SIGTERM", "event state", "reply" */
+  readonly calls: string[] = [];
   stopped = false;
   obeysStop: boolean;
   #nextPid = 1000;
@@ -198,14 +200,21 @@ export class FakeWorld {
         const pid = this.#nextPid++;
         const child: FakeChild = { id, incarnation, pid, token: `token-${pid}`, spec, signals: [], alive: true };
         this.children.push(child);
+        this.calls.push(`spawn ${pid}`);
         // as the real spawner: the child is reported at once, and the loop takes it after this step
         this.post({ type: "ChildSpawned", id, incarnation, pid, token: child.token });
       },
       signal: (id, incarnation, signal) => this.#signal(id, incarnation, signal),
       kill: (id, incarnation) => this.#signal(id, incarnation, "SIGKILL"),
       runProbe: (probe) => void this.probes.push({ id: probe.id, incarnation: probe.incarnation, probe: probe.probe }),
-      publish: (event) => void this.events.push(event),
-      reply: (to, answer) => void this.#replies.set(to, answer),
+      publish: (event) => {
+        this.events.push(event);
+        this.calls.push(`event ${event.kind}`);
+      },
+      reply: (to, answer) => {
+        this.#replies.set(to, answer);
+        this.calls.push("reply");
+      },
       loadManifest: (replyTo) => void this.loads.push(replyTo),
       reconfigure: () => undefined,
       forget: (id) => void this.forgotten.push(id),
@@ -219,6 +228,7 @@ export class FakeWorld {
   #signal(id: InstanceId, incarnation: number, signal: string): void {
     const child = this.children.find((c) => c.id === id && c.incarnation === incarnation && c.alive);
     if (!child) return;
+    this.calls.push(`signal ${signal}`);
     child.signals.push(signal);
     if (signal === "SIGKILL" || this.obeysStop) this.#exit(child, null, signal);
   }
