@@ -14,7 +14,7 @@
 //
 // BENCH_PEERS_CHILDREN (1000), BENCH_PEERS_IDLE_S (60: the CPU window), BENCH_PEERS_SETTLE_S (10: after
 // all run, before the window), BENCH_PEERS_GAPS (200 restarts), BENCH_PEERS_ONLY (a comma list of
-// vigil,floor,supervisord,pm2,beats,restart,status), BENCH_PEERS_NODE_ARGS (node options of `vigil up`,
+// vigil,floor,supervisord,pm2,idle,beats,restart,status), BENCH_PEERS_NODE_ARGS (node options of `vigil up`,
 // e.g. "--cpu-prof --cpu-prof-dir=DIR").
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -33,7 +33,7 @@ const SETTLE_S = Number(process.env.BENCH_PEERS_SETTLE_S ?? 10);
 const GAPS = Number(process.env.BENCH_PEERS_GAPS ?? 200);
 const GAP_WARMUP = 20;
 const NODE_ARGS = (process.env.BENCH_PEERS_NODE_ARGS ?? "").split(" ").filter(Boolean);
-const ONLY = new Set((process.env.BENCH_PEERS_ONLY ?? "vigil,floor,supervisord,pm2,beats,restart,status").split(","));
+const ONLY = new Set((process.env.BENCH_PEERS_ONLY ?? "vigil,floor,supervisord,pm2,idle,beats,restart,status").split(","));
 /** the idle children's argument: marks them as this run's in /proc */
 const MARK = String(86_000 + (process.pid % 400));
 
@@ -506,10 +506,12 @@ export async function run() {
     const loadBefore = (await import("node:os")).loadavg()[0];
     const r = { children: CHILDREN, idle_window_s: IDLE_S, settle_s: SETTLE_S, load_avg_1m_before: round(loadBefore, 2) };
     const log = (what, value) => console.log(`${what}: ${JSON.stringify(value)}`);
-    if (ONLY.has("vigil")) log("vigil idle", (r.vigil_idle = await attempt("vigil idle", () => vigilIdle(root, ONLY.has("status")))));
-    if (ONLY.has("floor")) log("floor idle", (r.floor_idle = await attempt("floor idle", () => floorIdle())));
-    if (ONLY.has("supervisord") && hasSupervisord) log("supervisord idle", (r.supervisord_idle = await attempt("supervisord idle", () => supervisordIdle(root))));
-    if (typeof pm2 === "string") log("pm2 idle", (r.pm2_idle = await attempt("pm2 idle", () => pm2Idle(root, pm2))));
+    if (ONLY.has("idle")) {
+      if (ONLY.has("vigil")) log("vigil idle", (r.vigil_idle = await attempt("vigil idle", () => vigilIdle(root, ONLY.has("status")))));
+      if (ONLY.has("floor")) log("floor idle", (r.floor_idle = await attempt("floor idle", () => floorIdle())));
+      if (ONLY.has("supervisord") && hasSupervisord) log("supervisord idle", (r.supervisord_idle = await attempt("supervisord idle", () => supervisordIdle(root))));
+      if (typeof pm2 === "string") log("pm2 idle", (r.pm2_idle = await attempt("pm2 idle", () => pm2Idle(root, pm2))));
+    }
     if (ONLY.has("restart")) {
       if (ONLY.has("vigil")) log("vigil restart", (r.vigil_restart = await attempt("vigil restart", () => vigilRestart(root, stamper))));
       if (ONLY.has("floor")) log("floor restart", (r.floor_restart = await attempt("floor restart", () => floorRestart(root, stamper))));
