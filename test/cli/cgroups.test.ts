@@ -1,5 +1,8 @@
-// Every child is born inside its job's cgroup, whether several start in one turn or one restarts back to
-// back, and `vigil up` is in its own leaf once nothing is being spawned.
+// Every child is in its job's cgroup from its first moments, whether several start in one turn or one
+// restarts back to back, and `vigil up` never leaves its own leaf. A child is moved in the moment its
+// spawn returns, so a shell may fork its first command a moment before that (in vigil's leaf, from where
+// vigil moves it after the shell: test/runtime/process/cgroup.test.ts): each child here first waits
+// until its shell is out of vigil's leaf, then says where it is.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -20,16 +23,19 @@ async function cgroupLines(path: string): Promise<string[]> {
   return text.split("\n").filter((line) => line.startsWith("0::"));
 }
 
-describe.runIf(cgroupsUsed)("children born in their cgroups", () => {
+/** a shell's first command: until the shell is out of vigil's leaf (a moment at most), nothing */
+const MOVED = "until ! grep -q /supervisor$ /proc/self/cgroup; do :; done";
+
+describe.runIf(cgroupsUsed)("children in their cgroups", () => {
   it("gives each of services started in one turn, and each restart back to back, its job's cgroup; vigil is home after", async () => {
     const s = await stack(`
 version: 1
 services:
-  a: { command: ["sh", "-c", "grep ^0:: /proc/self/cgroup > a.cg; exec sleep 3001"] }
-  b: { command: ["sh", "-c", "grep ^0:: /proc/self/cgroup > b.cg; exec sleep 3002"] }
-  c: { command: ["sh", "-c", "grep ^0:: /proc/self/cgroup > c.cg; exec sleep 3003"] }
+  a: { command: ["sh", "-c", "${MOVED}; grep ^0:: /proc/self/cgroup > a.cg; exec sleep 3001"] }
+  b: { command: ["sh", "-c", "${MOVED}; grep ^0:: /proc/self/cgroup > b.cg; exec sleep 3002"] }
+  c: { command: ["sh", "-c", "${MOVED}; grep ^0:: /proc/self/cgroup > c.cg; exec sleep 3003"] }
   flap:
-    command: ["sh", "-c", "grep ^0:: /proc/self/cgroup >> flap.cg; echo run $(wc -l < flap.cg); exit 1"]
+    command: ["sh", "-c", "${MOVED}; grep ^0:: /proc/self/cgroup >> flap.cg; echo run $(wc -l < flap.cg); exit 1"]
     restart: { policy: always, backoff: { initial: 0 }, max_restarts: 20, window: 10m }
 `);
     const up = s.start([], { VIGIL_CGROUP: undefined });
@@ -43,7 +49,7 @@ services:
     const flaps = await cgroupLines(join(s.dir, "flap.cg"));
     expect(flaps).toHaveLength(21);
     for (const line of flaps) expect(line).toMatch(new RegExp(`${mine}flap\\+?$`));
-    // nothing is being spawned: vigil is in its own leaf, in none of the cgroups it may kill
+    // vigil is in its own leaf, in none of the cgroups it may kill
     expect(await cgroupLines(`/proc/${up.pid}/cgroup`)).toEqual([expect.stringMatching(new RegExp(`${mine}supervisor$`))]);
     // and the log of the restarts has every run's line, in order
     const runs = Array.from({ length: 21 }, (_, i) => `run ${i + 1}`);

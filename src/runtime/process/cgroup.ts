@@ -2,19 +2,17 @@
 // its session, group or parent (setsid, a double fork), its processes stay in the cgroup, and
 // cgroup.kill ends them all at once. Without one, a job is tracked through /proc alone (job.ts).
 //
-// A child is born inside its cgroup: vigil steps into the instance's cgroup for the spawn, because moving
-// the child in after the spawn leaves it a moment to fork something that escapes. vigil's own leaf
-// ("supervisor") is a sibling of the instances', so that no cgroup vigil kills can hold vigil.
-//
-// Moving vigil costs the kernel far more than its size says (0.03–0.15 ms a move for a process of
-// Node's dozen threads on a quiet machine, up to 1 ms on a busy one, against 10 µs for one thread;
-// BENCHMARKS.md, "Spawning cheaper"), so vigil moves as little as it can: several spawns in one turn
-// go from one instance's cgroup straight to the next, and vigil goes back to its own leaf once, at the
-// end of the turn (a microtask), or at once before any of its cgroups is killed. Between turns, when a child, the kernel or another tool could
-// kill or freeze a cgroup, vigil is always in its own leaf. The control files it writes for the moves
-// are kept open (its own leaf's, and the last instance's).
+// A child is moved into its cgroup the moment its spawn returns: by then it has only just exec'd, and
+// whatever it forked before the move is still in vigil's own leaf ("supervisor", a sibling of the
+// instances', so that no cgroup vigil kills can hold vigil), where it is found and moved after it: a
+// process in the leaf that was not there before the spawn and is not one of vigil's other children
+// (probes, actions) or theirs. vigil itself never leaves its leaf. It used to step into the instance's
+// cgroup for each spawn so that the child was born there, but moving vigil costs the kernel far more
+// than moving a child (a Node process has a dozen threads; 0.1–0.5 ms a move, two a restart, against
+// some microseconds for a child that has just exec'd; BENCHMARKS.md, "The restart gap").
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeSync, constants as fsConstants } from "node:fs";
 import { join } from "node:path";
+import { readProcStat, type ProcStat } from "./proc.js";
 import { readSmallFile } from "./small-file.js";
 
 /** name of the directory of one supervisor's cgroups, under the cgroup vigil itself runs in */
@@ -26,11 +24,11 @@ export interface CgroupRoot {
   /** the cgroup of one instance (made once, reused across its restarts); null when it cannot be made */
   forInstance(name: string): Cgroup | null;
   /**
-   * Runs spawn() with vigil inside `cgroup`, so that the child is born there; false in `inside` when
-   * vigil could not step in (the child is then born outside, in vigil's own leaf). vigil stays there
-   * until the end of the turn (or the next spawn's cgroup, or a kill of one of its cgroups).
+   * Runs spawn() and moves the child it returns into `cgroup` at once, with whatever the child forked
+   * before the move; false in `inside` when the child could not be moved (gone already, or the kernel
+   * refused): it is then tracked without a cgroup.
    */
-  spawnInside<T>(cgroup: Cgroup, spawn: () => T): { readonly value: T; readonly inside: boolean };
+  spawnInto<T extends { readonly pid?: number | undefined } | null>(cgroup: Cgroup, spawn: () => T): { readonly value: T; readonly inside: boolean };
   /** moves vigil back where it started and removes the directory (once every job has ended) */
   close(): void;
 }
@@ -39,11 +37,7 @@ export class Cgroup {
   /** its cgroup.procs */
   readonly procsPath: string;
 
-  constructor(
-    readonly path: string,
-    /** called before a kill: vigil leaves it first, should a spawn of this turn have left it there */
-    private readonly beforeKill: () => void = () => undefined,
-  ) {
+  constructor(readonly path: string) {
     this.procsPath = join(path, "cgroup.procs");
   }
 
@@ -52,10 +46,7 @@ export class Cgroup {
     return writeControl(this.procsPath, String(pid));
   }
 
-  /**
-   * The processes in it now (empty when the cgroup is gone), never vigil: vigil is in an instance's
-   * cgroup for the rest of the turn of a spawn, and is no member of that job.
-   */
+  /** The processes in it now (empty when the cgroup is gone), never vigil (which is in its own leaf). */
   pids(): number[] {
     return this.#procs().filter((pid) => pid !== process.pid);
   }
@@ -70,7 +61,6 @@ export class Cgroup {
 
   /** SIGKILL to every process in it (never vigil), atomically where the kernel has cgroup.kill (5.14+). */
   kill(): void {
-    this.beforeKill();
     const pids = this.#procs();
     if (!pids.includes(process.pid) && writeControl(join(this.path, "cgroup.kill"), "1")) return;
     for (const pid of pids) {
@@ -178,13 +168,13 @@ const HOME = "supervisor";
 
 function cgroupRoot(dir: string, home: Cgroup, origin: Cgroup): CgroupRoot {
   const made = new Map<string, Cgroup | null>();
-  const moves = new Moves(home);
+  const mover = new Mover();
   return {
     dir,
     forInstance(name) {
       let cgroup = made.get(name);
       if (cgroup !== undefined) return cgroup;
-      cgroup = name === HOME ? null : new Cgroup(join(dir, name), () => moves.home());
+      cgroup = name === HOME ? null : new Cgroup(join(dir, name));
       try {
         if (cgroup) mkdirSync(cgroup.path);
       } catch (err) {
@@ -193,12 +183,26 @@ function cgroupRoot(dir: string, home: Cgroup, origin: Cgroup): CgroupRoot {
       made.set(name, cgroup);
       return cgroup;
     },
-    spawnInside(cgroup, spawn) {
-      const inside = moves.enter(cgroup);
-      return { value: spawn(), inside };
+    spawnInto(cgroup, spawn) {
+      const before = new Set(home.pids());
+      const value = spawn();
+      const pid = value?.pid;
+      if (pid === undefined || !mover.move(cgroup, pid)) return { value, inside: false };
+      // what it forked before the move, and what those forked meanwhile: after its move, a process
+      // forks into the cgroup it is in, so a few rounds find the rest (a fork that raced a move is
+      // seen in the leaf the next round)
+      for (let round = 0; round < SWEEP_ROUNDS; round++) {
+        const fresh = home.pids().filter((p) => !before.has(p));
+        if (fresh.length === 0) break;
+        const stats = fresh.map(readProcStat).filter((s): s is ProcStat => s !== null);
+        const forked = forkedByChild(stats, pid, before);
+        if (forked.length === 0) break;
+        for (const p of forked) mover.move(cgroup, p);
+      }
+      return { value, inside: true };
     },
     close() {
-      moves.close();
+      mover.close();
       origin.add(process.pid);
       for (const cgroup of made.values()) cgroup?.remove();
       made.clear();
@@ -207,70 +211,61 @@ function cgroupRoot(dir: string, home: Cgroup, origin: Cgroup): CgroupRoot {
   };
 }
 
+/** rounds of the look for what a child forked before its move: each finds what the one before moved too late to stop */
+const SWEEP_ROUNDS = 8;
+
 /**
- * Where vigil is, and its moves: into an instance's cgroup for a spawn, from there straight into the
- * next one's, and home once the turn ends. The cgroup.procs of home and of the last instance stay open.
+ * Which of the processes that came into vigil's leaf during a spawn (`fresh`) the child `childPid`
+ * made: those in its session or under it. What is under vigil (another of its children; vigil's own
+ * spawns never run during a spawn) or under a process that was there before (a probe's command) stays.
+ * One whose parent is neither (an orphan: its parent exited at once, as a double fork's does) can only
+ * be the child's, the one process that ran in the leaf without being in it before.
  */
-class Moves {
-  /** the instance cgroup vigil is in; null: its own leaf */
-  #at: Cgroup | null = null;
-  #homeFd: number | null = null;
-  /** the last instance's cgroup.procs, open */
-  #last: { readonly cgroup: Cgroup; readonly fd: number } | null = null;
-  readonly #pid = String(process.pid);
-  #closed = false;
-
-  constructor(private readonly homeCgroup: Cgroup) {}
-
-  /** vigil into `cgroup` (false when the kernel refused: vigil is then home), home at the end of the turn */
-  enter(cgroup: Cgroup): boolean {
-    if (this.#closed) return false;
-    if (this.#at === cgroup) return true;
-    if (!this.#write(cgroup)) {
-      // never spawn in the cgroup of the turn's previous spawn
-      this.home();
-      return false;
+export function forkedByChild(fresh: readonly ProcStat[], childPid: number, before: ReadonlySet<number>, vigilPid: number = process.pid): number[] {
+  const child = new Set<number>([childPid]);
+  const others = new Set<number>(before);
+  others.add(vigilPid);
+  const open = new Map(fresh.filter((s) => s.pid !== childPid && s.pid !== vigilPid).map((s) => [s.pid, s]));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [pid, s] of open) {
+      const mine = s.session === childPid || child.has(s.ppid);
+      if (!mine && !others.has(s.ppid)) continue;
+      (mine ? child : others).add(pid);
+      open.delete(pid);
+      changed = true;
     }
-    if (this.#at === null) queueMicrotask(() => this.home());
-    this.#at = cgroup;
-    return true;
   }
+  // an orphan, or a process under one
+  for (const pid of open.keys()) child.add(pid);
+  child.delete(childPid);
+  return [...child];
+}
 
-  home(): void {
-    if (this.#at === null) return;
-    this.#at = null;
-    // never stay in a cgroup that may be killed (and Cgroup.kill spares vigil should it happen)
-    if (!this.#writeHome()) this.#writeHome();
+/**
+ * Moves processes into instances' cgroups, the last one's cgroup.procs kept open (a crash loop moves
+ * each new child into the same one).
+ */
+class Mover {
+  #last: { readonly cgroup: Cgroup; readonly fd: number } | null = null;
+
+  /** false when the kernel refused (the process is gone, or the cgroup) */
+  move(cgroup: Cgroup, pid: number): boolean {
+    if (this.#last?.cgroup !== cgroup) {
+      this.close();
+      const fd = openControl(cgroup.procsPath);
+      if (fd === null) return false;
+      this.#last = { cgroup, fd };
+    }
+    if (writeFd(this.#last.fd, String(pid))) return true;
+    // the descriptor may be what broke (the cgroup removed): a fresh one next time
+    this.close();
+    return false;
   }
 
   close(): void {
-    this.home();
-    this.#closed = true;
-    if (this.#homeFd !== null) closeSync(this.#homeFd);
-    if (this.#last !== null) closeSync(this.#last.fd);
-    this.#homeFd = null;
-    this.#last = null;
-  }
-
-  #writeHome(): boolean {
-    this.#homeFd ??= openControl(this.homeCgroup.procsPath);
-    if (this.#homeFd !== null && writeFd(this.#homeFd, this.#pid)) return true;
-    // the descriptor may be what broke: a fresh one next time
-    if (this.#homeFd !== null) closeSync(this.#homeFd);
-    this.#homeFd = null;
-    return this.homeCgroup.add(process.pid);
-  }
-
-  #write(cgroup: Cgroup): boolean {
-    if (this.#last?.cgroup !== cgroup) {
-      if (this.#last !== null) closeSync(this.#last.fd);
-      const fd = openControl(cgroup.procsPath);
-      this.#last = fd === null ? null : { cgroup, fd };
-    }
-    if (this.#last !== null && writeFd(this.#last.fd, this.#pid)) return true;
     if (this.#last !== null) closeSync(this.#last.fd);
     this.#last = null;
-    return false;
   }
 }
 

@@ -27,7 +27,7 @@ const LISTEN_PID_SHIM = ["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$0" "$@"'];
 export interface ChildHandle {
   /** undefined when the spawn failed; onSpawnError follows */
   readonly pid: number | undefined;
-  /** the child was born inside the cgroup it was given */
+  /** the child (with whatever it forked before) was moved into the cgroup it was given */
   readonly inCgroup: boolean;
   /**
    * The job has ended: output pipes still open are closed after a moment to read what is left, so
@@ -89,9 +89,9 @@ export function spawnChild(
     });
   try {
     if (cgroup) {
-      const born = cgroup.root.spawnInside(cgroup.cgroup, start);
-      sub = born.value;
-      inCgroup = born.inside;
+      const moved = cgroup.root.spawnInto(cgroup.cgroup, start);
+      sub = moved.value;
+      inCgroup = moved.inside;
     } else {
       sub = start();
     }

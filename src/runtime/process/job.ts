@@ -101,7 +101,7 @@ export class Job {
 
   /**
    * Stop signal and SIGCONT to the process group alone, reading nothing: the first half of a stop of a
-   * job born inside its cgroup, whose other members cannot get away meanwhile (stopOutsideGroup).
+   * job in its cgroup, whose other members cannot get away meanwhile (stopOutsideGroup).
    */
   stopGroup(signal: NodeJS.Signals): void {
     if (!groupExists(this.pid)) return;

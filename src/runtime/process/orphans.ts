@@ -37,7 +37,7 @@ export interface ChildEntry {
   readonly stopTimeoutMs: number;
   /** VIGIL_TOKEN of the spawn: proves, with startTime, that a process is this child (absent: not trusted) */
   readonly token?: string;
-  /** the cgroup the child was born in, where vigil could make one: everything in it is the child's */
+  /** the cgroup the child was moved into, where vigil could make one: everything in it is the child's */
   readonly cgroup?: string;
 }
 

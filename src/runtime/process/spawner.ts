@@ -142,7 +142,7 @@ export class Spawner {
     if (!running) return;
     const { job } = running;
     if (job.cgroup === null) return void job.stop(signal, this.#look(job));
-    // born inside its cgroup, nothing of the job can get away: its group at once, reading nothing (a
+    // in its cgroup from its first moments, nothing of the job can get away: its group at once, reading nothing (a
     // watchdog that stops many children in one moment acts on each in microseconds), and whoever left
     // the group from the cgroup's list at the end of the turn, if this job is still the instance's
     job.stopGroup(signal);
@@ -171,7 +171,7 @@ export class Spawner {
   }
 
   /**
-   * How a stop looks at a job: born inside its cgroup, the job has every process in it, whose stat is all
+   * How a stop looks at a job: in its cgroup, the job has every process in it, whose stat is all
    * a signal needs; without one, its trees are walked from the roots.
    */
   #look(job: Job): Look {
@@ -265,7 +265,7 @@ export class Spawner {
       running.handle.release();
       if (this.#running.get(id) === running) this.#running.delete(id);
       this.#unrecord(running.pid);
-      // born inside a cgroup, a job cannot have escaped it; without one, look once more a moment later
+      // in a cgroup from its first moments, a job cannot have escaped it; without one, look once more a moment later
       if (job.cgroup === null) this.opts.jobs.strays.ended(job.token, id);
       post({ type: "ChildExited", id, incarnation: running.incarnation, code, signal });
     };
