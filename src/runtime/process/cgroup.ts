@@ -13,7 +13,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeSync, constants as fsConstants } from "node:fs";
 import { join } from "node:path";
 import { readProcStat, type ProcStat } from "./proc.js";
-import { readSmallFile } from "./small-file.js";
+import { readOpenFile, readSmallFile } from "./small-file.js";
 
 /** name of the directory of one supervisor's cgroups, under the cgroup vigil itself runs in */
 export const CGROUP_DIR_PREFIX = "vigil-";
@@ -169,6 +169,7 @@ const HOME = "supervisor";
 function cgroupRoot(dir: string, home: Cgroup, origin: Cgroup): CgroupRoot {
   const made = new Map<string, Cgroup | null>();
   const mover = new Mover();
+  const leaf = new Leaf(home);
   return {
     dir,
     forInstance(name) {
@@ -184,24 +185,31 @@ function cgroupRoot(dir: string, home: Cgroup, origin: Cgroup): CgroupRoot {
       return cgroup;
     },
     spawnInto(cgroup, spawn) {
-      const before = new Set(home.pids());
+      const before = leaf.before();
       const value = spawn();
       const pid = value?.pid;
-      if (pid === undefined || !mover.move(cgroup, pid)) return { value, inside: false };
+      if (pid === undefined || !mover.move(cgroup, pid)) {
+        leaf.forget();
+        return { value, inside: false };
+      }
       // what it forked before the move, and what those forked meanwhile: after its move, a process
       // forks into the cgroup it is in, so a few rounds find the rest (a fork that raced a move is
       // seen in the leaf the next round)
+      let now = leaf.read();
       for (let round = 0; round < SWEEP_ROUNDS; round++) {
-        const fresh = home.pids().filter((p) => !before.has(p));
+        const fresh = now.filter((p) => !before.has(p));
         if (fresh.length === 0) break;
         const stats = fresh.map(readProcStat).filter((s): s is ProcStat => s !== null);
         const forked = forkedByChild(stats, pid, before);
         if (forked.length === 0) break;
         for (const p of forked) mover.move(cgroup, p);
+        now = leaf.read();
       }
+      leaf.after(now);
       return { value, inside: true };
     },
     close() {
+      leaf.close();
       mover.close();
       origin.add(process.pid);
       for (const cgroup of made.values()) cgroup?.remove();
@@ -241,6 +249,55 @@ export function forkedByChild(fresh: readonly ProcStat[], childPid: number, befo
   child.delete(childPid);
   return [...child];
 }
+
+/**
+ * vigil's leaf: what is in it, read through a descriptor kept open. The listing a spawn ends with is
+ * what the next spawn of the same turn starts from (a start of many services reads it once a spawn,
+ * not twice); the next turn reads it anew.
+ */
+class Leaf {
+  #fd: number | null = null;
+  #known: ReadonlySet<number> | null = null;
+
+  constructor(private readonly home: Cgroup) {}
+
+  /** the processes in the leaf before a spawn (never vigil) */
+  before(): ReadonlySet<number> {
+    return this.#known ?? new Set(this.read());
+  }
+
+  /** the leaf's listing once a spawn's child and what it forked are out of it */
+  after(pids: readonly number[]): void {
+    if (this.#known === null) queueMicrotask(() => this.forget());
+    this.#known = new Set(pids);
+  }
+
+  forget(): void {
+    this.#known = null;
+  }
+
+  read(): number[] {
+    let text: string | null = null;
+    try {
+      this.#fd ??= openSync(this.home.procsPath, fsConstants.O_RDONLY);
+      text = readOpenFile(this.#fd);
+    } catch {
+      this.close();
+    }
+    if (text === null) return this.home.pids();
+    const pids: number[] = [];
+    for (const line of text.split("\n")) if (line !== "" && line !== OWN_PID) pids.push(Number(line));
+    return pids;
+  }
+
+  close(): void {
+    if (this.#fd !== null) closeSync(this.#fd);
+    this.#fd = null;
+    this.#known = null;
+  }
+}
+
+const OWN_PID = String(process.pid);
 
 /**
  * Moves processes into instances' cgroups, the last one's cgroup.procs kept open (a crash loop moves

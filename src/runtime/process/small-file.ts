@@ -17,18 +17,7 @@ export function readSmallFile(path: string): string | null {
     return null;
   }
   try {
-    let length = 0;
-    for (;;) {
-      if (length === readBuffer.length) {
-        const bigger = Buffer.allocUnsafe(readBuffer.length * 2);
-        readBuffer.copy(bigger);
-        readBuffer = bigger;
-      }
-      const n = readSync(fd, readBuffer, length, readBuffer.length - length, null);
-      if (n === 0) break;
-      length += n;
-    }
-    return readBuffer.toString("latin1", 0, length);
+    return readOpenFile(fd);
   } catch {
     return null;
   } finally {
@@ -36,3 +25,21 @@ export function readSmallFile(path: string): string | null {
   }
 }
 
+/**
+ * The whole text of a small file already open, read from its start (pread: the descriptor can be kept
+ * and read again, as cgroupfs lists anew from offset 0). Throws what the read throws.
+ */
+export function readOpenFile(fd: number): string {
+  let length = 0;
+  for (;;) {
+    if (length === readBuffer.length) {
+      const bigger = Buffer.allocUnsafe(readBuffer.length * 2);
+      readBuffer.copy(bigger);
+      readBuffer = bigger;
+    }
+    const n = readSync(fd, readBuffer, length, readBuffer.length - length, length);
+    if (n === 0) break;
+    length += n;
+  }
+  return readBuffer.toString("latin1", 0, length);
+}

@@ -176,6 +176,25 @@ describe.runIf(outcome.root !== null)("a supervisor's cgroups", () => {
     await waitFor(() => left.every(isGone));
   });
 
+  it("leaves in its leaf what another child of vigil left behind before a spawn (an orphan), turns later", async () => {
+    const first = root.spawnInto(instance("a")!, sleeper(2800)).value;
+    adopt(first.pid!);
+    // a probe's command that starts something and exits: its sleep is an orphan in vigil's leaf
+    const probe = spawn("sh", ["-c", "sleep 2801 & exit 0"], { detached: true, stdio: "ignore" });
+    adopt(-probe.pid!);
+    const orphan = await waitFor(() => {
+      const pid = sleepersInLeaf().get("2801");
+      return pid !== undefined && readProcStat(pid)?.ppid !== probe.pid ? pid : undefined;
+    });
+    adopt(orphan);
+    const { value: child, inside } = root.spawnInto(instance("b")!, sleeper(2802));
+    adopt(child.pid!);
+    expect(inside).toBe(true);
+    expect(cgroupOf(orphan)).toBe(home());
+    process.kill(orphan, "SIGKILL");
+    await waitFor(() => isGone(orphan));
+  });
+
   it("gives each of several children spawned in one turn its own cgroup, vigil in its leaf throughout", async () => {
     const cgroups = ["a", "b", "c"].map((name) => instance(name)!);
     const children = cgroups.map((cgroup) => {
