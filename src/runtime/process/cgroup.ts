@@ -7,9 +7,10 @@
 // instances', so that no cgroup vigil kills can hold vigil), where it is found and moved after it: a
 // process in the leaf that was not there before the spawn and is not one of vigil's other children
 // (probes, actions) or theirs. vigil itself never leaves its leaf. It used to step into the instance's
-// cgroup for each spawn so that the child was born there, but moving vigil costs the kernel far more
-// than moving a child (a Node process has a dozen threads; 0.1–0.5 ms a move, two a restart, against
-// some microseconds for a child that has just exec'd; BENCHMARKS.md, "The restart gap").
+// cgroup for each spawn so that the child was born there, and home again at the end of the turn: two
+// moves a restart, where there is now one. A move costs the kernel 50–70 µs whoever moves, and now and
+// then 0.7 ms (a wait for an RCU grace period on the migration lock); moving vigil added an interrupt to
+// the other core for each of node's dozen threads (BENCHMARKS.md, "The restart gap").
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeSync, constants as fsConstants } from "node:fs";
 import { join } from "node:path";
 import { readProcStat, type ProcStat } from "./proc.js";
@@ -205,6 +206,7 @@ function cgroupRoot(dir: string, home: Cgroup, origin: Cgroup): CgroupRoot {
         for (const p of forked) mover.move(cgroup, p);
         now = leaf.read();
       }
+      // (a child that forks faster than the rounds go leaves the rest in the leaf, taken for vigil's own)
       leaf.after(now);
       return { value, inside: true };
     },
