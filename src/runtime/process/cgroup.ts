@@ -206,7 +206,7 @@ function cgroupRoot(dir: string, home: Cgroup, origin: Cgroup): CgroupRoot {
         for (const p of forked) mover.move(cgroup, p);
         now = leaf.read();
       }
-      // (a child that forks faster than the rounds go leaves the rest in the leaf, taken for vigil's own)
+      // (a fork bomb that outran 64 rounds would leave the rest in the leaf, taken for vigil's own)
       leaf.after(now);
       return { value, inside: true };
     },
@@ -221,8 +221,12 @@ function cgroupRoot(dir: string, home: Cgroup, origin: Cgroup): CgroupRoot {
   };
 }
 
-/** rounds of the look for what a child forked before its move: each finds what the one before moved too late to stop */
-const SWEEP_ROUNDS = 8;
+/**
+ * rounds of the look for what a child forked before its move, at most: each finds what the one before
+ * moved too late to stop (one forked between the look and its parent's move), so each round is a
+ * generation, and two are the most seen (a shell and its first command)
+ */
+const SWEEP_ROUNDS = 64;
 
 /**
  * Which of the processes that came into vigil's leaf during a spawn (`fresh`) the child `childPid`
