@@ -223,8 +223,7 @@ function cgroupRoot(dir: string, home: Cgroup, origin: Cgroup): CgroupRoot {
 
 /**
  * rounds of the look for what a child forked before its move, at most: each finds what the one before
- * moved too late to stop (one forked between the look and its parent's move), so each round is a
- * generation, and two are the most seen (a shell and its first command)
+ * moved too late to stop (one forked between the look and its parent's move): a round a generation
  */
 const SWEEP_ROUNDS = 64;
 
