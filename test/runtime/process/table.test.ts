@@ -36,7 +36,11 @@ describe.each([
     const token = randomBytes(16).toString("hex");
     const leader = spawnGroup("sleep 1000 & exec sleep 1001", { VIGIL_TOKEN: token });
     const [child] = await waitForDescendants(leader.pid, 1);
-    const snap = takeSnapshot(table.list());
+    // the leader may still be running its exec a moment after the fork (R): it sleeps once it is sleep 1001
+    const snap = await waitFor(() => {
+      const s = takeSnapshot(table.list());
+      return s.byPid.get(leader.pid)?.state === "S" ? s : undefined;
+    });
     expect(snap.byPid.get(leader.pid)).toMatchObject({ pid: leader.pid, pgid: leader.pid, state: "S" });
     expect(liveDescendants(snap, [leader.pid]).map((s) => s.pid)).toEqual([child]);
     const one = table.read(child!);
