@@ -54,10 +54,7 @@ export class Cgroup {
 
   #procs(): number[] {
     const text = readSmallFile(this.procsPath);
-    const pids: number[] = [];
-    if (text === null) return pids;
-    for (const line of text.split("\n")) if (line !== "") pids.push(Number(line));
-    return pids;
+    return text === null ? [] : procsOf(text);
   }
 
   /** SIGKILL to every process in it (never vigil), atomically where the kernel has cgroup.kill (5.14+). */
@@ -289,10 +286,7 @@ class Leaf {
     } catch {
       this.close();
     }
-    if (text === null) return this.home.pids();
-    const pids: number[] = [];
-    for (const line of text.split("\n")) if (line !== "" && line !== OWN_PID) pids.push(Number(line));
-    return pids;
+    return text === null ? this.home.pids() : procsOf(text).filter((pid) => pid !== process.pid);
   }
 
   close(): void {
@@ -302,7 +296,12 @@ class Leaf {
   }
 }
 
-const OWN_PID = String(process.pid);
+/** the pids a cgroup.procs lists, one a line */
+function procsOf(text: string): number[] {
+  const pids: number[] = [];
+  for (const line of text.split("\n")) if (line !== "") pids.push(Number(line));
+  return pids;
+}
 
 /**
  * Moves processes into instances' cgroups, the last one's cgroup.procs kept open (a crash loop moves
