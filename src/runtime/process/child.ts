@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { statSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { LineSplitter } from "./line-splitter.js";
@@ -77,16 +77,15 @@ export function spawnChild(
   const [file = "", ...args] = fds.length > 0 ? [...LISTEN_PID_SHIM, ...service.argv] : service.argv;
   let sub;
   let inCgroup = false;
-  const start = () =>
-    spawn(file, args, {
-      cwd: service.cwd,
-      env,
-      detached: true,
-      // Node's own IPC would throw a child's malformed line into the supervisor; a plain socket pair
-      // on fd 3, read here line by line, gives the child the same process.send() without that risk
-      // the listening sockets at 3 … 3+n-1 (each a descriptor vigil holds), the channel after them
-      stdio: ["ignore", "pipe", "pipe", ...fds, ...(ipc ? ["pipe" as const] : [])],
-    });
+  const start = spawnLater(file, args, {
+    cwd: service.cwd,
+    env,
+    detached: true,
+    // Node's own IPC would throw a child's malformed line into the supervisor; a plain socket pair
+    // on fd 3, read here line by line, gives the child the same process.send() without that risk
+    // the listening sockets at 3 … 3+n-1 (each a descriptor vigil holds), the channel after them
+    stdio: ["ignore", "pipe", "pipe", ...fds, ...(ipc ? ["pipe" as const] : [])],
+  });
   try {
     if (cgroup) {
       const moved = cgroup.root.spawnInto(cgroup.cgroup, start);
@@ -145,6 +144,15 @@ export function spawnChild(
       }, RELEASE_GRACE_MS).unref();
     },
   };
+}
+
+/**
+ * The spawn as a function of its own, made outside spawnChild: a closure there would keep the child's
+ * whole environment and arguments in the scope its exit and output handlers share, for as long as the
+ * child runs (an object of every variable per running child)
+ */
+function spawnLater(file: string, args: readonly string[], options: SpawnOptions): () => ChildProcess {
+  return () => spawn(file, args, options);
 }
 
 /** "spawn ./x ENOENT", and when the working directory is what is missing, that said first */
