@@ -231,6 +231,8 @@ describe("reapOrphans", () => {
     // the leader had the token; the member left in the group did not get it
     const child = spawnGroup("env -u VIGIL_TOKEN sleep 1000 & wait", AS_CHILD);
     const [member] = await waitForDescendants(child.pid, 1);
+    // until it runs sleep, the member is the shell's fork or env, which still hold the token
+    await waitFor(() => readFileSync(`/proc/${member}/comm`, "utf8").trim() === "sleep");
     const entry = entryFor("worker", child.pid, { stopSignal: "SIGKILL" });
     process.kill(child.pid, "SIGKILL");
     await waitFor(() => isGone(child.pid));
