@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { Clock } from "../../core/clock.js";
 import { ConnectionPool, type ConnectionStats } from "./connection-pool.js";
 import { LineReader, TOO_LONG } from "./line-reader.js";
+import { readIntoShared, sharedReadBuffer } from "./shared-read.js";
 import type { Logger } from "../outputs/logger.js";
 
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -73,22 +74,36 @@ export async function startHeartbeatServer(
       if (why === "evicted") onReject("evicted", undefined);
     },
   });
-  const server: Server = createServer({ noDelay: true }, (socket) => {
+  // every connection is read into this one buffer (shared-read.ts); what a read leaves of a line is copied
+  const shared = sharedReadBuffer();
+  const server: Server = createServer({ noDelay: true, pauseOnConnect: true }, (accepted) => {
+    const lines = new LineReader(MAX_LINE_BYTES);
+    let socket: Socket;
+    const take = (n: number, bytes: Buffer): void => {
+      lines.push(n === bytes.length ? bytes : bytes.subarray(0, n));
+      for (let line = lines.next(); line !== null; line = lines.next()) {
+        // an endless line: drop the connection rather than the memory
+        if (line === TOO_LONG) {
+          tooLong(socket);
+          break;
+        }
+        if (line !== "") takeLine(socket, line);
+        // the line closed the connection (too many rejected in a row): the rest is not read
+        if (socket.destroyed) break;
+      }
+      lines.retain(shared.buffer);
+      if (!socket.destroyed) budget.took(socket, n);
+    };
+    const direct = readIntoShared(accepted, shared, take);
+    if (direct !== null) socket = direct;
+    else {
+      socket = accepted;
+      socket.on("data", (chunk: Buffer) => take(chunk.length, chunk));
+      socket.resume();
+    }
     pool.admit(socket);
     socket.on("close", () => budget.forget(socket));
     socket.on("error", () => socket.destroy());
-    const lines = new LineReader(MAX_LINE_BYTES);
-    socket.on("data", (chunk: Buffer) => {
-      lines.push(chunk);
-      for (let line = lines.next(); line !== null; line = lines.next()) {
-        // an endless line: drop the connection rather than the memory
-        if (line === TOO_LONG) return tooLong(socket);
-        if (line !== "") takeLine(socket, line);
-        // the line closed the connection (too many rejected in a row): the rest is not read
-        if (socket.destroyed) return;
-      }
-      budget.took(socket, chunk.length);
-    });
   });
 
   const tooLong = (socket: Socket): void => {

@@ -40,6 +40,16 @@ export class LineReader {
     if (!this.#complete && chunk.includes(NEWLINE)) this.#complete = true;
   }
 
+  /**
+   * What is still held of `shared` (a read buffer the socket fills again on its next read) is copied: a
+   * partial line, usually nothing. Called once the lines of a read have been taken.
+   */
+  retain(shared: ArrayBufferLike): void {
+    if (this.#first !== null && this.#first.buffer === shared) this.#first = Buffer.from(this.#first);
+    const more = this.#more;
+    if (more !== null) for (let i = 0; i < more.length; i++) if (more[i]!.buffer === shared) more[i] = Buffer.from(more[i]!);
+  }
+
   /** No more bytes will come; a last line without its newline still counts. */
   end(): void {
     this.#ended = true;

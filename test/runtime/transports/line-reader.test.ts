@@ -15,6 +15,25 @@ describe("LineReader", () => {
     expect(lines.pendingBytes).toBe(0);
   });
 
+  it("copies what it holds of a shared read buffer once told, so the next read into it cannot change a partial line", () => {
+    const lines = new LineReader(100);
+    const shared = Buffer.alloc(64);
+    const read = (text: string): Buffer => shared.subarray(0, shared.write(text));
+    lines.push(read('{"type":"be'));
+    expect(lines.next()).toBeNull();
+    lines.retain(shared.buffer);
+    // another connection's read fills the buffer meanwhile
+    read("XXXXXXXXXXXXXXXXXXXXXXXXXX\n");
+    lines.push(read('at"}\n{"ty'));
+    expect(lines.next()).toBe('{"type":"beat"}');
+    expect(lines.next()).toBeNull();
+    lines.retain(shared.buffer);
+    read("ZZZZZZZZZZ");
+    lines.push(read('pe":"ready"}\n'));
+    expect(lines.next()).toBe('{"type":"ready"}');
+    expect(lines.pendingBytes).toBe(0);
+  });
+
   it("counts a last line without its newline once the writer is done", () => {
     const lines = new LineReader(100);
     lines.push(Buffer.from("a\nb"));
