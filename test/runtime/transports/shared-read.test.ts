@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { createConnection, createServer, Socket, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -79,6 +79,15 @@ describe("readIntoShared", () => {
     client.end();
     await closed;
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+});
+
+describe("readIntoShared on a socket with no handle to move", () => {
+  it("returns null and leaves the socket as it was, for the caller to read as a stream", () => {
+    const socket = new Socket();
+    expect(readIntoShared(socket, sharedReadBuffer(), () => undefined)).toBeNull();
+    expect(socket.destroyed).toBe(false);
+    socket.destroy();
   });
 });
 
