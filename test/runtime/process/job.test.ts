@@ -109,6 +109,8 @@ describe("token scan", () => {
 
   it("finds a double-forked daemon by its token", async () => {
     const { job, pids } = await startJob('sh -c "setsid sleep 1006 & echo \\$! > d.pid"; exec sleep 1007', ["d.pid"]);
+    // $! is known before setsid and sleep are exec'd, and in the middle of an exec /proc/PID/environ can read empty
+    await waitFor(() => readText(`/proc/${pids["d.pid"]}/cmdline`).startsWith("sleep\0"));
     expect((holdersOf(processes(), new Map([[TOKEN, 0]]), job.pid).get(0) ?? []).map((p) => p.pid)).toEqual(expect.arrayContaining([pids["d.pid"]]));
     expect(isRunning(pids["d.pid"]!)).toBe(true);
   });
@@ -116,6 +118,7 @@ describe("token scan", () => {
   it("looks for several tokens in one pass and passes over the processes it is told to skip", async () => {
     const { job, pids } = await startJob('sh -c "setsid sleep 1011 & echo \\$! > d.pid"; exec sleep 1012', ["d.pid"]);
     const daemon = pids["d.pid"]!;
+    await waitFor(() => readText(`/proc/${daemon}/cmdline`).startsWith("sleep\0"));
     const found = holdersOf(processes(), new Map([[TOKEN, "a"], ["f".repeat(32), "b"]]), job.pid);
     expect(found.get("a")?.map((p) => p.pid)).toEqual(expect.arrayContaining([daemon]));
     expect(found.has("b")).toBe(false);
