@@ -1,7 +1,7 @@
 // An accepted connection read into one buffer that every connection shares, without the stream
 // machinery: libuv reads into the buffer and a callback takes the bytes at once, with no Buffer made
 // per read, no Readable push, no 'data' event and no nextTick to read more. With 1,000 services beating
-// once a second over connections of their own, that machinery was about 1.5 % of a core of the
+// once a second over connections of their own, that machinery was 1.5–1.8 % of a core of the
 // supervisor's 11 % (BENCHMARKS.md, "Beats read without the stream machinery").
 //
 // Node offers this (`onread` of net.Socket) only to sockets it is given a handle for, not to those a
