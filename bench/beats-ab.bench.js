@@ -8,13 +8,13 @@
 // uses this tree's node_modules, and built there. Env: BENCH_AB_BASE, BENCH_AB_ROUNDS (6), BENCH_AB_WINDOW_S
 // (10), BENCH_AB_SERVICES (1000). Runs only when named: it builds a second tree and needs a few minutes.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { ROOT, round, saveResult, table } from "./lib.js";
-import { Tracker, buildBeater, waitAllGone, waitAllRunning, writeManifest } from "./scale-lib.js";
+import { Tracker, buildBeater, cpuTicks, waitAllGone, waitAllRunning, writeManifest } from "./scale-lib.js";
 
 const BASE = process.env.BENCH_AB_BASE ?? "HEAD~1";
 const ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 6);
@@ -33,12 +33,6 @@ function buildBase(dir) {
   symlinkSync(join(ROOT, "node_modules"), join(tree, "node_modules"));
   execFileSync("npm", ["run", "build"], { cwd: tree, stdio: ["ignore", "ignore", "inherit"] });
   return tree;
-}
-
-function ticks(pid) {
-  const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return Number(f[11]) + Number(f[12]);
 }
 
 export async function run() {
@@ -76,12 +70,12 @@ export async function run() {
 
     const windows = [];
     for (let w = 0; w < ROUNDS; w++) {
-      const before = running.map((r) => ticks(r.proc.pid));
+      const before = running.map((r) => cpuTicks(r.proc.pid));
       const t0 = performance.now();
       await sleep(WINDOW_S * 1000);
       const s = (performance.now() - t0) / 1000;
       // clock ticks are 1/100 s: ticks a second are percent of a core
-      windows.push(running.map((r, i) => (ticks(r.proc.pid) - before[i]) / s));
+      windows.push(running.map((r, i) => (cpuTicks(r.proc.pid) - before[i]) / s));
     }
     const mean = (i) => windows.reduce((a, w) => a + w[i], 0) / windows.length;
     const rows = [["window", ...running.map((r) => `${r.name}, % of a core`), "this / base", "this / bare server"]];
