@@ -3,7 +3,14 @@
 // file's write before: a chatty child costs one write per turn at most, not one per line, and a service
 // restarting back to back (the journal and vigil.log get lines at each restart) one write per interval,
 // not one per turn. Lines keep their order; flush() and close() write what waits at once.
+//
+// The write itself is made on the loop (write(2) on the open descriptor, a page-cache copy of a few
+// kilobytes), not through the thread pool: on two cores a crash loop's round trips to the pool (two
+// logs, a hundred writes a second each) cost each restart about a third of a millisecond of waiting
+// (BENCHMARKS.md, "Log writes on the loop"). Opening and rotating still go through the pool, and a
+// write that was slow (a disk holding writers back) sends the file's writes there for a minute.
 import { performance } from "node:perf_hooks";
+import { writeSync } from "node:fs";
 import { mkdir, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Gate } from "../state/gate.js";
@@ -36,10 +43,19 @@ export interface RotatingLogOptions extends LogFileHooks {
   readonly onError?: (err: unknown) => void;
   /** successive writes start at least this far apart; default WRITE_INTERVAL_MS */
   readonly writeIntervalMs?: number;
+  /** a write slower than this sends the next ones through the thread pool for a while; default SLOW_WRITE_MS */
+  readonly slowWriteMs?: number;
 }
 
-/** successive writes of one file start at least this far apart (a write costs the loop a round trip to the thread pool) */
+/** successive writes of one file start at least this far apart (one write(2) a batch, however many lines) */
 const WRITE_INTERVAL_MS = 10;
+/**
+ * A write that took longer than this (a disk that cannot keep up: the kernel holds a writer back
+ * when too much waits to be written) sends the file's writes through the thread pool for
+ * POOL_AFTER_SLOW_MS, so that the loop (deadlines, heartbeats) does not wait on that disk.
+ */
+const SLOW_WRITE_MS = 20;
+const POOL_AFTER_SLOW_MS = 60_000;
 
 export class RotatingLog {
   private queue: string[] = [];
@@ -53,6 +69,8 @@ export class RotatingLog {
   /** the write waiting for the interval to pass */
   private timer: NodeJS.Timeout | null = null;
   private lastWriteAtMs = -Infinity;
+  /** until when writes go through the thread pool, after a slow one */
+  private poolUntilMs = -Infinity;
   private writing: Promise<void> | null = null;
   private closed = false;
 
@@ -170,7 +188,7 @@ export class RotatingLog {
     try {
       // a disk at the brink takes part of a write; the rest then fails with ENOSPC
       for (let offset = 0; offset < bytes.length; ) {
-        const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset);
+        const bytesWritten = await this.writeAt(file, bytes, offset);
         if (bytesWritten === 0) throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: "ENOSPC" });
         offset += bytesWritten;
       }
@@ -181,6 +199,23 @@ export class RotatingLog {
       throw err;
     }
     this.size += bytes.length;
+  }
+
+  /**
+   * One write(2) of what is left of `bytes` from `offset`: on the loop itself while the file's writes
+   * are quick, through the thread pool for a while after one was not
+   */
+  private async writeAt(file: FileHandle, bytes: Buffer, offset: number): Promise<number> {
+    const now = performance.now();
+    if (now < this.poolUntilMs) return (await file.write(bytes, offset, bytes.length - offset)).bytesWritten;
+    const written = writeSync(file.fd, bytes, offset, bytes.length - offset);
+    if (performance.now() - now > (this.options.slowWriteMs ?? SLOW_WRITE_MS)) this.poolUntilMs = performance.now() + POOL_AFTER_SLOW_MS;
+    return written;
+  }
+
+  /** whether the file's writes go through the thread pool now (one write was slow a moment ago) */
+  get writesThroughPool(): boolean {
+    return performance.now() < this.poolUntilMs;
   }
 
   private async openFile(): Promise<FileHandle> {

@@ -1,3 +1,4 @@
+import { pbkdf2 } from "node:crypto";
 import { readdirSync, readlinkSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, stat, symlink, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -174,6 +175,35 @@ describe("RotatingLog", () => {
     log.write("again");
     await log.close();
     expect(await read(logPath)).toBe("held\nlet go\nagain\n");
+  });
+  it("writes on the loop, not behind a busy thread pool; after a slow write, through the pool", async () => {
+    // every thread of the pool busy for a while (it is 4 threads unless UV_THREADPOOL_SIZE says otherwise)
+    const busyPool = (): Promise<void>[] =>
+      Array.from({ length: 2 * Number(process.env["UV_THREADPOOL_SIZE"] ?? 4) }, () => new Promise<void>((resolve) => pbkdf2("a", "b", 600_000, 32, "sha256", () => resolve())));
+    const firstOf = (flush: Promise<void>, pool: Promise<void>[]) => Promise.race([flush.then(() => "flush"), ...pool.map((p) => p.then(() => "pool"))]);
+
+    const quick = new RotatingLog(logPath, { maxBytes: 1024 * 1024, keep: 1 });
+    quick.write("opened"); // opening the file is the pool's work: done before the pool is busy
+    await quick.flush();
+    let pool = busyPool();
+    quick.write("while the pool is busy");
+    expect(await firstOf(quick.flush(), pool)).toBe("flush");
+    expect(quick.writesThroughPool).toBe(false);
+    await Promise.all(pool);
+    await quick.close();
+    expect(await read(logPath)).toBe("opened\nwhile the pool is busy\n");
+
+    // every write counts as slow here
+    const slow = new RotatingLog(logPath, { maxBytes: 1024 * 1024, keep: 1, slowWriteMs: -1 });
+    slow.write("slow");
+    await slow.flush();
+    expect(slow.writesThroughPool).toBe(true);
+    pool = busyPool();
+    slow.write("behind the pool");
+    expect(await firstOf(slow.flush(), pool)).toBe("pool");
+    await Promise.all(pool);
+    await slow.close();
+    expect(await read(logPath)).toBe("opened\nwhile the pool is busy\nslow\nbehind the pool\n");
   });
 });
 
