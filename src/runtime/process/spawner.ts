@@ -69,6 +69,13 @@ const DRAIN_POLL_MS = 25;
 /** after SIGKILL, how long before a process that will not go is given up (and named in an error) */
 const KILL_WAIT_MS = 3_000;
 const TOKEN_BYTES = 16;
+/**
+ * how long after its spawn a child is written down in children.json, for the next `vigil up` to find
+ * should this one be killed: a child that lives less than this costs no record (a crash loop's). A
+ * SIGKILL of vigil within this moment of a spawn leaves that child off the record; in a cgroup, the
+ * next `vigil up` still finds it in the dead supervisor's.
+ */
+const RECORD_AFTER_MS = 20;
 const PYTHON_UNBUFFERED: Readonly<Record<string, string>> = { PYTHONUNBUFFERED: "1" };
 /** systemd's words to vigil itself: a child that read them would speak to systemd for vigil (a `via: notify` child gets its own) */
 const SUPERVISOR_ONLY: ReadonlySet<string> = new Set(["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"]);
@@ -86,8 +93,10 @@ export class Spawner {
   readonly #tokens = new TokenPool();
   /** instances whose output was seen since the loop last heard of it */
   readonly #outputSeen = new Map<InstanceId, number>();
-  /** children spawned this turn, recorded in children.json a turn later */
+  /** children spawned in the last RECORD_AFTER_MS, to be recorded in children.json */
   readonly #toRecord = new Map<number, Running & { readonly id: InstanceId }>();
+  /** the batch of #toRecord has its timer */
+  #recordDue = false;
   #envOfTurn: Readonly<Record<string, string>> | null = null;
 
   constructor(private readonly opts: SpawnerOptions) {}
@@ -327,13 +336,20 @@ export class Spawner {
     }
   }
 
-  /** Children are recorded a turn after their spawn, in a batch: the stat of a process still finishing its exec reads slowly, and ps runs once. */
+  /**
+   * Children are recorded RECORD_AFTER_MS after their spawn, in a batch: the stat of a process still
+   * finishing its exec reads slowly, one look serves a whole start, and a child gone by then (a crash
+   * loop's) is never read or written down: children.json stays as it is while a service restarts back
+   * to back.
+   */
   #record(id: InstanceId, running: Running): void {
-    if (this.#toRecord.size === 0) setImmediate(() => this.#recordBatch());
+    if (!this.#recordDue) this.opts.clock.setTimer(RECORD_AFTER_MS, () => this.#recordBatch());
+    this.#recordDue = true;
     this.#toRecord.set(running.pid, { ...running, id });
   }
 
   #recordBatch(): void {
+    this.#recordDue = false;
     const { table } = this.opts.jobs.scanner;
     for (const [pid, running] of this.#toRecord) {
       const stat = table.read(pid);
