@@ -13,7 +13,14 @@ export function addRestart(
   windowMs: number,
   maxRestarts: number,
 ): WindowVerdict {
-  const kept = times.filter((t) => nowMs - t < windowMs);
-  kept.push(nowMs);
+  // counted first, then copied into an array of the right length: a service restarting back to back
+  // with a long window carries hundreds of times, and a filter and a push grew a copy of them step
+  // by step at every restart
+  let inside = 0;
+  for (const t of times) if (nowMs - t < windowMs) inside++;
+  const kept = new Array<number>(inside + 1);
+  let i = 0;
+  for (const t of times) if (nowMs - t < windowMs) kept[i++] = t;
+  kept[i] = nowMs;
   return { times: kept, exceeded: kept.length > maxRestarts };
 }
