@@ -73,7 +73,8 @@ const TOKEN_BYTES = 16;
  * how long after its spawn a child is written down in children.json, for the next `vigil up` to find
  * should this one be killed: a child that lives less than this costs no record (a crash loop's). A
  * SIGKILL of vigil within this moment of a spawn leaves that child off the record; in a cgroup, the
- * next `vigil up` still finds it in the dead supervisor's.
+ * next `vigil up` still ends it with the rest of the dead supervisor's cgroups (found through any of
+ * its children on record).
  */
 const RECORD_AFTER_MS = 20;
 const PYTHON_UNBUFFERED: Readonly<Record<string, string>> = { PYTHONUNBUFFERED: "1" };
