@@ -93,7 +93,9 @@ async function restartsUnderLoad(s: Stack, port: number): Promise<{ ok: number; 
   const load = hammer(port, () => finished, 20_000);
   try {
     for (let i = 0; i < 20; i++) {
-      expect((await s.run(["restart", "web"])).code).toBe(0);
+      const r = await s.run(["restart", "web"]);
+      // what the command and the supervisor said, should it fail
+      expect(r.code, `restart ${i + 1}: ${JSON.stringify(r)}\n${s.stderr.slice(-4000)}`).toBe(0);
       pid = (await current(s, pid)).pid;
     }
   } finally {
