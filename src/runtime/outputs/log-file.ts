@@ -206,10 +206,11 @@ export class RotatingLog {
    * are quick, through the thread pool for a while after one was not
    */
   private async writeAt(file: FileHandle, bytes: Buffer, offset: number): Promise<number> {
-    const now = performance.now();
-    if (now < this.poolUntilMs) return (await file.write(bytes, offset, bytes.length - offset)).bytesWritten;
+    const start = performance.now();
+    if (start < this.poolUntilMs) return (await file.write(bytes, offset, bytes.length - offset)).bytesWritten;
     const written = writeSync(file.fd, bytes, offset, bytes.length - offset);
-    if (performance.now() - now > (this.options.slowWriteMs ?? SLOW_WRITE_MS)) this.poolUntilMs = performance.now() + POOL_AFTER_SLOW_MS;
+    const end = performance.now();
+    if (end - start > (this.options.slowWriteMs ?? SLOW_WRITE_MS)) this.poolUntilMs = end + POOL_AFTER_SLOW_MS;
     return written;
   }
 
