@@ -102,7 +102,9 @@ export function take(t: Turn, instance: Instance, message: ChildMessage): void {
         const outcome = beat(instance.heartbeat, t.nowMs, true);
         if (outcome.arm !== null) arm(t, instance, "heartbeat", outcome.arm);
       }
-      const after = healthOf(t.state, instance, t.nowMs);
+      // a beat or a ready never makes an instance's health worse: one that was healthy still is, and
+      // the hot path (a beat on time) needs no second look
+      const after = before === "healthy" ? before : healthOf(t.state, instance, t.nowMs);
       if (after !== before) {
         t.publish("health", instance, { health: after, previous: before });
         t.gatingChanged = true;
