@@ -54,6 +54,7 @@ import { Adopter } from "./adopt/adopter.js";
 import { ActionRunner } from "./actions/run-action.js";
 import { nextPingDueWallMs } from "./ping/ping-times.js";
 import { takeOutsideBeat } from "./ping/intake.js";
+import { nudgeReaper } from "./process/reap-nudge.js";
 import { driftDelayMs } from "./outputs/status-writer.js";
 
 /** status.json is rewritten on every event, but not more often than this */
@@ -185,6 +186,7 @@ export class Stack {
       },
     });
     this.actions = new ActionRunner(post, childEnv);
+    let unreapedSaid: ReadonlySet<number> = new Set();
     this.sampling = new Sampling(
       {
         clock,
@@ -197,6 +199,13 @@ export class Stack {
         adopt: (id, pid, tree) => this.spawner.adopt(id, pid, tree),
         onError: (err) => logger.log("error", null, "sampling", `resource sampling failed: ${err.message}`),
         holdHandles: () => this.fds.holdFiles(),
+        unreaped: (pids) => {
+          // said once a pid: while a debugger still swallows the signal, each sweep finds it again
+          const fresh = pids.filter((pid) => !unreapedSaid.has(pid));
+          if (fresh.length > 0) logger.log("warn", null, "unreaped", `pid ${fresh.join(", ")} exited unheard (a lost SIGCHLD: a debugger attached to vigil?); looking again`);
+          unreapedSaid = new Set(pids);
+          nudgeReaper();
+        },
       },
       samplingSettings(manifest),
     );

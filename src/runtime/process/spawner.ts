@@ -3,7 +3,7 @@
 // exit and output to the loop. A child has exited when its whole job has (job.ts), not before.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import type { Clock } from "../../core/clock.js";
+import type { Clock, TimerHandle } from "../../core/clock.js";
 import { parseChildMessage } from "../../core/heartbeat-message.js";
 import type { SpawnSpec } from "../../core/stack/effects.js";
 import type { InstanceId } from "../../core/stack/ids.js";
@@ -21,6 +21,7 @@ import { Job, type JobMember, type Look } from "./job.js";
 import type { ProcScanner } from "./proc-snapshot.js";
 import type { StrayReaper } from "./stray-reaper.js";
 import { holdersOf } from "./token-scan.js";
+import { KILLED_EXIT_GRACE_MS, nudgeReaper } from "./reap-nudge.js";
 
 /** What the spawner needs to find and end every process of a child's job. */
 export interface JobDeps {
@@ -99,6 +100,8 @@ export class Spawner {
   /** the batch of #toRecord has its timer */
   #recordDue = false;
   #envOfTurn: Readonly<Record<string, string>> | null = null;
+  /** children given SIGKILL whose exit has not been heard yet: a timer each (reap-nudge.ts) */
+  readonly #killed = new Map<Running, TimerHandle>();
 
   constructor(private readonly opts: SpawnerOptions) {}
 
@@ -128,7 +131,13 @@ export class Spawner {
         this.#sawOutput(id, incarnation);
       },
       onExit: (code, signal) => {
-        if (running) this.#exited(id, running, code, signal);
+        if (!running) return;
+        const killed = this.#killed.get(running);
+        if (killed !== undefined) {
+          clock.clearTimer(killed);
+          this.#killed.delete(running);
+        }
+        this.#exited(id, running, code, signal);
       },
       onSpawnError: (error) => post({ type: "SpawnFailed", id, incarnation, error }),
       onMessage: (message) => {
@@ -162,7 +171,14 @@ export class Spawner {
 
   kill(id: InstanceId, incarnation: number): void {
     const running = this.#current(id, incarnation);
-    if (running) running.job.kill(this.#look(running.job));
+    if (!running) return;
+    running.job.kill(this.#look(running.job));
+    // SIGKILL ends the main process at once: an exit still unheard a second later was lost
+    if (this.#killed.has(running)) return;
+    this.#killed.set(running, this.opts.clock.setTimer(KILLED_EXIT_GRACE_MS, () => {
+      this.#killed.delete(running);
+      nudgeReaper();
+    }));
   }
 
   /** SIGKILL to every job now, at once (a crash of the supervisor itself). */

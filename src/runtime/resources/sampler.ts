@@ -39,6 +39,8 @@ export interface ResourceSamplerOptions {
   readonly holdHandles?: () => boolean;
   /** where the table is read from: the process table's reader by default */
   readonly reader?: UsageReader;
+  /** the pid whose unreaped children count as such (unreaped): this process by default */
+  readonly selfPid?: number;
 }
 
 /** What the previous sweep saw of one tree, to turn cumulative ticks into a rate; updated in place. */
@@ -67,6 +69,12 @@ export class ResourceSampler {
   readonly #holdHandles: () => boolean;
   /** services forgotten while a sweep was between turns: that sweep must not bring them back */
   #forgottenMidSweep: Set<string> | null = null;
+  readonly #selfPid: number;
+  /**
+   * Main pids the last sweep found exited but not reaped, children of this process: a zombie that
+   * Node has not heard of, whose SIGCHLD was lost (process/reap-nudge.ts).
+   */
+  unreaped: number[] = [];
 
   constructor(options: ResourceSamplerOptions = {}) {
     this.#now = options.now ?? (() => performance.now());
@@ -76,6 +84,7 @@ export class ResourceSampler {
     this.#msPerTick = 1000 / (options.ticksPerSecond ?? this.#table.ticksPerSecond);
     this.#pageBytes = options.pageBytes ?? this.#table.pageBytes;
     this.#holdHandles = options.holdHandles ?? (() => true);
+    this.#selfPid = options.selfPid ?? process.pid;
   }
 
   /**
@@ -108,10 +117,12 @@ export class ResourceSampler {
     // every member of every tree → its service
     const owners = new Map<number, string>();
     const slice = new TimeSlice(TURN_MS);
+    const unreaped: number[] = [];
     for (const [service, pid] of pids) {
       if (slice.over) await slice.next();
       const root = byPid.get(pid);
       if (!root || ZOMBIE.has(root.state)) {
+        if (root && root.state === "Z" && root.ppid === this.#selfPid) unreaped.push(pid);
         this.#marks.delete(service);
         continue;
       }
@@ -127,6 +138,7 @@ export class ResourceSampler {
     }
     if (this.#holdHandles()) this.#table.watch(owners);
     else this.#table.close();
+    this.unreaped = unreaped;
     return samples;
   }
 

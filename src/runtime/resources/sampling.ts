@@ -34,6 +34,8 @@ export interface SamplingOptions {
   readonly onError: (err: Error) => void;
   /** false while file descriptors are scarce: /proc handles are then opened for each sweep only */
   readonly holdHandles?: () => boolean;
+  /** a sweep found main pids that exited and were never reaped (process/reap-nudge.ts) */
+  readonly unreaped?: (pids: readonly number[]) => void;
 }
 
 export interface SamplingSettings {
@@ -182,6 +184,7 @@ export class Sampling {
     try {
       const pids = new Map(this.opts.pids());
       const found = await this.#sampler.sample(pids, (id, tree) => this.opts.adopt(id, pids.get(id) ?? 0, tree));
+      if (this.#sampler.unreaped.length > 0) this.opts.unreaped?.(this.#sampler.unreaped);
       const samples: InstanceSample[] = [];
       for (const [id, s] of found) {
         samples.push({ id, pid: pids.get(id) ?? 0, cpuPercent: s.cpuPercent, rssBytes: s.rssBytes, ownCpuPercent: s.ownCpuPercent, ownRssBytes: s.ownRssBytes, processes: s.processes });

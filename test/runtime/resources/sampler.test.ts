@@ -231,6 +231,21 @@ describe("ResourceSampler tree accounting", () => {
     expect(after?.processes).toBe(1);
   });
 
+  it("names a main pid that exited and was never reaped by this process (a lost SIGCHLD), and no other", async () => {
+    const s = sampler({ readTable: () => table, now: () => nowMs, ticksPerSecond: HZ, pageBytes: 4096, selfPid: 1 });
+    const mains = new Map([["a", 100], ["b", 200], ["c", 300]]);
+    nowMs = 0;
+    // a: a zombie of ours; b: a zombie of another parent (an adopted process); c: running
+    table = [proc(100, 1, 10, { state: "Z" }), proc(200, 7, 10, { state: "Z" }), proc(300, 1, 10)];
+    const found = await s.sample(mains);
+    expect(s.unreaped).toEqual([100]);
+    expect([...found.keys()]).toEqual(["c"]);
+    // reaped since: gone from the table, and from the list
+    table = [proc(300, 1, 10)];
+    await s.sample(mains);
+    expect(s.unreaped).toEqual([]);
+  });
+
   it("starts over when the main pid is another process", async () => {
     const s = fake();
     await sweep(s, 0, [proc(100, 1, 10)]);
