@@ -206,6 +206,10 @@ export class Stack {
           unreapedSaid = new Set(pids);
           nudgeReaper();
         },
+        stalled: () => {
+          logger.log("warn", null, "sampling", "a resource sweep is still waiting for its process table; looking for an exit unheard");
+          nudgeReaper();
+        },
       },
       samplingSettings(manifest),
     );

@@ -95,7 +95,9 @@ services:
     s.up!.kill("SIGTERM");
     const code = await Promise.race([s.exited(), sleep(15_000).then(() => "hung" as const)]);
     expect(code, `vigil up did not stop; stderr:\n${s.stderr}`).toBe(0);
-    expect(s.stderr).toMatch(/napper: did not stop within 500ms; killing its process tree/);
+    // on /proc, only the kill's own look finds it; the portable backend's ps (a child of vigil's too)
+    // may have its exit reaped along with it first
+    if (process.env["VIGIL_PROCESS_BACKEND"] !== "portable") expect(s.stderr).toMatch(/napper: did not stop within 500ms; killing its process tree/);
     expect(s.stderr).toMatch(/vigil all services stopped/);
     expect(stateOf(first.pid!)).toBeUndefined();
   });

@@ -36,7 +36,15 @@ export interface SamplingOptions {
   readonly holdHandles?: () => boolean;
   /** a sweep found main pids that exited and were never reaped (process/reap-nudge.ts) */
   readonly unreaped?: (pids: readonly number[]) => void;
+  /**
+   * a sweep has run for SWEEP_STALL_MS and goes on (again each time): where it waits for a `ps` of its
+   * own (the portable backend), that child's lost SIGCHLD would hold every later sweep for ever
+   */
+  readonly stalled?: () => void;
 }
+
+/** how long a sweep may take before `stalled` is called */
+export const SWEEP_STALL_MS = 5_000;
 
 export interface SamplingSettings {
   readonly intervalMs: number;
@@ -181,6 +189,14 @@ export class Sampling {
   async #sweep(): Promise<void> {
     this.#lastSweepMs = this.opts.clock.now();
     if (this.#newcomerSweeps > 0) this.#newcomerSweeps--;
+    let stall: TimerHandle | null = null;
+    const watchStall = (): void => {
+      stall = this.opts.clock.setTimer(SWEEP_STALL_MS, () => {
+        this.opts.stalled?.();
+        watchStall();
+      });
+    };
+    watchStall();
     try {
       const pids = new Map(this.opts.pids());
       const found = await this.#sampler.sample(pids, (id, tree) => this.opts.adopt(id, pids.get(id) ?? 0, tree));
@@ -194,6 +210,7 @@ export class Sampling {
     } catch (err) {
       this.opts.onError(err as Error);
     } finally {
+      if (stall !== null) this.opts.clock.clearTimer(stall);
       this.#arm(Math.max(0, this.#lastSweepMs + this.#intervalMs() - this.opts.clock.now()));
     }
   }
