@@ -199,12 +199,12 @@ export class Stack {
         adopt: (id, pid, tree) => this.spawner.adopt(id, pid, tree),
         onError: (err) => logger.log("error", null, "sampling", `resource sampling failed: ${err.message}`),
         holdHandles: () => this.fds.holdFiles(),
-        unreaped: (pids) => {
-          // said once a pid: while a debugger still swallows the signal, each sweep finds it again
-          const fresh = pids.filter((pid) => !unreapedSaid.has(pid));
-          if (fresh.length > 0) logger.log("warn", null, "unreaped", `pid ${fresh.join(", ")} exited unheard (a lost SIGCHLD: a debugger attached to vigil?); looking again`);
-          unreapedSaid = new Set(pids);
+        unreaped: (_pids, again) => {
+          // a nudge costs nothing; a warning waits for a second sighting, and is said once a pid
           nudgeReaper();
+          const fresh = again.filter((pid) => !unreapedSaid.has(pid));
+          if (fresh.length > 0) logger.log("warn", null, "unreaped", `pid ${fresh.join(", ")} exited unheard (a lost SIGCHLD: a debugger attached to vigil?); looking again`);
+          unreapedSaid = new Set(again);
         },
         stalled: () => {
           logger.log("warn", null, "sampling", "a resource sweep is still waiting for its process table; looking for an exit unheard");

@@ -37,7 +37,7 @@ const skip = process.platform !== "linux" || lacking("gdb") || (process.env["CI"
  * Kills the service's child by SIGKILL while gdb holds `vigil up` and drops its SIGCHLD, and lets go of
  * it once the child is a zombie: vigil then has a dead child it was never told of.
  */
-async function loseExit(s: Stack, childPid: number): Promise<void> {
+async function loseExit(s: Stack, childPid: number, whileHeld?: () => Promise<void>): Promise<void> {
   const upPid = s.up!.pid!;
   const gdb: ChildProcess = spawn("gdb", ["-p", String(upPid), "-batch", "-ex", "handle SIGCHLD nostop noprint nopass", "-ex", "continue"], { stdio: ["ignore", "pipe", "pipe"] });
   let said = "";
@@ -50,6 +50,7 @@ async function loseExit(s: Stack, childPid: number): Promise<void> {
     await waitUntil(() => stateOf(childPid) === "Z", () => `pid ${childPid} is ${stateOf(childPid)}, not a zombie`, 10_000);
     // vigil has heard nothing while gdb holds it: for it, the child still runs
     expect((await s.service("napper"))?.pid).toBe(childPid);
+    await whileHeld?.();
   } finally {
     gdb.kill("SIGINT");
     await Promise.race([gdbExit, sleep(10_000).then(() => gdb.kill("SIGKILL"))]);
@@ -70,11 +71,17 @@ services:
 `);
     s.start();
     const first = await s.waitFor("napper", (x) => x.state === "running" && x.pid !== null, "to run");
-    await loseExit(s, first.pid!);
+    // the sweeps find the zombie again and again while gdb drops the signals they raise: the second
+    // sighting is said in the log (once). The portable backend's sweep waits for a ps of its own, whose
+    // exit gdb swallows too: it finds nothing more until the stall's own look, after gdb has gone
+    const warning = new RegExp(`vigil warn: pid ${first.pid} exited unheard \\(a lost SIGCHLD`, "g");
+    const portable = process.env["VIGIL_PROCESS_BACKEND"] === "portable";
+    const warned = (): boolean => (s.stderr.match(warning)?.length ?? 0) > 0;
+    await loseExit(s, first.pid!, portable ? undefined : () => waitUntil(warned, () => `no warning of pid ${first.pid}:\n${s.stderr}`, 10_000));
     const again = await s.waitFor("napper", (x) => x.state === "running" && x.pid !== first.pid, "to be restarted", 15_000);
     expect(again.restarts).toBe(1);
     expect(again.last_exit?.signal).toBe("SIGKILL");
-    expect(s.stderr).toMatch(new RegExp(`vigil warn: pid ${first.pid} exited unheard \\(a lost SIGCHLD`));
+    if (!portable) expect(s.stderr.match(warning)).toHaveLength(1);
     // the zombie is gone: reaped
     expect(stateOf(first.pid!)).toBeUndefined();
   });

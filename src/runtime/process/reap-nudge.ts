@@ -4,8 +4,9 @@
 // vigil takes for running: never restarted, and a shutdown waits for it for ever. Nothing else tells
 // Node, until some other child exits.
 //
-// Two looks catch it: a resource sweep that finds a running child's main pid a zombie of vigil's, and a
-// SIGKILL that has not ended its child a second later. Either raises SIGCHLD on vigil itself, and
+// Three looks catch it: a resource sweep that finds a zombie whose parent is vigil (a service's main
+// process, a probe's command), a SIGKILL that has not ended its child a second later, and a sweep that
+// still waits for its own `ps` after five seconds. Either raises SIGCHLD on vigil itself, and
 // libuv looks at all its children again. One too many costs nothing: with nothing exited, the handler
 // reaps nothing.
 export function nudgeReaper(): void {

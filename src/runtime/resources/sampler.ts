@@ -71,8 +71,8 @@ export class ResourceSampler {
   #forgottenMidSweep: Set<string> | null = null;
   readonly #selfPid: number;
   /**
-   * Main pids the last sweep found exited but not reaped, children of this process: a zombie that
-   * Node has not heard of, whose SIGCHLD was lost (process/reap-nudge.ts).
+   * Children of this process the last sweep found exited but not reaped (a service's main process, a
+   * probe's command, a `ps`): zombies Node has not heard of, their SIGCHLD lost (process/reap-nudge.ts).
    */
   unreaped: number[] = [];
 
@@ -107,8 +107,10 @@ export class ResourceSampler {
     const atMs = this.#now();
     const byPid = new Map<number, ProcUsage>();
     const children = new Map<number, ProcUsage[]>();
+    const unreaped: number[] = [];
     for (const p of table) {
       byPid.set(p.pid, p);
+      if (p.ppid === this.#selfPid && p.state === "Z") unreaped.push(p.pid);
       const siblings = children.get(p.ppid);
       if (siblings) siblings.push(p);
       else children.set(p.ppid, [p]);
@@ -117,12 +119,10 @@ export class ResourceSampler {
     // every member of every tree → its service
     const owners = new Map<number, string>();
     const slice = new TimeSlice(TURN_MS);
-    const unreaped: number[] = [];
     for (const [service, pid] of pids) {
       if (slice.over) await slice.next();
       const root = byPid.get(pid);
       if (!root || ZOMBIE.has(root.state)) {
-        if (root && root.state === "Z" && root.ppid === this.#selfPid) unreaped.push(pid);
         this.#marks.delete(service);
         continue;
       }

@@ -34,8 +34,11 @@ export interface SamplingOptions {
   readonly onError: (err: Error) => void;
   /** false while file descriptors are scarce: /proc handles are then opened for each sweep only */
   readonly holdHandles?: () => boolean;
-  /** a sweep found main pids that exited and were never reaped (process/reap-nudge.ts) */
-  readonly unreaped?: (pids: readonly number[]) => void;
+  /**
+   * a sweep found children of vigil that exited and were not reaped (process/reap-nudge.ts); `again`:
+   * those the sweep before found too (one found once may have exited a moment ago, its signal on its way)
+   */
+  readonly unreaped?: (pids: readonly number[], again: readonly number[]) => void;
   /**
    * a sweep has run for SWEEP_STALL_MS and goes on (again each time): where it waits for a `ps` of its
    * own (the portable backend), that child's lost SIGCHLD would hold every later sweep for ever
@@ -71,6 +74,8 @@ export class Sampling {
    * difference of two samples (its first has memory alone)
    */
   #newcomerSweeps = 0;
+  /** what the last sweep found exited and not reaped */
+  #unreaped: ReadonlySet<number> = new Set();
 
   constructor(
     private readonly opts: SamplingOptions,
@@ -200,7 +205,9 @@ export class Sampling {
     try {
       const pids = new Map(this.opts.pids());
       const found = await this.#sampler.sample(pids, (id, tree) => this.opts.adopt(id, pids.get(id) ?? 0, tree));
-      if (this.#sampler.unreaped.length > 0) this.opts.unreaped?.(this.#sampler.unreaped);
+      const unreaped = this.#sampler.unreaped;
+      if (unreaped.length > 0) this.opts.unreaped?.(unreaped, unreaped.filter((pid) => this.#unreaped.has(pid)));
+      this.#unreaped = new Set(unreaped);
       const samples: InstanceSample[] = [];
       for (const [id, s] of found) {
         samples.push({ id, pid: pids.get(id) ?? 0, cpuPercent: s.cpuPercent, rssBytes: s.rssBytes, ownCpuPercent: s.ownCpuPercent, ownRssBytes: s.ownRssBytes, processes: s.processes });

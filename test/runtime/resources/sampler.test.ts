@@ -231,14 +231,15 @@ describe("ResourceSampler tree accounting", () => {
     expect(after?.processes).toBe(1);
   });
 
-  it("names a main pid that exited and was never reaped by this process (a lost SIGCHLD), and no other", async () => {
+  it("names the children of this process that exited and were never reaped (a lost SIGCHLD), and no other", async () => {
     const s = sampler({ readTable: () => table, now: () => nowMs, ticksPerSecond: HZ, pageBytes: 4096, selfPid: 1 });
     const mains = new Map([["a", 100], ["b", 200], ["c", 300]]);
     nowMs = 0;
-    // a: a zombie of ours; b: a zombie of another parent (an adopted process); c: running
-    table = [proc(100, 1, 10, { state: "Z" }), proc(200, 7, 10, { state: "Z" }), proc(300, 1, 10)];
+    // a: a zombie of ours; b: a zombie of another parent (an adopted process); c: running; 400: a
+    // zombie of ours that is no service's main process (a probe's command); 301: c's zombie child
+    table = [proc(100, 1, 10, { state: "Z" }), proc(200, 7, 10, { state: "Z" }), proc(300, 1, 10), proc(400, 1, 0, { state: "Z" }), proc(301, 300, 0, { state: "Z" })];
     const found = await s.sample(mains);
-    expect(s.unreaped).toEqual([100]);
+    expect(s.unreaped).toEqual([100, 400]);
     expect([...found.keys()]).toEqual(["c"]);
     // reaped since: gone from the table, and from the list
     table = [proc(300, 1, 10)];
