@@ -207,7 +207,7 @@ export class Stack {
           unreapedSaid = new Set(again);
         },
         stalled: () => {
-          logger.log("warn", null, "sampling", "a resource sweep is still waiting for its process table; looking for an exit unheard");
+          logger.log("warn", null, "sampling", "a resource sweep has taken over 5 s; looking for an exit unheard (a lost SIGCHLD?)");
           nudgeReaper();
         },
       },

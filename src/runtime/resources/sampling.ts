@@ -35,8 +35,10 @@ export interface SamplingOptions {
   /** false while file descriptors are scarce: /proc handles are then opened for each sweep only */
   readonly holdHandles?: () => boolean;
   /**
-   * a sweep found children of vigil that exited and were not reaped (process/reap-nudge.ts); `again`:
-   * those the sweep before found too (one found once may have exited a moment ago, its signal on its way)
+   * a sweep found children of vigil that exited and were not reaped (process/reap-nudge.ts). `again`:
+   * those of them that are a service's main process and that the sweep before found too (one found
+   * once may have exited a moment ago, its signal on its way; a zombie that is no child of Node's own,
+   * one vigil inherited from whatever exec'd it, is never reaped and never named)
    */
   readonly unreaped?: (pids: readonly number[], again: readonly number[]) => void;
   /**
@@ -206,7 +208,10 @@ export class Sampling {
       const pids = new Map(this.opts.pids());
       const found = await this.#sampler.sample(pids, (id, tree) => this.opts.adopt(id, pids.get(id) ?? 0, tree));
       const unreaped = this.#sampler.unreaped;
-      if (unreaped.length > 0) this.opts.unreaped?.(unreaped, unreaped.filter((pid) => this.#unreaped.has(pid)));
+      if (unreaped.length > 0) {
+        const mains = new Set(pids.values());
+        this.opts.unreaped?.(unreaped, unreaped.filter((pid) => mains.has(pid) && this.#unreaped.has(pid)));
+      }
       this.#unreaped = new Set(unreaped);
       const samples: InstanceSample[] = [];
       for (const [id, s] of found) {
