@@ -6,7 +6,7 @@
 //
 // Three looks catch it: a resource sweep that finds a zombie whose parent is vigil (a service's main
 // process, a probe's command), a SIGKILL that has not ended its child a second later, and a sweep that
-// still waits for its own `ps` after five seconds. Either raises SIGCHLD on vigil itself, and
+// still waits for its own `ps` after five seconds. Each raises SIGCHLD on vigil itself, and
 // libuv looks at all its children again. One too many costs nothing: with nothing exited, the handler
 // reaps nothing.
 export function nudgeReaper(): void {
