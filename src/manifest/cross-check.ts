@@ -3,7 +3,7 @@
 // got through: a key may be missing, of any type, or the raw input of a failed transform. The
 // check is given the fields as unknowns, and runs only when the value is a mapping at all (`null`
 // and lists are the type check's to report).
-import { z } from "zod";
+import * as z from "./zod.js";
 import { unexpectedProblem } from "./errors.js";
 
 export type Fields = Readonly<Record<string, unknown>>;

@@ -1,5 +1,5 @@
 // The JSON Schema of supervisor.yaml as written, for editors (yaml-language-server, VS Code).
-import { z } from "zod";
+import * as z from "./zod.js";
 import { inputAnnotations, manifestSchema } from "./schema.js";
 
 export function manifestJsonSchema(): Record<string, unknown> {

@@ -1,7 +1,7 @@
 // From one validated service to its ServiceConfig: defaults merged key by key, paths made absolute,
 // commands split, env_file read. Problems found here are collected, never thrown.
 import { isAbsolute, join, resolve } from "node:path";
-import { z } from "zod";
+import * as z from "./zod.js";
 import { commandArgv } from "./command.js";
 import { parseEnvFile } from "./env-file.js";
 import { command as commandSchema } from "./schema-fields.js";

@@ -1,7 +1,7 @@
 // Leaf schemas of the manifest: units, signals, commands, addresses. Each keeps its input form
 // (for z.input and the JSON Schema) and transforms to what vigil uses.
 import { constants } from "node:os";
-import { z } from "zod";
+import * as z from "./zod.js";
 import { suggest } from "./suggest.js";
 import {
   DURATION_PATTERN,

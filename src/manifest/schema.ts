@@ -1,7 +1,7 @@
 // The one schema of supervisor.yaml as written (SPEC §2). Objects are strict so unknown keys are
 // errors. Keys that `defaults` may set carry no schema default: resolve.ts merges
 // BUILTIN_DEFAULTS <- defaults <- service key by key.
-import { z } from "zod";
+import * as z from "./zod.js";
 import type { AlertKind, DependencyCondition, HeartbeatTransport, HeartbeatWhen, OverlapPolicy, RestartMode, RestartPolicy, TaskTimeoutAction } from "./types.js";
 import { MAX_BEAT_HISTORY } from "../core/beat-ring.js";
 import { crossCheck, isFields } from "./cross-check.js";

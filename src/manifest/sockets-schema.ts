@@ -2,7 +2,7 @@
 // as systemd's socket activation does. `tcp://HOST:PORT` or `unix:PATH` (relative to the manifest), or
 // `{ address, mode, owner }` for a unix socket whose file needs other permissions.
 import { resolve } from "node:path";
-import { z } from "zod";
+import * as z from "./zod.js";
 import type { SocketAddress, SocketConfig } from "./types.js";
 import { describeValue } from "./units.js";
 

@@ -2,7 +2,7 @@
 // command line, `ping:` a job that only reports (a dead man's switch), `actions:` commands run on a
 // service's trouble, the top-level `heartbeat:` for beats of processes without a service, and the host
 // CPU and memory checks. The resolved forms are in types.ts.
-import { z } from "zod";
+import * as z from "./zod.js";
 import { crossCheck } from "./cross-check.js";
 import { cronProblem, timezoneProblem } from "./cron.js";
 import { command, duration, envName, osString, percent } from "./schema-fields.js";

@@ -1,6 +1,6 @@
 // From zod issues to manifest problems: readable messages in YAML words, one problem per unknown
 // key, the decisive branch of a union, and whether to point at the key or the value.
-import type { z } from "zod";
+import type * as z from "./zod.js";
 import { didYouMean } from "./suggest.js";
 import { describeValue } from "./units.js";
 import type { Anchor, IssuePath } from "./yaml-source.js";
