@@ -37,7 +37,7 @@ import { StrayReaper } from "./process/stray-reaper.js";
 import { runProbe } from "./probes/run-probe.js";
 import { realClock } from "./real-clock.js";
 import { Replies } from "./replies.js";
-import { fullPaceFor, Sampling, type SamplingSettings } from "./resources/sampling.js";
+import { fullPaceFor, Sampling, SWEEP_STALL_MS, type SamplingSettings } from "./resources/sampling.js";
 import { AtomicJsonWriter } from "./outputs/status-writer.js";
 import { LoopLag } from "./loop-lag.js";
 import { FdBudget } from "./state/fd-budget.js";
@@ -199,7 +199,7 @@ export class Stack {
         adopt: (id, pid, tree) => this.spawner.adopt(id, pid, tree),
         onError: (err) => logger.log("error", null, "sampling", `resource sampling failed: ${err.message}`),
         holdHandles: () => this.fds.holdFiles(),
-        unreaped: (_pids, again) => {
+        unreaped: (again) => {
           // a nudge costs nothing; a warning waits for a second sighting, and is said once a pid
           nudgeReaper();
           const fresh = again.filter((pid) => !unreapedSaid.has(pid));
@@ -207,7 +207,7 @@ export class Stack {
           unreapedSaid = new Set(again);
         },
         stalled: () => {
-          logger.log("warn", null, "sampling", "a resource sweep has taken over 5 s; looking for an exit unheard (a lost SIGCHLD?)");
+          logger.log("warn", null, "sampling", `a resource sweep has taken over ${SWEEP_STALL_MS / 1000} s; looking for an exit unheard (a lost SIGCHLD?)`);
           nudgeReaper();
         },
       },

@@ -35,12 +35,12 @@ export interface SamplingOptions {
   /** false while file descriptors are scarce: /proc handles are then opened for each sweep only */
   readonly holdHandles?: () => boolean;
   /**
-   * a sweep found children of vigil that exited and were not reaped (process/reap-nudge.ts). `again`:
-   * those of them that are a service's main process and that the sweep before found too (one found
+   * a sweep found children of vigil that exited and were not reaped (process/reap-nudge.ts); `again`
+   * names those of them that are a service's main process and that the sweep before found too (one found
    * once may have exited a moment ago, its signal on its way; a zombie that is no child of Node's own,
    * one vigil inherited from whatever exec'd it, is never reaped and never named)
    */
-  readonly unreaped?: (pids: readonly number[], again: readonly number[]) => void;
+  readonly unreaped?: (again: readonly number[]) => void;
   /**
    * a sweep has run for SWEEP_STALL_MS and goes on (again each time): where it waits for a `ps` of its
    * own (the portable backend), that child's lost SIGCHLD would hold every later sweep for ever
@@ -210,7 +210,7 @@ export class Sampling {
       const unreaped = this.#sampler.unreaped;
       if (unreaped.length > 0) {
         const mains = new Set(pids.values());
-        this.opts.unreaped?.(unreaped, unreaped.filter((pid) => mains.has(pid) && this.#unreaped.has(pid)));
+        this.opts.unreaped?.(unreaped.filter((pid) => mains.has(pid) && this.#unreaped.has(pid)));
       }
       this.#unreaped = new Set(unreaped);
       const samples: InstanceSample[] = [];
