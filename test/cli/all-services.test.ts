@@ -1,7 +1,8 @@
+import { existsSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isRunning, useStacks } from "../support/stack.js";
+import { isRunning, useStacks, waitUntil } from "../support/stack.js";
 
 const stack = useStacks();
 
@@ -69,12 +70,16 @@ describe("commands on every service, up NAME, disabled services", () => {
 version: 1
 services:
   slow:
-    command: ["sh", "-c", "trap 'while [ ! -e release ]; do sleep 0.05; done; exit 0' TERM; while :; do sleep 0.1; done"]
+    command: ["sh", "-c", "trap 'while [ ! -e release ]; do sleep 0.05; done; exit 0' TERM; : > trapped; while :; do sleep 0.1; done"]
 `;
     const s = await stack(slow);
     const release = join(s.dir, "release");
+    // running is said at the spawn: under load the shell may not have set its trap yet
+    const trapped = join(s.dir, "trapped");
+    const hasTrapped = (): Promise<void> => waitUntil(() => existsSync(trapped), "the shell to set its trap");
     s.start();
     const first = await s.waitFor("slow", (x) => x.state === "running", "to run");
+    await hasTrapped();
     let stopped = false;
     const stop = s.run(["stop", "slow"]).then((r) => ((stopped = true), r));
     await s.waitFor("slow", (x) => x.state === "stopping", "to be stopping");
@@ -85,8 +90,10 @@ services:
     expect(isRunning(first.pid!)).toBe(false);
 
     await rm(release);
+    await rm(trapped);
     await s.run(["start", "slow"]);
     const second = await s.waitFor("slow", (x) => x.state === "running", "to run again");
+    await hasTrapped();
     const noWait = await s.run(["restart", "slow", "--no-wait"]);
     expect(noWait.code).toBe(0);
     // returned while the old child still waits to be let go

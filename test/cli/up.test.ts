@@ -100,11 +100,13 @@ services:
 version: 1
 services:
   stubborn:
-    command: sh -c 'trap "" TERM INT; sleep 300'
+    command: sh -c 'trap "" TERM INT; echo > trapped; sleep 300'
     stop: { timeout: 60s }
 `);
     const up = s.start();
     const svc = await s.waitFor("stubborn", (x) => x.state === "running", "to run");
+    // running is said at the spawn: under load the shell may not have set its trap yet
+    await waitUntil(() => existsSync(join(s.dir, "trapped")), "the shell to ignore SIGTERM");
     up.kill("SIGINT");
     await s.waitFor("stubborn", (x) => x.state === "stopping", "to be stopping");
     up.kill("SIGINT");
