@@ -168,7 +168,8 @@ function fromStopping(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): T
     case "StartAbandoned":
       return stay(s);
     case "StartRequested":
-      return stay({ ...s, pending: { then: "restart", reason: "manual" } });
+      // stopping because an edit removed it (or scaled it down), and added back: the child still leaves for the edit
+      return stay({ ...s, pending: { then: "restart", reason: pending.then === "hold" && pending.reason === "config" ? "config" : "manual" } });
     case "RestartRequested":
       return pending.then === "hold" && e.reason !== "manual" ? stay(s) : stay({ ...s, pending: { then: "restart", reason: e.reason } });
     case "StopRequested":

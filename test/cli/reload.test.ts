@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { access, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isRunning, useStacks } from "../support/stack.js";
@@ -113,5 +113,32 @@ services:
     expect(doc?.supervisor.generation).toBe(1);
     expect(doc?.supervisor.config_error).toMatch(/supervisor\.yaml:11:1: http\.listen/);
     expect((await s.service("a"))?.pid).toBe(a.pid);
+  });
+  it("starts a service again that was removed and added back while its child was still stopping", async () => {
+    // the child takes its time to leave on SIGTERM: the undo is saved while it is still stopping
+    const manifest = (web: boolean) => `
+version: 1
+services:
+  a:
+    command: sleep 301
+${web ? "  web:\n    command: sh -c 'trap \"sleep 1; exit 0\" TERM; touch trapped; while true; do sleep 0.1; done'\n" : ""}`;
+    const s = await stack(manifest(true));
+    s.start();
+    const a = await s.waitFor("a", (x) => x.state === "running", "to run");
+    const web = await s.waitFor("web", (x) => x.state === "running", "to run");
+    await expect.poll(() => access(join(s.dir, "trapped")).then(() => true, () => false), { timeout: 10_000 }).toBe(true);
+    await writeFile(join(s.dir, "supervisor.yaml"), manifest(false));
+    expect((await s.run(["reload"])).code).toBe(0);
+    expect((await s.service("web"))?.state).toBe("stopping");
+    await writeFile(join(s.dir, "supervisor.yaml"), manifest(true));
+    // applied by this command or, a moment sooner, by the watch of the file
+    expect((await s.run(["reload"])).code).toBe(0);
+    const again = await s.waitFor("web", (x) => x.state === "running" && x.pid !== web.pid, "to run again");
+    expect(isRunning(web.pid!)).toBe(false);
+    expect(again.last_exit?.reason).toBe("config");
+    expect((await s.service("a"))?.pid).toBe(a.pid);
+    const restarted = await s.run(["restart", "web"]);
+    expect(restarted.code).toBe(0);
+    await s.waitFor("web", (x) => x.state === "running" && x.pid !== again.pid, "to run after a restart");
   });
 });

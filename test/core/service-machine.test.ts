@@ -320,6 +320,11 @@ describe("what a cell records", () => {
     });
   });
 
+  it("keeps the reason of a stop by an edit when the service is started again before it is gone (removed and added back)", () => {
+    const byEdit = { ...shapes["stopping to hold"], pending: { then: "hold", reason: "config" } } as const;
+    expect(transition(byEdit, events.StartRequested, tableCtx).status.pending).toEqual({ then: "restart", reason: "config" });
+  });
+
   it("does not let a config restart undo a person's stop", () => {
     const t = transition(shapes["stopping to hold"], { type: "RestartRequested", reason: "config" }, tableCtx);
     expect(t.status).toBe(shapes["stopping to hold"]);

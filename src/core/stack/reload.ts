@@ -49,9 +49,19 @@ export function manifestLoaded(t: Turn, next: Manifest, replyTo: ReplyTo | null)
   }
   for (const name of plan.added) {
     const config = configs.get(name);
-    if (!config || state.services.has(name)) continue;
+    if (!config) continue;
+    const starts = !config.disabled && startsWithStack(config);
+    const leaving = state.services.get(name);
+    if (leaving) {
+      // removed by an earlier edit and added back before its children were gone (a block deleted,
+      // saved, undone, saved): they stay, and start again under the definition added back
+      leaving.config = config;
+      leaving.replicas = config.replicas;
+      reconcile(t, leaving, starts);
+      continue;
+    }
     const entry = addService(state, config);
-    if (config.disabled || !startsWithStack(config)) continue;
+    if (!starts) continue;
     for (const instance of instancesOf(state, entry)) dispatch(t, instance, { type: "Queued" });
   }
   for (const [name, config] of configs) {

@@ -4,20 +4,21 @@ import { dispatch } from "./step.js";
 import { addInstance, type ServiceEntry } from "./state.js";
 import type { Turn } from "./turn.js";
 
-/** Brings the service to `entry.replicas` instances. */
-export function reconcile(t: Turn, entry: ServiceEntry): void {
+/** Brings the service to `entry.replicas` instances; `start`: the kept and added ones start (not when disabled). */
+export function reconcile(t: Turn, entry: ServiceEntry, start = true): void {
   const { state } = t;
   const wanted = entry.replicas;
   for (let index = 0; index < Math.max(wanted, entry.instances.length); index++) {
     const existing = state.instances.get(entry.instances[index] ?? "");
     if (index < wanted) {
       if (!existing) {
-        dispatch(t, addInstance(state, entry, index), { type: "Queued" });
+        const added = addInstance(state, entry, index);
+        if (start) dispatch(t, added, { type: "Queued" });
         t.gatingChanged = true;
       } else if (existing.removing) {
         // scaled down and up again before it was gone: it stays, and starts again
         existing.removing = false;
-        dispatch(t, existing, { type: "StartRequested" });
+        if (start) dispatch(t, existing, { type: "StartRequested" });
       }
     } else if (existing && !existing.removing) {
       existing.removing = true;
