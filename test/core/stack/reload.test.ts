@@ -15,15 +15,21 @@ function spawns(effects: readonly Effect[]): [string, readonly string[]][] {
 const WITH_WEB = "version: 1\nservices:\n  keep:\n    command: keep\n  web:\n    command: web --v1\n";
 const WITHOUT_WEB = "version: 1\nservices:\n  keep:\n    command: keep\n";
 
+/** keep and web running */
+function running() {
+  const state = initialState(manifestOf(WITH_WEB), ctx.wallMs);
+  run(
+    state,
+    { type: "Started", pid: 1 },
+    { type: "ChildSpawned", id: "keep#0", incarnation: 1, pid: 100, token: "t-keep" },
+    { type: "ChildSpawned", id: "web#0", incarnation: 1, pid: 101, token: "t-web" },
+  );
+  return state;
+}
+
 describe("a service removed and added back while its child is still stopping", () => {
   it("is not lost: once the old child is gone, a new one starts with the definition added back", () => {
-    const state = initialState(manifestOf(WITH_WEB), ctx.wallMs);
-    run(
-      state,
-      { type: "Started", pid: 1 },
-      { type: "ChildSpawned", id: "keep#0", incarnation: 1, pid: 100, token: "t-keep" },
-      { type: "ChildSpawned", id: "web#0", incarnation: 1, pid: 101, token: "t-web" },
-    );
+    const state = running();
     const removed = run(state, { type: "ManifestLoaded", manifest: manifestOf(WITHOUT_WEB), replyTo: null });
     expect(removed.filter((e) => e.type === "Signal").map((e) => e.type === "Signal" && [e.id, e.signal])).toEqual([["web#0", "SIGTERM"]]);
 
@@ -40,13 +46,7 @@ describe("a service removed and added back while its child is still stopping", (
   });
 
   it("stays down once its child is gone when it comes back disabled, and is still a service of the stack", () => {
-    const state = initialState(manifestOf(WITH_WEB), ctx.wallMs);
-    run(
-      state,
-      { type: "Started", pid: 1 },
-      { type: "ChildSpawned", id: "keep#0", incarnation: 1, pid: 100, token: "t-keep" },
-      { type: "ChildSpawned", id: "web#0", incarnation: 1, pid: 101, token: "t-web" },
-    );
+    const state = running();
     run(state, { type: "ManifestLoaded", manifest: manifestOf(WITHOUT_WEB), replyTo: null });
     run(state, { type: "ManifestLoaded", manifest: manifestOf(WITH_WEB + "    disabled: true\n"), replyTo: null });
     const exited = run(state, { type: "ChildExited", id: "web#0", incarnation: 1, code: 0, signal: "SIGTERM" });
@@ -56,13 +56,7 @@ describe("a service removed and added back while its child is still stopping", (
   });
 
   it("starts as many replicas as it comes back with", () => {
-    const state = initialState(manifestOf(WITH_WEB), ctx.wallMs);
-    run(
-      state,
-      { type: "Started", pid: 1 },
-      { type: "ChildSpawned", id: "keep#0", incarnation: 1, pid: 100, token: "t-keep" },
-      { type: "ChildSpawned", id: "web#0", incarnation: 1, pid: 101, token: "t-web" },
-    );
+    const state = running();
     run(state, { type: "ManifestLoaded", manifest: manifestOf(WITHOUT_WEB), replyTo: null });
     const added = run(state, { type: "ManifestLoaded", manifest: manifestOf(WITH_WEB + "    replicas: 2\n"), replyTo: null });
     expect(spawns(added).map(([id]) => id)).toEqual(["web#1"]);
