@@ -14,5 +14,8 @@ if (status === null) {
   void import(new URL("./main.js", import.meta.url).href);
 } else {
   guardOutput(process.argv);
-  statusCommand(status.names, manifestFile(status.file, 1), status).catch(reportFailure);
+  // no manifest found is a UserError of manifestFile's: a line, not a stack trace
+  Promise.resolve()
+    .then(() => statusCommand(status.names, manifestFile(status.file, 1), status))
+    .catch(reportFailure);
 }

@@ -71,6 +71,9 @@ describe("bin/vigil", () => {
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown option '--bogus'/) });
     const none = await run(bin, ["status", "-f", join(linkDir, "missing", "supervisor.yaml")]).catch((err: { code: number; stderr: string }) => err);
     expect(none).toMatchObject({ code: 1, stderr: expect.stringMatching(/^vigil: no supervisor is running for this stack/) });
+    // no manifest named, none found: the bundle says so in the line main.js says it in
+    const lost = await run(bin, ["status"], { cwd: linkDir, env: { ...process.env, VIGIL_FILE: "" } }).catch((err: { code: number; stderr: string }) => err);
+    expect(lost).toMatchObject({ code: 1, stderr: `vigil: no supervisor.yaml in ${linkDir} or any directory above it; name the manifest with -f FILE or VIGIL_FILE\n` });
     // a state_dir only the YAML parser reads (an escape), which the bundle loads from the package
     await writeFile(join(linkDir, "escaped.yaml"), 'version: 1\nstate_dir: "st\\u0061te"\nservices:\n  a: { command: sleep 1 }\n');
     const escaped = await run(bin, ["status", "-f", join(linkDir, "escaped.yaml")]).catch((err: { code: number; stderr: string }) => err);
