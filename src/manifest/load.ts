@@ -7,7 +7,7 @@ import { parseEnvFile } from "./env-file.js";
 import { ManifestError, unexpectedProblem, type ManifestIssue } from "./errors.js";
 import { interpolateManifest, type PlacedProblem } from "./interpolate-manifest.js";
 import { checkRejectedService, effectiveDefaults, errorText, pingOf, resolveService, type ResolveContext } from "./resolve.js";
-import { FileTooLargeError, MAX_ENV_FILE_BYTES, MAX_MANIFEST_BYTES, readBounded, readBoundedSync } from "./read-bounded.js";
+import { FileTooLargeError, MAX_ENV_FILE_BYTES, MAX_MANIFEST_BYTES, NotUtf8Error, readBounded, readBoundedSync } from "./read-bounded.js";
 import { defaultsSchema, manifestSchema, serviceSchema, type ValidatedAlertRule } from "./schema.js";
 import { NameSuggestions } from "./suggest.js";
 import { notifyUnavailable } from "../runtime/notify/unix-dgram.js";
@@ -45,6 +45,7 @@ export async function loadManifestDocument(file: string, options: ParseOptions =
   try {
     text = await readBounded(file, MAX_MANIFEST_BYTES);
   } catch (error) {
+    if (error instanceof NotUtf8Error) throw new ManifestError([{ file, line: error.line, col: error.col, path: "", message: error.message }]);
     throw new ManifestError([{ file, path: "", message: `cannot read manifest: ${errorText(error)}` }], { cause: error });
   }
   return parseManifestDocument(text, file, options);
@@ -179,7 +180,8 @@ function dotEnvVariables(absolute: string, shown: string, options: ParseOptions)
       try {
         text = read(absolute);
       } catch (error) {
-        problems.push({ file: shown, path: "", message: `cannot read ${DOT_ENV}: ${errorText(error)}` });
+        if (error instanceof NotUtf8Error) problems.push({ file: shown, line: error.line, col: error.col, path: "", message: error.message });
+        else problems.push({ file: shown, path: "", message: `cannot read ${DOT_ENV}: ${errorText(error)}` });
       }
       if (text === undefined) return variables;
       const parsed = parseEnvFile(text);

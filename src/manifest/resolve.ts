@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import * as z from "./zod.js";
 import { commandArgv } from "./command.js";
 import { parseEnvFile } from "./env-file.js";
+import { NotUtf8Error } from "./read-bounded.js";
 import { command as commandSchema } from "./schema-fields.js";
 import type { ManifestIssue } from "./errors.js";
 import { BUILTIN_DEFAULTS, type ValidatedDefaults, type ValidatedProbe, type ValidatedService } from "./schema.js";
@@ -224,14 +225,15 @@ function resolveProbe(probe: ValidatedProbe, execPath: IssuePath, ctx: ResolveCo
 
 function readEnvFile(absolute: string, written: string, path: IssuePath, ctx: ResolveContext): Record<string, string> {
   let text: string;
+  const file = isAbsolute(written) ? written : join(ctx.displayDir, written);
   try {
     text = ctx.readFile(absolute);
   } catch (error) {
-    ctx.issues.push({ path, anchor: "value", message: `cannot read env file ${JSON.stringify(written)}: ${errorText(error)}` });
+    if (error instanceof NotUtf8Error) ctx.located.push({ file, line: error.line, col: error.col, path: path.join("."), message: error.message });
+    else ctx.issues.push({ path, anchor: "value", message: `cannot read env file ${JSON.stringify(written)}: ${errorText(error)}` });
     return {};
   }
   const { env, problems } = parseEnvFile(text);
-  const file = isAbsolute(written) ? written : join(ctx.displayDir, written);
   for (const problem of problems) {
     ctx.located.push({ file, line: problem.line, col: problem.col, path: path.join("."), message: problem.message });
   }

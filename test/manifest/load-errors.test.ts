@@ -228,4 +228,31 @@ describe("manifest errors", () => {
       'supervisor.yaml:5:15: services.api.env_file: cannot read env file "/dev/zero": larger than 1048576 bytes (1 MiB), the most vigil reads',
     );
   });
+  it("refuses a manifest, an env_file or a .env that is not UTF-8, at the first byte that is not", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-manifest-"));
+    try {
+      const file = join(dir, "supervisor.yaml");
+      // Latin-1 as an old editor saves it: "é" is the one byte 0xE9
+      writeFileSync(file, Buffer.concat([Buffer.from('version: 1\nservices:\n  api:\n    command: "caf\u00e9 '), Buffer.from([0xe9]), Buffer.from(' 1"\n')]));
+      const error = await loadManifest(file).catch((caught: unknown) => caught);
+      expect((error as ManifestError).format()).toBe(`${file}:4:20: byte 0xE9 is not UTF-8 text (save the file as UTF-8)`);
+
+      writeFileSync(file, "version: 1\nservices:\n  api:\n    command: sleep 1\n    env_file: api.env\n");
+      writeFileSync(join(dir, "api.env"), Buffer.concat([Buffer.from("A=1\nB=x\u00e9"), Buffer.from([0xc0, 0x80]), Buffer.from("\n")]));
+      const envError = await loadManifest(file).catch((caught: unknown) => caught);
+      expect((envError as ManifestError).format()).toBe(`${join(dir, "api.env")}:2:5: services.api.env_file: byte 0xC0 is not UTF-8 text (save the file as UTF-8)`);
+
+      writeFileSync(file, 'version: 1\nservices:\n  api:\n    command: "sleep ${A}"\n');
+      // an encoded UTF-16 surrogate, which UTF-8 does not allow
+      writeFileSync(join(dir, ".env"), Buffer.concat([Buffer.from("A=1\n"), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from("\n")]));
+      const dotError = await loadManifest(file).catch((caught: unknown) => caught);
+      expect((dotError as ManifestError).format().split("\n")[0]).toBe(`${join(dir, ".env")}:2:1: byte 0xED is not UTF-8 text (save the file as UTF-8)`);
+
+      // the same text well encoded is read as written
+      writeFileSync(join(dir, ".env"), "A=caf\u00e9 \u{1F600}\n");
+      expect((await loadManifest(file)).services[0]?.argv).toEqual(["sleep", "caf\u00e9", "\u{1F600}"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
