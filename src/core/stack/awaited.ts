@@ -55,7 +55,7 @@ function outcome(state: StackState, awaited: AwaitedCommand): CommandAnswer | nu
   const failures: string[] = [];
   for (const slot of awaited.slots) {
     const instance = current(state, slot);
-    const verdict = instance === null ? (awaited.cmd === "stop" ? "done" : "removed") : awaited.cmd === "stop" ? stopped(instance) : restarted(state, instance, slot);
+    const verdict = instance === null ? (awaited.cmd === "stop" ? "done" : "removed") : awaited.cmd === "stop" ? stopped(instance, slot) : restarted(state, instance, slot);
     if (verdict === null) return null;
     if (verdict !== "done") failures.push(`${instance === null ? slot.service : nameOf(state, instance)} ${verdict}`);
   }
@@ -69,10 +69,14 @@ function current(state: StackState, slot: AwaitedSlot): Instance | null {
   return (id === undefined ? undefined : state.instances.get(id)) ?? null;
 }
 
-function stopped(instance: Instance): "done" | null {
+function stopped(instance: Instance, slot: AwaitedSlot): string | null {
   const s = instance.status;
   const idle = (s.state === "stopped" || s.state === "exited" || s.state === "fatal") && s.pid === null && !s.spawnInFlight;
-  return idle && instance.successor === null ? "done" : null;
+  if (idle && instance.successor === null) return "done";
+  // a start came while it stopped (a person, an edit that added it back): its next child is on its way,
+  // and waiting for that one to stop as well would wait for ever
+  if (!idle && (instance.id !== slot.idBefore || s.incarnation > slot.incarnationBefore)) return "was started again";
+  return null;
 }
 
 function restarted(state: StackState, instance: Instance, slot: AwaitedSlot): string | null {

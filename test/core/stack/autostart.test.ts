@@ -109,6 +109,17 @@ services:
     expect(replies(gone)).toEqual([{ ok: true }]);
   });
 
+  it("a stop overtaken by a start answers that it was started again, rather than waiting for ever", () => {
+    const state = initialState(manifestOf(ONE), 0);
+    run(state, { type: "Started", pid: 1 });
+    spawnedAndRunning(state, "api#0", 100);
+    expect(replies(run(state, { type: "ControlRequested", replyTo: 3, command: { cmd: "stop", names: ["api"], wait: true } }))).toEqual([]);
+    expect(replies(run(state, { type: "ControlRequested", replyTo: 4, command: { cmd: "start", names: ["api"] } }))).toEqual([{ ok: true }]);
+    const gone = run(state, { type: "ChildExited", id: "api#0", incarnation: 1, code: null, signal: "SIGTERM" });
+    expect(spawned(gone)).toEqual(["api#0"]);
+    expect(replies(gone)).toEqual([{ ok: false, error: "api was started again", code: "not-done" }]);
+  });
+
   it("a restart answers once the new child runs; without wait at once", () => {
     const state = initialState(manifestOf(ONE), 0);
     run(state, { type: "Started", pid: 1 });
