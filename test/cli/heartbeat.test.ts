@@ -167,6 +167,33 @@ time.sleep(300)
     expect((await s.run(["status", "--json"])).code).toBe(0);
   });
 
+  it("takes no piece of an IPC line over 64 KiB for a message: the line is refused whole", async () => {
+    const s = await stack(
+      `
+version: 1
+services:
+  long:
+    command: python3 long.py
+    heartbeat: { via: ipc, interval: 10s }
+`,
+      {
+        // 65,536 bytes of a status message, then a beat on the same line: cut at 64 KiB, the beat would pass
+        "long.py": `
+import os, json, time
+fd = int(os.environ["NODE_CHANNEL_FD"])
+head, tail = b'{"type":"status","text":"', b'"}'
+os.write(fd, head + b"p" * (65536 - len(head) - len(tail)) + tail + b'{"type":"beat","data":{"smuggled":1}}\\n')
+os.write(fd, (json.dumps({"type": "beat", "data": {"whole": 1}}) + "\\n").encode())
+time.sleep(300)
+`,
+      },
+    );
+    s.start();
+    const long = await s.waitFor("long", (x) => x.beats >= 1 && x.rejected_messages >= 1, "to count a beat and the long line");
+    expect(long).toMatchObject({ beats: 1, rejected_messages: 1, last_beat_data: { whole: 1 }, status_text: null });
+    await waitUntil(async () => /rejected heartbeat input: a line over 64 KiB/.test(s.stderr), "the long line logged");
+  });
+
   const MANIFEST = `
 version: 1
 services:

@@ -23,7 +23,7 @@ const REJECT_TEXT: Record<RejectKind, string> = {
   "bad-data": `a message whose data is nested deeper than ${MAX_DATA_DEPTH} or larger than ${MAX_DATA_BYTES / 1024} KiB as JSON; message dropped`,
   "unknown-service": "a message naming no known service",
   "bad-token": "a message with a wrong or outdated token",
-  "line-too-long": "a line over 64 KiB; connection dropped",
+  "line-too-long": "a line over 64 KiB (refused whole; a socket connection is closed)",
   evicted: "the socket was full: the connection quiet longest was closed to make room for a new one",
   "bad-datagram": "a notify datagram that is not UTF-8 text of KEY=VALUE lines, or holds a known key with a value the protocol does not have",
   "datagram-too-long": `a notify datagram over ${MAX_NOTIFY_BYTES / 1024} KiB; dropped`,

@@ -10,11 +10,14 @@ export interface ChildCallbacks {
   onExit(code: number | null, signal: string | null): void;
   /** the command could not be started at all */
   onSpawnError(message: string): void;
-  /** a line on the IPC channel: the parsed message, or NOT_JSON */
+  /** a line on the IPC channel: the parsed message, NOT_JSON, or TOO_LONG (over IPC_MAX_LINE_BYTES, dropped whole) */
   onMessage?(message: unknown): void;
 }
 
 export const NOT_JSON: unique symbol = Symbol("not JSON");
+export const TOO_LONG: unique symbol = Symbol("line too long");
+/** SPEC §3: a message is one line of at most 64 KiB, over IPC as over the socket */
+const IPC_MAX_LINE_BYTES = 64 * 1024;
 
 /** the first descriptor after stdin, stdout and stderr: listening sockets from here on, then an IPC child's channel */
 const FIRST_EXTRA_FD = 3;
@@ -123,7 +126,7 @@ export function spawnChild(
         message = NOT_JSON;
       }
       cb.onMessage?.(message);
-    });
+    }, IPC_MAX_LINE_BYTES, () => cb.onMessage?.(TOO_LONG));
     channel.on("data", (chunk: Buffer) => lines.push(chunk));
     channel.on("error", () => undefined);
   }

@@ -9,7 +9,7 @@ import type { SpawnSpec } from "../../core/stack/effects.js";
 import type { InstanceId } from "../../core/stack/ids.js";
 import type { Input } from "../../core/stack/inputs.js";
 import type { SignalName } from "../../core/types.js";
-import { NOT_JSON, spawnChild, type ChildHandle } from "./child.js";
+import { NOT_JSON, spawnChild, TOO_LONG, type ChildHandle } from "./child.js";
 import { WallIso } from "../iso-time.js";
 import { RotatingLog, type LogFileHooks } from "../outputs/log-file.js";
 import type { ChildRegistry } from "./orphans.js";
@@ -142,6 +142,7 @@ export class Spawner {
       onSpawnError: (error) => post({ type: "SpawnFailed", id, incarnation, error }),
       onMessage: (message) => {
         if (message === NOT_JSON) return post({ type: "MessageRejected", kind: "bad-json", service: spec.service });
+        if (message === TOO_LONG) return post({ type: "MessageRejected", kind: "line-too-long", service: spec.service });
         post({ type: "IpcMessageReceived", id, incarnation, message: parseChildMessage(message) });
       },
     }, root && cgroup ? { root, cgroup } : null, fds.length > 0 ? { fds, names: spec.sockets.map((s) => s.name) } : null);

@@ -78,3 +78,33 @@ describe("LineSplitter", () => {
     expect(split(["abcde\n"], 5)).toEqual(["abcde"]);
   });
 });
+
+describe("LineSplitter that drops over-long lines (a protocol's messages)", () => {
+  function messages(chunks: string[], maxLineBytes: number): string[] {
+    const seen: string[] = [];
+    const splitter = new LineSplitter((line) => seen.push(line), maxLineBytes, () => seen.push("<too long>"));
+    for (const chunk of chunks) splitter.push(Buffer.from(chunk));
+    splitter.end();
+    return seen;
+  }
+
+  it("drops a line over the bound whole, tells it once, and takes the next line as it is", () => {
+    // no piece of the long line may pass for a message of its own, in one chunk or many
+    const smuggled = `{"a":"${"x".repeat(20)}"}{"type":"beat"}`;
+    expect(messages([`${smuggled}\n{"ok":1}\n`], 16)).toEqual(["<too long>", '{"ok":1}']);
+    expect(messages([...smuggled.match(/.{1,5}/g)!, '\n{"ok":1}\n'], 16)).toEqual(["<too long>", '{"ok":1}']);
+  });
+
+  it("drops an endless line as it comes, holding none of it, and tells it once", () => {
+    const seen: string[] = [];
+    const splitter = new LineSplitter((line) => seen.push(line), 16, () => seen.push("<too long>"));
+    for (let i = 0; i < 1000; i++) splitter.push(Buffer.from("y".repeat(100)));
+    expect(seen).toEqual(["<too long>"]);
+    splitter.push(Buffer.from("tail\nnext\n"));
+    expect(seen).toEqual(["<too long>", "next"]);
+  });
+
+  it("keeps a line of exactly the bound", () => {
+    expect(messages(["z".repeat(16) + "\n"], 16)).toEqual(["z".repeat(16)]);
+  });
+});
