@@ -79,8 +79,7 @@ export async function startHeartbeatServer(
   const server: Server = createServer({ noDelay: true, pauseOnConnect: true }, (accepted) => {
     const lines = new LineReader(MAX_LINE_BYTES);
     let socket: Socket;
-    const take = (n: number, bytes: Buffer): void => {
-      lines.push(n === bytes.length ? bytes : bytes.subarray(0, n));
+    const takeLines = (): void => {
       for (let line = lines.next(); line !== null; line = lines.next()) {
         // an endless line: drop the connection rather than the memory
         if (line === TOO_LONG) {
@@ -91,6 +90,10 @@ export async function startHeartbeatServer(
         // the line closed the connection (too many rejected in a row): the rest is not read
         if (socket.destroyed) break;
       }
+    };
+    const take = (n: number, bytes: Buffer): void => {
+      lines.push(n === bytes.length ? bytes : bytes.subarray(0, n));
+      takeLines();
       lines.retain(shared.buffer);
       if (!socket.destroyed) budget.took(socket, n);
     };
@@ -102,6 +105,12 @@ export async function startHeartbeatServer(
       socket.resume();
     }
     pool.admit(socket);
+    // the writer is done (printf | nc -U, a script that sends and closes): a last line without its
+    // newline is still a message
+    socket.on("end", () => {
+      lines.end();
+      takeLines();
+    });
     socket.on("close", () => budget.forget(socket));
     socket.on("error", () => socket.destroy());
   });

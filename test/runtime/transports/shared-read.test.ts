@@ -130,6 +130,17 @@ describe("the heartbeat socket read into one shared buffer", () => {
     ]);
   });
 
+  it("takes a last line without its newline once the writer closes (printf %s | nc -U)", async () => {
+    const { server, messages } = await start();
+    const client = await connect(server.path);
+    client.end('{"service":"a","n":1}\n{"service":"a","n":2}');
+    await messages.until((m) => m.service === "a" && m.n === 2);
+    expect(messages.seen).toEqual([
+      { service: "a", n: 1 },
+      { service: "a", n: 2 },
+    ]);
+  });
+
   it("takes every line of a flood larger than a turn's budget (the connection is paused and resumed)", async () => {
     const { server, messages } = await start();
     const client = await connect(server.path);
