@@ -80,21 +80,21 @@ const wellFormed: fc.Arbitrary<Request> = fc
 const malformedBytes: fc.Arbitrary<Buffer> = fc.oneof(
   fc.uint8Array({ minLength: 1, maxLength: 200 }).map((b) => Buffer.concat([Buffer.from(b), Buffer.from("\r\n\r\n")])),
   fc.constantFrom(
-    "FOO /api/status HTTP/1.1\r\nHost: x\r\n\r\n",
-    "get /api/status HTTP/1.1\r\nHost: x\r\n\r\n",
-    "GET /api/status HTTP/1.x\r\nHost: x\r\n\r\n",
+    "FOO /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    "get /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    "GET /api/status HTTP/1.x\r\nHost: 127.0.0.1\r\n\r\n",
     "GET /api/status HTTP/1.1\r\n\r\n",
-    "GET /api/status HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-    "POST /api/services/x/start HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
-    "POST /api/services/x/start HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
-    "GET /api/status HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n",
-    "GET /a b HTTP/1.1\r\nHost: x\r\n\r\n",
-    "CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n\r\n",
-    "GET /api/status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "POST /api/services/x/start HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n",
+    "POST /api/services/x/start HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+    "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: y\r\n\r\n",
+    "GET /a b HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    "CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
     "\r\n\r\n",
   ).map((text) => Buffer.from(text, "latin1")),
-  fc.integer({ min: 17 * 1024, max: 40 * 1024 }).map((n) => Buffer.from(`GET /api/status HTTP/1.1\r\nHost: x\r\nX-Big: ${"h".repeat(n)}\r\n\r\n`)),
-  fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }).map((s) => Buffer.from(`GET /${s} HTTP/1.1\r\nHost: x\r\n\r\n`)).filter((b) => b.some((x) => x > 0x7e || x < 0x21 && x !== 0x20 && x !== 0x0d && x !== 0x0a)),
+  fc.integer({ min: 17 * 1024, max: 40 * 1024 }).map((n) => Buffer.from(`GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"h".repeat(n)}\r\n\r\n`)),
+  fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }).map((s) => Buffer.from(`GET /${s} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`)).filter((b) => b.some((x) => x > 0x7e || x < 0x21 && x !== 0x20 && x !== 0x0d && x !== 0x0a)),
 );
 
 const malformed: fc.Arbitrary<Request> = malformedBytes.map((bytes) => ({ method: "?", target: "?", version: "HTTP/1.1", headers: [], body: bytes, chunked: false, malformed: true }));
@@ -206,7 +206,7 @@ describe("the HTTP API under fuzz", () => {
       fc.asyncProperty(fc.array(connectionPlan, { minLength: 1, maxLength: 4 }), crowd, async (plans, crowdSize) => {
         const gathered = crowdSize === null ? null : await Promise.all([
           Crowd.open({ port, host: "127.0.0.1" }, Math.ceil(crowdSize / 2)),
-          Crowd.open({ port, host: "127.0.0.1" }, Math.floor(crowdSize / 2), { greeting: "GET /api/status HTTP/1.1\r\nHost: x\r\n" }),
+          Crowd.open({ port, host: "127.0.0.1" }, Math.floor(crowdSize / 2), { greeting: "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n" }),
         ]);
         try {
           f.sent += plans.reduce((n, p) => n + p.requests.length, 0);

@@ -22,3 +22,28 @@ export function crossOriginReason(req: Pick<IncomingMessage, "headers">): string
   }
   return null;
 }
+
+/**
+ * On a loopback listener, whose reads need no token: why the Host header says the request was meant
+ * for another name, or null. A page of any site can make its own name resolve to 127.0.0.1 (DNS
+ * rebinding) and read what it fetches from it as same-origin: the status and the children's output.
+ * Loopback names (localhost and *.localhost, 127.0.0.0/8, ::1) and the listen address pass; so does a
+ * request without Host (HTTP/1.0 programs: no browser sends one).
+ */
+export function foreignHostReason(req: Pick<IncomingMessage, "headers">, listenHost: string): string | null {
+  const raw = req.headers.host;
+  if (raw === undefined) return null;
+  const host = hostName(raw.trim().toLowerCase());
+  if (host === listenHost.toLowerCase() || host === "localhost" || host.endsWith(".localhost") || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host)) return null;
+  return (
+    `Host ${raw.slice(0, 100)} is not a name of this loopback server: send the bearer token, or have a proxy ` +
+    "pass Host as the address vigil listens on"
+  );
+}
+
+/** the name or address of a Host header, without its port or an IPv6 address's brackets */
+function hostName(host: string): string {
+  if (host.startsWith("[")) return host.slice(1, host.indexOf("]") >>> 0);
+  const colon = host.lastIndexOf(":");
+  return colon === -1 ? host : host.slice(0, colon);
+}

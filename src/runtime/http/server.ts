@@ -16,7 +16,7 @@ import { BadRequestError, ShuttingDownError, UnknownServiceError, type ApiBacken
 import { LiveFeed } from "./live-feed.js";
 import { createMetrics } from "./metrics.js";
 import { pingSignalOf } from "../../core/ping.js";
-import { crossOriginReason } from "./origin.js";
+import { crossOriginReason, foreignHostReason } from "./origin.js";
 import { HttpError } from "./http-error.js";
 import { StreamRoute } from "./stream-route.js";
 import { defaultWebDir, PAGE_HEADERS, WebFiles } from "./web-files.js";
@@ -57,8 +57,12 @@ function sameToken(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+function bearerOf(req: IncomingMessage): RegExpExecArray | null {
+  return /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? "");
+}
+
 function checkBearer(req: IncomingMessage, token: string): void {
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? "");
+  const match = bearerOf(req);
   if (!match?.[1] || !sameToken(match[1], token)) {
     const message = match ? "wrong bearer token" : "missing bearer token (Authorization: Bearer …)";
     throw new HttpError(401, message, {}, { "www-authenticate": 'Bearer realm="vigil"' });
@@ -191,6 +195,11 @@ export async function startHttpApi(
       if (file) return void res.writeHead(200, { ...PAGE_HEADERS, "content-type": file.contentType, "content-length": file.body.length }).end(method === "HEAD" ? undefined : file.body);
     }
     if (authEverywhere && token !== null) checkBearer(req, token);
+    if (!authEverywhere) {
+      const foreign = foreignHostReason(req, config.host);
+      const bearer = bearerOf(req)?.[1];
+      if (foreign !== null && !(token !== null && bearer !== undefined && sameToken(bearer, token))) throw new HttpError(421, foreign);
+    }
     if (path === STREAM_PATH) {
       if (method !== "GET") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "GET" });
       if (!streams) throw new HttpError(404, `no route ${path}`, { routes: ROUTES });

@@ -87,6 +87,19 @@ function post(base: string, path: string, headers: Record<string, string>, body 
 
 const bearer = { authorization: `Bearer ${TOKEN}` };
 
+/** a GET with headers fetch may not set (Host) */
+function get(base: string, path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+      res.destroy();
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 describe("the dashboard's files", () => {
   it("serves the page at / with a content security policy, no caching, and no referrer", async () => {
     const { base } = await start();
@@ -120,6 +133,33 @@ describe("the dashboard's files", () => {
     expect((await fetch(`${base}/`)).status).toBe(200);
     expect((await fetch(`${base}/api/stream`)).status).toBe(401);
     expect((await fetch(`${base}/api/status`)).status).toBe(401);
+  });
+});
+
+describe("a loopback server read through another name (DNS rebinding)", () => {
+  it("answers no data to a Host that is not a loopback name, unless the request carries the token", async () => {
+    const { api } = await start();
+    const port = api.address.port;
+    const base = `http://127.0.0.1:${port}`;
+    for (const path of ["/api/status", "/metrics", "/api/stream", "/api/heartbeat/status"]) {
+      expect(await get(base, path, { host: `attacker.example:${port}` }), path).toBe(421);
+      expect(await get(base, path, { host: `attacker.example:${port}`, authorization: "Bearer wrong" }), path).toBe(421);
+    }
+    expect(await get(base, "/api/status", { host: `attacker.example:${port}`, ...bearer })).toBe(200);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `vigil.localhost:${port}`, `127.8.9.10:${port}`, "localhost"]) {
+      expect(await get(base, "/api/status", { host }), host).toBe(200);
+    }
+    // the page holds no data: it is served whatever the name, and its reads are what is refused
+    expect(await get(base, "/", { host: `attacker.example:${port}` })).toBe(200);
+  });
+
+  it("takes the IPv6 loopback and the address it listens on as its names", async () => {
+    const { api } = await start({ host: "::1" });
+    const port = api.address.port;
+    const base = `http://[::1]:${port}`;
+    expect(await get(base, "/api/status", { host: `[::1]:${port}` })).toBe(200);
+    expect(await get(base, "/api/status", { host: `[::2]:${port}` })).toBe(421);
+    expect(await get(base, "/api/status", { host: `[::1]` })).toBe(200);
   });
 });
 

@@ -300,7 +300,7 @@ describe("HTTP API against hostile input", () => {
     const { api, base, backend, logger } = await start();
     const socket = connect(api.address.port, "127.0.0.1");
     await new Promise((resolve) => socket.once("connect", resolve));
-    socket.write(`POST /api/services/api/restart HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 1000\r\n\r\n{"a":`);
+    socket.write(`POST /api/services/api/restart HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 1000\r\n\r\n{"a":`);
     await new Promise((resolve) => setTimeout(resolve, 50));
     socket.destroy();
     expect((await fetch(`${base}/api/status`)).status).toBe(200);
@@ -310,16 +310,16 @@ describe("HTTP API against hostile input", () => {
 
   it("answers pipelined requests in order when a malformed one follows them, then refuses it", async () => {
     const { api } = await start();
-    const ok = "GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n";
-    const answer = await raw(api.address.port, `${ok}${ok}FOO /api/status HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const ok = "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    const answer = await raw(api.address.port, `${ok}${ok}FOO /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
     expect([...answer.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => m[1])).toEqual(["200", "200", "400"]);
-    const big = await raw(api.address.port, `POST /api/status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n \r\n0\r\n\r\nGET /api/status HTTP/1.1\r\nHost: x\r\nX-Big: ${"h".repeat(20_000)}\r\n\r\n`);
+    const big = await raw(api.address.port, `POST /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n \r\n0\r\n\r\nGET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"h".repeat(20_000)}\r\n\r\n`);
     expect([...big.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => m[1])).toEqual(["405", "431"]);
   });
 
   it("answers oversized headers with 431", async () => {
     const { api, base } = await start();
-    const answer = await raw(api.address.port, `GET /api/status HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(32 * 1024)}\r\n\r\n`);
+    const answer = await raw(api.address.port, `GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(32 * 1024)}\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 431 /);
     expect((await fetch(`${base}/api/status`)).status).toBe(200);
   });
@@ -327,7 +327,7 @@ describe("HTTP API against hostile input", () => {
   it("closes a client that never finishes its headers", async () => {
     const { api, base } = await start();
     const startedAt = Date.now();
-    const answer = await raw(api.address.port, "GET /api/status HTTP/1.1\r\nHost: x\r\n");
+    const answer = await raw(api.address.port, "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
     expect(Date.now() - startedAt).toBeLessThan(9_000);
     expect((await fetch(`${base}/api/status`)).status).toBe(200);
@@ -351,7 +351,7 @@ describe("HTTP API against hostile input", () => {
     const target = { port: api.address.port, host: "127.0.0.1" };
     // connections that say nothing, and connections that never finish their headers, each reopened when closed
     const idle = await Crowd.open(target, MAX_HTTP_CONNECTIONS / 2 + 2, { refill: true });
-    const slow = await Crowd.open(target, MAX_HTTP_CONNECTIONS / 2 + 2, { refill: true, greeting: "GET /api/status HTTP/1.1\r\nHost: x\r\n" });
+    const slow = await Crowd.open(target, MAX_HTTP_CONNECTIONS / 2 + 2, { refill: true, greeting: "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n" });
     try {
       for (const path of ["/api/status", "/metrics", "/api/status"]) {
         const res = await fetch(`${base}${path}`, { headers: { connection: "close" } });
