@@ -44,8 +44,8 @@ export function parseRequest(value: unknown): ControlRequest | string {
       return { cmd: "wait-started" };
     case "beats": {
       const { since, until } = r;
-      if (since !== undefined && (typeof since !== "number" || !Number.isFinite(since))) return "since must be a time in milliseconds";
-      if (until !== undefined && (typeof until !== "number" || !Number.isFinite(until))) return "until must be a time in milliseconds";
+      if (since !== undefined && !isTimeMs(since)) return "since must be a time in milliseconds since 1970, within ±8.64e15 (what a Date holds)";
+      if (until !== undefined && !isTimeMs(until)) return "until must be a time in milliseconds since 1970, within ±8.64e15 (what a Date holds)";
       return { cmd: "beats", ...(names === undefined ? {} : { names: names as string[] }), ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) };
     }
     case "tasks":
@@ -78,4 +78,9 @@ function describeCommand(cmd: unknown): string {
   if (cmd === undefined) return "(none)";
   if (cmd === null) return "null";
   return Array.isArray(cmd) ? "(an array)" : `(a ${typeof cmd})`;
+}
+
+/** a number a Date can hold (ECMAScript's time values: ±8.64e15 ms around 1970) */
+function isTimeMs(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && Math.abs(value) <= 8.64e15;
 }
