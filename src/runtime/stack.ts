@@ -456,7 +456,8 @@ export class Stack {
         this.loop.post({ type: "ManifestLoaded", manifest, replyTo });
       } catch (err) {
         const error = err instanceof ManifestError ? err.format(RELOAD_SHOWN_ISSUES) : `${file}: ${(err as Error).message}`;
-        this.loop.post({ type: "ManifestRejected", error, replyTo });
+        const missing = (err as { cause?: { code?: unknown } }).cause?.code === "ENOENT";
+        this.loop.post({ type: "ManifestRejected", error, replyTo, ...(missing ? { missing } : {}) });
       }
     });
   }

@@ -1,7 +1,7 @@
-import { access, writeFile } from "node:fs/promises";
+import { access, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isRunning, useStacks } from "../support/stack.js";
+import { isRunning, useStacks, waitUntil } from "../support/stack.js";
 
 const stack = useStacks();
 
@@ -140,5 +140,21 @@ ${web ? "  web:\n    command: sh -c 'trap \"sleep 1; exit 0\" TERM; touch trappe
     const restarted = await s.run(["restart", "web"]);
     expect(restarted.code).toBe(0);
     await s.waitFor("web", (x) => x.state === "running" && x.pid !== again.pid, "to run after a restart");
+  });
+  it("keeps the stack running with a warning when the manifest is deleted, and applies it once it is back", async () => {
+    const s = await stack(BEFORE);
+    s.start();
+    const a = await s.waitFor("a", (x) => x.state === "running", "to run");
+    const file = join(s.dir, "supervisor.yaml");
+    await rm(file);
+    await waitUntil(async () => /vigil warn: the manifest is gone; the running configuration stays until it is back/.test(s.stderr), "a warning");
+    expect(s.stderr).not.toMatch(/vigil error: manifest not applied/);
+    const events = (await readFile(join(s.dir, ".vigil", "events.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { kind: string; level: string });
+    expect(events.filter((e) => e.kind === "config-rejected").map((e) => e.level)).toEqual(["warn"]);
+    await expect.poll(async () => (await s.statusFile())?.supervisor.config_error, { timeout: 10_000 }).toMatch(/cannot read manifest: ENOENT/);
+    await writeFile(file, BEFORE.replace("sleep 303", "sleep 333"));
+    await s.waitFor("c", (x) => x.command === "sleep 333" && x.state === "running", "to run the command of the manifest back");
+    await expect.poll(async () => (await s.statusFile())?.supervisor.config_error, { timeout: 10_000 }).toBeNull();
+    expect((await s.service("a"))?.pid).toBe(a.pid);
   });
 });

@@ -72,7 +72,7 @@ export interface EventFields {
     readonly thresholdPercent: number;
   };
   "config-applied": { readonly generation: number; readonly changes: readonly string[] };
-  "config-rejected": { readonly error: string };
+  "config-rejected": { readonly error: string; readonly missing?: boolean };
   "message-rejected": { readonly kind: string; readonly detail: string; readonly folded: number };
   "job-leftovers": { readonly pids: readonly number[]; readonly text: string; readonly daemon: boolean };
   "job-escaped": { readonly pid: number; readonly command: string };
@@ -199,7 +199,10 @@ const DESCRIBE: { readonly [K in EventKind]: (f: EventFields[K]) => Description 
   "task-timeout": (f) =>
     error(`task ${taskLabel(f.task, f.name)} timed out: running for ${formatMs(f.runningForMs)} (timeout ${formatMs(f.timeoutMs)})${f.onTimeout === "restart" ? "; restarting" : ""}`),
   "config-applied": (f) => info(`generation ${f.generation}: ${f.changes.length === 0 ? "no changes" : f.changes.join("; ")}`),
-  "config-rejected": (f) => error(`manifest not applied, the running configuration stays:\n${f.error}`),
+  "config-rejected": (f) =>
+    f.missing === true
+      ? warn(`the manifest is gone; the running configuration stays until it is back:\n${f.error}`)
+      : error(`manifest not applied, the running configuration stays:\n${f.error}`),
   "message-rejected": (f) => warn(`rejected heartbeat input: ${f.detail}${f.folded > 0 ? ` (and ${f.folded} more in the last 5s)` : ""}`),
   "job-leftovers": (f) => warn(f.text),
   "job-escaped": (f) =>

@@ -79,7 +79,8 @@ export type Input =
   | { readonly type: "ControlRequested"; readonly replyTo: ReplyTo; readonly command: StackCommand }
   /** a new version of the manifest was read (on a change of the file, SIGHUP, or `vigil reload`) */
   | { readonly type: "ManifestLoaded"; readonly manifest: Manifest; readonly replyTo: ReplyTo | null }
-  | { readonly type: "ManifestRejected"; readonly error: string; readonly replyTo: ReplyTo | null }
+  /** `missing`: the file is gone (deleted, or mid-way through an editor's save), a warning rather than an error */
+  | { readonly type: "ManifestRejected"; readonly error: string; readonly replyTo: ReplyTo | null; readonly missing?: boolean }
   /** a ping of a `ping:` check, its token checked (POST /ping/NAME, vigil beat --service NAME) */
   | { readonly type: "PingReceived"; readonly name: string; readonly signal: PingSignal }
   /** the runtime computed when a cron check's next ping is due (the answer to ArmPing) */

@@ -78,12 +78,12 @@ export function manifestLoaded(t: Turn, next: Manifest, replyTo: ReplyTo | null)
 }
 
 /** A bad edit: the running generation stays; the error is published once per distinct error. */
-export function manifestRejected(t: Turn, error: string, replyTo: ReplyTo | null): void {
+export function manifestRejected(t: Turn, error: string, replyTo: ReplyTo | null, missing = false): void {
   const { state } = t;
   state.configError = error;
   if (state.lastRejected !== error) {
     state.lastRejected = error;
-    t.publish("config-rejected", null, { error });
+    t.publish("config-rejected", null, missing ? { error, missing } : { error });
   }
   answer(t, replyTo, { ok: false, error, code: "invalid-manifest" });
 }

@@ -133,7 +133,7 @@ function take(t: Turn, input: Input): void {
     case "ManifestLoaded":
       return manifestLoaded(t, input.manifest, input.replyTo);
     case "ManifestRejected":
-      return manifestRejected(t, input.error, input.replyTo);
+      return manifestRejected(t, input.error, input.replyTo, input.missing === true);
     case "PingReceived":
       return pingReceived(t, input.name, input.signal);
     case "PingArmed":
