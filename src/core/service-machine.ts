@@ -142,7 +142,8 @@ function fromRunning(s: ServiceStatus, e: ServiceEvent, ctx: MachineContext): Tr
       return beginStop(s, { then: "restart", reason: e.reason }, ctx);
     case "FailureDetected": {
       const t = beginStop(s, { then: "restart", reason: e.reason }, ctx);
-      return withEffects(t, [note({ kind: "failure", fields: { reason: e.reason, detail: e.detail } })], true);
+      const fields = { reason: e.reason, detail: e.detail, ...(ctx.restart.policy === "never" ? { restarts: false } : {}) };
+      return withEffects(t, [note({ kind: "failure", fields })], true);
     }
     case "KillRequested": {
       const t = beginStop(s, { then: "hold", reason: "manual" }, ctx);

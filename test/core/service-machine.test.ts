@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { RestartConfig, StopConfig } from "../../src/manifest/types.js";
 import { type Effect, SERVICE_EVENT_TYPES, type ServiceEvent, type ServiceEventType } from "../../src/core/events.js";
-import { type MachineContext, transition } from "../../src/core/service-machine.js";
+import { type MachineContext, transition, type Transition } from "../../src/core/service-machine.js";
+import { domainEvent, SUPERVISOR, type EventFields } from "../../src/core/stack/domain-events.js";
 import { initialStatus, type ServiceStatus } from "../../src/core/service-state.js";
 import { SERVICE_STATES, type ServiceState } from "../../src/core/types.js";
 import { restartConfig, stopConfig } from "./fake-config.js";
@@ -323,6 +324,17 @@ describe("what a cell records", () => {
   it("keeps the reason of a stop by an edit when the service is started again before it is gone (removed and added back)", () => {
     const byEdit = { ...shapes["stopping to hold"], pending: { then: "hold", reason: "config" } } as const;
     expect(transition(byEdit, events.StartRequested, tableCtx).status.pending).toEqual({ then: "restart", reason: "config" });
+  });
+
+  it("says a failure stops the child for good under restart policy never, and restarts it otherwise", () => {
+    const never = transition(shapes.running, events.FailureDetected, { ...tableCtx, restart: restartConfig({ policy: "never" }) });
+    const onFailure = transition(shapes.running, events.FailureDetected, tableCtx);
+    const failure = (t: Transition): unknown => t.effects.flatMap((e) => (e.type === "Note" && e.note.kind === "failure" ? [e.note.fields] : []))[0];
+    expect(failure(never)).toMatchObject({ reason: "heartbeat", restarts: false });
+    expect(failure(onFailure)).not.toHaveProperty("restarts");
+    const describe = (fields: EventFields["failure"]) => domainEvent("failure", SUPERVISOR, fields, 0).message;
+    expect(describe({ reason: "heartbeat", detail: "no beat for 15s", restarts: false })).toBe("heartbeat: no beat for 15s; stopping it (restart policy never)");
+    expect(describe({ reason: "heartbeat", detail: "no beat for 15s" })).toBe("heartbeat: no beat for 15s; restarting");
   });
 
   it("does not let a config restart undo a person's stop", () => {

@@ -22,7 +22,8 @@ export interface EventFields {
   "restart-scheduled": { readonly delayMs: number; readonly reason: ExitReason; readonly attempt: number };
   fatal: { readonly restarts: number; readonly windowMs: number; readonly maxRestarts: number };
   /** observe: not restarted for it (actions then: none, or an adopted process with no command) */
-  failure: { readonly reason: FailureReason; readonly detail: string; readonly observe?: boolean };
+  /** `restarts: false`: the policy is never, so the child is stopped and left */
+  failure: { readonly reason: FailureReason; readonly detail: string; readonly observe?: boolean; readonly restarts?: boolean };
   /** a `ping:` check's state changed, or a ping came */
   ping: {
     readonly state: PingStatus;
@@ -150,7 +151,7 @@ const DESCRIBE: { readonly [K in EventKind]: (f: EventFields[K]) => Description 
   "restart-scheduled": (f) => info(`restarting in ${formatMs(f.delayMs)} (reason ${f.reason})`),
   fatal: (f) =>
     error(`crash loop: ${f.restarts} restarts within ${formatMs(f.windowMs)} (max_restarts ${f.maxRestarts}); giving up, state fatal`),
-  failure: (f) => warn(`${f.reason}: ${f.detail}; ${f.observe === true ? "observing only, not restarting" : "restarting"}`),
+  failure: (f) => warn(`${f.reason}: ${f.detail}; ${f.observe === true ? "observing only, not restarting" : f.restarts === false ? "stopping it (restart policy never)" : "restarting"}`),
   ping: (f) => {
     if (f.signal === "late") return warn("ping late: none came by its time");
     if (f.signal === "down") return error("ping missing past its grace: down");
