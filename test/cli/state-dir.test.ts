@@ -67,6 +67,20 @@ describe("a state directory vigil cannot trust", () => {
     expect(res.stderr).toMatch(/^vigil: .*\.vigil is writable by group or others \(mode 0777\)/);
     expect(await exists(join(s.dir, "started.txt"))).toBe(false);
   });
+
+  it("refuses a state directory on /proc or /sys in one line, at once (a recursive mkdir on /proc spins for ever)", async () => {
+    for (const [dir, kind] of [
+      [`/proc/vigil-test-${process.pid}/state`, "procfs"],
+      [`/sys/vigil-test-${process.pid}`, "sysfs"],
+    ] as const) {
+      const s = await stack(`version: 1\nstate_dir: ${dir}\nservices:\n  web:\n    command: sh -c 'echo started > started.txt; exec sleep 300'\n`);
+      const res = await s.run(["up"], 10_000);
+      expect(res.code).toBe(1);
+      expect(res.stderr.trim().split("\n")).toHaveLength(1);
+      expect(res.stderr).toMatch(new RegExp(`^vigil: .*${dir.replaceAll("/", "\\/")} is on /\\w+ \\(${kind}\\), where vigil cannot keep files`));
+      expect(await exists(join(s.dir, "started.txt"))).toBe(false);
+    }
+  });
 });
 
 describe("children.json from an earlier run", () => {

@@ -3,8 +3,8 @@
 // vigil opens, must belong to that user and be writable by nobody else; and no file in it is opened
 // through a symbolic link, which another user could have planted to point at a file of theirs or ours.
 import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from "node:fs";
-import { chmod, lstat, mkdir, open, readdir, stat, unlink, type FileHandle } from "node:fs/promises";
-import { join } from "node:path";
+import { chmod, lstat, mkdir, open, readdir, stat, statfs, unlink, type FileHandle } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 
 export const LOGS_DIR = "logs";
 
@@ -59,6 +59,7 @@ function refuse(path: string, st: Stats): void {
  * and no symbolic links. StateDirError names the first that is not.
  */
 export async function prepareStateDir(dir: string): Promise<void> {
+  await refuseKernelFs(dir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   // the directory itself may be a link the manifest's author made; what it points to is checked
   refuse(dir, await stat(dir));
@@ -71,6 +72,31 @@ export async function prepareStateDir(dir: string): Promise<void> {
   refuse(logs, logsStat);
   if (!logsStat.isDirectory()) throw new StateDirError(`${logs} is not a directory`, logs);
   await Promise.all([checkEntries(dir), checkEntries(logs)]);
+}
+
+/** statfs(2) types of the kernel's own file systems, where no file can be made */
+const KERNEL_FS: ReadonlyMap<number, string> = new Map([
+  [0x9fa0, "/proc (procfs)"],
+  [0x62656572, "/sys (sysfs)"],
+]);
+
+/**
+ * A state directory on /proc or /sys is refused before anything is made: Node's recursive mkdir spins
+ * for ever on procfs, which answers ENOENT to every mkdir (a Node bug, seen in Node 20).
+ */
+async function refuseKernelFs(dir: string): Promise<void> {
+  let at = resolve(dir);
+  for (;;) {
+    const fs = await statfs(at).catch((err: NodeJS.ErrnoException) => (err.code === "ENOENT" || err.code === "ENOTDIR" ? null : Promise.reject(err)));
+    if (fs !== null) {
+      const kind = KERNEL_FS.get(fs.type);
+      if (kind !== undefined) throw new StateDirError(`${dir} is on ${kind}, where vigil cannot keep files (choose another state_dir)`, dir);
+      return;
+    }
+    const up = dirname(at);
+    if (up === at) return;
+    at = up;
+  }
 }
 
 async function checkEntries(dir: string): Promise<void> {
