@@ -97,6 +97,9 @@ export function take(t: Turn, instance: Instance, message: ChildMessage): void {
       messages.lastBeatWallMs = t.ctx.wallMs;
       if (message.data !== undefined) messages.lastBeatData = message.data;
       messages.ring.push(t.nowMs, t.ctx.wallMs, message.data);
+      // a child on its way out keeps the health it had: one that beats again while it is killed for its
+      // silence has not recovered (a `recovered` alert would say so), and one asked to stop is leaving
+      if (instance.status.state === "stopping") return;
       if (message.type === "ready") messages.ready = true;
       if (instance.heartbeat) {
         const outcome = beat(instance.heartbeat, t.nowMs, true);
