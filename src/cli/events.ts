@@ -6,6 +6,7 @@ import { parseTimeArg, TIME_ARG_HINT } from "../control/time-arg.js";
 import { stateDirOf } from "../manifest/state-dir.js";
 import type { VigilEvent } from "../runtime/outputs/event.js";
 import { JournalFollower, journalPath, readJournal } from "../runtime/outputs/journal.js";
+import { noStack } from "./target.js";
 import { UserError } from "./user-error.js";
 
 export interface EventsOptions {
@@ -42,6 +43,8 @@ export function formatEvent(event: VigilEvent, serviceWidth: number): string {
 
 export async function eventsCommand(file: string, opts: EventsOptions): Promise<void> {
   const stateDir = stateDirOf(resolve(file));
+  const missing = noStack(file, stateDir);
+  if (missing) throw missing;
   const nowMs = Date.now();
   const sinceMs = opts.since === undefined ? undefined : parseSince(opts.since, nowMs);
   const untilMs = opts.until === undefined ? undefined : parseSince(opts.until, nowMs, "--until");

@@ -7,6 +7,7 @@ import { manifestNames } from "./manifest-names.js";
 import { stateDirOf } from "../manifest/state-dir.js";
 import { createPrinter, wantsColor } from "../runtime/outputs/printer.js";
 import { jsonLine, type Output } from "./log-output.js";
+import { noStack } from "./target.js";
 import { UserError } from "./user-error.js";
 
 export interface LogsOptions {
@@ -111,7 +112,10 @@ async function loggedNames(logsDir: string): Promise<string[]> {
 }
 
 export async function logsCommand(names: readonly string[], file: string, opts: LogsOptions): Promise<void> {
-  const logsDir = join(stateDirOf(resolve(file)), "logs");
+  const stateDir = stateDirOf(resolve(file));
+  const missing = noStack(file, stateDir);
+  if (missing) throw missing;
+  const logsDir = join(stateDir, "logs");
   try {
     await showLogs(names, file, logsDir, opts);
   } catch (err) {

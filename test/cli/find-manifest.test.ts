@@ -59,6 +59,24 @@ describe("finding the stack", () => {
     expect(status.stderr).toBe(check.stderr);
   });
 
+  it("says that a manifest named with -f does not exist, where nothing answers or nothing was ever kept", async () => {
+    const dir = await tempDir();
+    const missing = join(dir, "nope", "supervisor.yaml");
+    for (const args of [["status", "-f", missing], ["stop", "api", "-f", missing], ["reload", "-f", missing]]) {
+      const res = await vigil(args, dir);
+      expect(res.code, args.join(" ")).toBe(1);
+      expect(res.stderr, args.join(" ")).toMatch(new RegExp(`^vigil: no supervisor is running for this stack \\(.*\\); ${missing.replaceAll("/", "\\/")} does not exist\n$`));
+    }
+    // logs and events read the state directory: an empty answer (exit 0) would hide the mistyped name
+    for (const args of [["logs", "--file", missing], ["events", "--file", missing]]) {
+      expect(await vigil(args, dir), args.join(" ")).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: `vigil: ${missing} does not exist, nor does a state directory at ${join(dir, "nope", ".vigil")}\n`,
+      });
+    }
+  });
+
   it("takes VIGIL_FILE over the search, and -f over VIGIL_FILE", async () => {
     const dir = await tempDir();
     await writeFile(join(dir, "supervisor.yaml"), MANIFEST);
