@@ -83,7 +83,7 @@ function readManifest(text: string, file: string, options: ParseOptions): Loaded
     throw new ManifestError([{ file, line: 1, col: 1, path: "", message: "the manifest is empty: it needs version: 1 and services" }]);
   }
   const read = toData(source);
-  if (!read.ok) throw new ManifestError([{ file, line: 1, col: 1, path: "", message: read.message }], { cause: read.cause });
+  if (!read.ok) throw new ManifestError([{ file, ...read.at, path: "", message: read.message }], { cause: read.cause });
   const absolute = resolve(file);
   const dotEnv = dotEnvVariables(join(dirname(absolute), DOT_ENV), join(dirname(file), DOT_ENV), options);
   const env = options.env ?? process.env;

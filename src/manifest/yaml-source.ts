@@ -1,5 +1,5 @@
 // The YAML side of the loader: parse with positions, and find the node a key path points at.
-import { isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { isAlias, isMap, isNode, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import { keyProblems } from "./yaml-keys.js";
 
 export type IssuePath = readonly PropertyKey[];
@@ -58,9 +58,25 @@ export function parseYaml(text: string): { source: YamlSource; problems: YamlPro
   // the parser's own check of duplicate keys compares each key with every earlier key of its mapping,
   // which took seconds at 30,000 services: keyProblems() does it in one pass
   const doc = parseDocument(text, { prettyErrors: false, merge: true, uniqueKeys: false });
-  const errors = doc.errors.map((error) => ({ offset: error.pos[0], message: readable(error.message) }));
+  const errors = doc.errors.map((error) => ({ offset: openingQuote(doc, error.message, error.pos[0]) ?? error.pos[0], message: readable(error.message) }));
   const problems = [...errors, ...keyProblems(doc)].map(({ offset, message }) => ({ ...lines.position(offset), message }));
   return { source: { text, doc, lines, index: new WeakMap() }, problems };
+}
+
+/**
+ * A quote never closed is found by the parser at the end of the file: the place to show is where the
+ * string opened, the last quoted scalar that starts before the end was found.
+ */
+function openingQuote(doc: Document, message: string, at: number): number | undefined {
+  if (!message.startsWith("Missing closing")) return undefined;
+  let start: number | undefined;
+  visit(doc, {
+    Scalar(_key, node) {
+      const from = node.range?.[0];
+      if ((node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE") && from !== undefined && from < at && (start === undefined || from > start)) start = from;
+    },
+  });
+  return start;
 }
 
 /** The parser's words where they speak of its own API or of running out of stack. */
@@ -74,7 +90,7 @@ function readable(message: string): string {
 export const MAX_ALIAS_COUNT = 100;
 
 /** The document as plain data, or why it cannot be (aliases that expand too far, nesting too deep). */
-export function toData(source: YamlSource): { ok: true; data: unknown } | { ok: false; message: string; cause: unknown } {
+export function toData(source: YamlSource): { ok: true; data: unknown } | { ok: false; message: string; cause: unknown; at: Position } {
   try {
     return { ok: true, data: source.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
   } catch (error) {
@@ -83,8 +99,22 @@ export function toData(source: YamlSource): { ok: true; data: unknown } | { ok: 
       text.startsWith("Excessive alias count") ? `the aliases (*name) expand too far: the document may make at most ${MAX_ALIAS_COUNT} copies through them`
       : text === "Maximum call stack size exceeded" ? "the document nests too deeply"
       : text;
-    return { ok: false, message, cause: error };
+    const unresolved = text.startsWith("Unresolved alias") ? unresolvedAlias(source.doc) : undefined;
+    return { ok: false, message, cause: error, at: unresolved === undefined ? { line: 1, col: 1 } : source.lines.position(unresolved) };
   }
+}
+
+/** where the first alias whose anchor is not set before it is */
+function unresolvedAlias(doc: Document): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      found = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 function positionOf(source: YamlSource, node: unknown): Position | undefined {

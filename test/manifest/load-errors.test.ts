@@ -32,6 +32,17 @@ describe("manifest errors", () => {
     ]);
   });
 
+  it("points at the quote that opens a string never closed, not at the end of the file", () => {
+    const text = lines("version: 1", "services:", "  a:", '    command: "sleep 1', "  b:", "    command: sleep 2");
+    expect(problems(text)).toEqual(['supervisor.yaml:4:14: Missing closing "quote']);
+    expect(problems(lines("version: 1", "services:", "  a:", "    command: 'sleep 1", "    cwd: /tmp"))).toEqual(["supervisor.yaml:4:14: Missing closing 'quote"]);
+  });
+
+  it("points at an alias whose anchor is not set before it", () => {
+    const text = lines("version: 1", "services:", "  a:", "    command: sleep 1", "    env: *common", "  b:", "    command: sleep 2");
+    expect(problems(text)).toEqual(["supervisor.yaml:5:10: Unresolved alias (the anchor must be set before the alias): common"]);
+  });
+
   it("points at a bad duration value", () => {
     const text = lines("version: 1", "services:", "  api:", "    command: node app.js", "    stop: { timeout: 5 sec }");
     expect(problems(text)).toEqual([
