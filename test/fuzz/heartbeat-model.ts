@@ -50,14 +50,18 @@ export function verdictOf(lineBytes: Buffer, tokens: ReadonlyMap<string, string>
 }
 
 /** what one connection's bytes come to: the verdicts the server acts on, in order, and whether it closes the connection */
-export function connectionVerdicts(bytes: Buffer, tokens: ReadonlyMap<string, string>, maxRejectsInARow = 3): { verdicts: Verdict[]; closed: boolean } {
+/** `ended`: the client has closed its side, so a last line without its newline is a line too */
+export function connectionVerdicts(bytes: Buffer, tokens: ReadonlyMap<string, string>, ended = false, maxRejectsInARow = 3): { verdicts: Verdict[]; closed: boolean } {
   const verdicts: Verdict[] = [];
   let inARow = 0;
   let start = 0;
   for (let nl = bytes.indexOf(10); ; nl = bytes.indexOf(10, start)) {
     const line = nl >= 0 ? bytes.subarray(start, nl) : bytes.subarray(start);
-    // a last line without its newline counts only when it is already too long
-    const v = nl >= 0 ? verdictOf(line, tokens) : line.length > MAX_LINE_BYTES ? ({ kind: "too-long" } as const) : ({ kind: "ignored" } as const);
+    // a last line without its newline counts once the client has ended, or when it is already too long
+    const v =
+      nl >= 0 || (ended && line.length > 0) ? verdictOf(line, tokens)
+      : line.length > MAX_LINE_BYTES ? ({ kind: "too-long" } as const)
+      : ({ kind: "ignored" } as const);
     if (v.kind === "too-long") {
       verdicts.push(v);
       return { verdicts, closed: true };
