@@ -1,7 +1,16 @@
 // What the HTTP API should answer to a well-formed request (README "HTTP API and metrics"), and a
 // reader of raw HTTP/1.1 responses, written apart from the server's code for the HTTP fuzz suite.
 
+import { readdirSync } from "node:fs";
+
 export const MAX_BODY_BYTES = 64 * 1024;
+/**
+ * The dashboard's page and files, which the server built by `npm run build` serves (dist/web): plain
+ * names of the kinds it knows, no dot file
+ */
+const WEB_FILES: ReadonlySet<string> = new Set(
+  readdirSync(new URL("../../dist/web/", import.meta.url)).filter((name) => /^[A-Za-z0-9][A-Za-z0-9._-]*\.(html|js|css|map|svg|png)$/.test(name)),
+);
 const READ_PATHS = ["/api/status", "/api/heartbeat/status", "/metrics"];
 const MUTATION = /^\/api\/services\/([^/]+)\/(start|stop|restart)$/;
 
@@ -44,8 +53,17 @@ export function expectedOf(req: Request, token: string, services: ReadonlySet<st
     // a target that is no URL is refused before its body is read
     return { status: 400, closes: true, unread: req.body.length > 0 };
   }
+  if (req.body.length <= MAX_BODY_BYTES && isWebFile(req, url)) {
+    // a file is sent with its Content-Length, so an HTTP/1.0 client that asks to keep the connection may
+    return { status: 200, closes: !(keepAlive || (req.version === "HTTP/1.0" && connection === "keep-alive")), unread: false };
+  }
   const status = statusOf(req, url, token, services);
   return { status, closes: !keepAlive || status === 400 || status === 413, unread: status === 413 };
+}
+
+/** the dashboard's page or one of its files, to GET and HEAD: served before any other route (they hold no data) */
+function isWebFile(req: Request, url: URL): boolean {
+  return (req.method === "GET" || req.method === "HEAD") && WEB_FILES.has(url.pathname === "/" ? "index.html" : url.pathname.slice(1));
 }
 
 function statusOf(req: Request, url: URL, token: string, services: ReadonlySet<string>): number {
