@@ -36,7 +36,8 @@ export function utf8Text(bytes: Buffer): string {
   if (isUtf8(bytes)) return bytes.toString("utf8");
   // isUtf8 said no, so there is such a byte; the bound only keeps a disagreement from reading past the end
   const at = Math.min(invalidUtf8At(bytes), bytes.length - 1);
-  const lineStart = bytes.lastIndexOf(0x0a, at - 1) + 1;
+  // (lastIndexOf counts a negative offset from the end)
+  const lineStart = at === 0 ? 0 : bytes.lastIndexOf(0x0a, at - 1) + 1;
   let line = 1;
   for (let i = bytes.indexOf(0x0a); i !== -1 && i < at; i = bytes.indexOf(0x0a, i + 1)) line++;
   const col = bytes.subarray(lineStart, at).toString("utf8").length + 1;

@@ -45,5 +45,7 @@ describe("utf8Text", () => {
     expect(error).toMatchObject({ line: 2, col: 8, byte: 0xff });
     expect((error as Error).message).toBe("byte 0xFF is not UTF-8 text (save the file as UTF-8)");
     expect(utf8Text(Buffer.from("caf\u00e9\n"))).toBe("caf\u00e9\n");
+    // at the very start, with newlines after it
+    expect(() => utf8Text(Buffer.from([0xff, 0x0a, 0x61, 0x0a]))).toThrow(expect.objectContaining({ line: 1, col: 1, byte: 0xff }));
   });
 });
