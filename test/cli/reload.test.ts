@@ -114,14 +114,15 @@ services:
     expect(doc?.supervisor.config_error).toMatch(/supervisor\.yaml:11:1: http\.listen/);
     expect((await s.service("a"))?.pid).toBe(a.pid);
   });
+
   it("starts a service again that was removed and added back while its child was still stopping", async () => {
-    // the child takes its time to leave on SIGTERM: the undo is saved while it is still stopping
+    // on SIGTERM the child leaves only once the test lets it: the undo is saved while it is still stopping
     const manifest = (web: boolean) => `
 version: 1
 services:
   a:
     command: sleep 301
-${web ? "  web:\n    command: sh -c 'trap \"sleep 1; exit 0\" TERM; touch trapped; while true; do sleep 0.1; done'\n" : ""}`;
+${web ? "  web:\n    command: sh -c 'trap \"while [ ! -f release ]; do sleep 0.05; done; exit 0\" TERM; touch trapped; while true; do sleep 0.1; done'\n" : ""}`;
     const s = await stack(manifest(true));
     s.start();
     const a = await s.waitFor("a", (x) => x.state === "running", "to run");
@@ -133,6 +134,8 @@ ${web ? "  web:\n    command: sh -c 'trap \"sleep 1; exit 0\" TERM; touch trappe
     await writeFile(join(s.dir, "supervisor.yaml"), manifest(true));
     // applied by this command or, a moment sooner, by the watch of the file
     expect((await s.run(["reload"])).code).toBe(0);
+    expect((await s.service("web"))?.state).toBe("stopping");
+    await writeFile(join(s.dir, "release"), "");
     const again = await s.waitFor("web", (x) => x.state === "running" && x.pid !== web.pid, "to run again");
     expect(isRunning(web.pid!)).toBe(false);
     expect(again.last_exit?.reason).toBe("config");
@@ -141,6 +144,7 @@ ${web ? "  web:\n    command: sh -c 'trap \"sleep 1; exit 0\" TERM; touch trappe
     expect(restarted.code).toBe(0);
     await s.waitFor("web", (x) => x.state === "running" && x.pid !== again.pid, "to run after a restart");
   });
+
   it("keeps the stack running with a warning when the manifest is deleted, and applies it once it is back", async () => {
     const s = await stack(BEFORE);
     s.start();
