@@ -43,7 +43,10 @@ export function foreignHostReason(req: Pick<IncomingMessage, "headers">, listenH
 
 /** the name or address of a Host header, without its port or an IPv6 address's brackets */
 function hostName(host: string): string {
-  if (host.startsWith("[")) return host.slice(1, host.indexOf("]") >>> 0);
+  if (host.startsWith("[")) {
+    const close = host.indexOf("]");
+    return host.slice(1, close === -1 ? undefined : close);
+  }
   const colon = host.lastIndexOf(":");
   return colon === -1 ? host : host.slice(0, colon);
 }

@@ -61,10 +61,15 @@ function bearerOf(req: IncomingMessage): RegExpExecArray | null {
   return /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? "");
 }
 
+/** the request carries `token` as its bearer token */
+function hasBearer(req: IncomingMessage, token: string): boolean {
+  const given = bearerOf(req)?.[1];
+  return given !== undefined && sameToken(given, token);
+}
+
 function checkBearer(req: IncomingMessage, token: string): void {
-  const match = bearerOf(req);
-  if (!match?.[1] || !sameToken(match[1], token)) {
-    const message = match ? "wrong bearer token" : "missing bearer token (Authorization: Bearer …)";
+  if (!hasBearer(req, token)) {
+    const message = bearerOf(req) ? "wrong bearer token" : "missing bearer token (Authorization: Bearer …)";
     throw new HttpError(401, message, {}, { "www-authenticate": 'Bearer realm="vigil"' });
   }
 }
@@ -197,8 +202,7 @@ export async function startHttpApi(
     if (authEverywhere && token !== null) checkBearer(req, token);
     if (!authEverywhere) {
       const foreign = foreignHostReason(req, config.host);
-      const bearer = bearerOf(req)?.[1];
-      if (foreign !== null && !(token !== null && bearer !== undefined && sameToken(bearer, token))) throw new HttpError(421, foreign);
+      if (foreign !== null && !(token !== null && hasBearer(req, token))) throw new HttpError(421, foreign);
     }
     if (path === STREAM_PATH) {
       if (method !== "GET") throw new HttpError(405, `${method} not allowed on ${path}`, {}, { allow: "GET" });
