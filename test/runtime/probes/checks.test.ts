@@ -61,7 +61,8 @@ describe("runCheck http", () => {
     const hung = await runCheck(check, 300, "/", ENV);
     expect(hung).toMatchObject({ ok: false, detail: "timeout after 300ms" });
     expect(hung.durationMs).toBeGreaterThanOrEqual(250);
-    expect(hung.durationMs).toBeLessThan(1000);
+    // the server never answers: any end well short of never is the timeout's (no bound on speed)
+    expect(hung.durationMs).toBeLessThan(20_000);
   });
 
   it("counts a 302 as passing without following it", async () => {
@@ -202,7 +203,9 @@ describe("runCheck exec", () => {
     const pids = await pidsIn(pidFile);
     expect(result).toMatchObject({ ok: false, detail: "timeout after 700ms" });
     expect(elapsedMs).toBeGreaterThanOrEqual(690);
-    expect(elapsedMs).toBeLessThan(700 + 500);
+    // not after the 100 s its children would sleep: a bound on behaviour, not on speed (a loaded machine
+    // took 1.5 s here, where a bound of 1.2 s failed)
+    expect(elapsedMs).toBeLessThan(30_000);
     expect(pids).toHaveLength(3);
     expect(pids.filter((pid) => !isGone(pid))).toEqual([]);
   });
@@ -211,7 +214,8 @@ describe("runCheck exec", () => {
     const pidFile = join(dir, "leftover.pids");
     const result = await runCheck(exec(["sh", "-c", `sleep 100 & echo $! > ${pidFile}; exit 0`]), 5000, dir, ENV);
     expect(result).toMatchObject({ ok: true, detail: "exit 0" });
-    expect(result.durationMs).toBeLessThan(2000);
+    // it did not wait for the 100 s sleeper it left
+    expect(result.durationMs).toBeLessThan(30_000);
     const [sleeper] = await pidsIn(pidFile);
     await waitFor(() => isGone(sleeper!));
   });
