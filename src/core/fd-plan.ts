@@ -1,12 +1,13 @@
 // How many file descriptors a stack needs, and whether the open-file limit leaves enough. What vigil
 // holds itself is measured at start (about 22: stdio, the event loop's epoll and eventfds, libuv's
 // pipes, inotify, the control and heartbeat sockets); what each service adds is counted, as measured
-// on Linux with Node 20: its stdout and stderr (a socket pair each, vigil's end), an IPC channel,
+// on Linux with Node 20: its stdout and stderr (a socket pair each, vigil's end), the pidfd that tells
+// its exit (the native spawn; node:child_process needs none, and the count keeps it), an IPC channel,
 // a connection to the heartbeat socket, and while descriptors are plenty, its log file and the
 // /proc/PID/stat of its main process, which are kept open so as not to be opened again and again.
 
-/** stdout and stderr of a child */
-export const PIPE_FDS = 2;
+/** stdout and stderr of a child, and its pidfd */
+export const CHILD_FDS = 3;
 /** the log file and a /proc/PID/stat handle, kept open only while descriptors are plenty */
 export const HELD_FDS = 2;
 /** vigil.log and events.jsonl, opened by the first line written to them */
@@ -28,7 +29,7 @@ export interface ServiceFdShape {
 
 /** What one service's child costs while it runs. */
 export function serviceFds(s: ServiceFdShape, holdFiles: boolean): number {
-  return PIPE_FDS + (s.ipc ? 1 : 0) + (s.socketBeats ? 1 : 0) + (holdFiles ? HELD_FDS : 0);
+  return CHILD_FDS + (s.ipc ? 1 : 0) + (s.socketBeats ? 1 : 0) + (holdFiles ? HELD_FDS : 0);
 }
 
 export interface FdPlan {

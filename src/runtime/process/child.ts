@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { statSync } from "node:fs";
+import { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { LineSplitter } from "./line-splitter.js";
 import type { Cgroup, CgroupRoot } from "./cgroup.js";
+import { nativeSpawn, type NativeChild, type NativeRequest, type NativeSpawn } from "./native-spawn.js";
 
 export interface ChildCallbacks {
   onLine(stream: "out" | "err", line: string): void;
@@ -74,12 +76,13 @@ export function spawnChild(
   sockets: Sockets | null = null,
 ): ChildHandle {
   const fds = sockets?.fds ?? [];
-  const ipcFd = FIRST_EXTRA_FD + fds.length;
-  let env = ipc ? { ...baseEnv, NODE_CHANNEL_FD: String(ipcFd), NODE_CHANNEL_SERIALIZATION_MODE: "json" } : baseEnv;
+  let env = ipc ? { ...baseEnv, NODE_CHANNEL_FD: String(FIRST_EXTRA_FD + fds.length), NODE_CHANNEL_SERIALIZATION_MODE: "json" } : baseEnv;
   if (sockets && fds.length > 0) env = { ...env, LISTEN_FDS: String(fds.length), LISTEN_FDNAMES: sockets.names.join(":") };
   const [file = "", ...args] = fds.length > 0 ? [...LISTEN_PID_SHIM, ...service.argv] : service.argv;
-  let sub;
-  let inCgroup = false;
+  const native = nativeSpawn();
+  if (native) return spawnNative(native, { file, args, cwd: service.cwd, env, fds, ipc }, cb, cgroup);
+  let sub: ChildProcess;
+  let inCgroup: boolean;
   const start = spawnLater(file, args, {
     cwd: service.cwd,
     env,
@@ -90,13 +93,7 @@ export function spawnChild(
     stdio: ["ignore", "pipe", "pipe", ...fds, ...(ipc ? ["pipe" as const] : [])],
   });
   try {
-    if (cgroup) {
-      const moved = cgroup.root.spawnInto(cgroup.cgroup, start);
-      sub = moved.value;
-      inCgroup = moved.inside;
-    } else {
-      sub = start();
-    }
+    ({ value: sub, inside: inCgroup } = startIn(start, cgroup));
   } catch (err) {
     // invalid arguments (a NUL byte in the command): reported like any failed spawn, on a later turn
     const message = (err as Error).message;
@@ -110,13 +107,61 @@ export function spawnChild(
     exited = true;
     cb.onSpawnError(spawnErrorMessage(err, service.cwd));
   });
+  const channel = ipc ? (sub.stdio[FIRST_EXTRA_FD + fds.length] as Readable | null | undefined) : undefined;
+  // 'exit', not 'close': a grandchild holding the pipes open must not hide the main process's end
+  sub.on("exit", (code, signal) => {
+    if (exited) return;
+    exited = true;
+    cb.onExit(code, signal);
+  });
+  return readChild(sub.pid, inCgroup, sub.stdout, sub.stderr, channel, cb);
+}
+
+/** spawnChild through native/spawn.c: no fork of the supervisor, and the exit told by the child's pidfd */
+function spawnNative(native: NativeSpawn, request: NativeRequest, cb: ChildCallbacks, cgroup: { readonly root: CgroupRoot; readonly cgroup: Cgroup } | null): ChildHandle {
+  const start = nativeLater(native, request, (code, signal) => cb.onExit(code, signal));
+  const { cwd } = request;
+  let child: NativeChild;
+  let inCgroup: boolean;
+  try {
+    ({ value: child, inside: inCgroup } = startIn(start, cgroup));
+  } catch (err) {
+    // nothing started (ENOENT, EACCES, a missing cwd), or invalid arguments (a NUL byte): on a later turn
+    const message = (err as NodeJS.ErrnoException).syscall === undefined ? (err as Error).message : spawnErrorMessage(err as NodeJS.ErrnoException, cwd);
+    queueMicrotask(() => cb.onSpawnError(message));
+    return NO_CHILD;
+  }
+  return readChild(child.pid, inCgroup, pipeOf(child.stdout), pipeOf(child.stderr), child.channel < 0 ? undefined : pipeOf(child.channel), cb);
+}
+
+/** start(), moved into the cgroup at once where there is one */
+function startIn<T extends { readonly pid?: number | undefined }>(
+  start: () => T,
+  cgroup: { readonly root: CgroupRoot; readonly cgroup: Cgroup } | null,
+): { readonly value: T; readonly inside: boolean } {
+  return cgroup ? cgroup.root.spawnInto(cgroup.cgroup, start) : { value: start(), inside: false };
+}
+
+/** vigil's end of one of a child's socket pairs, read as Node reads a child's pipes */
+function pipeOf(fd: number): Readable {
+  return new Socket({ fd, readable: true });
+}
+
+/** stdout and stderr line by line, the IPC channel's lines as messages, and the handle that ends them */
+function readChild(
+  pid: number | undefined,
+  inCgroup: boolean,
+  stdout: Readable | null,
+  stderr: Readable | null,
+  channel: Readable | null | undefined,
+  cb: ChildCallbacks,
+): ChildHandle {
   const out = new LineSplitter((line) => cb.onLine("out", line));
   const err = new LineSplitter((line) => cb.onLine("err", line));
-  sub.stdout?.on("data", (chunk: Buffer) => out.push(chunk));
-  sub.stderr?.on("data", (chunk: Buffer) => err.push(chunk));
-  sub.stdout?.on("end", () => out.end());
-  sub.stderr?.on("end", () => err.end());
-  const channel = ipc ? (sub.stdio[ipcFd] as Readable | null | undefined) : undefined;
+  stdout?.on("data", (chunk: Buffer) => out.push(chunk));
+  stderr?.on("data", (chunk: Buffer) => err.push(chunk));
+  stdout?.on("end", () => out.end());
+  stderr?.on("end", () => err.end());
   if (channel) {
     const lines = new LineSplitter((line) => {
       let message: unknown;
@@ -130,15 +175,9 @@ export function spawnChild(
     channel.on("data", (chunk: Buffer) => lines.push(chunk));
     channel.on("error", () => undefined);
   }
-  // 'exit', not 'close': a grandchild holding the pipes open must not hide the main process's end
-  sub.on("exit", (code, signal) => {
-    if (exited) return;
-    exited = true;
-    cb.onExit(code, signal);
-  });
-  const pipes = [sub.stdout, sub.stderr, channel].filter((p): p is Readable => p !== null && p !== undefined);
+  const pipes = [stdout, stderr, channel].filter((p): p is Readable => p !== null && p !== undefined);
   return {
-    pid: sub.pid,
+    pid,
     inCgroup,
     release() {
       if (pipes.every((p) => p.readableEnded || p.destroyed)) return;
@@ -147,6 +186,11 @@ export function spawnChild(
       }, RELEASE_GRACE_MS).unref();
     },
   };
+}
+
+/** nativeLater is spawnLater's twin: the environment stays out of the scope the handlers share */
+function nativeLater(native: NativeSpawn, request: NativeRequest, onExit: (code: number | null, signal: NodeJS.Signals | null) => void): () => NativeChild {
+  return () => native(request, onExit);
 }
 
 /**

@@ -1,5 +1,6 @@
 // Node learns that a child exited from SIGCHLD: libuv's handler then reaps every child of its own that
-// has exited. A SIGCHLD can be lost: a debugger or `strace` attached to vigil that swallows or drops it
+// has exited. (A service's child from the native spawn is watched through its pidfd instead, which no
+// lost signal can hide; probes and one-off commands still go through Node.) A SIGCHLD can be lost: a debugger or `strace` attached to vigil that swallows or drops it
 // (gdb's `handle SIGCHLD nopass`, a detach at the wrong moment). The child then stays a zombie that
 // vigil takes for running: never restarted, and a shutdown waits for it for ever. Nothing else tells
 // Node, until some other child exits.

@@ -58,7 +58,7 @@ export class FdBudget implements LogFdPolicy {
     if (!plan.small || wasSmall) return null;
     return (
       `the open-file limit is ${this.limitFds}, and ${services.length} services need about ${plan.needFds} descriptors ` +
-      `(${this.#ownFds} for vigil itself, 2 to 6 a service, ${RESERVE_FDS} kept free): some may not start; ` +
+      `(${this.#ownFds} for vigil itself, 3 to 7 a service, ${RESERVE_FDS} kept free): some may not start; ` +
       `raise it (ulimit -n ${suggestedLimit(plan.needFds)} before vigil up, or LimitNOFILE= in a systemd unit)`
     );
   }

@@ -53,6 +53,6 @@ export function fdFloorProblem(limitFds = readFdLimit()): string | null {
   if (limitFds === null || limitFds >= VIGIL_MIN_FDS) return null;
   return (
     `vigil: the open-file limit is ${limitFds} (ulimit -n), and vigil needs at least ${VIGIL_MIN_FDS} for itself, ` +
-    `plus 2 to 6 a service: raise it (ulimit -n 4096 before vigil up, or LimitNOFILE= in a systemd unit)`
+    `plus 3 to 7 a service: raise it (ulimit -n 4096 before vigil up, or LimitNOFILE= in a systemd unit)`
   );
 }

@@ -1,0 +1,339 @@
+// vigil's spawn for Linux: posix_spawn(3) (a vfork-like clone in glibc), so starting a child does not copy
+// the supervisor's page tables nor make every page it writes afterwards fault once (BENCHMARKS.md, "A
+// spawn without a fork"); and a pidfd per child, watched by libuv, for its exit.
+//
+// spawn(file, argv, envp, cwd, fds, ipc, onExit) starts `file` (searched in envp's PATH when it has no
+// slash) in a new session, signals at their defaults and none blocked, stdin on /dev/null, stdout and
+// stderr on socket pairs, fds[i] on descriptor 3 + i and, with ipc, one more socket pair after them. It
+// returns [pid, stdout, stderr, channel or -1] (the supervisor's ends, close-on-exec), or an errno when
+// nothing was started. onExit(code, signal) comes once, when the child has exited and been reaped:
+// code null with a signal number, or a code and signal 0.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+typedef struct {
+  napi_async_context context;
+} instance_t;
+
+typedef struct {
+  uv_poll_t poll;
+  int pidfd;
+  pid_t pid;
+  napi_env env;
+  napi_ref on_exit;
+} watch_t;
+
+#define CHECK(call)                                   \
+  do {                                                \
+    if ((call) != napi_ok) return NULL;               \
+  } while (0)
+
+static int pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+static void free_strings(char** list) {
+  if (list == NULL) return;
+  for (char** p = list; *p != NULL; p++) free(*p);
+  free(list);
+}
+
+/** a JS string as a malloc'd C string; NULL when it is not a string */
+static char* string_of(napi_env env, napi_value value) {
+  size_t length;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) return NULL;
+  char* out = malloc(length + 1);
+  if (out == NULL) return NULL;
+  napi_get_value_string_utf8(env, value, out, length + 1, &length);
+  return out;
+}
+
+/** a JS array of strings as a NULL-terminated list; NULL when it is not one */
+static char** strings_of(napi_env env, napi_value array) {
+  uint32_t length;
+  if (napi_get_array_length(env, array, &length) != napi_ok) return NULL;
+  char** list = calloc(length + 1, sizeof(char*));
+  if (list == NULL) return NULL;
+  for (uint32_t i = 0; i < length; i++) {
+    napi_value item;
+    if (napi_get_element(env, array, i, &item) != napi_ok || (list[i] = string_of(env, item)) == NULL) {
+      free_strings(list);
+      return NULL;
+    }
+  }
+  return list;
+}
+
+/**
+ * Where execvp(3) in the child would find `file`: in the PATH of the child's environment, a relative
+ * entry (an empty one is ".") taken from the child's working directory. 0, or an errno.
+ */
+static int resolve(const char* file, char* const* envp, const char* cwd, char* out, size_t size) {
+  if (file[0] == '\0') return ENOENT;
+  if (strchr(file, '/') != NULL) {
+    if (strlen(file) >= size) return ENAMETOOLONG;
+    strcpy(out, file);
+    return 0;
+  }
+  const char* path = "/usr/bin:/bin";
+  for (char* const* e = envp; *e != NULL; e++) {
+    if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+  }
+  int found = ENOENT;
+  for (const char* entry = path;; entry++) {
+    const char* end = strchrnul(entry, ':');
+    int length = (int)(end - entry);
+    int written = entry[0] == '/' ? snprintf(out, size, "%.*s/%s", length, entry, file)
+                                  : snprintf(out, size, "%s/%.*s/%s", cwd, length, entry, file);
+    struct stat st;
+    if (written > 0 && (size_t)written < size && stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+      if (access(out, X_OK) == 0) return 0;
+      found = EACCES;
+    }
+    if (*end == '\0') break;
+    entry = end;
+  }
+  return found;
+}
+
+/** fd moved to the lowest free descriptor at or above `min`, close-on-exec; -1 on failure */
+static int above(int fd, int min) {
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, min);
+  close(fd);
+  return moved;
+}
+
+static void close_all(int* fds, int count) {
+  for (int i = 0; i < count; i++) {
+    if (fds[i] >= 0) close(fds[i]);
+    fds[i] = -1;
+  }
+}
+
+static void on_closed(uv_handle_t* handle) {
+  watch_t* watch = (watch_t*)handle;
+  close(watch->pidfd);
+  free(watch);
+}
+
+static void on_readable(uv_poll_t* poll, int status, int events) {
+  (void)status;
+  (void)events;
+  watch_t* watch = (watch_t*)poll;
+  int wstatus = 0;
+  pid_t reaped = waitpid(watch->pid, &wstatus, WNOHANG);
+  if (reaped == 0 || (reaped < 0 && errno == EINTR)) return;  // not yet: the next readiness tells
+  uv_poll_stop(poll);
+  napi_env env = watch->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value argv[2], callback, global, result;
+  if (reaped == watch->pid && WIFSIGNALED(wstatus)) {
+    napi_get_null(env, &argv[0]);
+    napi_create_int32(env, WTERMSIG(wstatus), &argv[1]);
+  } else {
+    // reaped by someone else (reaped < 0): nothing is known of how it ended
+    napi_create_int32(env, reaped == watch->pid ? WEXITSTATUS(wstatus) : -1, &argv[0]);
+    napi_create_int32(env, 0, &argv[1]);
+  }
+  napi_get_reference_value(env, watch->on_exit, &callback);
+  napi_delete_reference(env, watch->on_exit);
+  napi_get_global(env, &global);
+  instance_t* instance;
+  napi_get_instance_data(env, (void**)&instance);
+  uv_close((uv_handle_t*)poll, on_closed);
+  if (napi_make_callback(env, instance->context, global, callback, 2, argv, &result) == napi_pending_exception) {
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_fatal_exception(env, error);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static napi_value spawn(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value args[7];
+  CHECK(napi_get_cb_info(env, info, &argc, args, NULL, NULL));
+  if (argc < 7) {
+    napi_throw_type_error(env, NULL, "spawn(file, argv, envp, cwd, fds, ipc, onExit)");
+    return NULL;
+  }
+  char* file = string_of(env, args[0]);
+  char** argv = strings_of(env, args[1]);
+  char** envp = strings_of(env, args[2]);
+  char* cwd = string_of(env, args[3]);
+  uint32_t fd_count = 0;
+  bool ipc = false;
+  napi_get_array_length(env, args[4], &fd_count);
+  napi_get_value_bool(env, args[5], &ipc);
+  napi_value result = NULL;
+  int error = 0;
+  // the supervisor's ends (0..2) and the child's (3..5), then the given descriptors' copies
+  int ends[6] = {-1, -1, -1, -1, -1, -1};
+  int* copies = calloc(fd_count + 1, sizeof(int));
+  uint32_t copied = 0;
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  bool actions_made = false, attr_made = false;
+  char path[4096];
+  if (file == NULL || argv == NULL || envp == NULL || cwd == NULL || copies == NULL) {
+    napi_throw_type_error(env, NULL, "spawn: bad arguments");
+    goto done;
+  }
+  if ((error = resolve(file, envp, cwd, path, sizeof path)) != 0) goto done;
+  // every descriptor the child gets is moved above the ones it is given as, so that no dup2 overwrites
+  // one that a later dup2 reads
+  int first_free = 3 + (int)fd_count + 1;
+  for (int i = 0; i < (ipc ? 3 : 2); i++) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      error = errno;
+      goto done;
+    }
+    ends[i] = pair[0];
+    if ((ends[3 + i] = above(pair[1], first_free)) < 0) {
+      error = errno;
+      goto done;
+    }
+  }
+  for (; copied < fd_count; copied++) {
+    napi_value item;
+    int32_t fd = -1;
+    napi_get_element(env, args[4], copied, &item);
+    napi_get_value_int32(env, item, &fd);
+    if ((copies[copied] = fcntl(fd, F_DUPFD_CLOEXEC, first_free)) < 0) {
+      error = errno;
+      goto done;
+    }
+  }
+  posix_spawn_file_actions_init(&actions);
+  actions_made = true;
+  posix_spawn_file_actions_addchdir_np(&actions, cwd);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, ends[3], 1);
+  posix_spawn_file_actions_adddup2(&actions, ends[4], 2);
+  for (uint32_t i = 0; i < fd_count; i++) posix_spawn_file_actions_adddup2(&actions, copies[i], 3 + (int)i);
+  if (ipc) posix_spawn_file_actions_adddup2(&actions, ends[5], 3 + (int)fd_count);
+  posix_spawnattr_init(&attr);
+  attr_made = true;
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid;
+  error = posix_spawn(&pid, path, &actions, &attr, argv, envp);
+  if (error == ENOEXEC) {
+    // no #! line: run by the shell, as execvp(3) does
+    size_t count = 0;
+    while (argv[count] != NULL) count++;
+    char** shell = calloc(count + 2, sizeof(char*));
+    if (shell == NULL) {
+      error = ENOMEM;
+      goto done;
+    }
+    shell[0] = "/bin/sh";
+    shell[1] = path;
+    for (size_t i = 1; i < count; i++) shell[i + 1] = argv[i];
+    error = posix_spawn(&pid, "/bin/sh", &actions, &attr, shell, envp);
+    free(shell);
+  }
+  if (error != 0) goto done;
+  watch_t* watch = calloc(1, sizeof(watch_t));
+  int pidfd = pidfd_open(pid);
+  uv_loop_t* loop;
+  napi_get_uv_event_loop(env, &loop);
+  int watch_error = watch == NULL ? ENOMEM : pidfd < 0 ? errno : 0;
+  if (watch_error == 0 && (watch_error = -uv_poll_init(loop, &watch->poll, pidfd)) == 0) {
+    watch_error = -uv_poll_start(&watch->poll, UV_READABLE, on_readable);
+    if (watch_error != 0) {
+      // closed on a later turn; on_closed closes the pidfd and frees the watch
+      watch->pidfd = pidfd;
+      uv_close((uv_handle_t*)&watch->poll, on_closed);
+      watch = NULL;
+      pidfd = -1;
+    }
+  }
+  if (watch_error != 0) {
+    // a child that cannot be watched is not left running unseen
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    if (pidfd >= 0) close(pidfd);
+    free(watch);
+    error = watch_error;
+    goto done;
+  }
+  watch->pidfd = pidfd;
+  watch->pid = pid;
+  watch->env = env;
+  napi_create_reference(env, args[6], 1, &watch->on_exit);
+  napi_create_array_with_length(env, 4, &result);
+  int32_t out[4] = {pid, ends[0], ends[1], ipc ? ends[2] : -1};
+  for (uint32_t i = 0; i < 4; i++) {
+    napi_value n;
+    napi_create_int32(env, out[i], &n);
+    napi_set_element(env, result, i, n);
+  }
+  ends[0] = ends[1] = ends[2] = -1;  // the caller's now
+done:
+  if (result == NULL && error != 0) {
+    close_all(ends, 3);
+    napi_create_int32(env, error, &result);
+  }
+  close_all(ends + 3, 3);
+  if (copies != NULL) close_all(copies, (int)copied);
+  if (actions_made) posix_spawn_file_actions_destroy(&actions);
+  if (attr_made) posix_spawnattr_destroy(&attr);
+  free(copies);
+  free(file);
+  free(cwd);
+  free_strings(argv);
+  free_strings(envp);
+  return result;
+}
+
+/** true when this kernel gives pidfds (5.3 and later) */
+static napi_value supported(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = pidfd_open(getpid());
+  napi_value result;
+  napi_get_boolean(env, fd >= 0, &result);
+  if (fd >= 0) close(fd);
+  return result;
+}
+
+static void finalize_instance(napi_env env, void* data, void* hint) {
+  (void)hint;
+  instance_t* instance = data;
+  napi_async_destroy(env, instance->context);
+  free(instance);
+}
+
+NAPI_MODULE_INIT() {
+  instance_t* instance = calloc(1, sizeof(instance_t));
+  napi_value name, fn;
+  CHECK(napi_create_string_utf8(env, "vigil.spawn", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_async_init(env, NULL, name, &instance->context));
+  CHECK(napi_set_instance_data(env, instance, finalize_instance, NULL));
+  CHECK(napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, spawn, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "spawn", fn));
+  CHECK(napi_create_function(env, "supported", NAPI_AUTO_LENGTH, supported, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "supported", fn));
+  return exports;
+}
