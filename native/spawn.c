@@ -8,6 +8,12 @@
 // returns [pid, stdout, stderr, channel or -1] (the supervisor's ends, close-on-exec), or an errno when
 // nothing was started. onExit(code, signal) comes once, when the child has exited and been reaped:
 // code null with a signal number, or a code and signal 0.
+//
+// read(fd, onData) reads one of those ends in libuv's loop without a net.Socket (two or three streams a
+// child, each with its handle, stream states and buffers, were the largest part of what a child cost the
+// supervisor's memory): onData(buffer) for each chunk read, then onData(null) once at the end (end of
+// file or an error), after which the descriptor is closed. stop(fd) ends the reading at once, without a
+// word, and closes the descriptor; it must not be called after onData(null).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -28,9 +34,28 @@
 #define SYS_pidfd_open 434
 #endif
 
+struct reader;
+
 typedef struct {
   napi_async_context context;
+  /** the readers by descriptor */
+  struct reader** readers;
+  int readers_size;
+  /** what one read() fills, copied out into a Buffer of the size read */
+  char buffer[65536];
 } instance_t;
+
+typedef struct reader {
+  uv_poll_t poll;
+  int fd;
+  bool closing;
+  napi_env env;
+  instance_t* instance;
+  napi_ref on_data;
+} reader_t;
+
+/** reads at most this many times a readiness, so that a child that writes without pause cannot hold the loop */
+#define READS_A_TURN 8
 
 typedef struct {
   uv_poll_t poll;
@@ -125,6 +150,18 @@ static void close_all(int* fds, int count) {
   }
 }
 
+/** calls fn(...argv) as a callback from libuv: microtasks run after it, and a throw is uncaught */
+static void call_js(napi_env env, instance_t* instance, napi_ref fn, size_t argc, napi_value* argv) {
+  napi_value callback, global, result;
+  napi_get_reference_value(env, fn, &callback);
+  napi_get_global(env, &global);
+  if (napi_make_callback(env, instance->context, global, callback, argc, argv, &result) == napi_pending_exception) {
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_fatal_exception(env, error);
+  }
+}
+
 static void on_closed(uv_handle_t* handle) {
   watch_t* watch = (watch_t*)handle;
   close(watch->pidfd);
@@ -142,7 +179,7 @@ static void on_readable(uv_poll_t* poll, int status, int events) {
   napi_env env = watch->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value argv[2], callback, global, result;
+  napi_value argv[2];
   if (reaped == watch->pid && WIFSIGNALED(wstatus)) {
     napi_get_null(env, &argv[0]);
     napi_create_int32(env, WTERMSIG(wstatus), &argv[1]);
@@ -151,17 +188,12 @@ static void on_readable(uv_poll_t* poll, int status, int events) {
     napi_create_int32(env, reaped == watch->pid ? WEXITSTATUS(wstatus) : -1, &argv[0]);
     napi_create_int32(env, 0, &argv[1]);
   }
-  napi_get_reference_value(env, watch->on_exit, &callback);
-  napi_delete_reference(env, watch->on_exit);
-  napi_get_global(env, &global);
   instance_t* instance;
   napi_get_instance_data(env, (void**)&instance);
+  // freed by on_closed on a later phase of the loop, after the call
   uv_close((uv_handle_t*)poll, on_closed);
-  if (napi_make_callback(env, instance->context, global, callback, 2, argv, &result) == napi_pending_exception) {
-    napi_value error;
-    napi_get_and_clear_last_exception(env, &error);
-    napi_fatal_exception(env, error);
-  }
+  call_js(env, instance, watch->on_exit, 2, argv);
+  napi_delete_reference(env, watch->on_exit);
   napi_close_handle_scope(env, scope);
 }
 
@@ -308,6 +340,111 @@ done:
   return result;
 }
 
+static void on_reader_closed(uv_handle_t* handle) {
+  reader_t* reader = (reader_t*)handle;
+  close(reader->fd);
+  napi_delete_reference(reader->env, reader->on_data);
+  free(reader);
+}
+
+/** stops reading and closes; with `tell`, onData(null) first */
+static void finish(reader_t* reader, bool tell) {
+  if (reader->closing) return;
+  reader->closing = true;
+  reader->instance->readers[reader->fd] = NULL;
+  uv_poll_stop(&reader->poll);
+  if (tell) {
+    napi_value null;
+    napi_get_null(reader->env, &null);
+    call_js(reader->env, reader->instance, reader->on_data, 1, &null);
+  }
+  uv_close((uv_handle_t*)&reader->poll, on_reader_closed);
+}
+
+static void on_read_ready(uv_poll_t* poll, int status, int events) {
+  (void)events;
+  reader_t* reader = (reader_t*)poll;
+  napi_env env = reader->env;
+  instance_t* instance = reader->instance;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  for (int i = 0; i < READS_A_TURN && !reader->closing; i++) {
+    ssize_t n = status < 0 ? 0 : read(reader->fd, instance->buffer, sizeof instance->buffer);
+    if (n > 0) {
+      napi_value chunk;
+      void* data;
+      napi_create_buffer_copy(env, (size_t)n, instance->buffer, &data, &chunk);
+      call_js(env, instance, reader->on_data, 1, &chunk);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    // the end of the stream, or an error (the other end reset): the end either way
+    finish(reader, true);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static napi_value read_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2];
+  int32_t fd = -1;
+  CHECK(napi_get_cb_info(env, info, &argc, args, NULL, NULL));
+  instance_t* instance;
+  CHECK(napi_get_instance_data(env, (void**)&instance));
+  if (argc < 2 || napi_get_value_int32(env, args[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, NULL, "read(fd, onData)");
+    return NULL;
+  }
+  if (fd >= instance->readers_size) {
+    int size = instance->readers_size == 0 ? 1024 : instance->readers_size;
+    while (size <= fd) size *= 2;
+    reader_t** grown = realloc(instance->readers, (size_t)size * sizeof(reader_t*));
+    if (grown == NULL) {
+      napi_throw_error(env, NULL, "read: out of memory");
+      return NULL;
+    }
+    memset(grown + instance->readers_size, 0, (size_t)(size - instance->readers_size) * sizeof(reader_t*));
+    instance->readers = grown;
+    instance->readers_size = size;
+  }
+  reader_t* reader = calloc(1, sizeof(reader_t));
+  uv_loop_t* loop;
+  napi_get_uv_event_loop(env, &loop);
+  int flags = fcntl(fd, F_GETFL);
+  if (reader == NULL || flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || uv_poll_init(loop, &reader->poll, fd) != 0) {
+    free(reader);
+    napi_throw_error(env, NULL, "read: cannot watch the descriptor");
+    return NULL;
+  }
+  reader->fd = fd;
+  reader->env = env;
+  reader->instance = instance;
+  napi_create_reference(env, args[1], 1, &reader->on_data);
+  instance->readers[fd] = reader;
+  if (uv_poll_start(&reader->poll, UV_READABLE | UV_DISCONNECT, on_read_ready) != 0) {
+    // told as an end on a later turn, as a read error would be
+    reader->closing = true;
+    instance->readers[fd] = NULL;
+    uv_close((uv_handle_t*)&reader->poll, on_reader_closed);
+    napi_throw_error(env, NULL, "read: cannot watch the descriptor");
+  }
+  return NULL;
+}
+
+static napi_value stop_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  int32_t fd = -1;
+  CHECK(napi_get_cb_info(env, info, &argc, &arg, NULL, NULL));
+  instance_t* instance;
+  CHECK(napi_get_instance_data(env, (void**)&instance));
+  if (argc >= 1 && napi_get_value_int32(env, arg, &fd) == napi_ok && fd >= 0 && fd < instance->readers_size && instance->readers[fd] != NULL) {
+    finish(instance->readers[fd], false);
+  }
+  return NULL;
+}
+
 /** true when this kernel gives pidfds (5.3 and later) */
 static napi_value supported(napi_env env, napi_callback_info info) {
   (void)info;
@@ -322,6 +459,7 @@ static void finalize_instance(napi_env env, void* data, void* hint) {
   (void)hint;
   instance_t* instance = data;
   napi_async_destroy(env, instance->context);
+  free(instance->readers);
   free(instance);
 }
 
@@ -333,6 +471,10 @@ NAPI_MODULE_INIT() {
   CHECK(napi_set_instance_data(env, instance, finalize_instance, NULL));
   CHECK(napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, spawn, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "spawn", fn));
+  CHECK(napi_create_function(env, "read", NAPI_AUTO_LENGTH, read_fd, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "read", fn));
+  CHECK(napi_create_function(env, "stop", NAPI_AUTO_LENGTH, stop_fd, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "stop", fn));
   CHECK(napi_create_function(env, "supported", NAPI_AUTO_LENGTH, supported, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "supported", fn));
   return exports;

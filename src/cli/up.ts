@@ -11,6 +11,7 @@ import type { ManagerEnv } from "../runtime/notify/systemd-notifier.js";
 import { losable } from "./losable-output.js";
 import { UserError } from "./user-error.js";
 import { didYouMean } from "../manifest/suggest.js";
+import { nativeSpawn } from "../runtime/process/native-spawn.js";
 
 export interface UpOptions {
   /** an ISO time before each line of children's output */
@@ -48,6 +49,9 @@ export async function upCommand(file: string, opts: UpOptions = {}): Promise<num
   const stderr = detached ? null : losable(process.stderr, outputLost("stderr"));
   const stdout = detached ? null : losable(process.stdout, outputLost("stdout"));
   const logger = createLogger({ file: join(manifest.stateDir, "vigil.log"), stderr, color: wantsColor(process.stderr) });
+  if (processes().backend === "proc" && nativeSpawn() === null) {
+    logger.log("warn", null, "spawn", "the native spawn (native/spawn.c) is not built: children are started through node:child_process, which forks vigil (slower restarts); `npm run build` builds it where python3, make and a C compiler are");
+  }
   const printer = createPrinter(stdout, { color: wantsColor(process.stdout), timestamps: opts.timestamps === true });
   printer.setNames(manifest.services.flatMap((s) => (s.replicas === 1 ? [s.name] : Array.from({ length: s.replicas }, (_, i) => `${s.name}.${i}`))));
   let stack: Stack;

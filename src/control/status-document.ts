@@ -155,6 +155,11 @@ export interface SupervisorDoc {
   readonly healthy?: boolean;
   /** how processes are read: "proc" (Linux /proc) or "portable" (ps); null when not known */
   readonly process_backend: "proc" | "portable" | null;
+  /**
+   * how children are started: "native" (posix_spawn from native/spawn.c, no fork of vigil; Linux with
+   * the proc backend) or "child_process" (node:child_process, which forks vigil)
+   */
+  readonly spawn?: "native" | "child_process";
   /** how often CPU and memory are sampled now, and why (absent from a supervisor without the sampler) */
   readonly sampling?: SamplingDoc;
 }

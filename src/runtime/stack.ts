@@ -55,6 +55,7 @@ import { ActionRunner } from "./actions/run-action.js";
 import { nextPingDueWallMs } from "./ping/ping-times.js";
 import { takeOutsideBeat } from "./ping/intake.js";
 import { nudgeReaper } from "./process/reap-nudge.js";
+import { nativeSpawn } from "./process/native-spawn.js";
 import { driftDelayMs } from "./outputs/status-writer.js";
 
 /** status.json is rewritten on every event, but not more often than this */
@@ -227,6 +228,7 @@ export class Stack {
       connections: () =>
         this.heartbeat && this.control ? { heartbeat: this.heartbeat.stats(), control: this.control.stats(), http: this.http?.stats() ?? null } : null,
       processBackend: scanner.table.backend,
+      spawn: nativeSpawn() ? "native" : "child_process",
     });
     this.statusFile = new AtomicJsonWriter(
       join(manifest.stateDir, "status.json"),

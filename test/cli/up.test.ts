@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isRunning, useStacks, vigil, waitUntil } from "../support/stack.js";
+import { nativeSpawn } from "../../src/runtime/process/native-spawn.js";
 
 const stack = useStacks();
 
@@ -39,6 +40,8 @@ services:
     expect(web.memory_bytes).toBeGreaterThan(0);
     const doc = await s.statusFile();
     expect(doc?.supervisor.process_backend).toBe(process.env["VIGIL_PROCESS_BACKEND"] === "portable" ? "portable" : "proc");
+    // (the native spawn is built wherever the suite runs in CI: test/runtime/process/child.test.ts)
+    expect(doc?.supervisor.spawn).toBe(nativeSpawn() ? "native" : "child_process");
   });
 
   it("refuses a VIGIL_PROCESS_BACKEND it does not have in one line, exit 1, making nothing", async () => {

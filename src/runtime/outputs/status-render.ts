@@ -34,6 +34,7 @@ export interface StatusSource {
   readonly connections?: () => SupervisorDoc["connections"];
   /** the process table's backend (process/table.ts) */
   readonly processBackend?: SupervisorDoc["process_backend"];
+  readonly spawn?: SupervisorDoc["spawn"];
   /** how late the event loop runs (loop-lag.ts) */
   readonly loopLag?: () => LoopLagDoc;
 }
@@ -161,6 +162,7 @@ export class StatusRenderer {
       connections: this.source.connections?.() ?? null,
       ...(this.source.sampling ? { sampling: this.source.sampling() } : {}),
       process_backend: this.source.processBackend ?? null,
+      ...(this.source.spawn ? { spawn: this.source.spawn } : {}),
       ...(lag === null ? {} : { ...lag, healthy: lag.loop_lag_max_ms < UNHEALTHY_LAG_MS && problems.length === 0 }),
     };
   }

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { statSync } from "node:fs";
-import { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { LineSplitter } from "./line-splitter.js";
 import type { Cgroup, CgroupRoot } from "./cgroup.js";
@@ -114,7 +113,7 @@ export function spawnChild(
     exited = true;
     cb.onExit(code, signal);
   });
-  return readChild(sub.pid, inCgroup, sub.stdout, sub.stderr, channel, cb);
+  return readChild(sub.pid, inCgroup, sourceOf(sub.stdout), sourceOf(sub.stderr), sourceOf(channel), cb);
 }
 
 /** spawnChild through native/spawn.c: no fork of the supervisor, and the exit told by the child's pidfd */
@@ -131,7 +130,8 @@ function spawnNative(native: NativeSpawn, request: NativeRequest, cb: ChildCallb
     queueMicrotask(() => cb.onSpawnError(message));
     return NO_CHILD;
   }
-  return readChild(child.pid, inCgroup, pipeOf(child.stdout), pipeOf(child.stderr), child.channel < 0 ? undefined : pipeOf(child.channel), cb);
+  const channel = child.channel < 0 ? undefined : new NativeSource(native, child.channel);
+  return readChild(child.pid, inCgroup, new NativeSource(native, child.stdout), new NativeSource(native, child.stderr), channel, cb);
 }
 
 /** start(), moved into the cgroup at once where there is one */
@@ -142,26 +142,78 @@ function startIn<T extends { readonly pid?: number | undefined }>(
   return cgroup ? cgroup.root.spawnInto(cgroup.cgroup, start) : { value: start(), inside: false };
 }
 
-/** vigil's end of one of a child's socket pairs, read as Node reads a child's pipes */
-function pipeOf(fd: number): Readable {
-  return new Socket({ fd, readable: true });
+/** one of a child's outputs (stdout, stderr, the IPC channel), read chunk by chunk to its end */
+interface Source {
+  /** onData(chunk) for each read, then onData(null) once at the end */
+  listen(onData: (chunk: Buffer | null) => void): void;
+  /** neither at its end nor closed */
+  readonly open: boolean;
+  /** stops reading it and closes it */
+  close(): void;
 }
+
+/** a pipe of node:child_process */
+class StreamSource implements Source {
+  constructor(private readonly stream: Readable) {}
+
+  listen(onData: (chunk: Buffer | null) => void): void {
+    this.stream.on("data", onData);
+    this.stream.on("end", () => onData(null));
+    // a reset of the other end is its end too: the exit still comes
+    this.stream.on("error", () => undefined);
+  }
+
+  get open(): boolean {
+    return !(this.stream.readableEnded || this.stream.destroyed);
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+}
+
+/** vigil's end of one of a child's socket pairs from the native spawn, read by native/spawn.c */
+class NativeSource implements Source {
+  #open = true;
+
+  constructor(
+    private readonly native: NativeSpawn,
+    private readonly fd: number,
+  ) {}
+
+  listen(onData: (chunk: Buffer | null) => void): void {
+    this.native.read(this.fd, (chunk) => {
+      if (chunk === null) this.#open = false;
+      onData(chunk);
+    });
+  }
+
+  get open(): boolean {
+    return this.#open;
+  }
+
+  close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.native.stop(this.fd);
+  }
+}
+
+const sourceOf = (stream: Readable | null | undefined): Source | undefined => (stream ? new StreamSource(stream) : undefined);
 
 /** stdout and stderr line by line, the IPC channel's lines as messages, and the handle that ends them */
 function readChild(
   pid: number | undefined,
   inCgroup: boolean,
-  stdout: Readable | null,
-  stderr: Readable | null,
-  channel: Readable | null | undefined,
+  stdout: Source | undefined,
+  stderr: Source | undefined,
+  channel: Source | undefined,
   cb: ChildCallbacks,
 ): ChildHandle {
   const out = new LineSplitter((line) => cb.onLine("out", line));
   const err = new LineSplitter((line) => cb.onLine("err", line));
-  stdout?.on("data", (chunk: Buffer) => out.push(chunk));
-  stderr?.on("data", (chunk: Buffer) => err.push(chunk));
-  stdout?.on("end", () => out.end());
-  stderr?.on("end", () => err.end());
+  stdout?.listen((chunk) => (chunk === null ? out.end() : out.push(chunk)));
+  stderr?.listen((chunk) => (chunk === null ? err.end() : err.push(chunk)));
   if (channel) {
     const lines = new LineSplitter((line) => {
       let message: unknown;
@@ -172,17 +224,18 @@ function readChild(
       }
       cb.onMessage?.(message);
     }, IPC_MAX_LINE_BYTES, () => cb.onMessage?.(TOO_LONG));
-    channel.on("data", (chunk: Buffer) => lines.push(chunk));
-    channel.on("error", () => undefined);
+    channel.listen((chunk) => {
+      if (chunk !== null) lines.push(chunk);
+    });
   }
-  const pipes = [stdout, stderr, channel].filter((p): p is Readable => p !== null && p !== undefined);
+  const pipes = [stdout, stderr, channel].filter((p): p is Source => p !== undefined);
   return {
     pid,
     inCgroup,
     release() {
-      if (pipes.every((p) => p.readableEnded || p.destroyed)) return;
+      if (pipes.every((p) => !p.open)) return;
       setTimeout(() => {
-        for (const p of pipes) p.destroy();
+        for (const p of pipes) p.close();
       }, RELEASE_GRACE_MS).unref();
     },
   };
@@ -190,7 +243,7 @@ function readChild(
 
 /** nativeLater is spawnLater's twin: the environment stays out of the scope the handlers share */
 function nativeLater(native: NativeSpawn, request: NativeRequest, onExit: (code: number | null, signal: NodeJS.Signals | null) => void): () => NativeChild {
-  return () => native(request, onExit);
+  return () => native.spawn(request, onExit);
 }
 
 /**

@@ -18,6 +18,10 @@ interface Addon {
     ipc: boolean,
     onExit: (code: number | null, signal: number) => void,
   ): readonly [number, number, number, number] | number;
+  /** onData(chunk) for each read, then onData(null) once at the end; the descriptor is then closed */
+  read(fd: number, onData: (chunk: Buffer | null) => void): void;
+  /** ends a read at once, without a word, and closes its descriptor (never after its onData(null)) */
+  stop(fd: number): void;
   supported(): boolean;
 }
 
@@ -40,7 +44,17 @@ export interface NativeRequest {
   readonly ipc: boolean;
 }
 
-export type NativeSpawn = (request: NativeRequest, onExit: (code: number | null, signal: NodeJS.Signals | null) => void) => NativeChild;
+export interface NativeSpawn {
+  spawn(request: NativeRequest, onExit: (code: number | null, signal: NodeJS.Signals | null) => void): NativeChild;
+  /**
+   * Reads one of a child's descriptors in the loop, without a net.Socket (its handle, stream states and
+   * buffers, two or three a child, were the largest part of what a child cost vigil's memory):
+   * onData(chunk) for each read, onData(null) once at the end (end of file or an error); closed then.
+   */
+  read(fd: number, onData: (chunk: Buffer | null) => void): void;
+  /** ends a read at once and closes its descriptor; never after its onData(null) */
+  stop(fd: number): void;
+}
 
 let loaded: NativeSpawn | null | undefined;
 
@@ -62,7 +76,7 @@ function load(): NativeSpawn | null {
     return null;
   }
   if (!addon.supported()) return null;
-  return ({ file, args, cwd, env, fds, ipc }, onExit) => {
+  const spawn: NativeSpawn["spawn"] = ({ file, args, cwd, env, fds, ipc }, onExit) => {
     const argv = [file, ...args];
     const envp = Object.keys(env).map((key) => `${key}=${env[key]}`);
     refuseNul(argv, "args");
@@ -75,6 +89,7 @@ function load(): NativeSpawn | null {
     const [pid, stdout, stderr, channel] = result;
     return { pid, stdout, stderr, channel };
   };
+  return { spawn, read: (fd, onData) => addon.read(fd, onData), stop: (fd) => addon.stop(fd) };
 }
 
 /** as Node refuses them: a C string ends at its first NUL, and the child would get something else */

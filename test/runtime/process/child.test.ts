@@ -1,11 +1,11 @@
 // spawnChild against real children, on whichever spawn this run uses: native/spawn.c on Linux with the
 // proc backend, node:child_process under `npm run test:portable`. Both must give a child the same start.
-import { closeSync, openSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { spawnChild, type ChildCallbacks } from "../../../src/runtime/process/child.js";
+import { spawnChild, type ChildCallbacks, type ChildHandle } from "../../../src/runtime/process/child.js";
 import { nativeSpawn } from "../../../src/runtime/process/native-spawn.js";
 import { useProcesses } from "../../support/processes.js";
 
@@ -22,6 +22,7 @@ const BASE_ENV = { PATH: "/usr/bin:/bin" };
 
 interface Outcome {
   readonly pid: number | undefined;
+  readonly handle: ChildHandle;
   readonly out: string[];
   readonly err: string[];
   readonly messages: unknown[];
@@ -43,7 +44,7 @@ function run(argv: readonly string[], opts: { env?: Record<string, string>; cwd?
   const fds = opts.fds ?? [];
   const handle = spawnChild({ argv, cwd: opts.cwd ?? dir }, { ...BASE_ENV, ...opts.env }, opts.ipc ?? false, cb, null, fds.length > 0 ? { fds, names: fds.map((_, i) => `s${i}`) } : null);
   if (handle.pid !== undefined) adoptGroup(handle.pid);
-  return { pid: handle.pid, out, err, messages, ended };
+  return { pid: handle.pid, handle, out, err, messages, ended };
 }
 
 /**
@@ -81,15 +82,18 @@ describe("spawnChild", () => {
     expect(await finished(o, 0)).toEqual({ exit: [null, "SIGUSR1"] });
   });
 
-  it("starts the child as a fresh process: stdin on /dev/null, no signal ignored or blocked, no socket of vigil's", async () => {
-    const o = run(["sh", "-c", 'grep -E "^Sig(Ign|Blk)" /proc/$$/status; for f in /proc/$$/fd/*; do echo "fd ${f##*/} $(readlink "$f")"; done; echo end']);
-    expect(await finished(o, () => o.out.includes("end"))).toEqual({ exit: [0, null] });
-    const mask = (name: string): bigint => BigInt(`0x${o.out.find((l) => l.startsWith(`${name}:`))?.split("\t")[1] ?? "ffff"}`);
+  it("starts the child as a fresh process: no signal ignored or blocked, stdin on /dev/null, no socket of vigil's", async () => {
+    // grep reads its own status: a shell that forks blocks every signal for a moment around each fork
+    const signals = run(["grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"]);
+    expect(await finished(signals, 2)).toEqual({ exit: [0, null] });
+    const mask = (name: string): bigint => BigInt(`0x${signals.out.find((l) => l.startsWith(`${name}:`))?.split("\t")[1] ?? "ffff"}`);
     // signals 1 to 31 (Node ignores SIGPIPE, and a child must not inherit that); glibc's own two
     // real-time signals (32, 33) are left ignored by its posix_spawn, as in every program Rust or
     // Python spawns that way: glibc installs their handlers when a program needs them
     expect(mask("SigIgn") & 0x7fffffffn).toBe(0n);
     expect(mask("SigBlk")).toBe(0n);
+    const o = run(["sh", "-c", 'for f in /proc/$$/fd/*; do echo "fd ${f##*/} $(readlink "$f")"; done; echo end']);
+    expect(await finished(o, () => o.out.includes("end"))).toEqual({ exit: [0, null] });
     const fds = new Map(o.out.filter((l) => l.startsWith("fd ")).map((l) => [Number(l.split(" ")[1]), l.split(" ").slice(2).join(" ")]));
     expect(fds.get(0)).toBe("/dev/null");
     expect(fds.get(1)).toMatch(/^socket:/);
@@ -190,5 +194,26 @@ describe("spawnChild", () => {
       look();
     });
     expect(o.out).toEqual(["early", "late"]);
+  });
+
+  it("reads a flood of output whole, in order, on both streams", async () => {
+    // 20,000 numbered lines on stdout (about 1 MB) and 2,000 on stderr, written as fast as awk can
+    const o = run(["sh", "-c", "awk 'BEGIN { for (i = 0; i < 20000; i++) printf \"%06d %s\\n\", i, \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" }'; seq 2000 >&2"]);
+    expect(await finished(o, 22_000)).toEqual({ exit: [0, null] });
+    expect(o.out).toHaveLength(20_000);
+    expect(o.out.every((line, i) => line.startsWith(String(i).padStart(6, "0")))).toBe(true);
+    expect(o.err).toEqual(Array.from({ length: 2000 }, (_, i) => String(i + 1)));
+  });
+
+  it("closes the pipes a descendant still holds once the job is released: its later writes fail", async () => {
+    const marker = join(dir, "write-failed");
+    // the descendant ignores SIGPIPE, writes until a write fails with EPIPE, and says so in a file
+    const o = run(["sh", "-c", `(trap '' PIPE; while echo tick; do sleep 0.05; done; touch ${marker}) & echo early`]);
+    expect(await finished(o, () => o.out.includes("tick"))).toEqual({ exit: [0, null] });
+    o.handle.release();
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(marker) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(existsSync(marker)).toBe(true);
+    expect(o.out).toContain("early");
   });
 });
