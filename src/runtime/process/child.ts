@@ -45,14 +45,6 @@ const RELEASE_GRACE_MS = 200;
 
 const NO_CHILD: ChildHandle = { pid: undefined, inCgroup: false, release: () => undefined };
 
-/**
- * Start one child in its own process group (detached), stdin closed, stdout/stderr read line by line.
- * Errors never throw: a failed spawn is reported through onSpawnError.
- *
- * node:child_process rather than execa (which run-bounded.ts uses for one-off commands): this is the
- * hot path of start-up and restarts, and execa's per-spawn setup cost about 1.1 ms and 56 KiB of
- * supervisor memory per child (BENCHMARKS.md, "Scale"), which also makes every later fork slower.
- */
 /** listening sockets for the child, from fd 3 on, with their names (LISTEN_FDNAMES) */
 export interface Sockets {
   readonly fds: readonly number[];
@@ -66,12 +58,24 @@ export interface Command {
   readonly cwd: string;
 }
 
+/** the cgroup a child is moved into at its start, and the root that moves it */
+type CgroupTarget = { readonly root: CgroupRoot; readonly cgroup: Cgroup };
+
+/**
+ * Start one child in its own process group (detached), stdin closed, stdout/stderr read line by line.
+ * Errors never throw: a failed spawn is reported through onSpawnError.
+ *
+ * Through native/spawn.c where it is built (Linux, proc backend: no fork of vigil), else through
+ * node:child_process; never execa (which run-bounded.ts uses for one-off commands): this is the hot path
+ * of start-up and restarts, and execa's per-spawn setup cost about 1.1 ms and 56 KiB of supervisor
+ * memory per child (BENCHMARKS.md, "Scale").
+ */
 export function spawnChild(
   service: Command,
   baseEnv: Readonly<Record<string, string>>,
   ipc: boolean,
   cb: ChildCallbacks,
-  cgroup: { readonly root: CgroupRoot; readonly cgroup: Cgroup } | null = null,
+  cgroup: CgroupTarget | null = null,
   sockets: Sockets | null = null,
 ): ChildHandle {
   const fds = sockets?.fds ?? [];
@@ -117,7 +121,7 @@ export function spawnChild(
 }
 
 /** spawnChild through native/spawn.c: no fork of the supervisor, and the exit told by the child's pidfd */
-function spawnNative(native: NativeSpawn, request: NativeRequest, cb: ChildCallbacks, cgroup: { readonly root: CgroupRoot; readonly cgroup: Cgroup } | null): ChildHandle {
+function spawnNative(native: NativeSpawn, request: NativeRequest, cb: ChildCallbacks, cgroup: CgroupTarget | null): ChildHandle {
   const start = nativeLater(native, request, (code, signal) => cb.onExit(code, signal));
   const { cwd } = request;
   let child: NativeChild;
@@ -137,7 +141,7 @@ function spawnNative(native: NativeSpawn, request: NativeRequest, cb: ChildCallb
 /** start(), moved into the cgroup at once where there is one */
 function startIn<T extends { readonly pid?: number | undefined }>(
   start: () => T,
-  cgroup: { readonly root: CgroupRoot; readonly cgroup: Cgroup } | null,
+  cgroup: CgroupTarget | null,
 ): { readonly value: T; readonly inside: boolean } {
   return cgroup ? cgroup.root.spawnInto(cgroup.cgroup, start) : { value: start(), inside: false };
 }
