@@ -62,6 +62,7 @@ typedef struct {
   int pidfd;
   pid_t pid;
   napi_env env;
+  instance_t* instance;
   napi_ref on_exit;
 } watch_t;
 
@@ -188,11 +189,9 @@ static void on_readable(uv_poll_t* poll, int status, int events) {
     napi_create_int32(env, reaped == watch->pid ? WEXITSTATUS(wstatus) : -1, &argv[0]);
     napi_create_int32(env, 0, &argv[1]);
   }
-  instance_t* instance;
-  napi_get_instance_data(env, (void**)&instance);
   // freed by on_closed on a later phase of the loop, after the call
   uv_close((uv_handle_t*)poll, on_closed);
-  call_js(env, instance, watch->on_exit, 2, argv);
+  call_js(env, watch->instance, watch->on_exit, 2, argv);
   napi_delete_reference(env, watch->on_exit);
   napi_close_handle_scope(env, scope);
 }
@@ -314,6 +313,7 @@ static napi_value spawn(napi_env env, napi_callback_info info) {
   watch->pidfd = pidfd;
   watch->pid = pid;
   watch->env = env;
+  napi_get_instance_data(env, (void**)&watch->instance);
   napi_create_reference(env, args[6], 1, &watch->on_exit);
   napi_create_array_with_length(env, 4, &result);
   int32_t out[4] = {pid, ends[0], ends[1], ipc ? ends[2] : -1};

@@ -18,10 +18,8 @@ interface Addon {
     ipc: boolean,
     onExit: (code: number | null, signal: number) => void,
   ): readonly [number, number, number, number] | number;
-  /** onData(chunk) for each read, then onData(null) once at the end; the descriptor is then closed */
-  read(fd: number, onData: (chunk: Buffer | null) => void): void;
-  /** ends a read at once, without a word, and closes its descriptor (never after its onData(null)) */
-  stop(fd: number): void;
+  read: NativeSpawn["read"];
+  stop: NativeSpawn["stop"];
   supported(): boolean;
 }
 
@@ -89,7 +87,8 @@ function load(): NativeSpawn | null {
     const [pid, stdout, stderr, channel] = result;
     return { pid, stdout, stderr, channel };
   };
-  return { spawn, read: (fd, onData) => addon.read(fd, onData), stop: (fd) => addon.stop(fd) };
+  // the module's functions use no `this`: taken as they are
+  return { spawn, read: addon.read, stop: addon.stop };
 }
 
 /** as Node refuses them: a C string ends at its first NUL, and the child would get something else */
