@@ -45,11 +45,14 @@ services:
   });
 
   it("pauses watching with a warning when the service keeps changing its own watched files", async () => {
+    // each child changes the watched file once, by a rename (\`sh -c "date > out/stamp"\` is two changes, the
+    // truncation and the write, and on a loaded machine they can fall in two debounce windows: then two watch
+    // restarts meet one restart of the service, and the counts below would not be the loop's)
     const s = await stack(`
 version: 1
 services:
   loop:
-    command: ["sh", "-c", "date +%s%N > out/stamp; exec sleep 300"]
+    command: ["sh", "-c", "date +%s%N > stamp.new && mv stamp.new out/stamp; exec sleep 300"]
     watch: { paths: [out], debounce: 100ms, max_restarts: 3, window: 1m }
 `);
     await mkdir(join(s.dir, "out"));
