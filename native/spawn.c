@@ -264,7 +264,10 @@ static napi_value spawn(napi_env env, napi_callback_info info) {
   attr_made = true;
   sigset_t none, all;
   sigemptyset(&none);
-  sigfillset(&all);
+  // every signal back to its default, glibc's own two (32 and 33) included: sigfillset leaves them out,
+  // and its posix_spawn then sets them to SIG_IGN in the child, which the exec'd program would inherit
+  // (a fork and exec, as node:child_process does, leaves none ignored). The set is copied as it is.
+  memset(&all, 0xff, sizeof all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
