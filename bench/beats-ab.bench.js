@@ -7,14 +7,15 @@
 // The other revision (BENCH_AB_BASE, default HEAD~1) is checked out into a temporary git worktree, which
 // uses this tree's node_modules, and built there. Env: BENCH_AB_BASE, BENCH_AB_ROUNDS (6), BENCH_AB_WINDOW_S
 // (10), BENCH_AB_SERVICES (1000). Runs only when named: it builds a second tree and needs a few minutes.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { ROOT, round, saveResult, table } from "./lib.js";
-import { Tracker, buildBeater, cpuTicks, waitAllGone, waitAllRunning, writeManifest } from "./scale-lib.js";
+import { baseAndThisTree, cpuWindows, meanOf, removeBase } from "./ab-lib.js";
+import { round, saveResult, table } from "./lib.js";
+import { Tracker, buildBeater, waitAllGone, waitAllRunning, writeManifest } from "./scale-lib.js";
 
 const BASE = process.env.BENCH_AB_BASE ?? "HEAD~1";
 const ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 6);
@@ -22,32 +23,15 @@ const WINDOW_S = Number(process.env.BENCH_AB_WINDOW_S ?? 10);
 const SERVICES = Number(process.env.BENCH_AB_SERVICES ?? 1000);
 const PEERS = fileURLToPath(new URL("./peers.bench.js", import.meta.url));
 
-function git(...args) {
-  return execFileSync("git", ["-C", ROOT, ...args], { encoding: "utf8" }).trim();
-}
-
-/** the base revision, built in a worktree of its own */
-function buildBase(dir) {
-  const tree = join(dir, "base");
-  git("worktree", "add", "--detach", "--force", tree, BASE);
-  symlinkSync(join(ROOT, "node_modules"), join(tree, "node_modules"));
-  execFileSync("npm", ["run", "build"], { cwd: tree, stdio: ["ignore", "ignore", "inherit"] });
-  return tree;
-}
-
 export async function run() {
   const dir = mkdtempSync(join(tmpdir(), "vigil-beats-ab-"));
   const tracker = new Tracker();
   const running = [];
-  let baseTree = null;
+  let trees = null;
   let stopping = false;
   try {
     const beater = buildBeater(dir);
-    baseTree = buildBase(dir);
-    const trees = [
-      { name: `base (${git("rev-parse", "--short", BASE)})`, root: baseTree },
-      { name: `this tree (${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--untracked-files=no") ? "+changes" : ""})`, root: ROOT },
-    ];
+    trees = baseAndThisTree(dir, BASE);
     for (const [i, tree] of trees.entries()) {
       const stateDir = join(dir, `state-${i}`);
       mkdirSync(stateDir);
@@ -68,16 +52,8 @@ export async function run() {
     // the beaters' first connections and the supervisors' start are behind them
     await sleep(5_000);
 
-    const windows = [];
-    for (let w = 0; w < ROUNDS; w++) {
-      const before = running.map((r) => cpuTicks(r.proc.pid));
-      const t0 = performance.now();
-      await sleep(WINDOW_S * 1000);
-      const s = (performance.now() - t0) / 1000;
-      // clock ticks are 1/100 s: ticks a second are percent of a core
-      windows.push(running.map((r, i) => (cpuTicks(r.proc.pid) - before[i]) / s));
-    }
-    const mean = (i) => windows.reduce((a, w) => a + w[i], 0) / windows.length;
+    const windows = await cpuWindows(running.map((r) => r.proc.pid), ROUNDS, WINDOW_S);
+    const mean = (i) => meanOf(windows, i);
     const rows = [["window", ...running.map((r) => `${r.name}, % of a core`), "this / base", "this / bare server"]];
     for (const [i, w] of windows.entries()) rows.push([String(i + 1), ...w.map((c) => c.toFixed(2)), (w[1] / w[0]).toFixed(2), (w[1] / w[2]).toFixed(2)]);
     rows.push(["mean", ...running.map((_, i) => mean(i).toFixed(2)), (mean(1) / mean(0)).toFixed(2), (mean(1) / mean(2)).toFixed(2)]);
@@ -100,7 +76,7 @@ export async function run() {
     tracker.addByExe(join(dir, "beater"));
     tracker.killAll();
     await waitAllGone(tracker, 15_000);
-    if (baseTree) git("worktree", "remove", "--force", baseTree);
+    if (trees) removeBase(dir);
     rmSync(dir, { recursive: true, force: true });
   }
 }

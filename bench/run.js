@@ -10,7 +10,7 @@ const known = readdirSync(here)
   .map((f) => f.slice(0, -".bench.js".length))
   .sort();
 // suites that need minutes or leave the machine busy run only when named
-const onlyWhenNamed = new Set(["soak", "beats-ab"]);
+const onlyWhenNamed = new Set(["soak", "beats-ab", "probes-ab"]);
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const names = wanted.length > 0 ? wanted : known.filter((n) => !onlyWhenNamed.has(n));

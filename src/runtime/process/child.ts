@@ -66,7 +66,7 @@ type CgroupTarget = { readonly root: CgroupRoot; readonly cgroup: Cgroup };
  * Errors never throw: a failed spawn is reported through onSpawnError.
  *
  * Through native/spawn.c where it is built (Linux, proc backend: no fork of vigil), else through
- * node:child_process; never execa (which run-bounded.ts uses for one-off commands): this is the hot path
+ * node:child_process; never execa (which run-bounded.ts uses for one-off commands given input): this is the hot path
  * of start-up and restarts, and execa's per-spawn setup cost about 1.1 ms and 56 KiB of supervisor
  * memory per child (BENCHMARKS.md, "Scale").
  */
