@@ -121,15 +121,20 @@ function startNative(native: NativeSpawn, file: string, args: readonly string[],
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(options.env)) if (value !== undefined) env[key] = value;
   let exited: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
+  let heard: () => void = () => undefined;
+  const exitHeard = new Promise<void>((resolve) => (heard = resolve));
   let child: NativeChild;
   try {
-    child = native.spawn({ file, args, cwd: options.cwd, env, fds: [], ipc: false }, (code, signal) => exited?.(code, signal));
+    child = native.spawn({ file, args, cwd: options.cwd, env, fds: [], ipc: false }, (code, signal) => {
+      heard();
+      exited?.(code, signal);
+    });
   } catch (err) {
     return nativeFailure(err as NodeJS.ErrnoException, options.cwd);
   }
   const open = new Set([child.stdout, child.stderr]);
   let ended: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (ended = resolve));
+  const outputEnded = new Promise<void>((resolve) => (ended = resolve));
   const end = (fd: number): void => {
     open.delete(fd);
     if (open.size === 0) ended();
@@ -146,7 +151,7 @@ function startNative(native: NativeSpawn, file: string, args: readonly string[],
   // the exit comes on a later turn of the loop than the spawn, so it always finds its listener
   return {
     pid: child.pid,
-    finished,
+    finished: Promise.all([exitHeard, outputEnded]),
     onExit: (listener) => (exited = listener),
     close: () => {
       for (const fd of open) native.stop(fd);

@@ -22,7 +22,8 @@ describe.runIf(nativeSpawn() !== null)("runBounded through the native spawn", ()
     expect((await runBounded(["true"], { ...options, cwd: "/etc/hostname" })).error).toBe('The "cwd" option is not a directory: /etc/hostname.');
   });
 
-  it("tells a signal that ended the command", async () => {
+  it("tells a signal that ended the command, also the kill at its timeout", async () => {
     expect(await runBounded(["sh", "-c", "kill -KILL $$"], options)).toMatchObject({ exitCode: null, signal: "SIGKILL" });
+    expect(await runBounded(["sleep", "300"], { ...options, timeoutMs: 200 })).toMatchObject({ exitCode: null, signal: "SIGKILL", timedOut: true });
   });
 });

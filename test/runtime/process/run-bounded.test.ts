@@ -35,7 +35,7 @@ describe("runBounded", () => {
     const script = `trap '' TERM; sleep 300 & echo $! >> ${pidFile}; setsid sleep 300 & echo $! >> ${pidFile}; echo $$ >> ${pidFile}; wait`;
     // sleep 300 would outlast the test: an answer at all means the timeout acted
     const run = await runBounded(["sh", "-c", script], { ...options, timeoutMs: 500 });
-    expect(run).toMatchObject({ timedOut: true, stopped: false });
+    expect(run).toMatchObject({ timedOut: true, stopped: false, exitCode: null, signal: "SIGKILL" });
     const pids = await pidsIn(pidFile);
     expect(pids).toHaveLength(3);
     await waitFor(() => pids.every(isGone));
