@@ -304,6 +304,9 @@ export async function startHttpApi(
   server.maxRequestsPerSocket = 1_000;
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+    // Node's own answer is on its way on this connection (a 400 for an HTTP/1.1 request without Host,
+    // with Connection: close): it is the last, as Node's own clientError handler would leave it
+    if ((socket as Socket & { _httpMessage?: { headersSent: boolean } | null })._httpMessage?.headersSent) return void socket.end();
     const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large"
       : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
     const body = `${JSON.stringify({ error: `malformed request (${err.code ?? err.message})` })}\n`;

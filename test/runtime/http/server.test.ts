@@ -317,6 +317,17 @@ describe("HTTP API against hostile input", () => {
     expect([...big.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => m[1])).toEqual(["405", "431"]);
   });
 
+  it("answers a request without Host once, and nothing pipelined behind it, even a malformed one", async () => {
+    // Node answers the missing Host itself (400, Connection: close); a malformed request read in the same
+    // chunk after it must not get a second answer on a connection already closing (found by the HTTP fuzzer)
+    const { api, backend } = await start();
+    const answer = await raw(api.address.port, "GET /api/status HTTP/1.1\r\n\r\nGET /\u1a5f HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    expect([...answer.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => m[1])).toEqual(["400"]);
+    const behindIt = await raw(api.address.port, "GET /api/status HTTP/1.1\r\n\r\nPOST /api/services/a/restart HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    expect([...behindIt.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => m[1])).toEqual(["400"]);
+    expect(backend.calls).toEqual([]);
+  });
+
   it("answers oversized headers with 431", async () => {
     const { api, base } = await start();
     const answer = await raw(api.address.port, `GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(32 * 1024)}\r\n\r\n`);
