@@ -34,7 +34,7 @@ import { processes } from "./process/table.js";
 import { Spawner } from "./process/spawner.js";
 import { ListenSockets } from "./sockets/listen-sockets.js";
 import { StrayReaper } from "./process/stray-reaper.js";
-import { runProbe } from "./probes/run-probe.js";
+import { ProbeRunner } from "./probes/run-probe.js";
 import { realClock } from "./real-clock.js";
 import { Replies } from "./replies.js";
 import { fullPaceFor, Sampling, SWEEP_STALL_MS, type SamplingSettings } from "./resources/sampling.js";
@@ -94,6 +94,7 @@ export class Stack {
   /** `adopt:` services: found, not spawned */
   readonly adopter: Adopter;
   private readonly actions: ActionRunner;
+  private readonly probes: ProbeRunner;
   private readonly notify: NotifySockets;
   /** the listening sockets of `sockets:`, held across restarts */
   private readonly sockets = new ListenSockets();
@@ -187,6 +188,7 @@ export class Stack {
       },
     });
     this.actions = new ActionRunner(post, childEnv);
+    this.probes = new ProbeRunner(post);
     let unreapedSaid: ReadonlySet<number> = new Set();
     this.sampling = new Sampling(
       {
@@ -412,7 +414,7 @@ export class Stack {
       spawn: (id, incarnation, spec) => this.spawn(id, incarnation, spec),
       signal: (id, incarnation, signal) => (this.adopter.owns(id) ? this.adopter.signal(id, incarnation, signal) : this.spawner.signal(id, incarnation, signal)),
       kill: (id, incarnation) => (this.adopter.owns(id) ? this.adopter.kill(id, incarnation) : this.spawner.kill(id, incarnation)),
-      runProbe: (probe) => runProbe(probe, this.spawner.envOf(probe.id), (input) => this.loop.post(input)),
+      runProbe: (probe) => this.probes.run(probe, this.spawner.envOf(probe.id)),
       publish: (event) => this.bus.publish(event),
       reply: (to, answer) => this.replies.answer(to, answer),
       loadManifest: (replyTo) => this.load(replyTo),
@@ -509,6 +511,7 @@ export class Stack {
     this.stopFdWatch?.();
     this.adopter.close();
     this.actions.close();
+    this.probes.close();
     this.sampling.stop();
     this.loop.close();
     this.loopLag.stop();

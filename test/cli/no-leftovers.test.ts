@@ -46,6 +46,21 @@ services:
       await downLeavesNothing(s, [escaped!]);
     });
 
+    it("ends an exec probe still running at shutdown, with what it started, and up exits", async () => {
+      // ($$$$ is the shell's $$: the manifest reads $$ as a literal $)
+      const s = await stack(`
+version: 1
+services:
+  probed:
+    command: sleep 1333
+    probes: { liveness: { exec: "sh -c 'echo $$$$ >> probe.pids; sleep 3333 & echo $! >> probe.pids; wait'", interval: 1s, timeout: 60s } }
+`);
+      s.start([], env);
+      const pids = await pidsIn(s, "probe.pids", 2);
+      expect(pids.every(isRunning)).toBe(true);
+      await downLeavesNothing(s, pids);
+    });
+
     it("ends a double-forked daemon, and warns that it daemonized", async () => {
       const s = await stack(`
 version: 1

@@ -26,13 +26,14 @@ export async function runCheck(
   timeoutMs: number,
   cwd: string,
   env: Readonly<Record<string, string>>,
+  stop?: AbortSignal,
 ): Promise<CheckResult> {
   const startedMs = performance.now();
   let outcome: Outcome;
   try {
     if (check.kind === "http") outcome = await httpCheck(check.url, timeoutMs);
     else if (check.kind === "tcp") outcome = await tcpCheck(check.host, check.port, timeoutMs);
-    else outcome = await execCheck(check.argv, timeoutMs, cwd, env);
+    else outcome = await execCheck(check.argv, timeoutMs, cwd, env, stop);
   } catch (err) {
     outcome = { ok: false, detail: `probe error: ${errorText(err)}` };
   }
@@ -94,11 +95,13 @@ async function execCheck(
   timeoutMs: number,
   cwd: string,
   env: Readonly<Record<string, string>>,
+  stop: AbortSignal | undefined,
 ): Promise<Outcome> {
   const file = argv[0];
   if (file === undefined) return { ok: false, detail: "exec probe has an empty command" };
-  const run = await runBounded(argv, { cwd, env, timeoutMs, outputLimitBytes: OUTPUT_LIMIT_BYTES });
+  const run = await runBounded(argv, { cwd, env, timeoutMs, outputLimitBytes: OUTPUT_LIMIT_BYTES, ...(stop ? { stop } : {}) });
   if (run.error !== undefined) return { ok: false, detail: `cannot run ${JSON.stringify(file)}: ${run.error}` };
+  if (run.stopped) return { ok: false, detail: withOutput("stopped: the supervisor is shutting down", run.output) };
   if (run.timedOut) return { ok: false, detail: withOutput(timeoutText(timeoutMs), run.output) };
   if (run.signal !== null) return { ok: false, detail: withOutput(`killed by ${run.signal}`, run.output) };
   return { ok: run.exitCode === 0, detail: withOutput(`exit ${run.exitCode}`, run.output) };
