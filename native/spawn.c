@@ -13,7 +13,8 @@
 // child, each with its handle, stream states and buffers, were the largest part of what a child cost the
 // supervisor's memory): onData(buffer) for each chunk read, then onData(null) once at the end (end of
 // file or an error), after which the descriptor is closed. stop(fd) ends the reading at once, without a
-// word, and closes the descriptor; it must not be called after onData(null).
+// word, and closes the descriptor; it must not be called after onData(null). When read throws (libuv
+// cannot watch the descriptor), the descriptor is still the caller's to close.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -345,7 +346,7 @@ done:
 
 static void on_reader_closed(uv_handle_t* handle) {
   reader_t* reader = (reader_t*)handle;
-  close(reader->fd);
+  if (reader->fd >= 0) close(reader->fd);
   napi_delete_reference(reader->env, reader->on_data);
   free(reader);
 }
@@ -426,8 +427,9 @@ static napi_value read_fd(napi_env env, napi_callback_info info) {
   napi_create_reference(env, args[1], 1, &reader->on_data);
   instance->readers[fd] = reader;
   if (uv_poll_start(&reader->poll, UV_READABLE | UV_DISCONNECT, on_read_ready) != 0) {
-    // told as an end on a later turn, as a read error would be
+    // the descriptor stays the caller's, as when the watch could not be made at all
     reader->closing = true;
+    reader->fd = -1;
     instance->readers[fd] = NULL;
     uv_close((uv_handle_t*)&reader->poll, on_reader_closed);
     napi_throw_error(env, NULL, "read: cannot watch the descriptor");

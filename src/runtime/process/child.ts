@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { statSync } from "node:fs";
+import { closeSync, statSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { LineSplitter } from "./line-splitter.js";
 import type { Cgroup, CgroupRoot } from "./cgroup.js";
@@ -186,10 +186,17 @@ class NativeSource implements Source {
   ) {}
 
   listen(onData: (chunk: Buffer | null) => void): void {
-    this.native.read(this.fd, (chunk) => {
-      if (chunk === null) this.#open = false;
-      onData(chunk);
-    });
+    try {
+      this.native.read(this.fd, (chunk) => {
+        if (chunk === null) this.#open = false;
+        onData(chunk);
+      });
+    } catch {
+      // libuv could not watch it (no memory for the watch): its output is lost, the child is not
+      this.#open = false;
+      closeSync(this.fd);
+      queueMicrotask(() => onData(null));
+    }
   }
 
   get open(): boolean {

@@ -48,6 +48,7 @@ export interface NativeSpawn {
    * Reads one of a child's descriptors in the loop, without a net.Socket (its handle, stream states and
    * buffers, two or three a child, were the largest part of what a child cost vigil's memory):
    * onData(chunk) for each read, onData(null) once at the end (end of file or an error); closed then.
+   * Throws when libuv cannot watch the descriptor, which is then still the caller's to close.
    */
   read(fd: number, onData: (chunk: Buffer | null) => void): void;
   /** ends a read at once and closes its descriptor; never after its onData(null) */
